@@ -1,0 +1,95 @@
+//! The framing traits every codec of the crate implements.
+//!
+//! They have the shape Rust users know from `tokio_util::codec`, without
+//! depending on tokio: a stream [`Decoder`] turns a growing [`BytesMut`] into
+//! messages, answering `Ok(None)` when it needs more input; an [`Encoder`]
+//! appends one message to a [`BytesMut`]. Datagram protocols use
+//! [`DatagramDecoder`] and [`DatagramEncoder`]: one datagram is one message.
+//!
+//! None of them does I/O. The caller reads from a socket into the buffer,
+//! calls `decode` until it answers `Ok(None)`, and reads again.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockwire::{Decoder, LineCodec};
+//!
+//! let mut codec = LineCodec::new();
+//! let mut buf = BytesMut::new();
+//! buf.extend_from_slice(b"hel");
+//! assert_eq!(codec.decode(&mut buf)?, None); // need more input
+//! buf.extend_from_slice(b"lo\r\nwor");
+//! assert_eq!(codec.decode(&mut buf)?.as_deref(), Some("hello"));
+//! assert_eq!(codec.decode(&mut buf)?, None);
+//! buf.extend_from_slice(b"ld");
+//! // the peer closed: an unterminated last line is still a line
+//! assert_eq!(codec.decode_eof(&mut buf)?.as_deref(), Some("world"));
+//! # Ok::<(), sockwire::DecodeError>(())
+//! ```
+
+use bytes::{Bytes, BytesMut};
+
+use crate::{DecodeError, EncodeError};
+
+/// Decodes messages from a byte stream.
+///
+/// `decode` is called with everything received and not yet consumed. It
+/// either splits one message off the front of `src` and returns it, or
+/// returns `Ok(None)` and leaves in `src` what it must see again. On an
+/// error it has consumed the offending bytes; [`DecodeError::is_recoverable`]
+/// says whether decoding can go on.
+///
+/// Every decoder of this crate yields the same messages and errors however
+/// the stream is split into reads, and never holds more than its configured
+/// limit of an unfinished message.
+pub trait Decoder {
+    /// The message type.
+    type Item;
+
+    /// Decodes the next message from `src`, if a whole one is there.
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, DecodeError>;
+
+    /// Decodes the next message once the peer has closed its side.
+    ///
+    /// Call it repeatedly until it returns `Ok(None)`. The default decodes
+    /// normally, and reports [`DecodeError::UnexpectedEof`] if bytes of an
+    /// unfinished message remain (and drops them).
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, DecodeError> {
+        match self.decode(src)? {
+            Some(item) => Ok(Some(item)),
+            None if src.is_empty() => Ok(None),
+            None => {
+                let pending = src.len() as u64;
+                src.clear();
+                Err(DecodeError::UnexpectedEof { pending })
+            }
+        }
+    }
+}
+
+/// Encodes messages onto a byte stream.
+///
+/// `encode` appends the wire form of `item` to `dst`. When it fails, `dst`
+/// is left as it was.
+pub trait Encoder<Item> {
+    /// Appends the encoding of `item` to `dst`.
+    fn encode(&mut self, item: Item, dst: &mut BytesMut) -> Result<(), EncodeError>;
+}
+
+/// Decodes one message from one datagram.
+pub trait DatagramDecoder {
+    /// The message type.
+    type Item;
+
+    /// Decodes the message carried by `datagram`.
+    ///
+    /// Takes the datagram as [`Bytes`] so that a payload can be kept
+    /// without copying it.
+    fn decode_datagram(&mut self, datagram: Bytes) -> Result<Self::Item, DecodeError>;
+}
+
+/// Encodes one message as one datagram.
+pub trait DatagramEncoder<Item> {
+    /// Appends the datagram for `item` to `dst` (normally empty: one
+    /// datagram is sent per call). When it fails, `dst` is left as it was.
+    fn encode_datagram(&mut self, item: Item, dst: &mut BytesMut) -> Result<(), EncodeError>;
+}

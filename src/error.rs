@@ -1,0 +1,170 @@
+//! Errors shared by every codec of the crate.
+//!
+//! Decoding and encoding have one error type each, [`DecodeError`] and
+//! [`EncodeError`], so that a connection can host any protocol of the crate
+//! and handle its errors in one place. Both are small, `Clone + Eq`, and
+//! carry the facts a log line needs: which field, what value, what limit.
+//!
+//! # Recovery
+//!
+//! A stream decoder that returns an error has already dropped the offending
+//! bytes. [`DecodeError::is_recoverable`] says whether the same decoder can go
+//! on with the rest of the stream:
+//!
+//! | error | recoverable | what the decoder did |
+//! |---|---|---|
+//! | [`InvalidUtf8`](DecodeError::InvalidUtf8) | yes | dropped the bad bytes (text stream) or the bad line |
+//! | [`LineTooLong`](DecodeError::LineTooLong) | yes | dropped the line, discards up to the next LF |
+//! | [`FrameTooLarge`](DecodeError::FrameTooLarge) | yes for the variable packet, no for the application message | skips the frame's bytes without storing them |
+//! | [`UnexpectedEof`](DecodeError::UnexpectedEof) | no | the stream ended inside a message |
+//! | [`InvalidHeader`](DecodeError::InvalidHeader) | no | the application header could not be read |
+//!
+//! After an unrecoverable error the connection should be closed; a server
+//! closes that one connection and keeps serving the others.
+
+use thiserror::Error;
+
+/// What went wrong while decoding input from a peer.
+///
+/// Every variant is the peer's fault: the input broke the wire contract.
+/// See the [module docs](self) for which errors a decoder recovers from.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input is not valid UTF-8.
+    ///
+    /// `offset` is the position of the first bad byte: in the stream since
+    /// the decoder was created (stream codecs), or in the datagram.
+    #[error("invalid UTF-8 at byte offset {offset}")]
+    InvalidUtf8 {
+        /// Position of the first invalid byte.
+        offset: u64,
+    },
+
+    /// A line grew past the configured maximum without a terminating LF.
+    ///
+    /// The line is dropped; the decoder discards input up to the next LF
+    /// and goes on after it.
+    #[error("line longer than the limit of {max} bytes")]
+    LineTooLong {
+        /// The configured maximum line length in bytes.
+        max: usize,
+    },
+
+    /// A header declared a frame larger than the configured limit.
+    ///
+    /// Reported as soon as the header is complete, before any of the frame
+    /// arrives, and without reserving memory for it.
+    #[error("frame of {size} bytes exceeds the limit of {max} bytes")]
+    FrameTooLarge {
+        /// The size the peer declared.
+        size: u64,
+        /// The configured limit.
+        max: u64,
+    },
+
+    /// The stream ended in the middle of a message.
+    #[error("stream ended inside a message ({pending} bytes of it were received)")]
+    UnexpectedEof {
+        /// How many bytes of the unfinished message had arrived.
+        pending: u64,
+    },
+
+    /// An application-message header (PROTOCOLS.md §6) is malformed.
+    #[error("invalid application header: {0}")]
+    InvalidHeader(#[from] HeaderError),
+}
+
+impl DecodeError {
+    /// Whether the decoder that returned this error can go on decoding the
+    /// same stream.
+    ///
+    /// ```
+    /// use sockwire::DecodeError;
+    /// assert!(DecodeError::LineTooLong { max: 8 }.is_recoverable());
+    /// assert!(!DecodeError::UnexpectedEof { pending: 3 }.is_recoverable());
+    /// ```
+    #[must_use]
+    pub fn is_recoverable(&self) -> bool {
+        match self {
+            DecodeError::InvalidUtf8 { .. }
+            | DecodeError::LineTooLong { .. }
+            | DecodeError::FrameTooLarge { .. } => true,
+            DecodeError::UnexpectedEof { .. } | DecodeError::InvalidHeader(_) => false,
+        }
+    }
+}
+
+/// What is wrong with the JSON header of an application message
+/// (PROTOCOLS.md §6).
+///
+/// Kept free of any JSON library's types, so the error stays `Clone + Eq`
+/// and exists whether or not the `json` feature is enabled.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The header bytes are not valid JSON (or not valid UTF-8).
+    #[error("header is not valid JSON: {message}")]
+    InvalidJson {
+        /// The JSON parser's description of the problem.
+        message: String,
+    },
+    /// The header is valid JSON but not an object.
+    #[error("header is JSON but not an object")]
+    NotAnObject,
+    /// A required key is absent.
+    #[error("header lacks the required key {key:?}")]
+    MissingKey {
+        /// The missing key.
+        key: &'static str,
+    },
+    /// A required key has a value of the wrong type or range.
+    #[error("header key {key:?} must be {expected}")]
+    WrongType {
+        /// The offending key.
+        key: &'static str,
+        /// What the value should have been.
+        expected: &'static str,
+    },
+    /// `text/json` content declared with an encoding other than `utf-8`.
+    #[error("text/json content must be utf-8 encoded, not {encoding:?}")]
+    UnsupportedEncoding {
+        /// The declared `content-encoding`.
+        encoding: String,
+    },
+    /// The header length prefix is zero: there is no header at all.
+    #[error("header length is zero")]
+    Empty,
+}
+
+/// Why a message could not be encoded.
+///
+/// Every variant is the caller's fault: the message cannot be put on the
+/// wire as the contract says. Nothing is written to the output buffer when
+/// encoding fails.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The message is larger than the wire format or the configured limit
+    /// allows.
+    #[error("message of {size} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// The size of the message.
+        size: u64,
+        /// The limit it broke.
+        max: u64,
+    },
+    /// A line to encode contains a line feed, which would end it early.
+    #[error("line contains a line feed at byte offset {offset}")]
+    NewlineInLine {
+        /// Position of the LF inside the line.
+        offset: usize,
+    },
+    /// The message is valid but cannot be represented by this codec
+    /// (for example a JSON value that does not serialize).
+    #[error("cannot encode message: {reason}")]
+    Unrepresentable {
+        /// Why not.
+        reason: String,
+    },
+}

@@ -1,0 +1,287 @@
+//! The fixed 29-byte packet (PROTOCOLS.md §4), Python's
+//! `struct.pack('!BLL20s', version, order, size, field)`.
+//!
+//! | offset | bytes | field | meaning |
+//! |---:|---:|---|---|
+//! | 0 | 1 | version | protocol version, `1` |
+//! | 1 | 4 | order | sequence number, big-endian: 1, 2, … on a connection |
+//! | 5 | 4 | size | length of the text in *characters*, big-endian, not capped at 20 |
+//! | 9 | 20 | field | the text padded with `-` to 20 characters, UTF-8, cut (or NUL-padded) to 20 bytes |
+//!
+//! The text read back is the first `size` characters of the field's valid
+//! UTF-8 prefix; when the field holds fewer, the text was cut and the packet
+//! says so ([`FixedPacket::is_truncated`]). Any 29 bytes are a packet: the
+//! decoder never fails except on a stream that ends inside one.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockwire::{Decoder, Encoder, FixedPacket, FixedPacketCodec};
+//!
+//! let packet = FixedPacket::new(1, "hi");
+//! let mut buf = BytesMut::new();
+//! FixedPacketCodec::new().encode(&packet, &mut buf)?;
+//! assert_eq!(&buf[..9], b"\x01\x00\x00\x00\x01\x00\x00\x00\x02");
+//! assert_eq!(&buf[9..], b"hi------------------");
+//!
+//! let back = FixedPacketCodec::new().decode(&mut buf)?.unwrap();
+//! assert_eq!(back.text(), "hi");
+//! assert_eq!(back, packet);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+
+use bytes::{Buf, BufMut, BytesMut};
+
+use crate::{DecodeError, Decoder, EncodeError, Encoder};
+
+/// Bytes of a fixed packet on the wire.
+pub const FIXED_PACKET_LEN: usize = 29;
+/// Bytes of the text field.
+pub const FIELD_LEN: usize = 20;
+/// The padding character the Python peer uses.
+pub const PAD: char = '-';
+/// The protocol version this crate writes.
+pub const VERSION: u8 = 1;
+
+/// One fixed 29-byte packet.
+///
+/// The packet keeps the 20 field bytes as they were, so re-encoding a
+/// decoded packet gives back the same 29 bytes, and the text is read from
+/// them without allocating.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FixedPacket {
+    version: u8,
+    order: u32,
+    size: u32,
+    field: [u8; FIELD_LEN],
+}
+
+impl FixedPacket {
+    /// A version-1 packet carrying `text`, encoded as the Python peer does:
+    /// `size` is the text's length in characters, the field is the text
+    /// padded with `-` to 20 characters, UTF-8 encoded, cut to 20 bytes.
+    ///
+    /// ```
+    /// use sockwire::FixedPacket;
+    /// let p = FixedPacket::new(7, "a long text of 25 chars..");
+    /// assert_eq!(p.size(), 25);
+    /// assert_eq!(p.text(), "a long text of 25 ch");
+    /// assert!(p.is_truncated());
+    /// ```
+    #[must_use]
+    pub fn new(order: u32, text: &str) -> Self {
+        let chars = text.chars().count();
+        let mut field = [0u8; FIELD_LEN];
+        let mut at = 0;
+        let padding = std::iter::repeat_n(PAD, FIELD_LEN.saturating_sub(chars));
+        'fill: for c in text.chars().chain(padding) {
+            let mut utf8 = [0u8; 4];
+            for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                match field.get_mut(at) {
+                    Some(slot) => *slot = b,
+                    None => break 'fill,
+                }
+                at += 1;
+            }
+        }
+        FixedPacket {
+            version: VERSION,
+            order,
+            // Python's struct would refuse more than u32::MAX characters;
+            // such a text (over 4 GiB) is capped instead.
+            size: u32::try_from(chars).unwrap_or(u32::MAX),
+            field,
+        }
+    }
+
+    /// A packet from its four fields as they are on the wire.
+    #[must_use]
+    pub const fn from_parts(version: u8, order: u32, size: u32, field: [u8; FIELD_LEN]) -> Self {
+        FixedPacket {
+            version,
+            order,
+            size,
+            field,
+        }
+    }
+
+    /// The same packet with another version byte.
+    #[must_use]
+    pub const fn with_version(mut self, version: u8) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Reads a packet from its 29 wire bytes. Any 29 bytes are a packet.
+    #[must_use]
+    pub fn from_bytes(bytes: &[u8; FIXED_PACKET_LEN]) -> Self {
+        let mut buf = &bytes[..];
+        let version = buf.get_u8();
+        let order = buf.get_u32();
+        let size = buf.get_u32();
+        let mut field = [0u8; FIELD_LEN];
+        buf.copy_to_slice(&mut field);
+        FixedPacket {
+            version,
+            order,
+            size,
+            field,
+        }
+    }
+
+    /// The 29 wire bytes of the packet.
+    #[must_use]
+    pub fn to_bytes(&self) -> [u8; FIXED_PACKET_LEN] {
+        let mut out = [0u8; FIXED_PACKET_LEN];
+        let mut buf = &mut out[..];
+        buf.put_u8(self.version);
+        buf.put_u32(self.order);
+        buf.put_u32(self.size);
+        buf.put_slice(&self.field);
+        out
+    }
+
+    /// The version byte.
+    #[must_use]
+    pub const fn version(&self) -> u8 {
+        self.version
+    }
+
+    /// The sequence number.
+    #[must_use]
+    pub const fn order(&self) -> u32 {
+        self.order
+    }
+
+    /// The declared length of the original text, in characters.
+    #[must_use]
+    pub const fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// The 20 field bytes as they are on the wire.
+    #[must_use]
+    pub const fn field(&self) -> &[u8; FIELD_LEN] {
+        &self.field
+    }
+
+    /// The field's valid UTF-8 prefix.
+    fn valid_prefix(&self) -> &str {
+        match std::str::from_utf8(&self.field) {
+            Ok(s) => s,
+            Err(e) => self
+                .field
+                .get(..e.valid_up_to())
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The text: the first [`size`](Self::size) characters of the field's
+    /// valid UTF-8 prefix (fewer if the field holds fewer, see
+    /// [`is_truncated`](Self::is_truncated)).
+    #[must_use]
+    pub fn text(&self) -> &str {
+        let prefix = self.valid_prefix();
+        let end = prefix
+            .char_indices()
+            .nth(self.size as usize)
+            .map_or(prefix.len(), |(i, _)| i);
+        prefix.get(..end).unwrap_or_default()
+    }
+
+    /// Whether the original text was longer than what the field holds: the
+    /// declared size is more than the characters present.
+    #[must_use]
+    pub fn is_truncated(&self) -> bool {
+        (self.valid_prefix().chars().count() as u64) < u64::from(self.size)
+    }
+}
+
+impl fmt::Debug for FixedPacket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedPacket")
+            .field("version", &self.version)
+            .field("order", &self.order)
+            .field("size", &self.size)
+            .field("text", &self.text())
+            .field("truncated", &self.is_truncated())
+            .finish()
+    }
+}
+
+/// `#ORDER v VERSION size=SIZE "TEXT"`, then `(truncated)` when it was.
+///
+/// ```
+/// let p = sockwire::FixedPacket::new(1, "hi");
+/// assert_eq!(p.to_string(), r#"#1 v1 size=2 "hi""#);
+/// ```
+impl fmt::Display for FixedPacket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#{} v{} size={} {:?}",
+            self.order,
+            self.version,
+            self.size,
+            self.text()
+        )?;
+        if self.is_truncated() {
+            f.write_str(" (truncated)")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<[u8; FIXED_PACKET_LEN]> for FixedPacket {
+    fn from(bytes: [u8; FIXED_PACKET_LEN]) -> Self {
+        FixedPacket::from_bytes(&bytes)
+    }
+}
+
+impl From<FixedPacket> for [u8; FIXED_PACKET_LEN] {
+    fn from(packet: FixedPacket) -> Self {
+        packet.to_bytes()
+    }
+}
+
+/// Stream codec for fixed packets: buffers to 29 bytes, however they
+/// arrive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FixedPacketCodec;
+
+impl FixedPacketCodec {
+    /// A new codec.
+    #[must_use]
+    pub const fn new() -> Self {
+        FixedPacketCodec
+    }
+}
+
+impl Decoder for FixedPacketCodec {
+    type Item = FixedPacket;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<FixedPacket>, DecodeError> {
+        let Some(bytes) = src.first_chunk::<FIXED_PACKET_LEN>() else {
+            src.reserve(FIXED_PACKET_LEN.saturating_sub(src.len()));
+            return Ok(None);
+        };
+        let packet = FixedPacket::from_bytes(bytes);
+        src.advance(FIXED_PACKET_LEN);
+        Ok(Some(packet))
+    }
+}
+
+impl Encoder<&FixedPacket> for FixedPacketCodec {
+    fn encode(&mut self, item: &FixedPacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        dst.put_slice(&item.to_bytes());
+        Ok(())
+    }
+}
+
+impl Encoder<FixedPacket> for FixedPacketCodec {
+    fn encode(&mut self, item: FixedPacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode(&item, dst)
+    }
+}

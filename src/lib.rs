@@ -1,0 +1,69 @@
+//! # sockwire
+//!
+//! Sans-IO codecs and protocol state machines for the classic
+//! socket-programming protocols, byte-exact with peers written in Python
+//! (`struct`, `json`, `selectors`).
+//!
+//! | § | protocol | transport | message | codec |
+//! |---|---|---|---|---|
+//! | 1 | text datagram | UDP | [`Text`] | [`TextDatagramCodec`] |
+//! | 2 | text stream | TCP | [`Text`] | [`TextStreamCodec`] |
+//! | 3 | line | TCP | [`Text`] | [`LineCodec`] |
+//! | 4 | fixed packet, `!BLL20s` | TCP | [`FixedPacket`] | [`FixedPacketCodec`] |
+//! | 5 | variable packet, `!BLL` + payload | TCP | [`VariablePacket`] | [`VariablePacketCodec`] |
+//!
+//! The library does no I/O and never reads a clock: you read bytes from a
+//! socket, hand them to a codec, and write what it gives back. Stream codecs
+//! implement [`Decoder`] and [`Encoder`], shaped like `tokio_util::codec`;
+//! datagram codecs implement [`DatagramDecoder`] and [`DatagramEncoder`].
+//!
+//! ## Quick start
+//!
+//! Decoding variable packets from a TCP stream that arrives in pieces:
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockwire::{Decoder, VariablePacketCodec};
+//!
+//! let wire = b"\x01\x00\x00\x00\x05\x00\x00\x00\x01hello\x01\x00\x00\x00\x02\x00\x00\x00\x02hi";
+//! let mut codec = VariablePacketCodec::new();
+//! let mut buf = BytesMut::new();
+//! let mut texts = Vec::new();
+//! for read in wire.chunks(4) {
+//!     // what a socket read would give
+//!     buf.extend_from_slice(read);
+//!     while let Some(packet) = codec.decode(&mut buf)? {
+//!         texts.push(format!("{}: {}", packet.order(), packet.text()?));
+//!     }
+//! }
+//! assert_eq!(texts, ["1: hello", "2: hi"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Errors
+//!
+//! Bad input gives a [`DecodeError`] naming what was wrong; the decoder has
+//! dropped the bad bytes, and [`DecodeError::is_recoverable`] says whether
+//! the stream can go on. See [`error`] for the recovery table.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod codec;
+pub mod error;
+pub mod fixed;
+pub mod line;
+pub mod text;
+pub mod variable;
+
+pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};
+pub use error::{DecodeError, EncodeError, HeaderError};
+pub use fixed::{FixedPacket, FixedPacketCodec};
+pub use line::LineCodec;
+pub use text::{Text, TextDatagramCodec, TextStreamCodec};
+pub use variable::{VariablePacket, VariablePacketCodec};

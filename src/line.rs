@@ -1,0 +1,219 @@
+//! Lines of UTF-8 text terminated by LF (PROTOCOLS.md §3), as the TCP chat
+//! sends them.
+//!
+//! | bytes | content |
+//! |---|---|
+//! | n | the UTF-8 line, at most `max_length` bytes (64 KiB by default) |
+//! | 0 or 1 | CR (0x0D), not part of the line |
+//! | 1 | LF (0x0A) |
+//!
+//! `hello` is `68 65 6c 6c 6f 0a` on the wire.
+//!
+//! A line longer than the limit yields one [`DecodeError::LineTooLong`];
+//! the decoder then discards input up to the next LF and goes on. At end of
+//! stream an unterminated last line is yielded as a line.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockwire::{DecodeError, Decoder, Encoder, LineCodec};
+//!
+//! let mut codec = LineCodec::with_max_length(4);
+//! let mut buf = BytesMut::new();
+//! codec.encode("hi", &mut buf).unwrap();
+//! assert_eq!(&buf[..], b"hi\n");
+//! buf.extend_from_slice(b"far too long\nok\r\n");
+//! assert_eq!(codec.decode(&mut buf)?.as_deref(), Some("hi"));
+//! assert_eq!(codec.decode(&mut buf), Err(DecodeError::LineTooLong { max: 4 }));
+//! assert_eq!(codec.decode(&mut buf)?.as_deref(), Some("ok"));
+//! # Ok::<(), DecodeError>(())
+//! ```
+
+use bytes::{BufMut, BytesMut};
+
+use crate::{DecodeError, Decoder, EncodeError, Encoder, Text};
+
+/// Default maximum line length: 64 KiB.
+pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
+
+const LF: u8 = b'\n';
+const CR: u8 = b'\r';
+
+/// Codec for LF-terminated UTF-8 lines.
+///
+/// The line's length is counted without its LF and without a CR just before
+/// the LF. The decoder never keeps more than `max_length + 1` bytes of an
+/// unfinished line, and finds the same lines and errors however the input is
+/// split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineCodec {
+    max_length: usize,
+    /// How far `src` has been searched for an LF already.
+    scanned: usize,
+    /// Discarding the rest of an over-long line.
+    discarding: bool,
+    /// Bytes consumed from the stream so far, for error offsets.
+    consumed: u64,
+}
+
+impl LineCodec {
+    /// A codec with the default limit of [`DEFAULT_MAX_LINE`] bytes.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self::with_max_length(DEFAULT_MAX_LINE)
+    }
+
+    /// A codec that accepts lines of at most `max_length` bytes.
+    #[must_use]
+    pub const fn with_max_length(max_length: usize) -> Self {
+        LineCodec {
+            max_length,
+            scanned: 0,
+            discarding: false,
+            consumed: 0,
+        }
+    }
+
+    /// The longest line accepted, in bytes.
+    #[must_use]
+    pub const fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// Drops the first `n` bytes of `src`.
+    fn drop_front(&mut self, src: &mut BytesMut, n: usize) {
+        let _ = src.split_to(n);
+        self.consumed += n as u64;
+        self.scanned = 0;
+    }
+
+    /// Splits the first `n` bytes of `src` off as a line of `len` bytes
+    /// (the rest being CR and LF).
+    fn take_line(&mut self, src: &mut BytesMut, n: usize, len: usize) -> Result<Text, DecodeError> {
+        let start = self.consumed;
+        let mut line = src.split_to(n);
+        self.consumed += n as u64;
+        self.scanned = 0;
+        line.truncate(len);
+        Text::from_utf8(line.freeze()).map_err(|e| match e {
+            DecodeError::InvalidUtf8 { offset } => DecodeError::InvalidUtf8 {
+                offset: start + offset,
+            },
+            other => other,
+        })
+    }
+}
+
+impl Default for LineCodec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder for LineCodec {
+    type Item = Text;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
+        loop {
+            let from = self.scanned.min(src.len());
+            let newline = src
+                .get(from..)
+                .and_then(|rest| rest.iter().position(|&b| b == LF))
+                .map(|i| from + i);
+            match newline {
+                Some(lf) => {
+                    if self.discarding {
+                        self.drop_front(src, lf + 1);
+                        self.discarding = false;
+                        continue;
+                    }
+                    let len = if lf > 0 && src.get(lf - 1) == Some(&CR) {
+                        lf - 1
+                    } else {
+                        lf
+                    };
+                    if len > self.max_length {
+                        self.drop_front(src, lf + 1);
+                        return Err(DecodeError::LineTooLong {
+                            max: self.max_length,
+                        });
+                    }
+                    return self.take_line(src, lf + 1, len).map(Some);
+                }
+                None if self.discarding => {
+                    let n = src.len();
+                    self.drop_front(src, n);
+                    return Ok(None);
+                }
+                // More than max + 1 bytes without an LF: even if the last
+                // one is a CR, the line is too long.
+                None if src.len() > self.max_length.saturating_add(1) => {
+                    let n = src.len();
+                    self.drop_front(src, n);
+                    self.discarding = true;
+                    return Err(DecodeError::LineTooLong {
+                        max: self.max_length,
+                    });
+                }
+                None => {
+                    self.scanned = src.len();
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
+        if let Some(line) = self.decode(src)? {
+            return Ok(Some(line));
+        }
+        if src.is_empty() {
+            self.discarding = false;
+            return Ok(None);
+        }
+        // An unterminated last line (at most max + 1 bytes, by `decode`).
+        let n = src.len();
+        if n > self.max_length {
+            self.drop_front(src, n);
+            return Err(DecodeError::LineTooLong {
+                max: self.max_length,
+            });
+        }
+        self.take_line(src, n, n).map(Some)
+    }
+}
+
+impl LineCodec {
+    fn encode_str(&self, line: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        if let Some(offset) = line.bytes().position(|b| b == LF) {
+            return Err(EncodeError::NewlineInLine { offset });
+        }
+        if line.len() > self.max_length {
+            return Err(EncodeError::TooLarge {
+                size: line.len() as u64,
+                max: self.max_length as u64,
+            });
+        }
+        dst.reserve(line.len() + 1);
+        dst.put_slice(line.as_bytes());
+        dst.put_u8(LF);
+        Ok(())
+    }
+}
+
+/// Writes the line and its LF.
+///
+/// # Errors
+///
+/// [`EncodeError::NewlineInLine`] if the line holds an LF,
+/// [`EncodeError::TooLarge`] if it is longer than the limit.
+impl Encoder<&str> for LineCodec {
+    fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_str(item, dst)
+    }
+}
+
+impl Encoder<Text> for LineCodec {
+    fn encode(&mut self, item: Text, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_str(&item, dst)
+    }
+}

@@ -1,0 +1,325 @@
+//! The variable packet (PROTOCOLS.md §5): Python's
+//! `struct.pack('!BLL', version, size, order) + payload`.
+//!
+//! | offset | bytes | field | meaning |
+//! |---:|---:|---|---|
+//! | 0 | 1 | version | `1` |
+//! | 1 | 4 | size | payload bytes that follow, big-endian |
+//! | 5 | 4 | order | sequence number, big-endian |
+//! | 9 | size | payload | the text (or any bytes), no padding, no terminator |
+//!
+//! Mind the field order: *size before order*, unlike the fixed packet.
+//!
+//! A header whose size is over the limit (1 MiB by default) yields
+//! [`DecodeError::FrameTooLarge`] at once, before the payload arrives; the
+//! decoder then skips exactly that many bytes without storing them and goes
+//! on with the next header.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockwire::{Decoder, Encoder, VariablePacket, VariablePacketCodec};
+//!
+//! let mut codec = VariablePacketCodec::new();
+//! let mut buf = BytesMut::new();
+//! codec.encode(VariablePacket::new(1, "hello"), &mut buf)?;
+//! assert_eq!(&buf[..], b"\x01\x00\x00\x00\x05\x00\x00\x00\x01hello");
+//!
+//! let packet = codec.decode(&mut buf)?.unwrap();
+//! assert_eq!((packet.order(), packet.text()?), (1, "hello"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use crate::fixed::VERSION;
+use crate::{DecodeError, Decoder, EncodeError, Encoder};
+
+/// Bytes of the header.
+pub const HEADER_LEN: usize = 9;
+/// Default maximum payload: 1 MiB.
+pub const DEFAULT_MAX_SIZE: u32 = 1024 * 1024;
+
+/// One variable packet: a version, a sequence number and a payload.
+///
+/// The payload is [`Bytes`] split off the decoder's input, not copied.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct VariablePacket {
+    version: u8,
+    order: u32,
+    payload: Bytes,
+}
+
+impl VariablePacket {
+    /// A version-1 packet.
+    ///
+    /// ```
+    /// use sockwire::VariablePacket;
+    /// let p = VariablePacket::new(3, "hello");
+    /// assert_eq!((p.version(), p.order(), p.size()), (1, 3, 5));
+    /// ```
+    #[must_use]
+    pub fn new(order: u32, payload: impl Into<Bytes>) -> Self {
+        VariablePacket {
+            version: VERSION,
+            order,
+            payload: payload.into(),
+        }
+    }
+
+    /// The same packet with another version byte.
+    #[must_use]
+    pub fn with_version(mut self, version: u8) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The version byte.
+    #[must_use]
+    pub const fn version(&self) -> u8 {
+        self.version
+    }
+
+    /// The sequence number.
+    #[must_use]
+    pub const fn order(&self) -> u32 {
+        self.order
+    }
+
+    /// The payload length in bytes, as the header's `size` field. Payloads
+    /// longer than `u32::MAX` cannot be encoded; this then says `u32::MAX`.
+    #[must_use]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.payload.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The payload.
+    #[must_use]
+    pub const fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+
+    /// The payload, without copying.
+    #[must_use]
+    pub fn into_payload(self) -> Bytes {
+        self.payload
+    }
+
+    /// The payload as text.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::InvalidUtf8`] with the offset in the payload.
+    pub fn text(&self) -> Result<&str, DecodeError> {
+        std::str::from_utf8(&self.payload).map_err(|e| DecodeError::InvalidUtf8 {
+            offset: e.valid_up_to() as u64,
+        })
+    }
+}
+
+impl fmt::Debug for VariablePacket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VariablePacket")
+            .field("version", &self.version)
+            .field("order", &self.order)
+            .field("payload", &crate::text::lossy(&self.payload))
+            .finish()
+    }
+}
+
+/// `#ORDER vVERSION size=SIZE "TEXT"`, or the payload in hex when it is not
+/// UTF-8.
+///
+/// ```
+/// use sockwire::VariablePacket;
+/// assert_eq!(VariablePacket::new(1, "hello").to_string(), r#"#1 v1 size=5 "hello""#);
+/// assert_eq!(VariablePacket::new(2, &b"\xff\x00"[..]).to_string(), "#2 v1 size=2 [ff 00]");
+/// ```
+impl fmt::Display for VariablePacket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{} v{} size={} ", self.order, self.version, self.size())?;
+        match self.text() {
+            Ok(text) => write!(f, "{text:?}"),
+            Err(_) => {
+                f.write_str("[")?;
+                for (i, b) in self.payload.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{b:02x}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Waiting for a 9-byte header.
+    Header,
+    /// Header read; waiting for `size` payload bytes.
+    Payload {
+        version: u8,
+        order: u32,
+        size: usize,
+    },
+    /// Skipping the payload of an oversize frame.
+    Skip { size: u64, remaining: u64 },
+}
+
+/// Stream codec for variable packets, with a maximum payload size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariablePacketCodec {
+    max_size: u32,
+    state: State,
+}
+
+impl VariablePacketCodec {
+    /// A codec with the default limit of [`DEFAULT_MAX_SIZE`] (1 MiB).
+    #[must_use]
+    pub const fn new() -> Self {
+        Self::with_max_size(DEFAULT_MAX_SIZE)
+    }
+
+    /// A codec that accepts payloads of at most `max_size` bytes, up to
+    /// `u32::MAX`.
+    #[must_use]
+    pub const fn with_max_size(max_size: u32) -> Self {
+        VariablePacketCodec {
+            max_size,
+            state: State::Header,
+        }
+    }
+
+    /// The largest payload accepted, in bytes.
+    #[must_use]
+    pub const fn max_size(&self) -> u32 {
+        self.max_size
+    }
+
+    fn encode_packet(&self, item: &VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let len = item.payload.len();
+        if len > self.max_size as usize {
+            return Err(EncodeError::TooLarge {
+                size: len as u64,
+                max: u64::from(self.max_size),
+            });
+        }
+        dst.reserve(HEADER_LEN + len);
+        dst.put_u8(item.version);
+        dst.put_u32(item.size());
+        dst.put_u32(item.order);
+        dst.put_slice(&item.payload);
+        Ok(())
+    }
+}
+
+impl Default for VariablePacketCodec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder for VariablePacketCodec {
+    type Item = VariablePacket;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<VariablePacket>, DecodeError> {
+        loop {
+            match self.state {
+                State::Header => {
+                    let Some(header) = src.first_chunk::<HEADER_LEN>() else {
+                        return Ok(None);
+                    };
+                    let mut header = &header[..];
+                    let version = header.get_u8();
+                    let size = header.get_u32();
+                    let order = header.get_u32();
+                    src.advance(HEADER_LEN);
+                    if size > self.max_size {
+                        self.state = State::Skip {
+                            size: u64::from(size),
+                            remaining: u64::from(size),
+                        };
+                        return Err(DecodeError::FrameTooLarge {
+                            size: u64::from(size),
+                            max: u64::from(self.max_size),
+                        });
+                    }
+                    self.state = State::Payload {
+                        version,
+                        order,
+                        size: size as usize,
+                    };
+                }
+                State::Payload {
+                    version,
+                    order,
+                    size,
+                } => {
+                    if src.len() < size {
+                        // Bounded by max_size: checked against the header.
+                        src.reserve(size - src.len());
+                        return Ok(None);
+                    }
+                    let payload = src.split_to(size).freeze();
+                    self.state = State::Header;
+                    return Ok(Some(VariablePacket {
+                        version,
+                        order,
+                        payload,
+                    }));
+                }
+                State::Skip { size, remaining } => {
+                    let n = usize::try_from(remaining).map_or(src.len(), |r| r.min(src.len()));
+                    src.advance(n);
+                    let remaining = remaining - n as u64;
+                    if remaining > 0 {
+                        self.state = State::Skip { size, remaining };
+                        return Ok(None);
+                    }
+                    self.state = State::Header;
+                }
+            }
+        }
+    }
+
+    /// Like [`decode`](Decoder::decode); a stream that ends inside a packet
+    /// (or inside a skipped oversize frame) gives
+    /// [`DecodeError::UnexpectedEof`] once, and the codec starts afresh.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<VariablePacket>, DecodeError> {
+        if let Some(packet) = self.decode(src)? {
+            return Ok(Some(packet));
+        }
+        let pending = match self.state {
+            State::Header => src.len() as u64,
+            State::Payload { .. } => (HEADER_LEN + src.len()) as u64,
+            State::Skip { size, remaining } => HEADER_LEN as u64 + (size - remaining),
+        };
+        self.state = State::Header;
+        src.clear();
+        if pending == 0 {
+            Ok(None)
+        } else {
+            Err(DecodeError::UnexpectedEof { pending })
+        }
+    }
+}
+
+/// Writes the 9-byte header and the payload.
+///
+/// # Errors
+///
+/// [`EncodeError::TooLarge`] if the payload is over the codec's limit.
+impl Encoder<&VariablePacket> for VariablePacketCodec {
+    fn encode(&mut self, item: &VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_packet(item, dst)
+    }
+}
+
+impl Encoder<VariablePacket> for VariablePacketCodec {
+    fn encode(&mut self, item: VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_packet(&item, dst)
+    }
+}
