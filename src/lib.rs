@@ -59,6 +59,9 @@ pub mod error;
 pub mod fixed;
 pub mod line;
 pub mod text;
+#[cfg(feature = "tokio-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
+pub mod tokio;
 pub mod variable;
 
 pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};

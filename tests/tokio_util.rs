@@ -1,0 +1,624 @@
+//! The codecs under tokio-util's `Framed` and `UdpFramed`, on real loopback
+//! sockets, and the `tokio_echo_server` example end to end.
+#![cfg(feature = "tokio-util")]
+
+use std::future::Future;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use sockwire::tokio::Error;
+use sockwire::{
+    DecodeError, EncodeError, FixedPacket, FixedPacketCodec, LineCodec, Text, TextDatagramCodec,
+    TextStreamCodec, VariablePacket, VariablePacketCodec,
+};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::time::timeout;
+use tokio_util::codec::{Framed, FramedRead, FramedWrite};
+use tokio_util::udp::UdpFramed;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// Runs `f`, failing the test if it takes longer than [`LIMIT`].
+async fn within<F: Future>(f: F) -> F::Output {
+    timeout(LIMIT, f).await.expect("timed out")
+}
+
+/// Two ends of a fresh loopback TCP connection: (client, server).
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    (client.unwrap(), accepted.unwrap().0)
+}
+
+/// The decode error inside a stream item, or a panic.
+fn decode_err<T: std::fmt::Debug>(item: Option<Result<T, Error>>) -> DecodeError {
+    match item {
+        Some(Err(Error::Decode(e))) => e,
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
+/// The message inside a stream item, or a panic.
+fn ok<T: std::fmt::Debug>(item: Option<Result<T, Error>>) -> T {
+    match item {
+        Some(Ok(message)) => message,
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- text §2
+
+#[tokio::test]
+async fn text_stream_echoes_hello_world() {
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, TextStreamCodec::new());
+            while let Some(text) = framed.next().await {
+                let text = text.unwrap();
+                framed.send(text).await.unwrap();
+            }
+        });
+        let mut framed = Framed::new(client, TextStreamCodec::new());
+        framed.send("Hello, world").await.unwrap();
+        let mut echoed = String::new();
+        while echoed.len() < 12 {
+            echoed.push_str(&ok(framed.next().await));
+        }
+        assert_eq!(echoed, "Hello, world");
+        drop(framed);
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn text_stream_holds_a_split_character_and_keeps_every_byte() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, TextStreamCodec::new());
+        // 'ã' is c3 a3: cut it between two writes.
+        client.write_all(b"n\xc3").await.unwrap();
+        assert_eq!(ok(framed.next().await), "n");
+        client.write_all(b"\xa3o").await.unwrap();
+        assert_eq!(ok(framed.next().await), "ão");
+        client.shutdown().await.unwrap();
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn text_stream_reports_invalid_utf8_then_goes_on() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, TextStreamCodec::new());
+        client.write_all(b"ok\xffgo").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut texts = String::new();
+        let mut errors = Vec::new();
+        // Framed answers None once after an error; polling again goes on.
+        for _ in 0..8 {
+            match framed.next().await {
+                Some(Ok(text)) => texts.push_str(&text),
+                Some(Err(e)) => errors.push(e.as_decode().cloned()),
+                None if texts.len() == 4 => break,
+                None => {}
+            }
+        }
+        assert_eq!(texts, "okgo");
+        assert_eq!(errors, [Some(DecodeError::InvalidUtf8 { offset: 2 })]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn text_stream_eof_inside_a_character_is_an_error() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, TextStreamCodec::new());
+        client.write_all(b"ab\xe2\x82").await.unwrap(); // half a '€'
+        client.shutdown().await.unwrap();
+        let mut item = framed.next().await;
+        if matches!(item, Some(Ok(ref t)) if t == "ab") {
+            item = framed.next().await;
+        }
+        assert_eq!(
+            decode_err(item),
+            DecodeError::UnexpectedEof { pending: 2 },
+            "the held half character is reported at end of stream"
+        );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- line §3
+
+#[tokio::test]
+async fn lines_round_trip_many_messages() {
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, LineCodec::new());
+            while let Some(line) = framed.next().await {
+                let line = line.unwrap();
+                framed.send(line).await.unwrap();
+            }
+        });
+        let (read, write) = client.into_split();
+        let mut stream = FramedRead::new(read, LineCodec::new());
+        let mut sink = FramedWrite::new(write, LineCodec::new());
+        let writer = tokio::spawn(async move {
+            for i in 0..1000 {
+                sink.feed(format!("line {i} ação").as_str()).await.unwrap();
+            }
+            SinkExt::<&str>::flush(&mut sink).await.unwrap();
+            sink
+        });
+        for i in 0..1000 {
+            assert_eq!(ok(stream.next().await), format!("line {i} ação").as_str());
+        }
+        drop((writer.await.unwrap(), stream));
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn lines_wire_bytes_are_the_chat_format() {
+    within(async {
+        let (client, mut server) = pair().await;
+        let mut framed = Framed::new(client, LineCodec::new());
+        framed.send("hello").await.unwrap();
+        drop(framed);
+        let mut wire = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut server, &mut wire)
+            .await
+            .unwrap();
+        assert_eq!(wire, b"hello\n");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn line_too_long_then_recovery() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, LineCodec::with_max_length(8));
+        client.write_all(b"short\n").await.unwrap();
+        client.write_all(&[b'x'; 100]).await.unwrap();
+        client.write_all(b"\nok\r\n").await.unwrap();
+        assert_eq!(ok(framed.next().await), "short");
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::LineTooLong { max: 8 }
+        );
+        // tokio-util's Framed ends the stream once after a decoder error.
+        assert!(framed.next().await.is_none());
+        // Polling again goes on; what was buffered comes with the next read.
+        client.write_all(b"later\n").await.unwrap();
+        assert_eq!(ok(framed.next().await), "ok");
+        assert_eq!(ok(framed.next().await), "later");
+        // An unterminated last line is a line at end of stream.
+        client.write_all(b"last").await.unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(ok(framed.next().await), "last");
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn line_with_invalid_utf8_is_dropped_alone() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, LineCodec::new());
+        client.write_all(b"a\xffb\nfine\n").await.unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::InvalidUtf8 { offset: 1 }
+        );
+        assert!(framed.next().await.is_none());
+        assert_eq!(ok(framed.next().await), "fine");
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn line_encode_error_writes_nothing() {
+    within(async {
+        let (client, server) = pair().await;
+        let mut framed = Framed::new(client, LineCodec::new());
+        match framed.send("two\nlines").await {
+            Err(Error::Encode(EncodeError::NewlineInLine { offset: 3 })) => {}
+            other => panic!("expected NewlineInLine, got {other:?}"),
+        }
+        framed.send("one line").await.unwrap();
+        drop(framed);
+        let mut reader = Framed::new(server, LineCodec::new());
+        assert_eq!(ok(reader.next().await), "one line");
+        assert!(reader.next().await.is_none());
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- fixed §4
+
+#[tokio::test]
+async fn fixed_packets_round_trip_many_messages() {
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, FixedPacketCodec::new());
+            while let Some(packet) = framed.next().await {
+                let packet = packet.unwrap();
+                framed.send(packet).await.unwrap();
+            }
+        });
+        let (read, write) = client.into_split();
+        let mut stream = FramedRead::new(read, FixedPacketCodec::new());
+        let mut sink = FramedWrite::new(write, FixedPacketCodec::new());
+        let sent: Vec<FixedPacket> = (1..=500)
+            .map(|i| FixedPacket::new(i, &format!("pacote nº {i} with a long tail")))
+            .collect();
+        let to_send = sent.clone();
+        let writer = tokio::spawn(async move {
+            for packet in &to_send {
+                sink.feed(packet).await.unwrap();
+            }
+            SinkExt::<&FixedPacket>::flush(&mut sink).await.unwrap();
+            sink
+        });
+        for packet in &sent {
+            let back = ok(stream.next().await);
+            assert_eq!(&back, packet);
+            assert_eq!(back.to_bytes(), packet.to_bytes());
+            assert!(back.is_truncated());
+        }
+        drop((writer.await.unwrap(), stream));
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fixed_packet_eof_mid_frame() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, FixedPacketCodec::new());
+        let packet = FixedPacket::new(1, "hi").to_bytes();
+        client.write_all(&packet).await.unwrap();
+        client.write_all(&packet[..10]).await.unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(ok(framed.next().await).text(), "hi");
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::UnexpectedEof { pending: 10 }
+        );
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- variable §5
+
+#[tokio::test]
+async fn variable_packets_round_trip_many_messages_and_a_large_one() {
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, VariablePacketCodec::new());
+            while let Some(packet) = framed.next().await {
+                let packet = packet.unwrap();
+                framed.send(&packet).await.unwrap();
+            }
+        });
+        let (read, write) = client.into_split();
+        let mut stream = FramedRead::new(read, VariablePacketCodec::new());
+        let mut sink = FramedWrite::new(write, VariablePacketCodec::new());
+        let mut sent: Vec<VariablePacket> = (1..=500)
+            .map(|i| VariablePacket::new(i, format!("message {i}: {}", "é".repeat(i as usize))))
+            .collect();
+        sent.push(VariablePacket::new(501, vec![0xa5; 1024 * 1024]));
+        sent.push(VariablePacket::new(502, ""));
+        let to_send = sent.clone();
+        let writer = tokio::spawn(async move {
+            for packet in to_send {
+                sink.feed(packet).await.unwrap();
+            }
+            SinkExt::<VariablePacket>::flush(&mut sink).await.unwrap();
+            sink
+        });
+        for packet in &sent {
+            assert_eq!(&ok(stream.next().await), packet);
+        }
+        drop((writer.await.unwrap(), stream));
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn variable_oversize_packet_is_skipped_and_the_next_one_arrives() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, VariablePacketCodec::with_max_size(16));
+        // A 100-byte packet, over the limit, then a good one.
+        client
+            .write_all(b"\x01\x00\x00\x00\x64\x00\x00\x00\x01")
+            .await
+            .unwrap();
+        client.write_all(&[b'x'; 100]).await.unwrap();
+        client
+            .write_all(b"\x01\x00\x00\x00\x05\x00\x00\x00\x02hello")
+            .await
+            .unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::FrameTooLarge { size: 100, max: 16 }
+        );
+        assert!(framed.next().await.is_none());
+        let packet = ok(framed.next().await);
+        assert_eq!((packet.order(), packet.text().unwrap()), (2, "hello"));
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn variable_eof_mid_frame() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, VariablePacketCodec::new());
+        client
+            .write_all(b"\x01\x00\x00\x00\x05\x00\x00\x00\x01he")
+            .await
+            .unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::UnexpectedEof { pending: 11 }
+        );
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn variable_encode_over_the_limit_writes_nothing() {
+    within(async {
+        let (client, server) = pair().await;
+        let mut framed = Framed::new(client, VariablePacketCodec::with_max_size(4));
+        match framed.send(VariablePacket::new(1, "too long")).await {
+            Err(e @ Error::Encode(EncodeError::TooLarge { size: 8, max: 4 })) => {
+                assert!(e.is_recoverable());
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        framed.send(VariablePacket::new(2, "ok")).await.unwrap();
+        drop(framed);
+        let mut reader = Framed::new(server, VariablePacketCodec::new());
+        assert_eq!(ok(reader.next().await), VariablePacket::new(2, "ok"));
+        assert!(reader.next().await.is_none());
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- datagrams §1
+
+async fn udp_pair() -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr) {
+    let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    (a, b, a_addr, b_addr)
+}
+
+#[tokio::test]
+async fn datagrams_invalid_then_valid_then_empty() {
+    within(async {
+        let (client, server, client_addr, server_addr) = udp_pair().await;
+        let mut framed = UdpFramed::new(server, TextDatagramCodec::new());
+        client.send_to(b"\xff\xfeno", server_addr).await.unwrap();
+        client.send_to(b"hello", server_addr).await.unwrap();
+        client.send_to(b"", server_addr).await.unwrap();
+        client
+            .send_to("ação".as_bytes(), server_addr)
+            .await
+            .unwrap();
+
+        match framed.next().await {
+            Some(Err(Error::Decode(DecodeError::InvalidUtf8 { offset: 0 }))) => {}
+            other => panic!("expected InvalidUtf8, got {other:?}"),
+        }
+        // The bad datagram is not seen again: the next item is the good one.
+        let (text, from) = ok(framed.next().await);
+        assert_eq!((text.as_str(), from), ("hello", client_addr));
+        let (empty, from) = ok(framed.next().await);
+        assert_eq!((empty.as_str(), from), ("", client_addr));
+        let (text, _) = ok(framed.next().await);
+        assert_eq!(text, "ação");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn datagrams_echo_through_udp_framed_both_ways() {
+    within(async {
+        let (client, server, client_addr, server_addr) = udp_pair().await;
+        let mut server = UdpFramed::new(server, TextDatagramCodec::new());
+        let mut client = UdpFramed::new(client, TextDatagramCodec::new());
+        for message in ["hello", "", " x y\r\n"] {
+            client.send((message, server_addr)).await.unwrap();
+            let (text, from) = ok(server.next().await);
+            assert_eq!((text.as_str(), from), (message, client_addr));
+            let upper = sockwire::text::upper_reply(&text);
+            server.send((upper.as_str(), from)).await.unwrap();
+            let (reply, from) = ok(client.next().await);
+            assert_eq!((reply, from), (Text::from(upper), server_addr));
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn datagram_over_the_limit_is_dropped_alone() {
+    within(async {
+        let (client, server, _, server_addr) = udp_pair().await;
+        let mut framed = UdpFramed::new(server, TextDatagramCodec::with_max_len(4));
+        client.send_to(b"too long", server_addr).await.unwrap();
+        client.send_to(b"fits", server_addr).await.unwrap();
+        match framed.next().await {
+            Some(Err(Error::Decode(DecodeError::FrameTooLarge { size: 8, max: 4 }))) => {}
+            other => panic!("expected FrameTooLarge, got {other:?}"),
+        }
+        assert_eq!(ok(framed.next().await).0, "fits");
+        // Encoding over the limit fails and sends nothing.
+        match framed.send(("way too long", server_addr)).await {
+            Err(Error::Encode(EncodeError::TooLarge { size: 12, max: 4 })) => {}
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- the example
+
+/// A running `tokio_echo_server`, killed when dropped.
+struct Server {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let exe = std::env::current_exe().unwrap();
+        let bin = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap()
+            .join("examples/tokio_echo_server");
+        let mut child = Command::new(&bin)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .parse()
+            .unwrap();
+        Server {
+            child,
+            stdout,
+            addr,
+        }
+    }
+
+    fn connect(&self) -> std::net::TcpStream {
+        let stream = std::net::TcpStream::connect(self.addr).unwrap();
+        stream.set_read_timeout(Some(LIMIT)).unwrap();
+        stream
+    }
+
+    /// Reads log lines until one contains `needle`; returns it.
+    fn log_line_with(&mut self, needle: &str) -> String {
+        for _ in 0..100 {
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("no log line with {needle:?}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn example_echoes_text_like_the_python_client() {
+    let mut server = Server::start(&[]);
+    let mut conn = server.connect();
+    conn.write_all(b"Hello, world").unwrap();
+    let mut back = [0u8; 12];
+    conn.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"Hello, world");
+    let line = server.log_line_with("Hello, world");
+    assert!(line.starts_with("127.0.0.1:"), "{line}");
+}
+
+#[test]
+fn example_upper_cases_fixed_packets() {
+    let server = Server::start(&["--protocol", "fixed", "--reply", "upper"]);
+    let mut conn = server.connect();
+    conn.write_all(&FixedPacket::new(1, "hi there").to_bytes())
+        .unwrap();
+    let mut back = [0u8; 29];
+    conn.read_exact(&mut back).unwrap();
+    assert_eq!(back, FixedPacket::new(1, "HI THERE").to_bytes());
+}
+
+#[test]
+fn example_drops_only_the_bad_connection() {
+    let mut server = Server::start(&["--protocol", "variable"]);
+    let mut good = server.connect();
+    let mut bad = server.connect();
+    // A header declaring 4 GiB: over the 1 MiB limit, the server drops it.
+    bad.write_all(b"\x01\xff\xff\xff\xff\x00\x00\x00\x01")
+        .unwrap();
+    let mut rest = Vec::new();
+    // The server closes the connection: read ends (or is reset).
+    let _ = bad.read_to_end(&mut rest);
+    assert!(rest.is_empty());
+    assert!(
+        server
+            .log_line_with("dropped")
+            .contains("exceeds the limit")
+    );
+
+    let hello = b"\x01\x00\x00\x00\x05\x00\x00\x00\x01hello";
+    good.write_all(hello).unwrap();
+    let mut back = [0u8; 14];
+    good.read_exact(&mut back).unwrap();
+    assert_eq!(&back, hello);
+    assert!(
+        server
+            .log_line_with("hello")
+            .contains(r#"#1 v1 size=5 "hello""#)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn example_stops_cleanly_on_sigterm() {
+    let mut server = Server::start(&["--reply", "none"]);
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(server.log_line_with("shutting down"), "shutting down\n");
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
