@@ -40,6 +40,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## With tokio
+//!
+//! With the `tokio-util` feature every codec also implements
+//! `tokio_util::codec::{Decoder, Encoder}`: frame a `TcpStream` with
+//! `Framed::new(stream, LineCodec::new())`, a `UdpSocket` with
+//! `UdpFramed::new(socket, TextDatagramCodec::new())`. See the `tokio`
+//! module (documented when the feature is on, as on docs.rs).
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tokio-util` | no | `tokio_util::codec` implementations for every codec, and the `tokio::Error` type |
+//!
 //! ## Errors
 //!
 //! Bad input gives a [`DecodeError`] naming what was wrong; the decoder has

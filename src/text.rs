@@ -24,6 +24,10 @@
 //!
 //! # Text stream (TCP, §2)
 //!
+//! | bytes | content |
+//! |---|---|
+//! | any | the UTF-8 bytes of the text, no header, no terminator |
+//!
 //! A raw byte stream with no framing. [`TextStreamCodec`] yields the longest
 //! complete text it has; a multibyte character split across reads is held
 //! (at most 3 bytes) until the rest arrives.
@@ -258,7 +262,7 @@ pub fn upper_reply(text: &str) -> String {
 ///
 /// With the `tokio-util` feature it also implements
 /// `tokio_util::codec::{Decoder, Encoder}`, for `tokio_util::udp::UdpFramed`
-/// (see [`crate::tokio`]).
+/// (see the `tokio` module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextDatagramCodec {
     max_len: usize,

@@ -6,15 +6,15 @@
 //! every item its sans-IO [`Encoder`](crate::Encoder) accepts, and
 //! [`TextDatagramCodec`] does the same for `tokio_util::udp::UdpFramed`. The
 //! implementations only delegate to the crate's own traits; the one error
-//! type, [`Error`], adds the I/O errors that tokio's traits require.
+//! type, [`Error`](enum@Error), adds the I/O errors that tokio's traits require.
 //!
 //! | codec | tokio wrapper | `Stream` yields | `Sink` accepts |
 //! |---|---|---|---|
 //! | [`TextDatagramCodec`] | `UdpFramed` | `(Text, SocketAddr)` | `(&str or Text, SocketAddr)` |
-//! | [`TextStreamCodec`](crate::TextStreamCodec) | `Framed` | [`Text`](crate::Text) | `&str`, `Text` |
-//! | [`LineCodec`](crate::LineCodec) | `Framed` | `Text` (one line) | `&str`, `Text` |
-//! | [`FixedPacketCodec`](crate::FixedPacketCodec) | `Framed` | [`FixedPacket`](crate::FixedPacket) | `FixedPacket`, `&FixedPacket` |
-//! | [`VariablePacketCodec`](crate::VariablePacketCodec) | `Framed` | [`VariablePacket`](crate::VariablePacket) | `VariablePacket`, `&VariablePacket` |
+//! | [`TextStreamCodec`] | `Framed` | [`Text`](crate::Text) | `&str`, `Text` |
+//! | [`LineCodec`] | `Framed` | `Text` (one line) | `&str`, `Text` |
+//! | [`FixedPacketCodec`] | `Framed` | [`FixedPacket`](crate::FixedPacket) | `FixedPacket`, `&FixedPacket` |
+//! | [`VariablePacketCodec`] | `Framed` | [`VariablePacket`](crate::VariablePacket) | `VariablePacket`, `&VariablePacket` |
 //!
 //! # Framing a TCP stream
 //!
