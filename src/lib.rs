@@ -84,3 +84,8 @@ pub use fixed::{FixedPacket, FixedPacketCodec};
 pub use line::LineCodec;
 pub use text::{Text, TextDatagramCodec, TextStreamCodec};
 pub use variable::{VariablePacket, VariablePacketCodec};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "tokio-util"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
