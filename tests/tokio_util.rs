@@ -412,6 +412,104 @@ async fn variable_encode_over_the_limit_writes_nothing() {
     .await;
 }
 
+// ---------------------------------------------------------------- any split
+
+/// Decodes `wire` with `codec` through `FramedRead`, one byte per read.
+async fn one_byte_reads<C>(wire: &[u8], codec: C) -> Vec<Result<C::Item, String>>
+where
+    C: tokio_util::codec::Decoder<Error = Error>,
+{
+    let (mut tx, rx) = tokio::io::duplex(1);
+    let wire = wire.to_vec();
+    let writer = tokio::spawn(async move { tx.write_all(&wire).await });
+    let mut framed = FramedRead::new(rx, codec);
+    let mut out = Vec::new();
+    // Go on after errors: Framed ends the stream once after each.
+    let mut nones = 0;
+    while nones < 2 {
+        match framed.next().await {
+            Some(item) => {
+                nones = 0;
+                out.push(item.map_err(|e| e.to_string()));
+            }
+            None => nones += 1,
+        }
+    }
+    writer.await.unwrap().unwrap();
+    out
+}
+
+#[tokio::test]
+async fn one_byte_reads_give_the_same_messages_and_errors() {
+    within(async {
+        let lines = one_byte_reads(
+            b"one\r\ntoo long line\nt\xc3\xa9\n\xff\nlast",
+            LineCodec::with_max_length(8),
+        )
+        .await;
+        assert_eq!(
+            lines,
+            [
+                Ok(Text::from("one")),
+                Err("line longer than the limit of 8 bytes".to_string()),
+                Ok(Text::from("té")),
+                Err("invalid UTF-8 at byte offset 23".to_string()),
+                Ok(Text::from("last")),
+            ]
+        );
+
+        let mut wire = FixedPacket::new(1, "ação").to_bytes().to_vec();
+        wire.extend_from_slice(&FixedPacket::new(2, "b").to_bytes());
+        wire.extend_from_slice(b"\x01\x00");
+        let fixed = one_byte_reads(&wire, FixedPacketCodec::new()).await;
+        assert_eq!(
+            fixed,
+            [
+                Ok(FixedPacket::new(1, "ação")),
+                Ok(FixedPacket::new(2, "b")),
+                Err("stream ended inside a message (2 bytes of it were received)".to_string()),
+            ]
+        );
+
+        let wire =
+            b"\x01\x00\x00\x00\x09\x00\x00\x00\x01too large\x01\x00\x00\x00\x02\x00\x00\x00\x02ok";
+        let variable = one_byte_reads(wire, VariablePacketCodec::with_max_size(4)).await;
+        assert_eq!(
+            variable,
+            [
+                Err("frame of 9 bytes exceeds the limit of 4 bytes".to_string()),
+                Ok(VariablePacket::new(2, "ok")),
+            ]
+        );
+
+        let text = one_byte_reads("€uro".as_bytes(), TextStreamCodec::new()).await;
+        let text: Vec<_> = text.into_iter().map(Result::unwrap).collect();
+        // Never half a character, whatever the reads.
+        assert_eq!(text.concat(), "€uro");
+        assert_eq!(text.first().map(|t| t.as_str()), Some("€"));
+    })
+    .await;
+}
+
+#[test]
+fn errors_convert_to_io_errors_with_a_kind() {
+    use std::io::ErrorKind;
+    let decode = std::io::Error::from(Error::from(DecodeError::LineTooLong { max: 1 }));
+    assert_eq!(decode.kind(), ErrorKind::InvalidData);
+    assert_eq!(decode.to_string(), "line longer than the limit of 1 bytes");
+    let encode = std::io::Error::from(Error::from(EncodeError::NewlineInLine { offset: 0 }));
+    assert_eq!(encode.kind(), ErrorKind::InvalidInput);
+    let io = std::io::Error::from(Error::from(std::io::Error::from(
+        ErrorKind::ConnectionReset,
+    )));
+    assert_eq!(io.kind(), ErrorKind::ConnectionReset);
+    assert!(!Error::from(DecodeError::UnexpectedEof { pending: 1 }).is_recoverable());
+    assert_eq!(
+        Error::from(DecodeError::UnexpectedEof { pending: 1 }).as_decode(),
+        Some(&DecodeError::UnexpectedEof { pending: 1 })
+    );
+}
+
 // ---------------------------------------------------------------- datagrams §1
 
 async fn udp_pair() -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr) {
