@@ -21,6 +21,22 @@
 //!
 //! After an unrecoverable error the connection should be closed; a server
 //! closes that one connection and keeps serving the others.
+//!
+//! # Which codec reports what
+//!
+//! | error | reported by |
+//! |---|---|
+//! | [`DecodeError::InvalidUtf8`] | [`TextDatagramCodec`](crate::TextDatagramCodec), [`TextStreamCodec`](crate::TextStreamCodec), [`LineCodec`](crate::LineCodec), [`Text::from_utf8`](crate::Text::from_utf8), [`VariablePacket::text`](crate::VariablePacket::text) |
+//! | [`DecodeError::LineTooLong`] | [`LineCodec`](crate::LineCodec) |
+//! | [`DecodeError::FrameTooLarge`] | [`TextDatagramCodec`](crate::TextDatagramCodec) (datagram over its limit), [`VariablePacketCodec`](crate::VariablePacketCodec) (declared size over its limit), the §6 application codec |
+//! | [`DecodeError::UnexpectedEof`] | every stream decoder's `decode_eof` |
+//! | [`DecodeError::InvalidHeader`] | the §6 application codec |
+//! | [`EncodeError::TooLarge`] | [`TextDatagramCodec`](crate::TextDatagramCodec), [`LineCodec`](crate::LineCodec), [`VariablePacketCodec`](crate::VariablePacketCodec): the message is over the codec's limit |
+//! | [`EncodeError::NewlineInLine`] | [`LineCodec`](crate::LineCodec) |
+//! | [`EncodeError::Unrepresentable`] | the §6 application codec |
+//!
+//! With the `tokio-util` feature, tokio's codec traits report all of these
+//! wrapped in one error type together with I/O errors (`sockwire::tokio::Error`).
 
 use thiserror::Error;
 
