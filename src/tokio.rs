@@ -52,6 +52,11 @@
 //! `Framed::new(stream, VariablePacketCodec::new())` yields
 //! [`VariablePacket`](crate::VariablePacket)s and sends them.
 //!
+//! Each codec accepts more than one item type (`&str` and `Text`, a packet
+//! or a reference to one), so a bare `flush()` or `close()` after `feed`
+//! cannot infer which `Sink` is meant: name it, as in
+//! `SinkExt::<&str>::flush(&mut lines)`. `send(item)` needs no annotation.
+//!
 //! # Errors and recovery
 //!
 //! A decoder error reaches the stream as `Some(Err(Error::Decode(..)))`.
