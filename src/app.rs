@@ -579,6 +579,14 @@ impl AppCodec {
                 max: self.max_content_length as u64,
             });
         }
+        if item.header.is_json() && item.header.content_encoding != JSON_ENCODING {
+            return Err(EncodeError::Unrepresentable {
+                reason: format!(
+                    "text/json content must be utf-8 encoded, not {:?}",
+                    item.header.content_encoding
+                ),
+            });
+        }
         let mut header = Vec::with_capacity(96);
         // The content-length written is the content's, whatever the header says.
         if item.header.content_length == len as u64 {
@@ -701,7 +709,8 @@ impl Decoder for AppCodec {
 ///
 /// [`EncodeError::TooLarge`] for content over the codec's limit or a header
 /// over 65,535 bytes; [`EncodeError::Unrepresentable`] for a repeated
-/// header key.
+/// header key, or `text/json` declared with an encoding other than `utf-8`
+/// (nothing the decoder would refuse is written).
 impl Encoder<&AppMessage> for AppCodec {
     fn encode(&mut self, item: &AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_message(item, dst)

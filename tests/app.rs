@@ -619,6 +619,19 @@ fn encoding_refuses_what_the_peer_could_not_read() {
         AppCodec::new().encode(&dup, &mut dst),
         Err(EncodeError::Unrepresentable { .. })
     ));
+    let latin = AppMessage::new("text/json", "latin-1", &b"{}"[..]);
+    assert!(matches!(
+        AppCodec::new().encode(&latin, &mut dst),
+        Err(EncodeError::Unrepresentable { .. })
+    ));
+    let wrong = Request::Binary {
+        content_type: "text/json".into(),
+        content: Bytes::from_static(b"{}"),
+    };
+    assert!(matches!(
+        ClientCodec::new().encode(&wrong, &mut dst),
+        Err(EncodeError::Unrepresentable { .. })
+    ));
     let mut header = AppHeader::new("b/x", "binary", 0);
     header.extra.push(("k".into(), json!(1)));
     header.extra.push(("k".into(), json!(2)));
@@ -804,4 +817,23 @@ fn message_level_conversions_round_trip() {
     }
     let msg = AppMessage::json(&json!({"action": "search", "value": "ring", "n": 1})).unwrap();
     assert_eq!(Request::try_from(&msg), Ok(Request::new("search", "ring")));
+}
+
+#[test]
+fn respond_message_answers_messages_and_refuses_bad_content() {
+    let mut service = SearchService::new();
+    let request = AppMessage::json(&json!({"value": "ring", "action": "search"})).unwrap();
+    let reply = service.respond_message(&request).unwrap();
+    assert_eq!(
+        Response::try_from(&reply),
+        Ok(Response::json(
+            "In the caves beneath the Misty Mountains. 💍"
+        ))
+    );
+    let bad = AppMessage::json(&json!({"action": "search"})).unwrap();
+    assert_eq!(
+        service.respond_message(&bad),
+        Err(ContentError::MissingKey { key: "value" })
+    );
+    assert_eq!(service.answered(), 1);
 }

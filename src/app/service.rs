@@ -2,7 +2,8 @@
 
 use bytes::Bytes;
 
-use super::{Request, Response};
+use super::{AppMessage, Request, Response};
+use crate::ContentError;
 
 /// The search table: VALUE and its ANSWER.
 const TABLE: [(&str, &str); 3] = [
@@ -82,6 +83,28 @@ impl SearchService {
                 Response::binary(Bytes::from(reply))
             }
         }
+    }
+
+    /// The reply message to a request message, for servers that frame
+    /// with [`AppCodec`](super::AppCodec) rather than
+    /// [`ServerCodec`](super::ServerCodec). The reply has the native byte
+    /// order.
+    ///
+    /// # Errors
+    ///
+    /// A [`ContentError`] if the request's `text/json` content is not a
+    /// valid request; the server should close the connection.
+    ///
+    /// ```
+    /// use sockwire::app::{AppMessage, Request, SearchService};
+    /// let request = Request::new("search", "🐶").to_message();
+    /// let reply = SearchService::new().respond_message(&request)?;
+    /// assert_eq!(&reply.content()[..], r#"{"result": "🐾 Playing ball! 🏐"}"#.as_bytes());
+    /// # Ok::<(), sockwire::ContentError>(())
+    /// ```
+    pub fn respond_message(&mut self, request: &AppMessage) -> Result<AppMessage, ContentError> {
+        let request = Request::from_message(request)?;
+        Ok(self.respond(&request).to_message())
     }
 
     /// How many requests this service has answered.

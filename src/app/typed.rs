@@ -34,7 +34,7 @@ pub enum Request {
     },
     /// Any other content type: the content as it is.
     Binary {
-        /// `content-type` (the client sends
+        /// `content-type`, anything but `text/json` (the client sends
         /// [`CLIENT_BINARY_TYPE`](super::CLIENT_BINARY_TYPE)).
         content_type: String,
         /// The content.
@@ -147,7 +147,7 @@ pub enum Response {
     },
     /// Any other content type: the content as it is.
     Binary {
-        /// `content-type` (the server sends
+        /// `content-type`, anything but `text/json` (the server sends
         /// [`SERVER_BINARY_TYPE`](super::SERVER_BINARY_TYPE)).
         content_type: String,
         /// The content.
