@@ -65,15 +65,32 @@ fn run(args: &Args) -> Result<Response, Box<dyn std::error::Error>> {
     let mut chunk = [0u8; 4096];
     loop {
         if let Some(response) = codec.decode(&mut buf)? {
+            log_reply(&stream, &response);
             return Ok(response);
         }
         let n = stream.read(&mut chunk)?;
         if n == 0 {
             return match codec.decode_eof(&mut buf)? {
-                Some(response) => Ok(response),
+                Some(response) => {
+                    log_reply(&stream, &response);
+                    Ok(response)
+                }
                 None => Err("server closed the connection without replying".into()),
             };
         }
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
     }
+}
+
+/// One line on stderr per reply: who sent it and its content type (stdout
+/// gets the reply itself).
+fn log_reply(stream: &TcpStream, response: &Response) {
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "?".to_owned(), |a| a.to_string());
+    let kind = match response {
+        Response::Json { .. } => "text/json",
+        Response::Binary { content_type, .. } => content_type,
+    };
+    eprintln!("app_client: reply from {peer}: {kind}");
 }

@@ -249,6 +249,15 @@ fn app_client_against_our_service_over_loopback() {
             String::from_utf8(out.stdout).unwrap(),
             format!("{printed}\n")
         );
+        let kind = if *action == "search" {
+            "text/json"
+        } else {
+            "binary/custom-server-binary-type"
+        };
+        assert_eq!(
+            String::from_utf8(out.stderr).unwrap(),
+            format!("app_client: reply from {addr}: {kind}\n")
+        );
     }
     let received = server.join().unwrap();
     assert_eq!(received.len(), cases.len());
