@@ -587,15 +587,9 @@ impl AppCodec {
                 ),
             });
         }
+        // An `AppMessage`'s content-length is its content's (see `from_parts`).
         let mut header = Vec::with_capacity(96);
-        // The content-length written is the content's, whatever the header says.
-        if item.header.content_length == len as u64 {
-            item.header.write_json(&mut header)?;
-        } else {
-            let mut fixed = item.header.clone();
-            fixed.content_length = len as u64;
-            fixed.write_json(&mut header)?;
-        }
+        item.header.write_json(&mut header)?;
         let Ok(header_len) = u16::try_from(header.len()) else {
             return Err(EncodeError::TooLarge {
                 size: header.len() as u64,
