@@ -187,6 +187,13 @@ impl LineCodec {
         if let Some(offset) = line.bytes().position(|b| b == LF) {
             return Err(EncodeError::NewlineInLine { offset });
         }
+        // "abc\r" would go out as "abc\r\n", which every decoder (ours and
+        // the Python peer's) reads back as "abc".
+        if line.as_bytes().last() == Some(&CR) {
+            return Err(EncodeError::Unrepresentable {
+                reason: "line ends with CR, which the receiver strips as part of CR LF".into(),
+            });
+        }
         if line.len() > self.max_length {
             return Err(EncodeError::TooLarge {
                 size: line.len() as u64,
@@ -205,7 +212,8 @@ impl LineCodec {
 /// # Errors
 ///
 /// [`EncodeError::NewlineInLine`] if the line holds an LF,
-/// [`EncodeError::TooLarge`] if it is longer than the limit.
+/// [`EncodeError::Unrepresentable`] if it ends with a CR (the receiver
+/// would drop it), [`EncodeError::TooLarge`] if it is longer than the limit.
 impl Encoder<&str> for LineCodec {
     fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_str(item, dst)

@@ -595,6 +595,30 @@ fn line_encode_with_lf_inside_is_newline_in_line_at_its_offset() {
 }
 
 #[test]
+fn line_encode_ending_in_cr_is_unrepresentable() {
+    // "abc\r" + LF is "abc\r\n" on the wire, which decodes as "abc"
+    let mut codec = LineCodec::new();
+    let mut out = BytesMut::new();
+    for line in ["abc\r", "\r", "ação\r"] {
+        assert_eq!(
+            codec.encode(line, &mut out),
+            Err(EncodeError::Unrepresentable {
+                reason: "line ends with CR, which the receiver strips as part of CR LF".into()
+            }),
+            "{line:?}"
+        );
+    }
+    assert!(out.is_empty());
+    // a CR anywhere else is kept, and comes back
+    codec.encode("a\rb", &mut out).unwrap();
+    codec.encode("\ra", &mut out).unwrap();
+    assert_eq!(
+        decode_stream(LineCodec::new(), &out),
+        [ok("a\rb"), ok("\ra")]
+    );
+}
+
+#[test]
 fn line_encode_checks_lf_before_length() {
     let mut codec = LineCodec::with_max_length(2);
     assert_eq!(
