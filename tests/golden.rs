@@ -361,6 +361,37 @@ fn cross_check_texts() -> Vec<String> {
     texts
 }
 
+/// Runs `python3 -c script` with `input` on stdin and returns its stdout,
+/// or `None` (after printing a note) when `python3` is not installed.
+fn python(script: &str, input: String) -> Option<String> {
+    let child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("note: python3 not found, skipping the Python cross-check");
+            return None;
+        }
+        Err(e) => panic!("cannot run python3: {e}"),
+    };
+    // Written from another thread, so that neither side blocks on a full
+    // pipe while the other waits.
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        output.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8(output.stdout).unwrap())
+}
+
 /// The Python peer: reads `order text_hex fixed_hex variable_hex` lines,
 /// writes what Python encodes for the text and what Python decodes from our
 /// bytes (the decoding rule of PROTOCOLS.md §4).
@@ -417,33 +448,9 @@ fn fixed_and_variable_packets_match_real_python_byte_for_byte() {
         ours.push((order, fixed, var.freeze()));
     }
 
-    let child = Command::new("python3")
-        .args(["-c", PYTHON_PEER])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("note: python3 not found, skipping the Python cross-check");
-            return;
-        }
-        Err(e) => panic!("cannot run python3: {e}"),
+    let Some(stdout) = python(PYTHON_PEER, input) else {
+        return;
     };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "python3 failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), texts.len(), "one answer per text");
 
@@ -508,4 +515,94 @@ fn lossy_view_replaces_each_bad_sequence_with_one_replacement_char() {
         sockwire::text::lossy(b"valid"),
         std::borrow::Cow::Borrowed("valid")
     ));
+}
+
+/// Python's reading of fixed packets (PROTOCOLS.md §4), one hex packet a
+/// line in, `text_hex truncated` out.
+const PYTHON_FIXED_READER: &str = r#"
+import struct, sys
+for line in sys.stdin:
+    version, order, size, field = struct.unpack('!BLL20s', bytes.fromhex(line.strip()))
+    try:
+        prefix = field.decode('utf-8')
+    except UnicodeDecodeError as e:
+        prefix = field[:e.start].decode('utf-8')
+    print(prefix[:size].encode().hex() or '-', int(len(prefix) < size))
+"#;
+
+/// A small deterministic generator (xorshift64*), so the packets are the
+/// same on every run without a random-number crate.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// 29-byte packets whose fields mix whole characters, cut characters,
+/// stray bytes, NULs and dashes, with sizes below, at and above what the
+/// field holds.
+fn awkward_fixed_packets(count: usize) -> Vec<[u8; 29]> {
+    const CHARS: &[&str] = &["a", "-", "\0", "ç", "日", "🦀", " ", "\u{10ffff}"];
+    let mut rng = Xorshift(0x5eed_1234_abcd_0001);
+    (0..count)
+        .map(|_| {
+            let mut field = Vec::new();
+            while field.len() < 20 {
+                match rng.below(10) {
+                    0 => field.push(u8::try_from(rng.below(256)).unwrap()),
+                    1 => field.push(0x80 | u8::try_from(rng.below(64)).unwrap()),
+                    _ => {
+                        let c = CHARS[usize::try_from(rng.below(CHARS.len() as u64)).unwrap()];
+                        field.extend_from_slice(c.as_bytes());
+                    }
+                }
+            }
+            field.truncate(20);
+            let size = match rng.below(4) {
+                0 => u32::MAX - u32::try_from(rng.below(3)).unwrap(),
+                _ => u32::try_from(rng.below(25)).unwrap(),
+            };
+            let mut packet = [0u8; 29];
+            packet[0] = 1;
+            packet[1..5].copy_from_slice(&u32::try_from(rng.below(1000)).unwrap().to_be_bytes());
+            packet[5..9].copy_from_slice(&size.to_be_bytes());
+            packet[9..].copy_from_slice(&field);
+            packet
+        })
+        .collect()
+}
+
+#[test]
+fn fixed_decoding_of_awkward_fields_matches_real_python() {
+    let packets = awkward_fixed_packets(300);
+    let input: String = packets.iter().map(|p| to_hex(p) + "\n").collect();
+    let Some(stdout) = python(PYTHON_FIXED_READER, input) else {
+        return;
+    };
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), packets.len(), "one answer per packet");
+    let mut truncated = 0;
+    for (bytes, line) in packets.iter().zip(lines) {
+        let p = FixedPacket::from_bytes(bytes);
+        let (text_hex, flag) = line.split_once(' ').unwrap();
+        let text = if text_hex == "-" {
+            String::new()
+        } else {
+            String::from_utf8(hex(text_hex)).unwrap()
+        };
+        assert_eq!(p.text(), text, "packet {}", to_hex(bytes));
+        assert_eq!(p.is_truncated(), flag == "1", "packet {}", to_hex(bytes));
+        truncated += usize::from(p.is_truncated());
+    }
+    // the generator reaches both cases
+    assert!(truncated > 30 && truncated < 270, "{truncated} truncated");
 }
