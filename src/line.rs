@@ -187,21 +187,20 @@ impl LineCodec {
         if let Some(offset) = line.bytes().position(|b| b == LF) {
             return Err(EncodeError::NewlineInLine { offset });
         }
-        // "abc\r" would go out as "abc\r\n", which every decoder (ours and
-        // the Python peer's) reads back as "abc".
-        if line.as_bytes().last() == Some(&CR) {
-            return Err(EncodeError::Unrepresentable {
-                reason: "line ends with CR, which the receiver strips as part of CR LF".into(),
-            });
-        }
         if line.len() > self.max_length {
             return Err(EncodeError::TooLarge {
                 size: line.len() as u64,
                 max: self.max_length as u64,
             });
         }
-        dst.reserve(line.len() + 1);
+        // A line that itself ends with CR gets one more CR before the LF:
+        // the decoder strips exactly one, so the line reads back whole.
+        let cr = line.as_bytes().last() == Some(&CR);
+        dst.reserve(line.len() + 1 + usize::from(cr));
         dst.put_slice(line.as_bytes());
+        if cr {
+            dst.put_u8(CR);
+        }
         dst.put_u8(LF);
         Ok(())
     }
@@ -212,8 +211,18 @@ impl LineCodec {
 /// # Errors
 ///
 /// [`EncodeError::NewlineInLine`] if the line holds an LF,
-/// [`EncodeError::Unrepresentable`] if it ends with a CR (the receiver
-/// would drop it), [`EncodeError::TooLarge`] if it is longer than the limit.
+/// [`EncodeError::TooLarge`] if it is longer than the limit.
+///
+/// A line that itself ends with CR is written with CR CR LF: the decoder
+/// strips the one CR before the LF, so the line reads back whole.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{Encoder, LineCodec};
+/// let mut buf = BytesMut::new();
+/// LineCodec::new().encode("a\r", &mut buf).unwrap();
+/// assert_eq!(&buf[..], b"a\r\r\n");
+/// ```
 impl Encoder<&str> for LineCodec {
     fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_str(item, dst)

@@ -595,26 +595,18 @@ fn line_encode_with_lf_inside_is_newline_in_line_at_its_offset() {
 }
 
 #[test]
-fn line_encode_ending_in_cr_is_unrepresentable() {
-    // "abc\r" + LF is "abc\r\n" on the wire, which decodes as "abc"
-    let mut codec = LineCodec::new();
+fn line_encode_ending_in_cr_comes_back_whole() {
+    // "abc\r" goes out as "abc\r\r\n": the decoder strips the one CR
+    // before the LF and reads "abc\r" back.
+    let mut codec = LineCodec::with_max_length(7);
     let mut out = BytesMut::new();
-    for line in ["abc\r", "\r", "ação\r"] {
-        assert_eq!(
-            codec.encode(line, &mut out),
-            Err(EncodeError::Unrepresentable {
-                reason: "line ends with CR, which the receiver strips as part of CR LF".into()
-            }),
-            "{line:?}"
-        );
+    for line in ["abc\r", "\r", "ação\r", "a\rb", "\ra"] {
+        codec.encode(line, &mut out).unwrap();
     }
-    assert!(out.is_empty());
-    // a CR anywhere else is kept, and comes back
-    codec.encode("a\rb", &mut out).unwrap();
-    codec.encode("\ra", &mut out).unwrap();
+    assert_eq!(&out[..9], b"abc\r\r\n\r\r\n");
     assert_eq!(
-        decode_stream(LineCodec::new(), &out),
-        [ok("a\rb"), ok("\ra")]
+        decode_stream(LineCodec::with_max_length(7), &out),
+        [ok("abc\r"), ok("\r"), ok("ação\r"), ok("a\rb"), ok("\ra")]
     );
 }
 
