@@ -633,8 +633,8 @@ impl Decoder for AppCodec {
                 }
                 &State::Header { len } => {
                     if src.len() < len {
-                        // At most 65,535 bytes.
-                        src.reserve(len - src.len());
+                        // At most 65,535 bytes, in bounded steps.
+                        crate::codec::reserve_towards(src, len);
                         return Ok(None);
                     }
                     let bytes = src.split_to(len);
@@ -658,7 +658,9 @@ impl Decoder for AppCodec {
                     // Checked against the limit when the header was read.
                     let size = usize::try_from(header.content_length).unwrap_or(usize::MAX);
                     if src.len() < size {
-                        src.reserve(size - src.len());
+                        // Grow in bounded steps: the length is the peer's
+                        // claim (checked against the limit), not data.
+                        crate::codec::reserve_towards(src, size);
                         return Ok(None);
                     }
                     let content = src.split_to(size).freeze();

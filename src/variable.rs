@@ -259,8 +259,9 @@ impl Decoder for VariablePacketCodec {
                     size,
                 } => {
                     if src.len() < size {
-                        // Bounded by max_size: checked against the header.
-                        src.reserve(size - src.len());
+                        // Grow in bounded steps: the size is the peer's
+                        // claim (checked against max_size), not data.
+                        crate::codec::reserve_towards(src, size);
                         return Ok(None);
                     }
                     let payload = src.split_to(size).freeze();

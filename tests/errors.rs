@@ -1137,3 +1137,44 @@ fn decoders_keep_going_with_split_reads_after_errors() {
         );
     }
 }
+
+#[test]
+fn variable_header_claiming_the_limit_reserves_one_step_not_the_claim() {
+    // A peer that sends only a header claiming 1 MiB must not make the
+    // decoder hold 1 MiB: memory follows the bytes that arrive.
+    let mut codec = VariablePacketCodec::new();
+    let mut buf = BytesMut::from(&b"\x01\x00\x10\x00\x00\x00\x00\x00\x01"[..]);
+    assert_eq!(codec.decode(&mut buf), Ok(None));
+    assert!(
+        buf.capacity() <= 2 * sockwire::codec::RESERVE_STEP,
+        "capacity {} after a bare header",
+        buf.capacity()
+    );
+    // and the packet still arrives whole, however slowly
+    let payload = vec![b'x'; 1024 * 1024];
+    for chunk in payload.chunks(100_000) {
+        buf.extend_from_slice(chunk);
+        if let Some(packet) = codec.decode(&mut buf).unwrap() {
+            assert_eq!(packet.payload().len(), payload.len());
+            return;
+        }
+    }
+    panic!("the 1 MiB packet never decoded");
+}
+
+#[cfg(feature = "json")]
+#[test]
+fn app_header_claiming_the_limit_reserves_one_step_not_the_claim() {
+    use sockwire::app::AppCodec;
+    let header = br#"{"byteorder": "little", "content-type": "binary/x", "content-encoding": "binary", "content-length": 1048576}"#;
+    let mut buf = BytesMut::new();
+    buf.extend_from_slice(&(header.len() as u16).to_be_bytes());
+    buf.extend_from_slice(header);
+    let mut codec = AppCodec::new();
+    assert_eq!(codec.decode(&mut buf), Ok(None));
+    assert!(
+        buf.capacity() <= 2 * sockwire::codec::RESERVE_STEP,
+        "capacity {} after a bare header",
+        buf.capacity()
+    );
+}
