@@ -30,6 +30,9 @@ enum Protocol {
     Fixed,
     /// §5 variable packets
     Variable,
+    /// §6 application messages (JSON header), answered by the search service
+    #[cfg(feature = "json")]
+    App,
 }
 
 /// What the server sends back for each message.
@@ -99,17 +102,50 @@ impl Message for VariablePacket {
     }
 }
 
-/// Serves one connection until the peer closes it or breaks the protocol.
-async fn serve<C>(stream: TcpStream, peer: SocketAddr, codec: C, reply: Reply) -> Result<(), Error>
+/// How a received message appears in the log.
+trait LogLine {
+    fn log_line(&self) -> String;
+}
+
+impl<T: Message> LogLine for T {
+    fn log_line(&self) -> String {
+        self.to_string()
+    }
+}
+
+#[cfg(feature = "json")]
+impl LogLine for sockwire::app::Request {
+    fn log_line(&self) -> String {
+        match self {
+            Self::Json { action, value } => format!("request {action:?} {value:?}"),
+            Self::Binary {
+                content_type,
+                content,
+            } => format!(
+                "{content_type} request {}",
+                sockwire::app::python_bytes_repr(content)
+            ),
+        }
+    }
+}
+
+/// Serves one connection until the peer closes it or breaks the protocol:
+/// logs each message and sends what `respond` makes of it.
+async fn serve<C, R>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    codec: C,
+    mut respond: impl FnMut(&C::Item) -> Option<R>,
+) -> Result<(), Error>
 where
-    C: Decoder<Error = Error> + Encoder<<C as Decoder>::Item, Error = Error>,
-    C::Item: Message,
+    C: Decoder<Error = Error> + Encoder<R, Error = Error>,
+    C::Item: LogLine,
 {
     let mut framed = Framed::new(stream, codec);
     while let Some(message) = framed.next().await {
         let message = message?;
-        println!("{peer} -> {message}");
-        if let Some(answer) = message.reply(reply) {
+        println!("{peer} -> {}", message.log_line());
+        if let Some(answer) = respond(&message) {
             framed.send(answer).await?;
         }
     }
@@ -118,9 +154,36 @@ where
 
 async fn handle(stream: TcpStream, peer: SocketAddr, protocol: Protocol, reply: Reply) {
     let result = match protocol {
-        Protocol::Text => serve(stream, peer, TextStreamCodec::new(), reply).await,
-        Protocol::Fixed => serve(stream, peer, FixedPacketCodec::new(), reply).await,
-        Protocol::Variable => serve(stream, peer, VariablePacketCodec::new(), reply).await,
+        Protocol::Text => {
+            serve(stream, peer, TextStreamCodec::new(), |m: &Text| {
+                m.clone().reply(reply)
+            })
+            .await
+        }
+        Protocol::Fixed => {
+            serve(stream, peer, FixedPacketCodec::new(), |m: &FixedPacket| {
+                m.reply(reply)
+            })
+            .await
+        }
+        Protocol::Variable => {
+            serve(
+                stream,
+                peer,
+                VariablePacketCodec::new(),
+                |m: &VariablePacket| m.clone().reply(reply),
+            )
+            .await
+        }
+        // §6: the search service answers every request; --reply is ignored.
+        #[cfg(feature = "json")]
+        Protocol::App => {
+            let mut service = sockwire::app::SearchService::new();
+            serve(stream, peer, sockwire::app::ServerCodec::new(), |request| {
+                Some(service.respond(request))
+            })
+            .await
+        }
     };
     match result {
         Ok(()) => println!("{peer} closed the connection"),

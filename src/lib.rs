@@ -11,6 +11,7 @@
 //! | 3 | line | TCP | [`Text`] | [`LineCodec`] |
 //! | 4 | fixed packet, `!BLL20s` | TCP | [`FixedPacket`] | [`FixedPacketCodec`] |
 //! | 5 | variable packet, `!BLL` + payload | TCP | [`VariablePacket`] | [`VariablePacketCodec`] |
+//! | 6 | application message, JSON header | TCP | `app::AppMessage`, `app::Request`, `app::Response` | `app::AppCodec`, `app::ServerCodec`, `app::ClientCodec` |
 //!
 //! The library does no I/O and never reads a clock: you read bytes from a
 //! socket, hand them to a codec, and write what it gives back. Stream codecs
@@ -40,6 +41,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The §6 application protocol lives in the `app` module, behind the
+//! default-on `json` feature (it uses `serde_json`).
+//!
 //! ## With tokio
 //!
 //! With the `tokio-util` feature every codec also implements
@@ -52,6 +56,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
+//! | `json` | yes | the §6 application protocol, `app` (with `serde` and `serde_json`) |
 //! | `tokio-util` | no | `tokio_util::codec` implementations for every codec, and the `tokio::Error` type |
 //!
 //! ## Errors
@@ -68,6 +73,9 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub mod app;
 pub mod codec;
 pub mod error;
 pub mod fixed;
@@ -79,13 +87,13 @@ pub mod tokio;
 pub mod variable;
 
 pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};
-pub use error::{DecodeError, EncodeError, HeaderError};
+pub use error::{ContentError, DecodeError, EncodeError, HeaderError};
 pub use fixed::{FixedPacket, FixedPacketCodec};
 pub use line::LineCodec;
 pub use text::{Text, TextDatagramCodec, TextStreamCodec};
 pub use variable::{VariablePacket, VariablePacketCodec};
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(all(doctest, feature = "tokio-util"))]
+#[cfg(all(doctest, feature = "json", feature = "tokio-util"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -15,6 +15,9 @@
 //! | [`LineCodec`] | `Framed` | `Text` (one line) | `&str`, `Text` |
 //! | [`FixedPacketCodec`] | `Framed` | [`FixedPacket`](crate::FixedPacket) | `FixedPacket`, `&FixedPacket` |
 //! | [`VariablePacketCodec`] | `Framed` | [`VariablePacket`](crate::VariablePacket) | `VariablePacket`, `&VariablePacket` |
+//! | `app::AppCodec` (feature `json`) | `Framed` | `AppMessage` | `AppMessage`, `&AppMessage` |
+//! | `app::ServerCodec` (feature `json`) | `Framed` | `Request` | `Response`, `&Response` |
+//! | `app::ClientCodec` (feature `json`) | `Framed` | `Response` | `Request`, `&Request` |
 //!
 //! # Framing a TCP stream
 //!
@@ -251,3 +254,9 @@ stream_codec!(LineCodec);
 stream_codec!(FixedPacketCodec);
 stream_codec!(VariablePacketCodec);
 datagram_codec!(TextDatagramCodec);
+#[cfg(feature = "json")]
+stream_codec!(crate::app::AppCodec);
+#[cfg(feature = "json")]
+stream_codec!(crate::app::ServerCodec);
+#[cfg(feature = "json")]
+stream_codec!(crate::app::ClientCodec);

@@ -1,5 +1,10 @@
 //! The codecs under tokio-util's `Framed` and `UdpFramed`, on real loopback
 //! sockets, and the `tokio_echo_server` example end to end.
+//!
+//! The example tests run the example binary that Cargo builds for
+//! `cargo test --all-features`; when running this file alone
+//! (`--test tokio_util`), build it first with
+//! `cargo build --all-features --examples`.
 #![cfg(feature = "tokio-util")]
 
 use std::future::Future;
@@ -412,6 +417,57 @@ async fn variable_encode_over_the_limit_writes_nothing() {
     .await;
 }
 
+// ---------------------------------------------------------------- app §6
+
+#[cfg(feature = "json")]
+#[tokio::test]
+async fn app_requests_and_replies_over_framed() {
+    use sockwire::app::{ClientCodec, Request, Response, SearchService, ServerCodec};
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, ServerCodec::new());
+            let mut service = SearchService::new();
+            while let Some(request) = framed.next().await {
+                let reply = service.respond(&request.unwrap());
+                framed.send(reply).await.unwrap();
+            }
+        });
+        let mut framed = Framed::new(client, ClientCodec::new());
+        framed.send(Request::new("search", "🐶")).await.unwrap();
+        assert_eq!(
+            ok(framed.next().await),
+            Response::json("🐾 Playing ball! 🏐")
+        );
+        framed.send(Request::new("search", "neo")).await.unwrap();
+        assert_eq!(
+            ok(framed.next().await),
+            Response::json("No match for 'neo'.")
+        );
+        drop(framed);
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[cfg(feature = "json")]
+#[tokio::test]
+async fn app_malformed_header_is_an_unrecoverable_decode_error() {
+    use sockwire::app::AppCodec;
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, AppCodec::new());
+        client.write_all(b"\x00\x02{}").await.unwrap();
+        match framed.next().await {
+            Some(Err(e @ Error::Decode(DecodeError::InvalidHeader(_)))) => {
+                assert!(!e.is_recoverable());
+            }
+            other => panic!("expected InvalidHeader, got {other:?}"),
+        }
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------- any split
 
 /// Decodes `wire` with `codec` through `FramedRead`, one byte per read.
@@ -719,4 +775,37 @@ fn example_stops_cleanly_on_sigterm() {
     assert_eq!(server.log_line_with("shutting down"), "shutting down\n");
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status}");
+}
+
+#[cfg(feature = "json")]
+#[test]
+fn example_serves_the_app_protocol_to_a_python_style_request() {
+    use sockwire::Decoder;
+    use sockwire::app::{ClientCodec, Response};
+    let mut server = Server::start(&["--protocol", "app"]);
+    let mut conn = server.connect();
+    // What the Python client writes (PROTOCOLS.md §6).
+    conn.write_all(
+        b"\x00g{\"byteorder\": \"little\", \"content-type\": \"text/json\", \
+          \"content-encoding\": \"utf-8\", \"content-length\": 41}\
+          {\"action\": \"search\", \"value\": \"morpheus\"}",
+    )
+    .unwrap();
+    let mut codec = ClientCodec::new();
+    let mut buf = bytes::BytesMut::new();
+    let reply = loop {
+        if let Some(reply) = codec.decode(&mut buf).unwrap() {
+            break reply;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = conn.read(&mut chunk).unwrap();
+        assert!(n > 0, "the server closed before replying");
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    assert_eq!(reply, Response::json("Follow the white rabbit. 🐰"));
+    assert!(
+        server
+            .log_line_with("morpheus")
+            .contains(r#"request "search" "morpheus""#)
+    );
 }
