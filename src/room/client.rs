@@ -254,8 +254,10 @@ struct Pending {
 ///
 /// Created with the server's address and a user name, it sends `hi` at
 /// once. Commands ([`command`](Self::command),
-/// [`handle_line`](Self::handle_line)) become tagged requests; a reply is
-/// matched to its request by tag; a request without reply is sent again
+/// [`handle_line`](Self::handle_line)) become tagged requests, sent one at
+/// a time (stop-and-wait, so that the server's reply cache always holds the
+/// reply a retransmission needs; later ones queue); a reply is matched to
+/// its request by tag; a request without reply is sent again
 /// every 500 ms, up to 4 times, then reported as
 /// [`ClientEvent::TimedOut`]; `ka` goes out every 20 s. A `pm` is accepted
 /// only from the address a `pa` gave for its user.
@@ -265,7 +267,8 @@ pub struct RoomClient {
     server: SocketAddr,
     user: Name,
     next_tag: Tag,
-    pending: Vec<Pending>,
+    in_flight: Option<Pending>,
+    queue: VecDeque<Request>,
     peers: HashMap<Name, SocketAddr>,
     peer_order: VecDeque<Name>,
     room: Option<Name>,
@@ -293,7 +296,8 @@ impl RoomClient {
             server,
             user: user.clone(),
             next_tag: 1,
-            pending: Vec::new(),
+            in_flight: None,
+            queue: VecDeque::new(),
             peers: HashMap::new(),
             peer_order: VecDeque::new(),
             room: None,
@@ -338,10 +342,10 @@ impl RoomClient {
         self.closed
     }
 
-    /// How many requests await a reply.
+    /// How many requests await a reply (one in flight, the rest queued).
     #[must_use]
     pub fn pending(&self) -> usize {
-        self.pending.len()
+        self.queue.len() + usize::from(self.in_flight.is_some())
     }
 
     /// Parses and runs a typed line (see [`Command::parse_line`]).
@@ -393,32 +397,63 @@ impl RoomClient {
         }
     }
 
+    /// Queues a request; sends it at once if none is in flight.
     fn send_request(&mut self, now: Instant, request: Request) -> Result<Tag, ClientError> {
-        if self.pending.len() >= self.config.max_pending {
+        if self.pending() >= self.config.max_pending {
             return Err(ClientError::TooManyPending {
                 max: self.config.max_pending,
             });
         }
-        let tag = self.next_tag;
-        let payload = ServerBound {
-            tag,
+        // Check the size now, so that a queued request always encodes.
+        ServerBound {
+            tag: Tag::MAX,
             request: request.clone(),
         }
         .to_bytes()
         .map_err(too_long)?;
+        let tag = self.tag_after(self.queue.len() + usize::from(self.in_flight.is_some()));
+        self.queue.push_back(request);
+        self.send_next(now);
+        Ok(tag)
+    }
+
+    /// The tag the request `n` places behind the next one will get.
+    fn tag_after(&self, n: usize) -> Tag {
+        let mut tag = self.next_tag;
+        for _ in 0..n {
+            tag = tag.checked_add(1).unwrap_or(1);
+        }
+        tag
+    }
+
+    /// Sends the next queued request if none is in flight.
+    fn send_next(&mut self, now: Instant) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        let Some(request) = self.queue.pop_front() else {
+            return;
+        };
+        let tag = self.next_tag;
         self.next_tag = self.next_tag.checked_add(1).unwrap_or(1);
+        let Ok(payload) = (ServerBound {
+            tag,
+            request: request.clone(),
+        })
+        .to_bytes() else {
+            return;
+        };
         self.transmits.push_back(Transmit {
             destination: self.server,
             payload: payload.clone(),
         });
-        self.pending.push(Pending {
+        self.in_flight = Some(Pending {
             tag,
             request,
             payload,
             deadline: now + self.config.retransmit_after,
             retransmits: 0,
         });
-        Ok(tag)
     }
 
     /// Handles one datagram from `from`, received at `now`.
@@ -452,10 +487,9 @@ impl RoomClient {
                 self.push_event(ClientEvent::Notice(notice));
             }
             ClientBound::Reply { tag, reply } => {
-                let Some(i) = self.pending.iter().position(|p| p.tag == tag) else {
+                let Some(pending) = self.in_flight.take_if(|p| p.tag == tag) else {
                     return self.drop_datagram(from, DropReason::UnknownTag(tag));
                 };
-                let pending = self.pending.remove(i);
                 if reply == Reply::Ok {
                     match &pending.request {
                         Request::CreateRoom(room) | Request::JoinRoom(room) => {
@@ -476,22 +510,20 @@ impl RoomClient {
                 });
                 if bye {
                     self.close();
+                } else {
+                    self.send_next(now);
                 }
             }
         }
     }
 
-    /// Retransmits the requests whose reply is late, reports those out of
-    /// retries, and sends `ka` when due.
+    /// Retransmits the request whose reply is late, reports it when out of
+    /// retries (and sends the next one), and sends `ka` when due.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.closed {
             return;
         }
-        let mut timed_out = Vec::new();
-        for p in &mut self.pending {
-            if p.deadline > now {
-                continue;
-            }
+        if let Some(p) = self.in_flight.as_mut().filter(|p| p.deadline <= now) {
             if p.retransmits < self.config.max_retransmits {
                 p.retransmits += 1;
                 p.deadline = now + self.config.retransmit_after;
@@ -499,30 +531,27 @@ impl RoomClient {
                     destination: self.server,
                     payload: p.payload.clone(),
                 });
-            } else {
-                timed_out.push(p.tag);
-            }
-        }
-        for tag in timed_out {
-            if let Some(i) = self.pending.iter().position(|p| p.tag == tag) {
-                let p = self.pending.remove(i);
+            } else if let Some(p) = self.in_flight.take() {
                 let bye = p.request == Request::Bye;
                 self.push_event(ClientEvent::TimedOut {
-                    tag,
+                    tag: p.tag,
                     request: p.request,
                 });
                 if bye {
                     self.close();
                     return;
                 }
+                self.send_next(now);
             }
         }
         if now >= self.next_keepalive && !self.quitting {
             while self.next_keepalive <= now {
                 self.next_keepalive += self.config.keepalive_every;
             }
-            // When too many requests are pending, they keep us alive.
-            let _ = self.send_request(now, Request::KeepAlive);
+            // Requests under way keep the registration alive by themselves.
+            if self.pending() == 0 {
+                let _ = self.send_request(now, Request::KeepAlive);
+            }
         }
     }
 
@@ -538,7 +567,7 @@ impl RoomClient {
         if self.closed {
             return None;
         }
-        let retry = self.pending.iter().map(|p| p.deadline).min();
+        let retry = self.in_flight.as_ref().map(|p| p.deadline);
         let keepalive = (!self.quitting).then_some(self.next_keepalive);
         retry.into_iter().chain(keepalive).min()
     }
@@ -551,7 +580,8 @@ impl RoomClient {
 
     fn close(&mut self) {
         self.closed = true;
-        self.pending.clear();
+        self.in_flight = None;
+        self.queue.clear();
         self.push_event(ClientEvent::Closed);
     }
 

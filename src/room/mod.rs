@@ -17,12 +17,12 @@
 //! let mut server = RoomServer::new();
 //! let mut alice = RoomClient::new(now, server_addr, Name::new("alice")?);
 //! alice.handle_line(now, "$roomcreate lobby")?;
-//! // a network that delivers everything at once
+//! // a network that delivers at once; requests go one at a time
 //! while let Some(t) = alice.poll_transmit() {
 //!     server.handle_datagram(now, alice_addr, &t.payload);
-//! }
-//! while let Some(t) = server.poll_transmit() {
-//!     alice.handle_datagram(now, server_addr, &t.payload);
+//!     while let Some(t) = server.poll_transmit() {
+//!         alice.handle_datagram(now, server_addr, &t.payload);
+//!     }
 //! }
 //! let mut replies = Vec::new();
 //! while let Some(event) = alice.poll_event() {

@@ -19,7 +19,8 @@ use super::{MAX_DATAGRAM, Transmit};
 /// | `max_users` | 100 | `hi` from a new address gets `er server-full` |
 /// | `max_rooms` | 100 | `rc` gets `er too-many-rooms` |
 /// | `max_members` | 32 | `rj` gets `er room-full` |
-/// | `max_cached_replies` | 256 | the oldest cached reply to an unregistered address is forgotten |
+/// | `max_cached_replies` | 256 | the replies to the unregistered address heard from longest ago are forgotten |
+/// | `reply_history` | 4 | replies kept per address (at least 1) |
 /// | `max_events` | 1024 | the oldest unpolled [`ServerEvent`] is dropped |
 /// | `expiry` | 60 s | a registration with no datagram for that long expires |
 ///
@@ -43,9 +44,18 @@ pub struct ServerConfig {
     pub max_rooms: usize,
     /// Most members of one room.
     pub max_members: usize,
-    /// Most cached replies for unregistered addresses (a registered user's
-    /// last reply is kept with the registration).
+    /// Most unregistered addresses whose replies are cached (a registered
+    /// user's replies are kept with the registration).
     pub max_cached_replies: usize,
+    /// How many of an address's last replies are kept, with their tags.
+    ///
+    /// PROTOCOLS.md asks for the last one: a request with the same tag as
+    /// the last one gets its reply again. Keeping a few more also answers
+    /// from the cache a stale duplicate that the network delivered after
+    /// the next request, instead of executing it again. A client must not
+    /// reuse a tag among its last `reply_history` requests (the crate's
+    /// client counts tags up from 1). `0` counts as 1.
+    pub reply_history: usize,
     /// Most events kept until polled.
     pub max_events: usize,
     /// How long a registration lives without a datagram from its address.
@@ -59,6 +69,7 @@ impl Default for ServerConfig {
             max_rooms: 100,
             max_members: 32,
             max_cached_replies: 256,
+            reply_history: 4,
             max_events: 1024,
             expiry: Duration::from_secs(60),
         }
@@ -121,13 +132,15 @@ pub enum ServerEvent {
     },
 }
 
+type History = VecDeque<(Tag, Bytes)>;
+
 #[derive(Debug)]
 struct User {
     name: Name,
     last_seen: Instant,
     room: Option<Name>,
-    /// The last request's tag and the reply datagram sent for it.
-    last: Option<(Tag, Bytes)>,
+    /// The last requests' tags and the reply datagrams sent for them.
+    history: History,
 }
 
 #[derive(Debug)]
@@ -143,7 +156,8 @@ struct Room {
 /// call [`handle_timeout`](Self::handle_timeout) at
 /// [`poll_timeout`](Self::poll_timeout), and after each call send every
 /// [`poll_transmit`](Self::poll_transmit) and log every
-/// [`poll_event`](Self::poll_event). Every table is bounded by a
+/// [`poll_event`](Self::poll_event). The notifications a request causes
+/// are queued before its reply. Every table is bounded by a
 /// [`ServerConfig`] limit; the transmit queue holds only the output of the
 /// calls since it was last drained.
 ///
@@ -168,8 +182,8 @@ pub struct RoomServer {
     rooms: BTreeMap<Name, Room>,
     /// (deadline, address) of every registration.
     deadlines: BTreeSet<(Instant, SocketAddr)>,
-    /// Last reply to each unregistered address: (tag, reply, insertion seq).
-    anon: HashMap<SocketAddr, (Tag, Bytes, u64)>,
+    /// Last replies to each unregistered address, and its insertion seq.
+    anon: HashMap<SocketAddr, (History, u64)>,
     anon_order: VecDeque<(u64, SocketAddr)>,
     anon_seq: u64,
     transmits: VecDeque<Transmit>,
@@ -363,17 +377,27 @@ impl RoomServer {
     }
 
     fn cached(&self, from: SocketAddr, tag: Tag) -> Option<Bytes> {
-        let last = match self.users.get(&from) {
-            Some(user) => user.last.as_ref().map(|(t, b)| (*t, b)),
-            None => self.anon.get(&from).map(|(t, b, _)| (*t, b)),
+        let history = match self.users.get(&from) {
+            Some(user) => &user.history,
+            None => &self.anon.get(&from)?.0,
         };
-        last.filter(|(t, _)| *t == tag).map(|(_, b)| b.clone())
+        history
+            .iter()
+            .rev()
+            .find(|(t, _)| *t == tag)
+            .map(|(_, b)| b.clone())
     }
 
     fn remember(&mut self, from: SocketAddr, tag: Tag, payload: Bytes) {
+        let keep = self.config.reply_history.max(1);
+        let push = |history: &mut History| {
+            history.push_back((tag, payload));
+            while history.len() > keep {
+                history.pop_front();
+            }
+        };
         if let Some(user) = self.users.get_mut(&from) {
-            user.last = Some((tag, payload));
-            self.anon.remove(&from);
+            push(&mut user.history);
             return;
         }
         if self.config.max_cached_replies == 0 {
@@ -381,20 +405,26 @@ impl RoomServer {
         }
         self.anon_seq += 1;
         let seq = self.anon_seq;
-        self.anon.insert(from, (tag, payload, seq));
+        let entry = self.anon.entry(from).or_default();
+        push(&mut entry.0);
+        entry.1 = seq;
         self.anon_order.push_back((seq, from));
+        self.trim_anon();
+    }
+
+    fn trim_anon(&mut self) {
         while self.anon.len() > self.config.max_cached_replies {
             let Some((seq, addr)) = self.anon_order.pop_front() else {
                 break;
             };
-            if self.anon.get(&addr).is_some_and(|(_, _, s)| *s == seq) {
+            if self.anon.get(&addr).is_some_and(|(_, s)| *s == seq) {
                 self.anon.remove(&addr);
             }
         }
         if self.anon_order.len() > 2 * self.config.max_cached_replies {
             let anon = &self.anon;
             self.anon_order
-                .retain(|(seq, addr)| anon.get(addr).is_some_and(|(_, _, s)| s == seq));
+                .retain(|(seq, addr)| anon.get(addr).is_some_and(|(_, s)| s == seq));
         }
     }
 
@@ -427,6 +457,14 @@ impl RoomServer {
         self.deadlines
             .remove(&(user.last_seen + self.config.expiry, addr));
         self.by_name.remove(&user.name);
+        // A late duplicate of a request sent before `by` still finds its
+        // reply.
+        if self.config.max_cached_replies > 0 && !user.history.is_empty() {
+            self.anon_seq += 1;
+            self.anon.insert(addr, (user.history, self.anon_seq));
+            self.anon_order.push_back((self.anon_seq, addr));
+            self.trim_anon();
+        }
         Some(user.name)
     }
 
@@ -515,7 +553,7 @@ impl RoomServer {
                             name: name.clone(),
                             last_seen: now,
                             room: None,
-                            last: None,
+                            history: self.anon.remove(&from).map(|(h, _)| h).unwrap_or_default(),
                         },
                     );
                     self.deadlines.insert((now + self.config.expiry, from));
