@@ -411,13 +411,13 @@ impl RoomClient {
         }
         .to_bytes()
         .map_err(too_long)?;
-        let tag = self.tag_after(self.queue.len() + usize::from(self.in_flight.is_some()));
+        let tag = self.tag_after(self.queue.len());
         self.queue.push_back(request);
         self.send_next(now);
         Ok(tag)
     }
 
-    /// The tag the request `n` places behind the next one will get.
+    /// The tag a request will get when `n` queued ones go before it.
     fn tag_after(&self, n: usize) -> Tag {
         let mut tag = self.next_tag;
         for _ in 0..n {
