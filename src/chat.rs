@@ -163,3 +163,14 @@ impl ChatSession {
         self.peer_closed
     }
 }
+
+impl std::fmt::Display for ChatEvent {
+    /// A line for a person to read.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChatEvent::Line(line) => write!(f, "peer> {line}"),
+            ChatEvent::Malformed(e) => write!(f, "(bad line from peer: {e})"),
+            ChatEvent::PeerClosed => write!(f, "peer closed the connection"),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The room-chat client state machine.
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -623,5 +624,80 @@ fn too_long(e: crate::EncodeError) -> ClientError {
             command: "send".into(),
             reason: other.to_string(),
         },
+    }
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropReason::Malformed(e) => write!(f, "malformed: {e}"),
+            DropReason::UnknownTag(tag) => write!(f, "reply with unexpected tag {tag}"),
+            DropReason::Spoofed { user } => {
+                write!(
+                    f,
+                    "pm claiming to be from {user}, not from their poked address"
+                )
+            }
+            DropReason::NotFromServer => write!(f, "server message not from the server"),
+        }
+    }
+}
+
+impl fmt::Display for ClientEvent {
+    /// A line for a person to read.
+    ///
+    /// ```
+    /// use sockwire::room::{ClientEvent, Name, Notification};
+    /// let said = ClientEvent::Notice(Notification::Said {
+    ///     room: Name::new("lobby")?,
+    ///     user: Name::new("bob")?,
+    ///     text: "hi all".into(),
+    /// });
+    /// assert_eq!(said.to_string(), "[lobby] bob: hi all");
+    /// # Ok::<(), sockwire::room::BadName>(())
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientEvent::Reply { request, reply, .. } => match reply {
+                Reply::Ok => write!(f, "ok ({})", request.op()),
+                Reply::Users(users) => {
+                    write!(f, "users:")?;
+                    users.iter().try_for_each(|u| write!(f, " {u}"))
+                }
+                Reply::Rooms(rooms) => {
+                    write!(f, "rooms:")?;
+                    rooms.iter().try_for_each(|r| write!(f, " {r}"))
+                }
+                Reply::Address { user, addr } => {
+                    write!(f, "{user} is at {addr} ($msg {user} TEXT to talk)")
+                }
+                Reply::Error { code, text } => {
+                    write!(f, "error: {code}")?;
+                    if let Some(text) = text {
+                        write!(f, " {text}")?;
+                    }
+                    write!(f, " ({})", request.op())
+                }
+            },
+            ClientEvent::TimedOut { request, .. } => {
+                write!(
+                    f,
+                    "no reply from the server to {} (timed out)",
+                    request.op()
+                )
+            }
+            ClientEvent::Notice(n) => match n {
+                Notification::Said { room, user, text } => write!(f, "[{room}] {user}: {text}"),
+                Notification::Poked { user, addr } => {
+                    write!(f, "{user} poked you from {addr} ($msg {user} TEXT to talk)")
+                }
+                Notification::Joined { room, user } => write!(f, "* {user} joined {room}"),
+                Notification::Left { room, user } => write!(f, "* {user} left {room}"),
+                Notification::Kicked { room } => write!(f, "* you were kicked out of {room}"),
+            },
+            ClientEvent::Private { from, text, .. } => write!(f, "[pm] {from}: {text}"),
+            ClientEvent::Dropped { from, reason } => write!(f, "(dropped from {from}: {reason})"),
+            ClientEvent::Closed => write!(f, "bye"),
+        }
     }
 }

@@ -85,8 +85,9 @@ pub enum ServerEvent {
     Handled {
         /// The sender.
         from: SocketAddr,
-        /// The registered user that sent it, after the request (`None` if
-        /// unregistered).
+        /// The registered user that sent it: the name after the request
+        /// (a `hi` sets it), or before it (a `by` ends it); `None` if the
+        /// address is not registered.
         user: Option<Name>,
         /// The tag.
         tag: Tag,
@@ -293,14 +294,15 @@ impl RoomServer {
                 return;
             }
         };
-        let reply = if self.users.contains_key(&from) || matches!(request, Request::Hello(_)) {
+        let before = self.users.get(&from).map(|u| u.name.clone());
+        let reply = if before.is_some() || matches!(request, Request::Hello(_)) {
             self.execute(now, from, &request)
         } else {
             Reply::error(ErrorCode::NotRegistered)
         };
         let payload = self.reply(from, tag, &reply);
         self.remember(from, tag, payload);
-        let user = self.users.get(&from).map(|u| u.name.clone());
+        let user = self.users.get(&from).map(|u| u.name.clone()).or(before);
         self.push_event(ServerEvent::Handled {
             from,
             user,
@@ -721,4 +723,68 @@ fn encode(message: &ClientBound) -> Bytes {
     // Every message the server builds fits: names are short and `ms`
     // relays are checked before they are built.
     message.to_bytes().unwrap_or_default()
+}
+
+impl std::fmt::Display for ServerEvent {
+    /// One log line: who, what, and what the server answered.
+    ///
+    /// ```
+    /// use sockwire::room::RoomServer;
+    /// let mut server = RoomServer::new();
+    /// server.handle_datagram(std::time::Instant::now(), "127.0.0.1:4000".parse()?, b"7 hi bob");
+    /// let line = server.poll_event().unwrap().to_string();
+    /// assert_eq!(line, "127.0.0.1:4000 bob: 7 hi bob -> ok");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerEvent::Handled {
+                from,
+                user,
+                tag,
+                request,
+                reply,
+            } => {
+                write!(f, "{from} ")?;
+                match user {
+                    Some(user) => write!(f, "{user}")?,
+                    None => write!(f, "(unregistered)")?,
+                }
+                write!(f, ": {tag} {} -> {}", Shorten(request), Shorten(reply))
+            }
+            ServerEvent::Retransmitted { from, tag } => {
+                write!(f, "{from}: {tag} retransmitted, cached reply sent again")
+            }
+            ServerEvent::Rejected {
+                from,
+                tag,
+                error,
+                reply,
+            } => write!(f, "{from}: {tag} rejected ({error}) -> {reply}"),
+            ServerEvent::Dropped { from, error } => write!(f, "{from}: dropped ({error})"),
+            ServerEvent::Expired { user, addr } => write!(f, "{addr} {user}: expired"),
+        }
+    }
+}
+
+/// Displays at most 200 bytes of a message, for log lines.
+struct Shorten<'a, T>(&'a T);
+
+impl<T: std::fmt::Display> std::fmt::Display for Shorten<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0.to_string();
+        if s.len() <= 200 {
+            return f.write_str(&s);
+        }
+        let mut end = 200;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        write!(
+            f,
+            "{}... ({} bytes)",
+            s.get(..end).unwrap_or_default(),
+            s.len()
+        )
+    }
 }
