@@ -543,3 +543,24 @@ fn live_clients_stay_registered_and_silent_ones_expire() {
     // each of 3 clients, every 20 s for 661 s
     assert_eq!(kas, 3 * 33);
 }
+
+#[test]
+fn a_hi_command_renames_the_client() {
+    let mut net = chat();
+    net.clients[0]
+        .command(net.now, Command::Request(Request::Hello(n("alicia"))))
+        .unwrap();
+    net.settle(ms(100));
+    assert_eq!(net.clients[0].user(), &n("alicia"));
+    net.line(1, "$poke alicia");
+    net.settle(ms(100));
+    assert_eq!(net.clients[1].peer("alicia"), Some(addr(2001)));
+    // the private message now carries the new name
+    net.line(1, "$msg alicia hi");
+    net.settle(ms(100));
+    net.clients[0]
+        .handle_line(net.now, "$msg bob hi back")
+        .unwrap();
+    net.settle(ms(100));
+    assert!(notices(&mut net, 1).contains(&"pm alicia hi back".to_owned()));
+}

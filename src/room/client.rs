@@ -312,7 +312,7 @@ impl RoomClient {
         client
     }
 
-    /// Our user name.
+    /// Our user name (the last one a `hi` registered).
     #[must_use]
     pub fn user(&self) -> &Name {
         &self.user
@@ -497,6 +497,7 @@ impl RoomClient {
                             self.room = Some(room.clone());
                         }
                         Request::LeaveRoom | Request::Bye => self.room = None,
+                        Request::Hello(name) => self.user = name.clone(),
                         _ => {}
                     }
                 }

@@ -153,6 +153,31 @@ struct Room {
 
 /// The room-chat server: a sans-IO state machine (PROTOCOLS.md §7).
 ///
+/// | request | reply | notifications (tag `0`) |
+/// |---|---|---|
+/// | `hi user` | `ok`; `er name-taken`, `er bad-name`, `er server-full` | none; from a registered address it renames |
+/// | `ul`, `rl` | the sorted list | none |
+/// | `rc room` | `ok`; `er room-exists`, `er bad-name`, `er too-many-rooms` | `lv` to the old room's members |
+/// | `rj room` | `ok`; `er no-such-room`, `er room-full` | `lv` to the old room, `jn` to the new one |
+/// | `rk` | `ok`; `er not-in-room` | `lv` to those who stay |
+/// | `ar user` | `pa user ip:port`; `er no-such-user` | `pa me ip:port` to `user` |
+/// | `kk` | `ok`; `er not-in-room`, `er not-owner` | `kd room` to each kicked member, `lv room them` to the owner |
+/// | `ms text` | `ok`; `er not-in-room`, `er too-long` if the relay would pass 4,096 bytes | `ms room me text` to every other member |
+/// | `ka` | `ok` | none |
+/// | `by` | `ok` | `lv` to the room's other members |
+///
+/// Any request but `hi` from an unregistered address gets
+/// `er not-registered`; a malformed one `er bad-request` (an invalid name:
+/// `er bad-name` for `hi`/`rc`, `er no-such-room` for `rj`,
+/// `er no-such-user` for `ar`); an over-long datagram `er too-long` with its
+/// tag, or `0` when it cannot be read; a datagram whose tag cannot be read
+/// is dropped. An owner who leaves hands the room to the member who joined
+/// longest ago; an empty room is removed. Every datagram refreshes its
+/// address's registration, which expires after 60 s of silence (leaving its
+/// room as `by` does). A request whose address and tag match a recent one
+/// (see [`ServerConfig::reply_history`]) gets the same reply again, and is
+/// not executed twice.
+///
 /// Feed it every datagram with [`handle_datagram`](Self::handle_datagram),
 /// call [`handle_timeout`](Self::handle_timeout) at
 /// [`poll_timeout`](Self::poll_timeout), and after each call send every
