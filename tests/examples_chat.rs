@@ -325,3 +325,39 @@ fn tcp_chat_q_closes_without_sending_it() {
     a.expect("closed the connection");
     assert!(a.wait().success());
 }
+
+#[test]
+fn udp_chat_server_answers_a_python_peer() {
+    let (mut server, port) = room_server();
+    let script = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+server = ("127.0.0.1", int(sys.argv[1]))
+for tag, req in enumerate(["hi py", "rc py-room", "rl", "ms héllo", "by"], start=1):
+    s.sendto(f"{tag} {req}".encode(), server)
+    data, _ = s.recvfrom(4096)
+    print(data.decode())
+"#;
+    let out = match Command::new("python3")
+        .args(["-c", script, &port.to_string()])
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            println!("note: python3 not available ({e}); skipping the Python peer");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "1 ok\n2 ok\n3 rl py-room\n4 ok\n5 ok\n"
+    );
+    server.expect("py: 4 ms héllo -> ok");
+    stop(&mut server, "room server stopped");
+}
