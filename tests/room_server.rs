@@ -70,6 +70,12 @@ fn everything_but_hi_needs_registration() {
             ..
         }
     ));
+    // an invalid name from an unregistered address: not-registered, but
+    // for hi; structural errors are bad-request
+    assert_eq!(h.ask(X, "20 rc bad.name"), "20 er not-registered");
+    assert_eq!(h.ask(X, "21 ar bad.name"), "21 er not-registered");
+    assert_eq!(h.ask(X, "22 hi bad.name"), "22 er bad-name");
+    assert_eq!(h.ask(X, "23 zz"), "23 er bad-request");
 }
 
 #[test]
@@ -316,6 +322,8 @@ fn over_long_datagrams_get_too_long_with_their_tag_or_zero() {
         h.ask(X, std::str::from_utf8(&unreadable).unwrap()),
         "0 er too-long"
     );
+    // not cached under tag 0: a real request with tag 0 is executed
+    assert_eq!(h.ask(X, "0 hi xavier"), "0 ok");
     // exactly 4096 bytes is allowed
     let exact = format!("43 ms {}", "x".repeat(4096 - 6));
     assert_eq!(exact.len(), 4096);

@@ -169,7 +169,8 @@ struct Room {
 /// Any request but `hi` from an unregistered address gets
 /// `er not-registered`; a malformed one `er bad-request` (an invalid name:
 /// `er bad-name` for `hi`/`rc`, `er no-such-room` for `rj`,
-/// `er no-such-user` for `ar`); an over-long datagram `er too-long` with its
+/// `er no-such-user` for `ar`, `er not-registered` but for `hi` from an
+/// unregistered address); an over-long datagram `er too-long` with its
 /// tag, or `0` when it cannot be read; a datagram whose tag cannot be read
 /// is dropped. An owner who leaves hands the room to the member who joined
 /// longest ago; an empty room is removed. Every datagram refreshes its
@@ -282,12 +283,19 @@ impl RoomServer {
         self.expire(now);
         self.touch(now, from);
         if datagram.len() > MAX_DATAGRAM {
-            let tag = wire::read_tag(datagram).unwrap_or(0);
+            let tag = wire::read_tag(datagram);
             let error = WireError::TooLong {
                 size: datagram.len(),
                 max: MAX_DATAGRAM,
             };
-            self.reject(from, tag, error, ErrorCode::TooLong);
+            // cache the reply only under a tag the sender chose
+            self.reject(
+                from,
+                tag.unwrap_or(0),
+                error,
+                ErrorCode::TooLong,
+                tag.is_some(),
+            );
             return;
         }
         let Some(tag) = wire::read_tag(datagram) else {
@@ -309,13 +317,16 @@ impl RoomServer {
         let request = match wire::ServerBound::parse(datagram) {
             Ok(sb) => sb.request,
             Err(error) => {
+                let registered = self.users.contains_key(&from);
                 let code = match wire::bad_name_op(&error) {
-                    Some("hi" | "rc") => ErrorCode::BadName,
+                    Some("hi") => ErrorCode::BadName,
+                    Some(_) if !registered => ErrorCode::NotRegistered,
+                    Some("rc") => ErrorCode::BadName,
                     Some("rj") => ErrorCode::NoSuchRoom,
                     Some("ar") => ErrorCode::NoSuchUser,
                     _ => ErrorCode::BadRequest,
                 };
-                self.reject(from, tag, error, code);
+                self.reject(from, tag, error, code, true);
                 return;
             }
         };
@@ -370,10 +381,19 @@ impl RoomServer {
         }
     }
 
-    fn reject(&mut self, from: SocketAddr, tag: Tag, error: WireError, code: ErrorCode) {
+    fn reject(
+        &mut self,
+        from: SocketAddr,
+        tag: Tag,
+        error: WireError,
+        code: ErrorCode,
+        cache: bool,
+    ) {
         let reply = Reply::error(code);
         let payload = self.reply(from, tag, &reply);
-        self.remember(from, tag, payload);
+        if cache {
+            self.remember(from, tag, payload);
+        }
         self.push_event(ServerEvent::Rejected {
             from,
             tag,
