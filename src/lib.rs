@@ -55,6 +55,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod codec;
+pub mod conn;
+pub mod dump;
 pub mod error;
 pub mod fixed;
 pub mod line;
