@@ -277,6 +277,15 @@ impl Protocol {
         }
     }
 
+    /// The service a client runs for this protocol: it decodes the
+    /// server's replies and answers nothing. (The same decoder as the
+    /// server's for every protocol so far; a request/response protocol
+    /// decodes another message type on each side.)
+    #[must_use]
+    pub fn client_service(self) -> Box<dyn Service> {
+        self.service(Reply::None)
+    }
+
     /// Encodes `text` as one message of this protocol, with sequence number
     /// `order` for the packets (ignored by text and line).
     ///
@@ -816,7 +825,7 @@ impl Client {
     pub fn new(protocol: Protocol) -> Self {
         Client {
             protocol,
-            conn: Connection::new(protocol, Reply::None),
+            conn: Connection::with_service(protocol.client_service()),
             events: VecDeque::new(),
             next_order: 1,
             awaiting: 0,
