@@ -245,8 +245,9 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    /// Every protocol, in the order of PROTOCOLS.md.
-    pub const ALL: [Protocol; 4] = [
+    /// Every protocol, in the order of PROTOCOLS.md (a slice: more are
+    /// coming).
+    pub const ALL: &'static [Protocol] = &[
         Protocol::Text,
         Protocol::Line,
         Protocol::Fixed,
@@ -333,7 +334,8 @@ impl FromStr for Protocol {
     /// ```
     fn from_str(s: &str) -> Result<Self, UnknownName> {
         Protocol::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|p| p.name() == s)
             .ok_or_else(|| UnknownName {
                 what: "protocol",

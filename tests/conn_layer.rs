@@ -7,7 +7,12 @@ use sockwire::conn::{
 };
 use sockwire::{DecodeError, FixedPacket, VariablePacket};
 
-const STREAM_PROTOCOLS: [Protocol; 4] = Protocol::ALL;
+const STREAM_PROTOCOLS: [Protocol; 4] = [
+    Protocol::Text,
+    Protocol::Line,
+    Protocol::Fixed,
+    Protocol::Variable,
+];
 
 /// Wire bytes of three messages of `protocol`.
 fn three_messages(protocol: Protocol) -> Vec<u8> {
@@ -364,7 +369,7 @@ fn client_numbers_packets_and_waits_for_replies() {
 
 #[test]
 fn names_parse_and_print() {
-    for p in Protocol::ALL {
+    for &p in Protocol::ALL {
         assert_eq!(p.name().parse(), Ok(p));
     }
     for r in Reply::ALL {
@@ -384,7 +389,7 @@ proptest! {
         p in 0..4usize,
         r in 0..3usize,
     ) {
-        let protocol = Protocol::ALL[p];
+        let protocol = STREAM_PROTOCOLS[p];
         let reply = Reply::ALL[r];
         let cut = cut.index(data.len() + 1);
         let mut conn = Connection::new(protocol, reply).with_high_water_mark(16);
