@@ -122,7 +122,7 @@ fn main() -> io::Result<()> {
             }
         }
     }
-    println!("shutting down ({} connections open)", clients.len());
+    println!("shutting down, open connections: {}", clients.len());
     println!("stopped");
     Ok(())
 }

@@ -67,7 +67,7 @@ fn main() -> io::Result<()> {
         }
         workers.retain(|w| !w.is_finished());
     }
-    println!("shutting down ({} connections open)", workers.len());
+    println!("shutting down, open connections: {}", workers.len());
     for worker in workers {
         let _ = worker.join();
     }

@@ -454,3 +454,30 @@ fn the_tour_runs_every_section_and_ends_by_itself() {
         .expect("a client address");
     assert!(text.contains(&format!("client 127.0.0.1:{client} -> server 127.0.0.1:")));
 }
+
+#[test]
+fn servers_stop_on_ctrl_c_with_clients_connected() {
+    for server in SERVERS {
+        let (mut proc, addr) = Proc::server(server, &[]);
+        let mut idle = connect(addr);
+        idle.write_all(b"hi").unwrap();
+        let mut back = [0u8; 2];
+        idle.read_exact(&mut back).unwrap();
+        proc.wait_for("text \"hi\"");
+        let (ok, out) = proc.interrupt();
+        assert!(ok, "{server}: {out:?}");
+        assert!(
+            out.contains(&"shutting down, open connections: 1".to_owned()),
+            "{out:?}"
+        );
+        assert_eq!(out.last().map(String::as_str), Some("stopped"));
+        // the connection was closed by the server
+        let mut rest = Vec::new();
+        let _ = idle.read_to_end(&mut rest);
+        assert!(rest.is_empty());
+    }
+    let (proc, _) = Proc::server("udp_server", &[]);
+    let (ok, out) = proc.interrupt();
+    assert!(ok);
+    assert_eq!(out.last().map(String::as_str), Some("stopped"));
+}

@@ -15,24 +15,30 @@ use std::time::{Duration, Instant};
 /// How long any single wait in these tests may take before it fails.
 pub const LIMIT: Duration = Duration::from_secs(10);
 
-/// The path of an example binary, built first if `cargo test` did not
-/// (it does unless a single `--test` target was asked for).
+/// The path of an example binary, built (once per test run) so that it is
+/// never stale: `cargo test --test NAME` alone does not rebuild examples.
 pub fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
-    let dir = std::env::current_exe()
+    let profile_dir = std::env::current_exe()
         .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("examples")))
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
         .expect("test executable has a target dir");
-    let path = dir.join(name);
-    if !path.exists() {
-        BUILT.get_or_init(|| {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--examples", "--quiet"])
-                .status()
-                .expect("run cargo build --examples");
-            assert!(status.success(), "cargo build --examples failed");
-        });
-    }
+    BUILT.get_or_init(|| {
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--examples", "--quiet"]);
+        match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                build.arg("--release");
+            }
+            Some(other) => {
+                build.args(["--profile", other]);
+            }
+        }
+        let status = build.status().expect("run cargo build --examples");
+        assert!(status.success(), "cargo build --examples failed");
+    });
+    let path = profile_dir.join("examples").join(name);
     assert!(path.exists(), "no example binary at {}", path.display());
     path
 }
@@ -172,9 +178,18 @@ impl Proc {
 
     /// Sends SIGTERM (Unix) and waits for a clean exit.
     pub fn terminate(self) -> (bool, Vec<String>) {
+        self.signal("-TERM")
+    }
+
+    /// Sends SIGINT, as Ctrl-C does, and waits for a clean exit.
+    pub fn interrupt(self) -> (bool, Vec<String>) {
+        self.signal("-INT")
+    }
+
+    fn signal(self, signal: &str) -> (bool, Vec<String>) {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM failed");
+        let sent = Command::new("kill").args([signal, &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill {signal} failed");
         self.finish()
     }
 }
