@@ -165,9 +165,10 @@ fn back_buf(wire: &[u8]) -> Vec<u8> {
 fn a_slow_reader_loses_nothing_and_stalls_no_one() {
     for server in SERVERS {
         let (proc, addr) = Proc::server(server, &["--protocol", "variable"]);
-        // 4 MiB of packets written while nobody reads the echo
+        // 16 MiB of packets (more than the socket buffers hold) written while
+        // nobody reads the echo
         let payload = vec![b'x'; 4096];
-        let wire: Vec<u8> = (1..=1024u32)
+        let wire: Vec<u8> = (1..=4096u32)
             .flat_map(|i| {
                 let mut w = bytes::BytesMut::new();
                 sockwire::Encoder::encode(
