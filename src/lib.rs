@@ -40,6 +40,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Connections
+//!
+//! [`conn::Connection`] is everything a server does with one connection
+//! except the socket calls: bytes in, replies and log events out, for any
+//! protocol ([`conn::Protocol`]) and reply policy ([`conn::Reply`]), with a
+//! high-water mark for backpressure. [`conn::DatagramService`] does the same
+//! for one UDP datagram and [`conn::Client`] for the client side.
+//! [`dump`] prints messages as hex with their fields named. The example
+//! programs are thin loops around these.
+//!
 //! ## Errors
 //!
 //! Bad input gives a [`DecodeError`] naming what was wrong; the decoder has
