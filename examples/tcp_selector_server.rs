@@ -1,6 +1,7 @@
 //! TCP server, every client on one thread and one `mio::Poll`, for the
-//! text (§2), fixed (§4) and variable (§5) protocols. All protocol work is
-//! `sockwire::conn`; this file only moves bytes between sockets and
+//! text (§2), fixed (§4), variable (§5) and application (§6) protocols.
+//! All protocol work is `sockwire::conn`; this file only moves bytes
+//! between sockets and
 //! connections, handling partial writes and `WouldBlock`, and asking for
 //! WRITABLE only while output is pending.
 //!
@@ -26,10 +27,11 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0:5005")]
     bind: SocketAddr,
-    /// Wire protocol.
-    #[arg(long, default_value = "text", value_parser = ["text", "fixed", "variable"])]
+    /// Wire protocol (`app`: §6, answered from the search table whatever
+    /// --reply says).
+    #[arg(long, default_value = "text", value_parser = ["text", "fixed", "variable", "app"])]
     protocol: String,
-    /// What to send back for each message.
+    /// What to send back for each message (text, fixed, variable).
     #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
     reply: String,
 }

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Each section is a function in [`SECTIONS`]; adding a protocol is adding
-//! one. Servers and clients are the library's `conn` types, driven here on
+//! one (§6 is there when the default `json` feature is on). Servers and clients are the library's `conn` types, driven here on
 //! one thread, step by step, so the output reads in the order things
 //! happen.
 
@@ -55,6 +55,12 @@ const SECTIONS: &[Section] = &[
         title: "§5 Variable packet (TCP)",
         wire: "struct.pack('!BLL', version, size, order) + payload: size before order",
         run: variable,
+    },
+    #[cfg(feature = "json")]
+    Section {
+        title: "§6 Application message (TCP, JSON header)",
+        wire: "u16 header length + JSON header + content",
+        run: app,
     },
 ];
 
@@ -201,7 +207,11 @@ impl Tcp {
             stream.set_nodelay(true)?;
         }
         let s = server.local_addr()?;
-        println!("server listening on {s} (protocol {protocol}, reply {reply})");
+        if protocol.name() == "app" {
+            println!("server listening on {s} (protocol {protocol})");
+        } else {
+            println!("server listening on {s} (protocol {protocol}, reply {reply})");
+        }
         println!("client connected from {c} (its port is ephemeral: picked by the OS)");
         Ok(Tcp {
             client,
@@ -360,4 +370,15 @@ fn variable() -> io::Result<()> {
     println!();
     println!("  the server closed the connection; other connections are not affected");
     Ok(())
+}
+
+#[cfg(feature = "json")]
+fn app() -> io::Result<()> {
+    // the reply policy does not apply: the server answers from its table
+    let mut tcp = Tcp::open(Protocol::App, Reply::None)?;
+    println!("(the client sends `search` requests; the server answers from its table)");
+    tcp.send("morpheus")?;
+    tcp.send("🐶")?;
+    tcp.send("neo")?;
+    tcp.close()
 }

@@ -78,6 +78,9 @@ pub const DEFAULT_HIGH_WATER_MARK: usize = 256 * 1024;
 /// | `None` | nothing | nothing | nothing |
 /// | `Echo` | the same bytes | the same bytes | the same bytes |
 /// | `Upper` | [`text::upper_reply`]: ASCII whitespace stripped, upper-cased | the text upper-cased, nothing stripped | same version and order, text upper-cased (see [`Reply::write`]) |
+///
+/// The §6 application protocol ([`Protocol`]`::App`) answers by its own
+/// rules whatever the policy.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Reply {
     /// No reply: the server only logs.
@@ -153,6 +156,9 @@ impl Reply {
             (Reply::Upper, Message::Variable(p)) => {
                 VariablePacketCodec::with_max_size(u32::MAX).encode(upper_variable(p), dst)
             }
+            // §6 answers by its own rules (SearchService), not by a policy
+            #[cfg(feature = "json")]
+            (_, Message::App(_) | Message::AppReply(_)) => Ok(()),
         }
     }
 
@@ -242,6 +248,11 @@ pub enum Protocol {
     Fixed,
     /// §5: the variable packet.
     Variable,
+    /// §6: the application message; the server answers with
+    /// [`SearchService`](crate::app::SearchService), whatever the reply
+    /// policy.
+    #[cfg(feature = "json")]
+    App,
 }
 
 impl Protocol {
@@ -252,9 +263,12 @@ impl Protocol {
         Protocol::Line,
         Protocol::Fixed,
         Protocol::Variable,
+        #[cfg(feature = "json")]
+        Protocol::App,
     ];
 
-    /// The name on the command line: `text`, `line`, `fixed`, `variable`.
+    /// The name on the command line: `text`, `line`, `fixed`, `variable`,
+    /// `app`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -262,11 +276,16 @@ impl Protocol {
             Protocol::Line => "line",
             Protocol::Fixed => "fixed",
             Protocol::Variable => "variable",
+            #[cfg(feature = "json")]
+            Protocol::App => "app",
         }
     }
 
     /// The service a server runs for this protocol with this reply policy:
-    /// the protocol's decoder (default limits) and [`Reply::write`].
+    /// the protocol's decoder (default limits) and [`Reply::write`]; for
+    /// `App`, the §6 server codec and a
+    /// [`SearchService`](crate::app::SearchService) (the reply policy does
+    /// not apply).
     #[must_use]
     pub fn service(self, reply: Reply) -> Box<dyn Service> {
         let respond = move |m: &Message, dst: &mut BytesMut| reply.write(m, dst);
@@ -275,6 +294,19 @@ impl Protocol {
             Protocol::Line => Box::new(CodecService::lines(LineCodec::new(), respond)),
             Protocol::Fixed => Box::new(CodecService::new(FixedPacketCodec::new(), respond)),
             Protocol::Variable => Box::new(CodecService::new(VariablePacketCodec::new(), respond)),
+            #[cfg(feature = "json")]
+            Protocol::App => {
+                let mut search = crate::app::SearchService::new();
+                Box::new(CodecService::new(
+                    crate::app::ServerCodec::new(),
+                    move |m: &Message, dst: &mut BytesMut| match m {
+                        Message::App(request) => {
+                            crate::app::ServerCodec::new().encode(search.respond(request), dst)
+                        }
+                        _ => Ok(()),
+                    },
+                ))
+            }
         }
     }
 
@@ -284,11 +316,19 @@ impl Protocol {
     /// decodes another message type on each side.)
     #[must_use]
     pub fn client_service(self) -> Box<dyn Service> {
-        self.service(Reply::None)
+        match self {
+            #[cfg(feature = "json")]
+            Protocol::App => Box::new(CodecService::new(
+                crate::app::ClientCodec::new(),
+                |_: &Message, _: &mut BytesMut| Ok(()),
+            )),
+            _ => self.service(Reply::None),
+        }
     }
 
     /// Encodes `text` as one message of this protocol, with sequence number
-    /// `order` for the packets (ignored by text and line).
+    /// `order` for the packets (ignored by the others); for `App`, a
+    /// `search` request for `text`.
     ///
     /// # Errors
     ///
@@ -314,6 +354,10 @@ impl Protocol {
                 VariablePacket::new(order, Bytes::copy_from_slice(text.as_bytes())),
                 &mut dst,
             )?,
+            // `text` is the search value
+            #[cfg(feature = "json")]
+            Protocol::App => crate::app::ClientCodec::new()
+                .encode(crate::app::Request::new("search", text), &mut dst)?,
         }
         Ok(dst.freeze())
     }
@@ -340,7 +384,11 @@ impl FromStr for Protocol {
             .ok_or_else(|| UnknownName {
                 what: "protocol",
                 name: s.to_owned(),
-                expected: "text, line, fixed, variable",
+                expected: if cfg!(feature = "json") {
+                    "text, line, fixed, variable, app"
+                } else {
+                    "text, line, fixed, variable"
+                },
             })
     }
 }
@@ -357,6 +405,26 @@ pub enum Message {
     Fixed(FixedPacket),
     /// §5: a variable packet.
     Variable(VariablePacket),
+    /// §6: a request (as a server decodes it).
+    #[cfg(feature = "json")]
+    App(crate::app::Request),
+    /// §6: a reply (as a client decodes it).
+    #[cfg(feature = "json")]
+    AppReply(crate::app::Response),
+}
+
+#[cfg(feature = "json")]
+impl From<crate::app::Request> for Message {
+    fn from(r: crate::app::Request) -> Self {
+        Message::App(r)
+    }
+}
+
+#[cfg(feature = "json")]
+impl From<crate::app::Response> for Message {
+    fn from(r: crate::app::Response) -> Self {
+        Message::AppReply(r)
+    }
 }
 
 impl From<FixedPacket> for Message {
@@ -388,6 +456,23 @@ impl fmt::Display for Message {
             Message::Line(t) => write!(f, "line {:?}", t.as_str()),
             Message::Fixed(p) => write!(f, "fixed packet {p}"),
             Message::Variable(p) => write!(f, "variable packet {p}"),
+            #[cfg(feature = "json")]
+            Message::App(crate::app::Request::Json { action, value }) => {
+                write!(f, "app request {action} {value:?}")
+            }
+            #[cfg(feature = "json")]
+            Message::App(crate::app::Request::Binary {
+                content_type,
+                content,
+            }) => {
+                write!(
+                    f,
+                    "app request {content_type} {}",
+                    crate::app::python_bytes_repr(content)
+                )
+            }
+            #[cfg(feature = "json")]
+            Message::AppReply(r) => write!(f, "app reply {r:?}", r = r.to_string()),
         }
     }
 }

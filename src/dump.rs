@@ -316,7 +316,43 @@ pub fn fields(protocol: Protocol, bytes: &[u8]) -> Vec<Field> {
         Protocol::Line => line_fields(bytes),
         Protocol::Fixed => fixed_fields(bytes),
         Protocol::Variable => variable_fields(bytes),
+        #[cfg(feature = "json")]
+        Protocol::App => app_fields(bytes),
     }
+}
+
+/// §6: `header length`, `header` (the JSON, as it is) and `content` (as
+/// it is when it is UTF-8, such as JSON; quoted with escapes otherwise).
+///
+/// ```
+/// let wire = b"\x00\x02{}ok";
+/// let f = sockwire::dump::app_fields(wire);
+/// let shown: Vec<_> = f.iter().map(|f| (f.name, f.value.as_str())).collect();
+/// assert_eq!(shown, [("header length", "2 bytes"), ("header", "{}"), ("content", "ok")]);
+/// ```
+#[cfg(feature = "json")]
+#[must_use]
+pub fn app_fields(bytes: &[u8]) -> Vec<Field> {
+    let Some(&[hi, lo]) = bytes.first_chunk::<2>() else {
+        return header_fields(bytes, &[("header length", 2)]);
+    };
+    let n = usize::from(u16::from_be_bytes([hi, lo]));
+    let header_end = (2 + n).min(bytes.len());
+    let header = bytes.get(2..header_end).unwrap_or_default();
+    let content = bytes.get(header_end..).unwrap_or_default();
+    let mut header_value = lossy(header).into_owned();
+    if header.len() < n {
+        let _ = write!(header_value, " ({} of {n} bytes here)", header.len());
+    }
+    let content_value = match std::str::from_utf8(content) {
+        Ok(s) if !s.chars().any(char::is_control) => s.to_owned(),
+        _ => text_value(content),
+    };
+    vec![
+        Field::new("header length", 0..2, format!("{n} bytes")),
+        Field::new("header", 2..header_end, header_value),
+        Field::new("content", header_end..bytes.len(), content_value),
+    ]
 }
 
 #[cfg(test)]

@@ -405,3 +405,46 @@ proptest! {
         prop_assert!(conn.is_closed());
     }
 }
+
+#[cfg(feature = "json")]
+#[test]
+fn app_protocol_answers_from_the_search_table_at_every_split() {
+    use sockwire::app::{ClientCodec, Request, Response};
+    let mut wire = bytes::BytesMut::new();
+    for r in [
+        Request::new("search", "morpheus"),
+        Request::new("double", "0123456789abc"),
+    ] {
+        sockwire::Encoder::encode(&mut ClientCodec::new(), r, &mut wire).unwrap();
+    }
+    let (whole, replies, other) = run(Connection::new(Protocol::App, Reply::Upper), [&wire[..]]);
+    assert_eq!(other, [Event::PeerClosed]);
+    assert_eq!(whole.len(), 2);
+    assert_eq!(whole[0].to_string(), r#"app request search "morpheus""#);
+    for cut in 0..=wire.len() {
+        let (a, b) = wire.split_at(cut);
+        let (messages, out, _) = run(Connection::new(Protocol::App, Reply::None), [a, b]);
+        assert_eq!(messages, whole, "cut at {cut}");
+        assert_eq!(out, replies, "cut at {cut}: the policy does not apply");
+    }
+    // the client side decodes the replies
+    let mut client = Client::new(Protocol::App);
+    let request = client.encode_message("ring").unwrap();
+    let (_, reply, _) = run(Connection::new(Protocol::App, Reply::Echo), [&request[..]]);
+    client.handle_input(&reply);
+    assert!(!client.awaiting_reply());
+    assert_eq!(
+        client.poll_event(),
+        Some(Event::Received(Message::AppReply(Response::json(
+            "In the caves beneath the Misty Mountains. 💍"
+        ))))
+    );
+    // a malformed header closes the connection
+    let mut conn = Connection::new(Protocol::App, Reply::Echo);
+    conn.handle_input(b"\x00\x02[]");
+    assert_eq!(
+        conn.poll_event().unwrap().to_string(),
+        "error: invalid application header: header is JSON but not an object (closing the connection)"
+    );
+    assert!(conn.is_closed());
+}
