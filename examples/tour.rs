@@ -12,11 +12,12 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use sockwire::conn::{Client, Connection, DatagramService, Protocol, Reply};
 use sockwire::dump::{self, Field};
+use sockwire::room::{Name, RoomClient, RoomServer, Transmit};
 
 /// Runs every protocol end to end over loopback (127.0.0.1, ports chosen by
 /// the OS) and prints each message and its bytes with the fields named.
@@ -61,6 +62,11 @@ const SECTIONS: &[Section] = &[
         title: "§6 Application message (TCP, JSON header)",
         wire: "u16 header length + JSON header + content",
         run: app,
+    },
+    Section {
+        title: "§7 Room chat (UDP)",
+        wire: "one datagram = \"<tag> <op> [<arg> ...]\", UTF-8, fields separated by one space",
+        run: room,
     },
 ];
 
@@ -381,4 +387,137 @@ fn app() -> io::Result<()> {
     tcp.send("🐶")?;
     tcp.send("neo")?;
     tcp.close()
+}
+
+/// One party of the §7 room chat: a socket and its sans-IO state.
+enum Party {
+    Server(Box<RoomServer>),
+    Client(&'static str, Box<RoomClient>),
+}
+
+impl Party {
+    fn name(&self) -> &'static str {
+        match self {
+            Party::Server(_) => "server",
+            Party::Client(name, _) => name,
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        match self {
+            Party::Server(s) => s.poll_transmit(),
+            Party::Client(_, c) => c.poll_transmit(),
+        }
+    }
+
+    fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        match self {
+            Party::Server(s) => s.handle_datagram(now, from, datagram),
+            Party::Client(_, c) => c.handle_datagram(now, from, datagram),
+        }
+    }
+
+    /// Prints what happened, as the program would.
+    fn log(&mut self) {
+        match self {
+            Party::Server(s) => {
+                while let Some(event) = s.poll_event() {
+                    println!("  server log: {event}");
+                }
+            }
+            Party::Client(name, c) => {
+                while let Some(event) = c.poll_event() {
+                    println!("  {name} prints: {event}");
+                }
+            }
+        }
+    }
+}
+
+/// Moves every datagram the parties want to send until none is left,
+/// printing each.
+fn pump(parties: &mut [(UdpSocket, Party)], now: Instant) -> io::Result<()> {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let mut moved = false;
+        for i in 0..parties.len() {
+            while let Some(t) = parties.get_mut(i).and_then(|(_, p)| p.poll_transmit()) {
+                moved = true;
+                let Some((socket, party)) = parties.get(i) else {
+                    break;
+                };
+                let from = socket.local_addr()?;
+                let Some(j) = parties
+                    .iter()
+                    .position(|(s, _)| s.local_addr().ok() == Some(t.destination))
+                else {
+                    continue; // not one of ours: not sent
+                };
+                let to = parties.get(j).map_or("?", |(_, p)| p.name());
+                show(
+                    (party.name(), from),
+                    (to, t.destination),
+                    "UDP datagram",
+                    &t.payload,
+                    &dump::room_fields(&t.payload),
+                );
+                socket.send_to(&t.payload, t.destination)?;
+                let Some((dest, _)) = parties.get(j) else {
+                    break;
+                };
+                let (n, sender) = dest.recv_from(&mut buf)?;
+                if let Some((_, party)) = parties.get_mut(j) {
+                    party.handle(now, sender, buf.get(..n).unwrap_or_default());
+                }
+            }
+        }
+        for (_, party) in parties.iter_mut() {
+            party.log();
+        }
+        if !moved {
+            return Ok(());
+        }
+    }
+}
+
+fn room() -> io::Result<()> {
+    // time stands still in the tour: no keep-alives, no retransmissions
+    let now = Instant::now();
+    let bind = || -> io::Result<UdpSocket> {
+        let socket = UdpSocket::bind("127.0.0.1:0")?;
+        socket.set_read_timeout(Some(TIMEOUT))?;
+        Ok(socket)
+    };
+    let server = bind()?;
+    let s = server.local_addr()?;
+    let mut parties = vec![(server, Party::Server(Box::new(RoomServer::new())))];
+    for user in ["alice", "bob"] {
+        let name = Name::new(user).map_err(io::Error::other)?;
+        let socket = bind()?;
+        println!(
+            "{user} at {} (registers with `hi` on start)",
+            socket.local_addr()?
+        );
+        let client = RoomClient::new(now, s, name);
+        parties.push((socket, Party::Client(user, Box::new(client))));
+    }
+    println!("server at {s}");
+    pump(&mut parties, now)?;
+    for (user, line) in [
+        ("alice", "$roomcreate lobby"),
+        ("bob", "$roomjoin lobby"),
+        ("alice", "hello, room"),
+    ] {
+        println!();
+        println!("  {user} types: {line}");
+        for (_, party) in parties.iter_mut() {
+            if let Party::Client(name, client) = party {
+                if *name == user {
+                    client.handle_line(now, line).map_err(io::Error::other)?;
+                }
+            }
+        }
+        pump(&mut parties, now)?;
+    }
+    Ok(())
 }

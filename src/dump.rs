@@ -355,6 +355,42 @@ pub fn app_fields(bytes: &[u8]) -> Vec<Field> {
     ]
 }
 
+/// §7 room chat: `tag`, `op` (each with the space that ends it), then
+/// the rest as `args`.
+///
+/// ```
+/// let f = sockwire::dump::room_fields(b"3 rc lobby");
+/// let shown: Vec<_> = f.iter().map(|f| (f.name, f.range.clone(), f.value.as_str())).collect();
+/// assert_eq!(shown, [("tag", 0..2, "3"), ("op", 2..5, "rc"), ("args", 5..10, "lobby")]);
+/// assert_eq!(sockwire::dump::room_fields(b"0 ms lobby bob hi")[0].value, "0 (unsolicited)");
+/// ```
+#[must_use]
+pub fn room_fields(bytes: &[u8]) -> Vec<Field> {
+    let mut fields = Vec::new();
+    let mut at = 0;
+    for name in ["tag", "op"] {
+        let rest = bytes.get(at..).unwrap_or_default();
+        let (end, next) = match rest.iter().position(|&b| b == b' ') {
+            Some(i) => (at + i, at + i + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        let word = lossy(bytes.get(at..end).unwrap_or_default()).into_owned();
+        let value = if name == "tag" && word == "0" {
+            "0 (unsolicited)".to_owned()
+        } else {
+            word
+        };
+        fields.push(Field::new(name, at..next, value));
+        at = next;
+        if at >= bytes.len() {
+            return fields;
+        }
+    }
+    let args = lossy(bytes.get(at..).unwrap_or_default()).into_owned();
+    fields.push(Field::new("args", at..bytes.len(), args));
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

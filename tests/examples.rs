@@ -444,6 +444,8 @@ fn the_tour_runs_every_section_and_ends_by_itself() {
         "0009  48 45 4c 4c 4f                                   payload  \"HELLO\"",
         "(the server holds 1 byte of an unfinished message)",
         "error: frame of 2097152 bytes exceeds the limit of 1048576 bytes (closing the connection)",
+        // §7: a notification relayed to the other member
+        "bob prints: [lobby] alice: hello, room",
     ] {
         assert!(text.contains(row), "no {row:?} in:\n{text}");
     }
