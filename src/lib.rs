@@ -44,6 +44,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Connections
+//!
+//! [`conn::Connection`] is everything a server does with one connection
+//! except the socket calls: bytes in, replies and log events out, for any
+//! protocol ([`conn::Protocol`]) and reply policy ([`conn::Reply`]), with a
+//! high-water mark for backpressure. [`conn::DatagramService`] does the same
+//! for one UDP datagram and [`conn::Client`] for the client side.
+//! [`dump`] prints messages as hex with their fields named. The example
+//! programs are thin loops around these.
+//!
 //! The §6 application protocol lives in the `app` module, behind the
 //! default-on `json` feature (it uses `serde_json`).
 //!
@@ -81,6 +91,8 @@
 pub mod app;
 pub mod chat;
 pub mod codec;
+pub mod conn;
+pub mod dump;
 pub mod error;
 pub mod fixed;
 pub mod line;

@@ -100,16 +100,56 @@
 //! # }
 //! ```
 //!
+//! # A whole protocol: [`ServiceCodec`]
+//!
+//! [`ServiceCodec`] puts a [`conn::Service`](crate::conn::Service) — a
+//! protocol's decoder and its reply rule, as the std-socket servers run
+//! them — under `Framed`: the stream yields each decoded
+//! [`Message`], and sending [`ReplyTo`] that message writes the reply the
+//! service chooses (nothing for [`Reply::None`](crate::conn::Reply::None)).
+//! One loop then serves every [`Protocol`](crate::conn::Protocol), §6
+//! included:
+//!
+//! ```
+//! use futures_util::{SinkExt, StreamExt};
+//! use sockwire::conn::{Protocol, Reply};
+//! use sockwire::tokio::{ReplyTo, ServiceCodec};
+//! use tokio_util::codec::Framed;
+//!
+//! async fn serve(stream: tokio::net::TcpStream, protocol: Protocol) -> Result<(), sockwire::tokio::Error> {
+//!     let mut framed = Framed::new(stream, ServiceCodec::new(protocol.service(Reply::Upper)));
+//!     while let Some(message) = framed.next().await {
+//!         let message = message?;
+//!         println!("{message}"); // e.g. `variable packet #1 v1 size=5 "hello"`
+//!         framed.send(ReplyTo(&message)).await?; // `#1 v1 size=5 "HELLO"`
+//!     }
+//!     Ok(())
+//! }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), sockwire::tokio::Error> {
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let addr = listener.local_addr()?;
+//! # let server = tokio::spawn(async move { serve(listener.accept().await?.0, Protocol::Line).await });
+//! # let mut client = Framed::new(tokio::net::TcpStream::connect(addr).await?, sockwire::LineCodec::new());
+//! # client.send("hello").await?;
+//! # assert_eq!(client.next().await.transpose()?.as_deref(), Some("HELLO"));
+//! # drop(client);
+//! # server.await.map_err(std::io::Error::other)??;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Adding a codec
 //!
 //! A new stream codec of the crate gets its tokio implementations with one
 //! line at the end of this module: `stream_codec!(NewCodec);`.
 
-use std::io;
+use std::{fmt, io};
 
 use bytes::{Bytes, BytesMut};
 use thiserror::Error;
 
+use crate::conn::{Message, Service};
 use crate::{
     DatagramDecoder, DatagramEncoder, DecodeError, EncodeError, FixedPacketCodec, LineCodec,
     TextDatagramCodec, TextStreamCodec, VariablePacketCodec,
@@ -177,6 +217,62 @@ impl From<Error> for io::Error {
             Error::Decode(e) => io::Error::new(io::ErrorKind::InvalidData, e),
             Error::Encode(e) => io::Error::new(io::ErrorKind::InvalidInput, e),
         }
+    }
+}
+
+/// A [`Service`] (a protocol's decoder and reply rule, see [`crate::conn`])
+/// as a tokio-util codec.
+///
+/// Decoding yields each [`Message`] the service decodes; encoding
+/// [`ReplyTo`] a message appends the service's reply to it (possibly
+/// nothing). See the [module docs](self#a-whole-protocol-servicecodec).
+pub struct ServiceCodec {
+    service: Box<dyn Service>,
+}
+
+impl ServiceCodec {
+    /// Wraps `service`, e.g. [`Protocol::service`](crate::conn::Protocol::service).
+    #[must_use]
+    pub fn new(service: Box<dyn Service>) -> Self {
+        ServiceCodec { service }
+    }
+
+    /// The wrapped service.
+    #[must_use]
+    pub fn into_inner(self) -> Box<dyn Service> {
+        self.service
+    }
+}
+
+impl fmt::Debug for ServiceCodec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceCodec").finish_non_exhaustive()
+    }
+}
+
+/// The item a [`ServiceCodec`] encodes: the reply to this message, as the
+/// service chooses it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyTo<'a>(pub &'a Message);
+
+impl tokio_util::codec::Decoder for ServiceCodec {
+    type Item = Message;
+    type Error = Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        Ok(self.service.decode(src, false)?)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        Ok(self.service.decode(src, true)?)
+    }
+}
+
+impl tokio_util::codec::Encoder<ReplyTo<'_>> for ServiceCodec {
+    type Error = Error;
+
+    fn encode(&mut self, item: ReplyTo<'_>, dst: &mut BytesMut) -> Result<(), Error> {
+        Ok(self.service.respond(item.0, dst)?)
     }
 }
 

@@ -1,11 +1,8 @@
 //! The codecs under tokio-util's `Framed` and `UdpFramed`, on real loopback
 //! sockets, and the `tokio_echo_server` example end to end.
-//!
-//! The example tests run the example binary that Cargo builds for
-//! `cargo test --all-features`; when running this file alone
-//! (`--test tokio_util`), build it first with
-//! `cargo build --all-features --examples`.
 #![cfg(feature = "tokio-util")]
+
+mod support;
 
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -468,6 +465,65 @@ async fn app_malformed_header_is_an_unrecoverable_decode_error() {
     .await;
 }
 
+// ---------------------------------------------------------------- conn services
+
+#[tokio::test]
+async fn service_codec_replies_by_the_policy_and_none_writes_nothing() {
+    use sockwire::conn::{Message, Protocol, Reply};
+    use sockwire::tokio::{ReplyTo, ServiceCodec};
+    within(async {
+        for (reply, expected) in [
+            (Reply::Echo, &b"stra\xc3\x9fe\n"[..]),
+            (Reply::Upper, b"STRASSE\n"),
+            (Reply::None, b""),
+        ] {
+            let (mut client, server) = pair().await;
+            let server = tokio::spawn(async move {
+                let service = Protocol::Line.service(reply);
+                let mut framed = Framed::new(server, ServiceCodec::new(service));
+                let mut seen = Vec::new();
+                while let Some(message) = framed.next().await {
+                    let message = message.unwrap();
+                    framed.send(ReplyTo(&message)).await.unwrap();
+                    seen.push(message);
+                }
+                seen
+            });
+            client.write_all("straße\n".as_bytes()).await.unwrap();
+            client.shutdown().await.unwrap();
+            let mut back = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut client, &mut back)
+                .await
+                .unwrap();
+            assert_eq!(back, expected, "{reply}");
+            let seen = server.await.unwrap();
+            assert_eq!(seen, [Message::Line(Text::from("straße"))]);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn service_codec_reports_decode_errors() {
+    use sockwire::conn::{Protocol, Reply};
+    use sockwire::tokio::ServiceCodec;
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(
+            server,
+            ServiceCodec::new(Protocol::Fixed.service(Reply::Echo)),
+        );
+        client.write_all(&[1u8; 30]).await.unwrap();
+        client.shutdown().await.unwrap();
+        assert!(matches!(framed.next().await, Some(Ok(_))));
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::UnexpectedEof { pending: 1 }
+        );
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------- any split
 
 /// Decodes `wire` with `codec` through `FramedRead`, one byte per read.
@@ -654,12 +710,8 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let exe = std::env::current_exe().unwrap();
-        let bin = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .unwrap()
-            .join("examples/tokio_echo_server");
+        // target/debug/examples/tokio_echo_server, rebuilt if stale
+        let bin = support::example("tokio_echo_server");
         let mut child = Command::new(&bin)
             .args(["--bind", "127.0.0.1:0"])
             .args(args)
@@ -806,6 +858,17 @@ fn example_serves_the_app_protocol_to_a_python_style_request() {
     assert!(
         server
             .log_line_with("morpheus")
-            .contains(r#"request "search" "morpheus""#)
+            .contains(r#"app request search "morpheus""#)
     );
+}
+
+#[test]
+fn example_upper_cases_lines() {
+    let mut server = Server::start(&["--protocol", "line", "--reply", "upper"]);
+    let mut conn = server.connect();
+    conn.write_all("straße\nok\n".as_bytes()).unwrap();
+    let mut back = [0u8; 11];
+    conn.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"STRASSE\nOK\n");
+    assert!(server.log_line_with("stra").contains(r#"line "straße""#));
 }
