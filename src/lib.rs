@@ -70,7 +70,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `json` | yes | the §6 application protocol, `app` (with `serde` and `serde_json`) |
-//! | `tokio-util` | no | `tokio_util::codec` implementations for every codec, and the `tokio::Error` type |
+//! | `tokio-util` | no | `tokio_util::codec` implementations for every codec and for any `conn::Service` (`tokio::ServiceCodec`), and the `tokio::Error` type |
 //!
 //! ## Errors
 //!
