@@ -58,6 +58,11 @@ struct Args {
     quiet: bool,
 }
 
+/// A timeout for the log: `300s` or `none`.
+fn show(timeout: Option<Duration>) -> String {
+    timeout.map_or_else(|| "none".to_owned(), |d| format!("{}s", d.as_secs_f64()))
+}
+
 /// `SECS` as a timeout: 0 (or less) is none.
 fn secs(s: f64) -> Option<Duration> {
     (s > 0.0).then(|| Duration::from_secs_f64(s))
@@ -97,11 +102,11 @@ fn main() -> io::Result<()> {
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     println!(
         "listening on {} (TCP, protocol {protocol}, reply {reply}, one selector thread, \
-         max {} connections, open-file limit {nofile}, idle timeout {:?}, message timeout {:?})",
+         max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
         args.max_connections,
-        timeouts.idle,
-        timeouts.message,
+        show(timeouts.idle),
+        show(timeouts.message),
     );
     let config = Config {
         protocol,

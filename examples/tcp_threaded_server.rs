@@ -53,6 +53,11 @@ struct Args {
     quiet: bool,
 }
 
+/// A timeout for the log: `300s` or `none`.
+fn show(timeout: Option<Duration>) -> String {
+    timeout.map_or_else(|| "none".to_owned(), |d| format!("{}s", d.as_secs_f64()))
+}
+
 /// `SECS` as a timeout: 0 (or less) is none.
 fn secs(s: f64) -> Option<Duration> {
     (s > 0.0).then(|| Duration::from_secs_f64(s))
@@ -77,11 +82,11 @@ fn main() -> io::Result<()> {
     listener.set_nonblocking(true)?;
     println!(
         "listening on {} (TCP, protocol {protocol}, reply {reply}, one thread per client, \
-         max {} connections, open-file limit {nofile}, idle timeout {:?}, message timeout {:?})",
+         max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
         args.max_connections,
-        timeouts.idle,
-        timeouts.message,
+        show(timeouts.idle),
+        show(timeouts.message),
     );
 
     let mut workers: Vec<thread::JoinHandle<()>> = Vec::new();

@@ -251,3 +251,15 @@ fn an_idle_connection_holds_no_buffer() {
         assert_eq!(conn.pending_output().len(), n, "{protocol}");
     }
 }
+
+#[test]
+fn the_readme_timeout_example_holds() {
+    let t0 = Instant::now();
+    let timeouts = Timeouts::default().idle(s(60));
+    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo).with_timeouts(timeouts, t0);
+    conn.handle_input_at(b"\x01\x00\x00", t0);
+    let wake = conn.poll_timeout().expect("a message is under way");
+    assert_eq!(wake, t0 + s(30));
+    conn.handle_timeout(wake);
+    assert!(conn.is_closed());
+}
