@@ -887,6 +887,7 @@ impl Connection {
         }
         self.eof = true;
         self.process(true);
+        self.message_started = None;
         if !self.failed {
             self.events.push_back(Event::PeerClosed);
         }
@@ -965,7 +966,8 @@ impl Connection {
     /// set, no clock started, or the connection is closing).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.eof || self.failed {
+        // a half-closed peer still has to read what is queued for it
+        if self.failed || self.is_closed() {
             return None;
         }
         let idle = self
@@ -986,9 +988,11 @@ impl Connection {
 
     /// Checks the deadlines at time `now`: when one has passed, reports
     /// [`ConnError::MessageTimeout`] or [`ConnError::IdleTimeout`] and
-    /// closes the connection at once (unsent output is dropped).
+    /// closes the connection at once (unsent output is dropped). The idle
+    /// timeout also runs after the peer half-closed while output waits for
+    /// it (a peer that shuts down its side and never reads).
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.eof || self.failed {
+        if self.failed || self.is_closed() {
             return;
         }
         let expired = |start: Option<Instant>, limit: Option<Duration>| match (start, limit) {

@@ -263,3 +263,30 @@ fn the_readme_timeout_example_holds() {
     conn.handle_timeout(wake);
     assert!(conn.is_closed());
 }
+
+#[test]
+fn a_half_closed_peer_that_never_reads_still_times_out() {
+    let t0 = Instant::now();
+    let timeouts = Timeouts::none().idle(s(10)).message(s(1));
+    let mut conn = Connection::new(Protocol::Line, Reply::Echo).with_timeouts(timeouts, t0);
+    conn.handle_input_at(b"read me\n", t0);
+    conn.handle_eof();
+    let evs = events(&mut conn);
+    assert_eq!(evs.last(), Some(&Event::PeerClosed));
+    assert!(!conn.is_closed(), "the echo is still to be written");
+    // the message timeout no longer applies; the idle one does
+    assert_eq!(conn.poll_timeout(), Some(t0 + s(10)));
+    conn.handle_timeout(t0 + s(10));
+    assert_eq!(
+        timeout_error(&events(&mut conn)),
+        Some(&ConnError::IdleTimeout { idle: s(10) })
+    );
+    assert!(conn.is_closed());
+    // a half-closed peer that reads its echo closes normally
+    let mut conn = Connection::new(Protocol::Line, Reply::Echo).with_timeouts(timeouts, t0);
+    conn.handle_input_at(b"bye\n", t0);
+    conn.handle_eof();
+    conn.consume_output_at(4, t0 + s(1));
+    assert!(conn.is_closed());
+    assert_eq!(conn.poll_timeout(), None);
+}
