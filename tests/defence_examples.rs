@@ -402,3 +402,45 @@ fn idle_and_message_timeouts_close_only_their_connection() {
         drop(proc);
     }
 }
+
+/// The server's resident memory in KiB (`None` without `/proc`).
+fn vm_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn an_idle_connection_costs_the_selector_server_under_4_kib() {
+    let n = 1000;
+    let (mut proc, addr) = Proc::server("tcp_selector_server", &["--protocol", "text", "--quiet"]);
+    let Some(before) = vm_rss_kib(proc.id()) else {
+        eprintln!("note: no /proc/PID/status here, skipping the memory measure");
+        return;
+    };
+    let payload = vec![b'x'; 1000];
+    let idle: Vec<TcpStream> = (0..n)
+        .map(|_| {
+            let mut s = connect(addr);
+            s.write_all(&payload).unwrap();
+            let mut back = vec![0; payload.len()];
+            s.read_exact(&mut back).unwrap();
+            assert_eq!(back, payload);
+            s
+        })
+        .collect();
+    let after = vm_rss_kib(proc.id()).unwrap();
+    let per_connection = (after.saturating_sub(before)) * 1024 / n;
+    eprintln!("{n} idle connections: VmRSS {before} KiB -> {after} KiB, {per_connection} B each");
+    assert!(
+        per_connection < 4096,
+        "{per_connection} bytes per idle connection"
+    );
+    drop(idle);
+    proc.wait_for("closed the connection");
+}
