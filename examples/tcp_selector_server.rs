@@ -169,6 +169,9 @@ fn main() -> io::Result<()> {
         if now >= next_sweep {
             // timeouts: one pass over every connection, a few times a second
             next_sweep = now + SWEEP;
+            // and connections left pending by a failed accept (out of file
+            // descriptors): the edge-triggered listener will not say again
+            accept(&poll, &listener, &mut clients, &mut next_token, &config);
             clients.retain(|_, client| {
                 if client.conn.poll_timeout().is_some_and(|t| now >= t) {
                     client.conn.handle_timeout(now);
