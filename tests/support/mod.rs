@@ -111,6 +111,11 @@ impl Proc {
         (proc, addr)
     }
 
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The next output line, or `None` after [`LIMIT`] or at the end.
     pub fn next_line(&mut self) -> Option<String> {
         let line = self.lines.recv_timeout(LIMIT).ok()?;
