@@ -4,9 +4,12 @@
 //! Opens `--connections` connections from one thread on a `mio` poll loop,
 //! sends `--messages` messages on each, keeps up to `--pipeline` of them in
 //! flight per connection, and checks every reply byte for byte against the
-//! reply an echo server must give. Prints progress every second, then
-//! messages/s, MB/s and latency percentiles. Exits 1 on any mismatch, error
-//! or timeout.
+//! reply the server must give: the same bytes for text, line, fixed and
+//! variable (an echo server), and for `app` (§6 `search` requests for
+//! varying values) the reply `sockwire::app::SearchService` and the server
+//! codec produce. Prints progress every second, then messages/s, MB/s and
+//! latency percentiles, and every error (mismatch, close, timeout). Exits 1
+//! on any.
 //!
 //! ```sh
 //! cargo run --release --example tcp_selector_server -- --bind 127.0.0.1:5005 --protocol variable &
@@ -23,16 +26,23 @@ use bytes::{Bytes, BytesMut};
 use clap::{Parser, ValueEnum};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use sockwire::{Encoder, FixedPacket, FixedPacketCodec, VariablePacket, VariablePacketCodec};
+use sockwire::{
+    Encoder, FixedPacket, FixedPacketCodec, LineCodec, VariablePacket, VariablePacketCodec,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Protocol {
     /// §2 raw text: the echo is the same bytes.
     Text,
+    /// §3 lines: each payload plus LF, echoed.
+    Line,
     /// §4 fixed 29-byte packets, numbered 1, 2, ... per connection.
     Fixed,
     /// §5 variable packets, numbered 1, 2, ... per connection.
     Variable,
+    /// §6 `search` requests (values from the table and others); the reply
+    /// is the search table's answer.
+    App,
 }
 
 /// Load generator: many connections, verified echoes, latency percentiles.
@@ -48,7 +58,7 @@ struct Args {
     /// Messages per connection.
     #[arg(long, default_value_t = 100)]
     messages: u32,
-    /// Protocol the server speaks (it must echo).
+    /// Protocol the server speaks (it must echo, or answer §6 searches).
     #[arg(long, value_enum, default_value_t = Protocol::Text)]
     protocol: Protocol,
     /// Messages in flight per connection.
@@ -121,12 +131,37 @@ fn message(protocol: Protocol, conn: usize, k: u32, len: usize) -> io::Result<(B
             Ok(())
         }
         Protocol::Fixed => FixedPacketCodec::new().encode(FixedPacket::new(k, &text), &mut wire),
+        Protocol::Line => LineCodec::new().encode(&*text, &mut wire),
         Protocol::Variable => VariablePacketCodec::with_max_size(u32::MAX)
             .encode(VariablePacket::new(k, text), &mut wire),
+        Protocol::App => return app_message(conn, k, &text),
     };
     encoded.map_err(io::Error::other)?;
     let wire = wire.freeze();
     Ok((wire.clone(), wire))
+}
+
+/// A §6 `search` request (every fourth value misses the table) and the
+/// reply the library's search service and server codec make of it.
+fn app_message(conn: usize, k: u32, text: &str) -> io::Result<(Bytes, Bytes)> {
+    use sockwire::app::{Request, SearchService, ServerCodec};
+    let value = match (conn as u64 + u64::from(k)) % 4 {
+        0 => "morpheus",
+        1 => "ring",
+        2 => "🐶",
+        _ => text,
+    };
+    let request = sockwire::conn::Protocol::App
+        .encode(k, value)
+        .map_err(io::Error::other)?;
+    let mut expected = BytesMut::new();
+    ServerCodec::new()
+        .encode(
+            SearchService::new().respond(&Request::new("search", value)),
+            &mut expected,
+        )
+        .map_err(io::Error::other)?;
+    Ok((request, expected.freeze()))
 }
 
 impl Conn {
@@ -399,11 +434,8 @@ fn main() -> ExitCode {
         percentile(lat, 99.9),
         lat.last().copied().unwrap_or(0)
     );
-    for e in stats.errors.iter().take(20) {
+    for e in &stats.errors {
         println!("error: {e}");
-    }
-    if stats.errors.len() > 20 {
-        println!("... and {} more errors", stats.errors.len() - 20);
     }
     println!("errors: {}", stats.errors.len());
     if stats.errors.is_empty() && stats.completed == total {

@@ -9,16 +9,17 @@
 //! protocol (line framing, `:q`, peer close) lives in
 //! `sockwire::ChatSession`; this program only moves bytes and prints.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
 use sockwire::{ChatSession, LineAction};
+
+#[path = "common/mod.rs"]
+mod common;
 
 /// Peer-to-peer chat: `tcp_chat PORT` waits on 0.0.0.0:PORT for one peer;
 /// `tcp_chat HOST PORT` connects, and listens on PORT instead when that
@@ -37,9 +38,7 @@ struct Cli {
 const TICK: Duration = Duration::from_millis(100);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    let stop = common::stop_flag()?;
     let cli = Cli::parse();
     let stream = match cli.port {
         None => {
@@ -100,7 +99,7 @@ fn listen(port: u16, stop: &AtomicBool) -> io::Result<Option<TcpStream>> {
 
 fn talk(mut stream: TcpStream, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
     stream.set_read_timeout(Some(TICK))?;
-    let lines = stdin_lines();
+    let lines = common::stdin_lines();
     let mut chat = ChatSession::new();
     let mut buf = vec![0; 8192];
     loop {
@@ -127,13 +126,7 @@ fn talk(mut stream: TcpStream, stop: &AtomicBool) -> Result<(), Box<dyn std::err
         match stream.read(&mut buf) {
             Ok(0) => chat.handle_eof(),
             Ok(n) => chat.handle_input(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if common::is_timeout(&e) => {}
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => chat.handle_eof(),
             Err(e) => return Err(e.into()),
         }
@@ -144,19 +137,4 @@ fn talk(mut stream: TcpStream, stop: &AtomicBool) -> Result<(), Box<dyn std::err
             return Ok(());
         }
     }
-}
-
-/// Lines typed on stdin, from a thread; `None` at end of input.
-fn stdin_lines() -> mpsc::Receiver<Option<String>> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if tx.send(Some(line)).is_err() {
-                return;
-            }
-        }
-        let _ = tx.send(None);
-    });
-    rx
 }

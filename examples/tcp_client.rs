@@ -6,12 +6,15 @@
 //! printf 'hello\nworld\n' | cargo run --example tcp_client -- --protocol fixed
 //! ```
 
-use std::io::{self, BufRead, ErrorKind, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use sockwire::conn::{Client, Event, Protocol};
+
+#[path = "common/mod.rs"]
+mod common;
 
 /// TCP client: one message per line of stdin.
 #[derive(Parser)]
@@ -62,11 +65,7 @@ fn main() -> io::Result<()> {
             match stream.read(&mut buf) {
                 Ok(0) => client.handle_eof(),
                 Ok(n) => client.handle_input(buf.get(..n).unwrap_or_default()),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if common::is_timeout(&e) => {}
                 Err(e) => return Err(e),
             }
             while let Some(event) = client.poll_event() {

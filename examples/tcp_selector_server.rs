@@ -1,9 +1,16 @@
 //! TCP server, every client on one thread and one `mio::Poll`, for the
-//! text (§2), fixed (§4), variable (§5) and application (§6) protocols.
+//! text (§2), line (§3), fixed (§4), variable (§5) and application (§6)
+//! protocols.
 //! All protocol work is `sockwire::conn`; this file only moves bytes
 //! between sockets and
 //! connections, handling partial writes and `WouldBlock`, and asking for
 //! WRITABLE only while output is pending.
+//!
+//! Defences (the policy is `sockwire::conn`'s): backpressure (a client
+//! that does not read is not read from until its output drains), an idle
+//! timeout, a per-message timeout, and a cap on connections (the excess is
+//! accepted and closed at once, with a log line). At start the open-file
+//! soft limit is raised to the hard limit.
 //!
 //! ```sh
 //! cargo run --example tcp_selector_server -- --protocol variable
@@ -14,12 +21,12 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use sockwire::conn::{Connection, Protocol, Reply};
+use sockwire::conn::{Connection, Event, Protocol, Reply, Timeouts};
 
 /// TCP server: all clients on one selector loop.
 #[derive(Parser)]
@@ -29,12 +36,40 @@ struct Args {
     bind: SocketAddr,
     /// Wire protocol (`app`: §6, answered from the search table whatever
     /// --reply says).
-    #[arg(long, default_value = "text", value_parser = ["text", "fixed", "variable", "app"])]
+    #[arg(long, default_value = "text", value_parser = ["text", "line", "fixed", "variable", "app"])]
     protocol: String,
-    /// What to send back for each message (text, fixed, variable).
+    /// What to send back for each message (text, line, fixed, variable).
     #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
     reply: String,
+    /// Close a connection after this many seconds with no byte read or
+    /// written (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    idle_timeout: f64,
+    /// Close a connection whose message, once started, is not whole after
+    /// this many seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    message_timeout: f64,
+    /// Most connections served at once; more are accepted and closed at
+    /// once.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Log only connections, errors and closes, not every message.
+    #[arg(long)]
+    quiet: bool,
 }
+
+/// A timeout for the log: `300s` or `none`.
+fn show(timeout: Option<Duration>) -> String {
+    timeout.map_or_else(|| "none".to_owned(), |d| format!("{}s", d.as_secs_f64()))
+}
+
+/// `SECS` as a timeout: 0 (or less) is none.
+fn secs(s: f64) -> Option<Duration> {
+    (s > 0.0).then(|| Duration::from_secs_f64(s))
+}
+
+/// How often the loop checks the connections' deadlines.
+const SWEEP: Duration = Duration::from_millis(100);
 
 const LISTENER: Token = Token(usize::MAX);
 /// Reads per connection per turn, so one busy client cannot stall others.
@@ -51,6 +86,11 @@ fn main() -> io::Result<()> {
     let args = Args::parse();
     let protocol: Protocol = args.protocol.parse().map_err(io::Error::other)?;
     let reply: Reply = args.reply.parse().map_err(io::Error::other)?;
+    let mut timeouts = Timeouts::none();
+    timeouts.idle = secs(args.idle_timeout);
+    timeouts.message = secs(args.message_timeout);
+    // every connection is a file descriptor: lift the soft limit to the hard
+    let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
@@ -61,17 +101,28 @@ fn main() -> io::Result<()> {
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     println!(
-        "listening on {} (TCP, protocol {protocol}, reply {reply}, one selector thread)",
-        listener.local_addr()?
+        "listening on {} (TCP, protocol {protocol}, reply {reply}, one selector thread, \
+         max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
+        listener.local_addr()?,
+        args.max_connections,
+        show(timeouts.idle),
+        show(timeouts.message),
     );
+    let config = Config {
+        protocol,
+        reply,
+        timeouts,
+        max_connections: args.max_connections,
+    };
 
     let mut clients: HashMap<Token, Client> = HashMap::new();
     let mut next_token = 0usize;
     let mut again: Vec<Token> = Vec::new(); // ran out of their turn
     let mut buf = vec![0u8; 64 * 1024];
+    let mut next_sweep = Instant::now() + SWEEP;
     while !stop.load(Ordering::SeqCst) {
         let timeout = if again.is_empty() {
-            Duration::from_millis(200)
+            SWEEP
         } else {
             Duration::ZERO
         };
@@ -83,14 +134,7 @@ fn main() -> io::Result<()> {
         let mut ready = std::mem::take(&mut again);
         for event in &events {
             if event.token() == LISTENER {
-                accept(
-                    &poll,
-                    &listener,
-                    &mut clients,
-                    &mut next_token,
-                    protocol,
-                    reply,
-                );
+                accept(&poll, &listener, &mut clients, &mut next_token, &config);
             } else {
                 ready.push(event.token());
             }
@@ -102,9 +146,7 @@ fn main() -> io::Result<()> {
                 continue;
             };
             let outcome = drive(client, &mut buf);
-            while let Some(event) = client.conn.poll_event() {
-                println!("{} {event}", client.peer);
-            }
+            log_events(client, args.quiet);
             let done = match outcome {
                 Ok(more) => {
                     if more {
@@ -123,10 +165,46 @@ fn main() -> io::Result<()> {
                 }
             }
         }
+        let now = Instant::now();
+        if now >= next_sweep {
+            // timeouts: one pass over every connection, a few times a second
+            next_sweep = now + SWEEP;
+            // and connections left pending by a failed accept (out of file
+            // descriptors): the edge-triggered listener will not say again
+            accept(&poll, &listener, &mut clients, &mut next_token, &config);
+            clients.retain(|_, client| {
+                if client.conn.poll_timeout().is_some_and(|t| now >= t) {
+                    client.conn.handle_timeout(now);
+                    log_events(client, args.quiet);
+                }
+                if client.conn.is_closed() {
+                    let _ = poll.registry().deregister(&mut client.stream);
+                    return false;
+                }
+                true
+            });
+        }
     }
     println!("shutting down, open connections: {}", clients.len());
     println!("stopped");
     Ok(())
+}
+
+/// What every new connection gets.
+struct Config {
+    protocol: Protocol,
+    reply: Reply,
+    timeouts: Timeouts,
+    max_connections: usize,
+}
+
+/// Logs a connection's events (`quiet`: all but the messages).
+fn log_events(client: &mut Client, quiet: bool) {
+    while let Some(event) = client.conn.poll_event() {
+        if !(quiet && matches!(event, Event::Received(_))) {
+            println!("{} {event}", client.peer);
+        }
+    }
 }
 
 fn accept(
@@ -134,12 +212,21 @@ fn accept(
     listener: &TcpListener,
     clients: &mut HashMap<Token, Client>,
     next_token: &mut usize,
-    protocol: Protocol,
-    reply: Reply,
+    config: &Config,
 ) {
     loop {
         match listener.accept() {
             Ok((mut stream, peer)) => {
+                if clients.len() >= config.max_connections {
+                    // closed at once: the client sees the close, not a hang
+                    println!(
+                        "{peer} refused: {} connections open (--max-connections {})",
+                        clients.len(),
+                        config.max_connections
+                    );
+                    drop(stream);
+                    continue;
+                }
                 let token = Token(*next_token);
                 *next_token = (*next_token + 1) % (usize::MAX - 1);
                 if let Err(e) = poll
@@ -150,7 +237,8 @@ fn accept(
                     continue;
                 }
                 println!("{peer} connected");
-                let conn = Connection::new(protocol, reply);
+                let conn = Connection::new(config.protocol, config.reply)
+                    .with_timeouts(config.timeouts, Instant::now());
                 clients.insert(
                     token,
                     Client {
@@ -164,7 +252,8 @@ fn accept(
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => {
-                eprintln!("accept failed: {e}");
+                // EMFILE and the like: the pending connection waits
+                println!("accept failed: {e}");
                 return;
             }
         }
@@ -181,7 +270,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
             match client.stream.write(client.conn.pending_output()) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    client.conn.consume_output(n);
+                    client.conn.consume_output_at(n, Instant::now());
                     progress = true;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -200,7 +289,8 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                     progress = true;
                 }
                 Ok(n) => {
-                    client.conn.handle_input(buf.get(..n).unwrap_or_default());
+                    let data = buf.get(..n).unwrap_or_default();
+                    client.conn.handle_input_at(data, Instant::now());
                     progress = true;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}

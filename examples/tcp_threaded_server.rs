@@ -1,7 +1,13 @@
-//! TCP server, one thread per client, for the text (§2), fixed (§4),
-//! variable (§5) and application (§6) protocols. All protocol work is
+//! TCP server, one thread per client, for the text (§2), line (§3), fixed
+//! (§4), variable (§5) and application (§6) protocols. All protocol work is
 //! `sockwire::conn`; this file only moves bytes between sockets and
 //! connections.
+//!
+//! Defences as in `tcp_selector_server`: backpressure (no reading while
+//! output is above the high-water mark), idle and per-message timeouts
+//! (socket timeouts wake each thread to check the connection's deadlines),
+//! and a cap on clients (default 1,000 threads; the excess is accepted and
+//! closed at once, with a log line).
 //!
 //! ```sh
 //! cargo run --example tcp_threaded_server -- --protocol fixed --reply upper
@@ -12,10 +18,10 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use sockwire::conn::{Connection, Protocol, Reply};
+use sockwire::conn::{Connection, Event, Protocol, Reply, Timeouts};
 
 /// TCP server: one thread per client.
 #[derive(Parser)]
@@ -25,11 +31,36 @@ struct Args {
     bind: SocketAddr,
     /// Wire protocol (`app`: §6, answered from the search table whatever
     /// --reply says).
-    #[arg(long, default_value = "text", value_parser = ["text", "fixed", "variable", "app"])]
+    #[arg(long, default_value = "text", value_parser = ["text", "line", "fixed", "variable", "app"])]
     protocol: String,
-    /// What to send back for each message (text, fixed, variable).
+    /// What to send back for each message (text, line, fixed, variable).
     #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
     reply: String,
+    /// Close a connection after this many seconds with no byte read or
+    /// written (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    idle_timeout: f64,
+    /// Close a connection whose message, once started, is not whole after
+    /// this many seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    message_timeout: f64,
+    /// Most clients served at once (one thread each); more are accepted and
+    /// closed at once.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    max_connections: usize,
+    /// Log only connections, errors and closes, not every message.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// A timeout for the log: `300s` or `none`.
+fn show(timeout: Option<Duration>) -> String {
+    timeout.map_or_else(|| "none".to_owned(), |d| format!("{}s", d.as_secs_f64()))
+}
+
+/// `SECS` as a timeout: 0 (or less) is none.
+fn secs(s: f64) -> Option<Duration> {
+    (s > 0.0).then(|| Duration::from_secs_f64(s))
 }
 
 const TICK: Duration = Duration::from_millis(200);
@@ -38,6 +69,11 @@ fn main() -> io::Result<()> {
     let args = Args::parse();
     let protocol: Protocol = args.protocol.parse().map_err(io::Error::other)?;
     let reply: Reply = args.reply.parse().map_err(io::Error::other)?;
+    let mut timeouts = Timeouts::none();
+    timeouts.idle = secs(args.idle_timeout);
+    timeouts.message = secs(args.message_timeout);
+    let quiet = args.quiet;
+    let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
@@ -45,21 +81,41 @@ fn main() -> io::Result<()> {
     let listener = TcpListener::bind(args.bind)?;
     listener.set_nonblocking(true)?;
     println!(
-        "listening on {} (TCP, protocol {protocol}, reply {reply}, one thread per client)",
-        listener.local_addr()?
+        "listening on {} (TCP, protocol {protocol}, reply {reply}, one thread per client, \
+         max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
+        listener.local_addr()?,
+        args.max_connections,
+        show(timeouts.idle),
+        show(timeouts.message),
     );
 
-    let mut workers = Vec::new();
+    let mut workers: Vec<thread::JoinHandle<()>> = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((stream, peer)) => {
+                workers.retain(|w| !w.is_finished());
+                if workers.len() >= args.max_connections {
+                    // closed at once: the client sees the close, not a hang
+                    println!(
+                        "{peer} refused: {} connections open (--max-connections {})",
+                        workers.len(),
+                        args.max_connections
+                    );
+                    drop(stream);
+                    continue;
+                }
                 println!("{peer} connected");
                 let stop = Arc::clone(&stop);
-                workers.push(thread::spawn(move || {
-                    if let Err(e) = serve(stream, peer, Connection::new(protocol, reply), &stop) {
+                let conn = Connection::new(protocol, reply).with_timeouts(timeouts, Instant::now());
+                let spawned = thread::Builder::new().spawn(move || {
+                    if let Err(e) = serve(stream, peer, conn, &stop, quiet) {
                         println!("{peer} connection error: {e}");
                     }
-                }));
+                });
+                match spawned {
+                    Ok(worker) => workers.push(worker),
+                    Err(e) => println!("{peer} cannot be served: {e}"),
+                }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(20)),
             Err(e) => {
@@ -90,14 +146,18 @@ fn serve(
     peer: SocketAddr,
     mut conn: Connection,
     stop: &AtomicBool,
+    quiet: bool,
 ) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(TICK))?;
     stream.set_write_timeout(Some(TICK))?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
+        conn.handle_timeout(Instant::now());
         while let Some(event) = conn.poll_event() {
-            println!("{peer} {event}");
+            if !(quiet && matches!(event, Event::Received(_))) {
+                println!("{peer} {event}");
+            }
         }
         if conn.is_closed() {
             return Ok(());
@@ -109,14 +169,14 @@ fn serve(
         if conn.wants_write() {
             match stream.write(conn.pending_output()) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => conn.consume_output(n),
+                Ok(n) => conn.consume_output_at(n, Instant::now()),
                 Err(e) if is_timeout(&e) => {}
                 Err(e) => return Err(e),
             }
         } else if conn.wants_read() {
             match stream.read(&mut buf) {
                 Ok(0) => conn.handle_eof(),
-                Ok(n) => conn.handle_input(buf.get(..n).unwrap_or_default()),
+                Ok(n) => conn.handle_input_at(buf.get(..n).unwrap_or_default(), Instant::now()),
                 Err(e) if is_timeout(&e) => {}
                 Err(e) => return Err(e),
             }

@@ -8,16 +8,16 @@
 //! All protocol logic lives in `sockwire::room`; this program only moves
 //! datagrams between a `UdpSocket` and the state machines, and prints.
 
-use std::io::{self, BufRead};
+use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use sockwire::room::{Command, Name, RoomClient, RoomServer, Transmit};
+
+#[path = "common/mod.rs"]
+mod common;
 
 /// Room chat over UDP: a central server with an address book and rooms,
 /// or an interactive client.
@@ -52,9 +52,7 @@ enum Mode {
 const TICK: Duration = Duration::from_millis(100);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    let stop = common::stop_flag()?;
     match Cli::parse().mode {
         Mode::Server { bind } => serve(bind, &stop),
         Mode::Client { user, server } => chat(&user, server, &stop),
@@ -73,14 +71,7 @@ fn receive(
     socket.set_read_timeout(Some(wait))?;
     match socket.recv_from(buf) {
         Ok(got) => Ok(Some(got)),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-            ) =>
-        {
-            Ok(None)
-        }
+        Err(e) if common::is_timeout(&e) => Ok(None),
         // e.g. an ICMP port unreachable from an earlier send
         Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Ok(None),
         Err(e) => Err(e),
@@ -123,12 +114,8 @@ fn chat(
     stop: &AtomicBool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let user = Name::new(user)?;
-    let socket = UdpSocket::bind(if server_addr.is_ipv4() {
-        "0.0.0.0:0"
-    } else {
-        "[::]:0"
-    })?;
-    let lines = stdin_lines();
+    let socket = UdpSocket::bind(common::any_addr_for(server_addr))?;
+    let lines = common::stdin_lines();
     let mut client = RoomClient::new(Instant::now(), server_addr, user.clone());
     println!(
         "{user} on {server_addr}, from {} ($quit to leave)",
@@ -168,19 +155,4 @@ fn chat(
         }
     }
     Ok(())
-}
-
-/// Lines typed on stdin, from a thread; `None` at end of input.
-fn stdin_lines() -> mpsc::Receiver<Option<String>> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if tx.send(Some(line)).is_err() {
-                return;
-            }
-        }
-        let _ = tx.send(None);
-    });
-    rx
 }

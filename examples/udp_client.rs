@@ -5,12 +5,15 @@
 //! echo hello | cargo run --example udp_client -- --server 127.0.0.1:5005
 //! ```
 
-use std::io::{self, BufRead, ErrorKind};
+use std::io::{self, BufRead};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use sockwire::text::lossy;
+
+#[path = "common/mod.rs"]
+mod common;
 
 /// UDP text client (PROTOCOLS.md §1).
 #[derive(Parser)]
@@ -24,12 +27,7 @@ const WAIT: Duration = Duration::from_secs(1);
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let any: SocketAddr = if args.server.is_ipv4() {
-        "0.0.0.0:0".parse().map_err(io::Error::other)?
-    } else {
-        "[::]:0".parse().map_err(io::Error::other)?
-    };
-    let socket = UdpSocket::bind(any)?;
+    let socket = UdpSocket::bind(common::any_addr_for(args.server))?;
     println!("sending to {} from {}", args.server, socket.local_addr()?);
     let mut buf = vec![0u8; 65_536];
     for line in io::stdin().lock().lines() {
@@ -53,11 +51,7 @@ fn main() -> io::Result<()> {
                     break;
                 }
                 Ok(_) => {} // not from the server: ignored
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if common::is_timeout(&e) => {}
                 // an ICMP "port unreachable" from a previous send
                 Err(e) => {
                     println!("no reply: {e}");

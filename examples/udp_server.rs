@@ -5,14 +5,16 @@
 //! cargo run --example udp_server -- --bind 127.0.0.1:5005 --reply upper
 //! ```
 
-use std::io::{self, ErrorKind};
+use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Parser;
 use sockwire::conn::{DatagramService, Reply};
+
+#[path = "common/mod.rs"]
+mod common;
 
 /// UDP text server (PROTOCOLS.md §1): one datagram, one message.
 #[derive(Parser)]
@@ -28,9 +30,7 @@ struct Args {
 fn main() -> io::Result<()> {
     let args = Args::parse();
     let reply: Reply = args.reply.parse().map_err(io::Error::other)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
+    let stop = common::stop_flag()?;
 
     let socket = UdpSocket::bind(args.bind)?;
     socket.set_read_timeout(Some(Duration::from_millis(200)))?;
@@ -41,14 +41,7 @@ fn main() -> io::Result<()> {
     while !stop.load(Ordering::SeqCst) {
         let (n, peer) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) =>
-            {
-                continue;
-            }
+            Err(e) if common::is_timeout(&e) => continue,
             Err(e) => {
                 eprintln!("receive failed: {e}");
                 continue;

@@ -49,6 +49,55 @@
 //! unsent: a peer that writes without reading cannot make the server buffer
 //! without bound.
 //!
+//! # Timeouts
+//!
+//! A connection can time out, by a clock the caller passes in (the library
+//! never reads one): [`with_timeouts`](Connection::with_timeouts) starts
+//! it, the `_at` variants of the input and output calls
+//! ([`handle_input_at`](Connection::handle_input_at),
+//! [`consume_output_at`](Connection::consume_output_at)) tell it about
+//! activity, [`poll_timeout`](Connection::poll_timeout) says when to wake
+//! it, and [`handle_timeout`](Connection::handle_timeout) checks:
+//!
+//! - **idle** ([`Timeouts::idle`]): no byte read and none written for that
+//!   long ends the connection;
+//! - **message** ([`Timeouts::message`]): a message that started arriving
+//!   must be complete within that long, so a peer dribbling one byte at a
+//!   time cannot hold the connection's buffers for ever.
+//!
+//! A timeout is reported as [`Event::Error`] with
+//! [`ConnError::IdleTimeout`] or [`ConnError::MessageTimeout`]; the
+//! connection is closed at once, unsent output dropped (the peer is not
+//! reading it).
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use sockwire::conn::{ConnError, Connection, Event, Protocol, Reply, Timeouts};
+//!
+//! let t0 = Instant::now(); // a test's fake clock: a base and offsets
+//! let timeouts = Timeouts::none().idle(Duration::from_secs(60));
+//! let mut conn = Connection::new(Protocol::Line, Reply::Echo).with_timeouts(timeouts, t0);
+//! assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(60)));
+//! conn.handle_input_at(b"hi\n", t0 + Duration::from_secs(30)); // activity
+//! conn.consume_output_at(3, t0 + Duration::from_secs(30));
+//! let _ = conn.poll_event();
+//! conn.handle_timeout(t0 + Duration::from_secs(89)); // not yet
+//! assert!(!conn.is_closed());
+//! conn.handle_timeout(t0 + Duration::from_secs(90));
+//! assert!(matches!(
+//!     conn.poll_event(),
+//!     Some(Event::Error { error: ConnError::IdleTimeout { .. }, closes: true })
+//! ));
+//! assert!(conn.is_closed());
+//! ```
+//!
+//! # Memory
+//!
+//! An idle connection (no unfinished input, no unsent output, no events)
+//! holds no buffer capacity: the buffers are allocated when bytes arrive
+//! and released when they empty. What stays is the [`Service`] (a few
+//! dozen bytes) and the `Connection` itself.
+//!
 //! # Adding a protocol
 //!
 //! A protocol is a [`Service`]: a decoder and a function from a decoded
@@ -58,6 +107,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use thiserror::Error;
@@ -70,6 +120,61 @@ use crate::{
 
 /// Default high-water mark of unsent output: 256 KiB.
 pub const DEFAULT_HIGH_WATER_MARK: usize = 256 * 1024;
+
+/// How long a connection may idle or take over one message; see the
+/// [module docs](self#timeouts). `None` is no limit.
+///
+/// [`Timeouts::default`] is [`DEFAULT_IDLE_TIMEOUT`] and
+/// [`DEFAULT_MESSAGE_TIMEOUT`]; [`Timeouts::none`] has no limits (a
+/// [`Connection`] without [`with_timeouts`](Connection::with_timeouts)
+/// never times out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timeouts {
+    /// No byte read and none written for this long ends the connection.
+    pub idle: Option<Duration>,
+    /// A message that started arriving must be whole within this long.
+    pub message: Option<Duration>,
+}
+
+/// Default idle timeout: 5 minutes.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Default time to receive one whole message once it started: 30 s.
+pub const DEFAULT_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            idle: Some(DEFAULT_IDLE_TIMEOUT),
+            message: Some(DEFAULT_MESSAGE_TIMEOUT),
+        }
+    }
+}
+
+impl Timeouts {
+    /// No timeouts at all.
+    #[must_use]
+    pub const fn none() -> Self {
+        Timeouts {
+            idle: None,
+            message: None,
+        }
+    }
+
+    /// Sets the idle timeout.
+    #[must_use]
+    pub const fn idle(mut self, idle: Duration) -> Self {
+        self.idle = Some(idle);
+        self
+    }
+
+    /// Sets the per-message timeout.
+    #[must_use]
+    pub const fn message(mut self, message: Duration) -> Self {
+        self.message = Some(message);
+        self
+    }
+}
 
 /// What a server sends back for each message.
 ///
@@ -487,6 +592,21 @@ pub enum ConnError {
     /// The reply could not be encoded.
     #[error("cannot encode the reply: {0}")]
     Encode(#[from] EncodeError),
+    /// Nothing was read or written for the idle timeout.
+    #[error("idle for {}s (idle timeout)", idle.as_secs_f64())]
+    IdleTimeout {
+        /// The idle timeout.
+        idle: Duration,
+    },
+    /// A message started arriving and was not whole within the message
+    /// timeout.
+    #[error("message not complete after {}s ({buffered} bytes of it received; message timeout)", limit.as_secs_f64())]
+    MessageTimeout {
+        /// The message timeout.
+        limit: Duration,
+        /// Bytes of the unfinished message held when it timed out.
+        buffered: usize,
+    },
 }
 
 /// What happened on a connection: one log line each.
@@ -642,6 +762,13 @@ pub struct Connection {
     eof: bool,
     /// An error closed the connection.
     failed: bool,
+    timeouts: Timeouts,
+    /// When a byte was last read or written (`None`: no clock yet).
+    last_activity: Option<Instant>,
+    /// When the unfinished message in `input` started arriving.
+    message_started: Option<Instant>,
+    /// Messages decoded so far.
+    decoded: u64,
 }
 
 impl fmt::Debug for Connection {
@@ -676,7 +803,31 @@ impl Connection {
             recover: false,
             eof: false,
             failed: false,
+            timeouts: Timeouts::none(),
+            last_activity: None,
+            message_started: None,
+            decoded: 0,
         }
+    }
+
+    /// Sets the timeouts and starts the clock at `now` (the connection was
+    /// accepted then). Use the `_at` calls from then on
+    /// ([`handle_input_at`](Self::handle_input_at),
+    /// [`consume_output_at`](Self::consume_output_at)) so that activity is
+    /// seen, and call [`handle_timeout`](Self::handle_timeout) by
+    /// [`poll_timeout`](Self::poll_timeout). See the
+    /// [module docs](self#timeouts).
+    #[must_use]
+    pub fn with_timeouts(mut self, timeouts: Timeouts, now: Instant) -> Self {
+        self.timeouts = timeouts;
+        self.last_activity = Some(now);
+        self
+    }
+
+    /// The timeouts in force.
+    #[must_use]
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     /// Sets the high-water mark: [`wants_read`](Self::wants_read) is false
@@ -706,6 +857,26 @@ impl Connection {
         self.process(false);
     }
 
+    /// [`handle_input`](Self::handle_input) at time `now`: the input is
+    /// activity (it resets the idle timeout), and when it leaves part of a
+    /// message buffered, that message's timeout runs from when it started.
+    pub fn handle_input_at(&mut self, data: &[u8], now: Instant) {
+        if self.eof || self.failed {
+            return;
+        }
+        if !data.is_empty() {
+            self.last_activity = Some(now);
+        }
+        let decoded = self.decoded;
+        self.handle_input(data);
+        if self.input.is_empty() {
+            self.message_started = None;
+        } else if decoded != self.decoded || self.message_started.is_none() {
+            // the unfinished message began in this read
+            self.message_started = Some(now);
+        }
+    }
+
     /// The peer closed its side (a read returned 0). Decodes what is left;
     /// a stream that ended inside a message is reported as one
     /// [`Event::Error`], a clean end as [`Event::PeerClosed`]. Queued output
@@ -716,6 +887,7 @@ impl Connection {
         }
         self.eof = true;
         self.process(true);
+        self.message_started = None;
         if !self.failed {
             self.events.push_back(Event::PeerClosed);
         }
@@ -725,22 +897,34 @@ impl Connection {
         loop {
             match self.service.decode(&mut self.input, eof) {
                 Ok(Some(message)) => {
+                    self.decoded += 1;
                     let replied = self.service.respond(&message, &mut self.output);
                     self.events.push_back(Event::Received(message));
                     if let Err(e) = replied {
                         self.fail(ConnError::Encode(e), false);
                     }
                 }
-                Ok(None) => return,
+                Ok(None) => {
+                    self.release_input();
+                    return;
+                }
                 Err(e) => {
                     let recoverable = e.is_recoverable() && !eof;
                     self.fail(ConnError::Decode(e), recoverable);
                 }
             }
             if self.failed {
-                self.input.clear();
+                self.input = BytesMut::new();
+                self.message_started = None;
                 return;
             }
+        }
+    }
+
+    /// Releases the input buffer's capacity once it holds nothing.
+    fn release_input(&mut self) {
+        if self.input.is_empty() && self.input.capacity() > 0 {
+            self.input = BytesMut::new();
         }
     }
 
@@ -762,6 +946,79 @@ impl Connection {
     pub fn consume_output(&mut self, n: usize) {
         let n = n.min(self.output.len());
         self.output.advance(n);
+        if self.output.is_empty() {
+            // an idle connection keeps no buffer
+            self.output = BytesMut::new();
+        }
+    }
+
+    /// [`consume_output`](Self::consume_output) at time `now`: writing is
+    /// activity (it resets the idle timeout).
+    pub fn consume_output_at(&mut self, n: usize, now: Instant) {
+        if n > 0 {
+            self.last_activity = Some(now);
+        }
+        self.consume_output(n);
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be
+    /// called: the earliest deadline, or `None` when no timeout runs (none
+    /// set, no clock started, or the connection is closing).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        // a half-closed peer still has to read what is queued for it
+        if self.failed || self.is_closed() {
+            return None;
+        }
+        let idle = self
+            .timeouts
+            .idle
+            .zip(self.last_activity)
+            .and_then(|(d, t)| t.checked_add(d));
+        let message = self
+            .timeouts
+            .message
+            .zip(self.message_started)
+            .and_then(|(d, t)| t.checked_add(d));
+        match (idle, message) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Checks the deadlines at time `now`: when one has passed, reports
+    /// [`ConnError::MessageTimeout`] or [`ConnError::IdleTimeout`] and
+    /// closes the connection at once (unsent output is dropped). The idle
+    /// timeout also runs after the peer half-closed while output waits for
+    /// it (a peer that shuts down its side and never reads).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.failed || self.is_closed() {
+            return;
+        }
+        let expired = |start: Option<Instant>, limit: Option<Duration>| match (start, limit) {
+            (Some(t), Some(d)) => t.checked_add(d).is_some_and(|deadline| now >= deadline),
+            _ => false,
+        };
+        let error = if expired(self.message_started, self.timeouts.message) {
+            ConnError::MessageTimeout {
+                limit: self.timeouts.message.unwrap_or_default(),
+                buffered: self.input.len(),
+            }
+        } else if expired(self.last_activity, self.timeouts.idle) {
+            ConnError::IdleTimeout {
+                idle: self.timeouts.idle.unwrap_or_default(),
+            }
+        } else {
+            return;
+        };
+        self.events.push_back(Event::Error {
+            error,
+            closes: true,
+        });
+        self.failed = true;
+        self.input = BytesMut::new();
+        self.output = BytesMut::new();
+        self.message_started = None;
     }
 
     /// Takes all pending output at once, for a loop that writes it whole
@@ -771,14 +1028,19 @@ impl Connection {
         if self.output.is_empty() {
             None
         } else {
-            Some(self.output.split().freeze())
+            Some(std::mem::take(&mut self.output).freeze())
         }
     }
 
     /// The next event to log, oldest first.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if event.is_none() && self.events.capacity() > 0 {
+            // an idle connection keeps no event queue
+            self.events = VecDeque::new();
+        }
+        event
     }
 
     /// Whether the loop should read from the socket: the connection is
@@ -805,6 +1067,14 @@ impl Connection {
     #[must_use]
     pub fn buffered_input(&self) -> usize {
         self.input.len()
+    }
+
+    /// Bytes of buffer capacity the connection holds (input and output),
+    /// whatever a peer claimed: what an idle connection costs besides the
+    /// `Connection` and its [`Service`] (0 when idle).
+    #[must_use]
+    pub fn buffered_capacity(&self) -> usize {
+        self.input.capacity() + self.output.capacity()
     }
 }
 

@@ -122,12 +122,7 @@ impl FixedPacket {
         let size = buf.get_u32();
         let mut field = [0u8; FIELD_LEN];
         buf.copy_to_slice(&mut field);
-        FixedPacket {
-            version,
-            order,
-            size,
-            field,
-        }
+        Self::from_parts(version, order, size, field)
     }
 
     /// The 29 wire bytes of the packet.

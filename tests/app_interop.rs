@@ -4,17 +4,18 @@
 //! note when `python3` is absent.
 #![cfg(feature = "json")]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use sockwire::app::{ClientCodec, Request, Response, SearchService, ServerCodec};
 use sockwire::{Decoder, Encoder};
+use support::{Proc, example, python_script, python3};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,21 +41,6 @@ fn server_bytes(reply: &Response) -> Vec<u8> {
 
 fn answer(request: &Request) -> Response {
     SearchService::new().respond(request)
-}
-
-/// The example binary, built by `cargo test` next to the test binaries.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap(); // target/debug
-    let path = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test` (which builds the examples) or `cargo build --examples`",
-        path.display()
-    );
-    path
 }
 
 /// A server made from our codec and service, on 127.0.0.1:0, serving
@@ -128,70 +114,29 @@ fn run_app_client(addr: SocketAddr, action: &str, value: &str) -> Output {
         .unwrap()
 }
 
-fn has_python() -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("note: python3 not found, skipping the Python interop test");
-    }
-    ok
-}
-
 fn python(script: &str) -> Command {
     let mut cmd = Command::new("python3");
-    cmd.arg(format!(
-        "{}/tests/python/{script}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .env("PYTHONUTF8", "1")
-    .env("PYTHONIOENCODING", "utf-8")
-    .env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd.arg(python_script(script))
+        .env("PYTHONUTF8", "1")
+        .env("PYTHONIOENCODING", "utf-8")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
     cmd
-}
-
-/// Waits for a child with a deadline; kills it if it overstays.
-fn wait_bounded(mut child: Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + TIMEOUT * 2;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("python peer did not exit in time");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// The Python server: started, its port read, its stdout lines collected.
 struct PythonServer {
-    child: Child,
+    proc: Proc,
     port: u16,
-    lines: mpsc::Receiver<String>,
 }
 
 impl PythonServer {
     fn start(connections: usize) -> Self {
-        let mut child = python("app_server.py")
-            .arg(connections.to_string())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if tx.send(line.unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = lines.recv_timeout(TIMEOUT).unwrap();
+        let mut cmd = python("app_server.py");
+        cmd.arg(connections.to_string());
+        let mut proc = Proc::start(cmd);
+        let first = proc.next_line().unwrap();
         let port = first.strip_prefix("LISTENING ").unwrap().parse().unwrap();
-        PythonServer { child, port, lines }
+        PythonServer { proc, port }
     }
 
     fn addr(&self) -> SocketAddr {
@@ -200,9 +145,9 @@ impl PythonServer {
 
     /// Waits for it to exit, and returns the rest of what it printed.
     fn finish(self) -> Vec<String> {
-        let status = wait_bounded(self.child);
-        assert!(status.success(), "python server: {status}");
-        self.lines.try_iter().collect()
+        let (ok, mut lines) = self.proc.exit_by_itself();
+        assert!(ok, "python server: {lines:?}");
+        lines.split_off(1)
     }
 }
 
@@ -315,7 +260,7 @@ fn app_client_reports_a_server_that_closes_without_replying() {
 
 #[test]
 fn app_client_against_the_python_server() {
-    if !has_python() {
+    if !python3() {
         return;
     }
     let cases = cases();
@@ -344,7 +289,7 @@ fn app_client_against_the_python_server() {
 
 #[test]
 fn python_client_against_our_service_pipelined() {
-    if !has_python() {
+    if !python3() {
         return;
     }
     let pairs: Vec<(&str, &str)> = vec![
@@ -389,7 +334,7 @@ fn python_client_against_our_service_pipelined() {
 
 #[test]
 fn python_json_dumps_matches_our_encoding() {
-    if !has_python() {
+    if !python3() {
         return;
     }
     // Python writes each case's header and content with json.dumps(...,
@@ -461,7 +406,7 @@ for line in sys.stdin:
 
 #[test]
 fn python_repr_of_every_byte_matches_ours() {
-    if !has_python() {
+    if !python3() {
         return;
     }
     let samples: Vec<Vec<u8>> = vec![

@@ -40,22 +40,16 @@ impl Formatter for PythonFormatter {
     where
         W: ?Sized + io::Write,
     {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        // Python's item separator: `, ` before every item but the first.
+        writer.write_all(if first { b"" } else { b", " })
     }
 
     fn begin_object_key<W>(&mut self, writer: &mut W, first: bool) -> io::Result<()>
     where
         W: ?Sized + io::Write,
     {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        // Python's item separator: `, ` before every item but the first.
+        writer.write_all(if first { b"" } else { b", " })
     }
 
     fn begin_object_value<W>(&mut self, writer: &mut W) -> io::Result<()>

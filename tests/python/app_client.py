@@ -13,13 +13,14 @@ reply per request, then closes. For the tests it prints, one line each:
 """
 
 import json
+import os
 import socket
 import struct
 import sys
 
-
-def json_encode(obj, encoding):
-    return json.dumps(obj, ensure_ascii=False).encode(encoding)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protocol6 import create_message, decode_header, json_encode  # noqa: E402
 
 
 def create_request(action, value):
@@ -34,18 +35,6 @@ def create_request(action, value):
         encoding="binary",
         content=bytes(action + value, encoding="utf-8"),
     )
-
-
-def create_message(content_bytes, content_type, content_encoding):
-    jsonheader = {
-        "byteorder": sys.byteorder,
-        "content-type": content_type,
-        "content-encoding": content_encoding,
-        "content-length": len(content_bytes),
-    }
-    jsonheader_bytes = json_encode(jsonheader, "utf-8")
-    message_hdr = struct.pack(">H", len(jsonheader_bytes))
-    return message_hdr + jsonheader_bytes + content_bytes
 
 
 def encode_request(request):
@@ -79,10 +68,7 @@ def main():
         hdrlen_bytes, buf = recv_exactly(sock, buf, 2)
         (hdrlen,) = struct.unpack(">H", hdrlen_bytes)
         header_bytes, buf = recv_exactly(sock, buf, hdrlen)
-        header = json.loads(header_bytes.decode("utf-8"))
-        for key in ("byteorder", "content-length", "content-type", "content-encoding"):
-            if key not in header:
-                raise ValueError(f"missing required header '{key}'")
+        header = decode_header(header_bytes)
         content, buf = recv_exactly(sock, buf, header["content-length"])
         print("RECEIVED", (hdrlen_bytes + header_bytes + content).hex())
         if header["content-type"] == "text/json":

@@ -17,33 +17,22 @@ line each:
 """
 
 import json
+import os
 import selectors
 import socket
 import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protocol6 import create_message, decode_header, json_encode  # noqa: E402
+
 request_search = {
     "morpheus": "Follow the white rabbit. \U0001f430",
     "ring": "In the caves beneath the Misty Mountains. \U0001f48d",
     "\U0001f436": "\U0001f43e Playing ball! \U0001f3d0",
 }
-
-
-def json_encode(obj, encoding):
-    return json.dumps(obj, ensure_ascii=False).encode(encoding)
-
-
-def create_message(content_bytes, content_type, content_encoding):
-    jsonheader = {
-        "byteorder": sys.byteorder,
-        "content-type": content_type,
-        "content-encoding": content_encoding,
-        "content-length": len(content_bytes),
-    }
-    jsonheader_bytes = json_encode(jsonheader, "utf-8")
-    message_hdr = struct.pack(">H", len(jsonheader_bytes))
-    return message_hdr + jsonheader_bytes + content_bytes
 
 
 def respond(header, content):
@@ -78,10 +67,7 @@ class Connection:
             (hdrlen,) = struct.unpack(">H", self.recv_buffer[:2])
             if len(self.recv_buffer) < 2 + hdrlen:
                 return
-            header = json.loads(self.recv_buffer[2 : 2 + hdrlen].decode("utf-8"))
-            for key in ("byteorder", "content-length", "content-type", "content-encoding"):
-                if key not in header:
-                    raise ValueError(f"missing required header '{key}'")
+            header = decode_header(self.recv_buffer[2 : 2 + hdrlen])
             end = 2 + hdrlen + header["content-length"]
             if len(self.recv_buffer) < end:
                 return

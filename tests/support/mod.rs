@@ -120,6 +120,11 @@ impl Proc {
         (proc, addr)
     }
 
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The next output line, or `None` after [`LIMIT`] or at the end.
     pub fn next_line(&mut self) -> Option<String> {
         let line = self.lines.recv_timeout(LIMIT).ok()?;
@@ -233,4 +238,33 @@ pub fn python_script(name: &str) -> PathBuf {
         .join("tests")
         .join("python")
         .join(name)
+}
+
+impl Proc {
+    /// Reads on until a line *not read before* contains `needle`, so that a
+    /// series of calls checks the order of the lines too (unlike
+    /// [`wait_for`](Self::wait_for), which also searches the lines already
+    /// seen); panics with the output when no such line comes within
+    /// [`LIMIT`] of the previous one.
+    pub fn next_with(&mut self, needle: &str) -> String {
+        while let Some(line) = self.next_line() {
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("no new line with {needle:?} in:\n{}", self.seen.join("\n"))
+    }
+
+    /// Writes `line` and a newline to the child's stdin.
+    pub fn write_line(&mut self, line: &str) {
+        self.write_stdin(&format!("{line}\n"));
+    }
+
+    /// As [`finish`](Self::finish), but with stdin left open until the child
+    /// has exited: for a child that must exit by itself, not at the end of
+    /// its input.
+    pub fn exit_by_itself(mut self) -> (bool, Vec<String>) {
+        let _stdin = self.stdin.take();
+        self.finish()
+    }
 }
