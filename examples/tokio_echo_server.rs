@@ -10,12 +10,13 @@
 //! connection that breaks the protocol is logged and dropped; the others go
 //! on. Ctrl-C or SIGTERM stops it.
 
+use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use sockwire::conn::{Protocol, Reply};
+use sockwire::conn::{ConnError, Protocol, Reply};
 use sockwire::tokio::{Error, ReplyTo, ServiceCodec};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::Framed;
@@ -33,6 +34,11 @@ struct Args {
     /// Reply to each message: none, echo or upper.
     #[arg(long, default_value = "echo")]
     reply: Reply,
+    /// Close a connection that delivers no whole message for this many
+    /// seconds (0: never). Unlike the std servers' idle timeout, a peer
+    /// dribbling a message byte by byte does not reset it.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    idle_timeout: f64,
 }
 
 /// Serves one connection until the peer closes it or breaks the protocol.
@@ -41,9 +47,19 @@ async fn serve(
     peer: SocketAddr,
     protocol: Protocol,
     reply: Reply,
+    idle: Option<Duration>,
 ) -> Result<(), Error> {
     let mut framed = Framed::new(stream, ServiceCodec::new(protocol.service(reply)));
-    while let Some(message) = framed.next().await {
+    loop {
+        let next = match idle {
+            Some(idle) => tokio::time::timeout(idle, framed.next())
+                .await
+                .map_err(|_| {
+                    io::Error::new(io::ErrorKind::TimedOut, ConnError::IdleTimeout { idle })
+                })?,
+            None => framed.next().await,
+        };
+        let Some(message) = next else { break };
         let message = message?;
         println!("{peer} -> {message}");
         framed.send(ReplyTo(&message)).await?;
@@ -75,8 +91,10 @@ async fn main() -> std::io::Result<()> {
                 Ok((stream, peer)) => {
                     println!("{peer} connected");
                     let (protocol, reply) = (args.protocol, args.reply);
+                    let idle = (args.idle_timeout > 0.0)
+                        .then(|| Duration::from_secs_f64(args.idle_timeout));
                     tokio::spawn(async move {
-                        match serve(stream, peer, protocol, reply).await {
+                        match serve(stream, peer, protocol, reply, idle).await {
                             Ok(()) => println!("{peer} closed the connection"),
                             Err(e) => println!("{peer} dropped: {e}"),
                         }

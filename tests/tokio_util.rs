@@ -7,7 +7,7 @@ mod support;
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -704,7 +704,8 @@ async fn datagram_over_the_limit_is_dropped_alone() {
 /// A running `tokio_echo_server`, killed when dropped.
 struct Server {
     child: Child,
-    stdout: BufReader<ChildStdout>,
+    /// The server's stdout lines, read by a thread so waits can time out.
+    lines: std::sync::mpsc::Receiver<String>,
     addr: SocketAddr,
 }
 
@@ -727,11 +728,16 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .parse()
             .unwrap();
-        Server {
-            child,
-            stdout,
-            addr,
-        }
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Server { child, lines, addr }
     }
 
     fn connect(&self) -> std::net::TcpStream {
@@ -740,18 +746,18 @@ impl Server {
         stream
     }
 
-    /// Reads log lines until one contains `needle`; returns it.
+    /// Reads log lines until one contains `needle`; returns it. Fails after
+    /// [`LIMIT`] without one.
     fn log_line_with(&mut self, needle: &str) -> String {
-        for _ in 0..100 {
-            let mut line = String::new();
-            if self.stdout.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            if line.contains(needle) {
-                return line;
+        let deadline = std::time::Instant::now() + LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no log line with {needle:?}: {e}"),
             }
         }
-        panic!("no log line with {needle:?}");
     }
 }
 
@@ -824,7 +830,7 @@ fn example_stops_cleanly_on_sigterm() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert_eq!(server.log_line_with("shutting down"), "shutting down\n");
+    assert_eq!(server.log_line_with("shutting down"), "shutting down");
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
@@ -871,4 +877,20 @@ fn example_upper_cases_lines() {
     conn.read_exact(&mut back).unwrap();
     assert_eq!(&back, b"STRASSE\nOK\n");
     assert!(server.log_line_with("stra").contains(r#"line "straße""#));
+}
+
+#[test]
+fn example_closes_a_connection_that_sends_nothing() {
+    let mut server = Server::start(&["--idle-timeout", "0.3"]);
+    let mut quiet = server.connect();
+    let mut rest = Vec::new();
+    let _ = quiet.read_to_end(&mut rest); // ends when the server closes it
+    assert!(rest.is_empty());
+    assert!(server.log_line_with("dropped").contains("idle timeout"));
+    // The server still serves others.
+    let mut conn = server.connect();
+    conn.write_all(b"still here").unwrap();
+    let mut back = [0u8; 10];
+    conn.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"still here");
 }
