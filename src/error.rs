@@ -28,6 +28,23 @@
 //!
 //! After an unrecoverable error the connection should be closed; a server
 //! closes that one connection and keeps serving the others.
+//!
+//! # Which codec reports what
+//!
+//! | error | reported by |
+//! |---|---|
+//! | [`DecodeError::InvalidUtf8`] | [`TextDatagramCodec`](crate::TextDatagramCodec), [`TextStreamCodec`](crate::TextStreamCodec), [`LineCodec`](crate::LineCodec), [`Text::from_utf8`](crate::Text::from_utf8), [`VariablePacket::text`](crate::VariablePacket::text) |
+//! | [`DecodeError::LineTooLong`] | [`LineCodec`](crate::LineCodec) |
+//! | [`DecodeError::FrameTooLarge`] | [`TextDatagramCodec`](crate::TextDatagramCodec) (datagram over its limit), [`VariablePacketCodec`](crate::VariablePacketCodec) (declared size over its limit) |
+//! | [`DecodeError::UnexpectedEof`] | every stream decoder's `decode_eof` |
+//! | [`DecodeError::InvalidHeader`] | the §6 codecs (`app::AppCodec`, `app::ServerCodec`, `app::ClientCodec`), including content over the limit |
+//! | [`DecodeError::InvalidContent`] | `app::ServerCodec` and `app::ClientCodec`: the content is not a valid request or reply |
+//! | [`EncodeError::TooLarge`] | [`TextDatagramCodec`](crate::TextDatagramCodec), [`LineCodec`](crate::LineCodec), [`VariablePacketCodec`](crate::VariablePacketCodec), the §6 codecs (content over the limit, header over 65,535 bytes): the message is over the codec's limit |
+//! | [`EncodeError::NewlineInLine`] | [`LineCodec`](crate::LineCodec) |
+//! | [`EncodeError::Unrepresentable`] | the §6 codecs |
+//!
+//! With the `tokio-util` feature, tokio's codec traits report all of these
+//! wrapped in one error type together with I/O errors (`sockwire::tokio::Error`).
 
 use thiserror::Error;
 

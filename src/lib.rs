@@ -57,6 +57,21 @@
 //! The §6 application protocol lives in the `app` module, behind the
 //! default-on `json` feature (it uses `serde_json`).
 //!
+//! ## With tokio
+//!
+//! With the `tokio-util` feature every codec also implements
+//! `tokio_util::codec::{Decoder, Encoder}`: frame a `TcpStream` with
+//! `Framed::new(stream, LineCodec::new())`, a `UdpSocket` with
+//! `UdpFramed::new(socket, TextDatagramCodec::new())`. See the `tokio`
+//! module (documented when the feature is on, as on docs.rs).
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `json` | yes | the §6 application protocol, `app` (with `serde` and `serde_json`) |
+//! | `tokio-util` | no | `tokio_util::codec` implementations for every codec and for any `conn::Service` (`tokio::ServiceCodec`), and the `tokio::Error` type |
+//!
 //! ## Errors
 //!
 //! Bad input gives a [`DecodeError`] naming what was wrong; the decoder has
@@ -83,6 +98,9 @@ pub mod fixed;
 pub mod line;
 pub mod room;
 pub mod text;
+#[cfg(feature = "tokio-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
+pub mod tokio;
 pub mod variable;
 
 pub use chat::{ChatEvent, ChatSession, LineAction};
@@ -93,3 +111,8 @@ pub use line::LineCodec;
 pub use room::{RoomClient, RoomServer};
 pub use text::{Text, TextDatagramCodec, TextStreamCodec};
 pub use variable::{VariablePacket, VariablePacketCodec};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "json", feature = "tokio-util"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -24,6 +24,10 @@
 //!
 //! # Text stream (TCP, §2)
 //!
+//! | bytes | content |
+//! |---|---|
+//! | any | the UTF-8 bytes of the text, no header, no terminator |
+//!
 //! A raw byte stream with no framing. [`TextStreamCodec`] yields the longest
 //! complete text it has; a multibyte character split across reads is held
 //! (at most 3 bytes) until the rest arrives.
@@ -255,9 +259,18 @@ pub fn upper_reply(text: &str) -> String {
 
 /// Codec for text datagrams (PROTOCOLS.md §1): one datagram, one UTF-8
 /// message, at most [`MAX_DATAGRAM`] bytes.
+///
+/// With the `tokio-util` feature it also implements
+/// `tokio_util::codec::{Decoder, Encoder}`, for `tokio_util::udp::UdpFramed`
+/// (see the `tokio` module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextDatagramCodec {
     max_len: usize,
+    /// Whether the datagram in the `UdpFramed` read buffer has been decoded
+    /// already (see `crate::tokio`): `UdpFramed` calls `decode_eof` until it
+    /// answers `None`, and an empty datagram is still a message.
+    #[cfg(feature = "tokio-util")]
+    pub(crate) datagram_taken: bool,
 }
 
 impl TextDatagramCodec {
@@ -266,6 +279,8 @@ impl TextDatagramCodec {
     pub const fn new() -> Self {
         TextDatagramCodec {
             max_len: MAX_DATAGRAM,
+            #[cfg(feature = "tokio-util")]
+            datagram_taken: false,
         }
     }
 
@@ -275,6 +290,8 @@ impl TextDatagramCodec {
     pub fn with_max_len(max_len: usize) -> Self {
         TextDatagramCodec {
             max_len: max_len.min(MAX_DATAGRAM),
+            #[cfg(feature = "tokio-util")]
+            datagram_taken: false,
         }
     }
 

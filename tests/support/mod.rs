@@ -17,6 +17,9 @@ pub const LIMIT: Duration = Duration::from_secs(10);
 
 /// The path of an example binary, built (once per test run) so that it is
 /// never stale: `cargo test --test NAME` alone does not rebuild examples.
+/// They are built with the features this test was built with, so that
+/// `cargo test --all-features` runs (and has built) the examples that need
+/// the `tokio-util` feature, and `--no-default-features` ones without `json`.
 pub fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     let profile_dir = std::env::current_exe()
@@ -26,6 +29,12 @@ pub fn example(name: &str) -> PathBuf {
     BUILT.get_or_init(|| {
         let mut build = Command::new(env!("CARGO"));
         build.args(["build", "--examples", "--quiet"]);
+        if !cfg!(feature = "json") {
+            build.arg("--no-default-features");
+        }
+        if cfg!(feature = "tokio-util") {
+            build.args(["--features", "tokio-util"]);
+        }
         match profile_dir.file_name().and_then(|n| n.to_str()) {
             Some("debug") | None => {}
             Some("release") => {

@@ -1,0 +1,896 @@
+//! The codecs under tokio-util's `Framed` and `UdpFramed`, on real loopback
+//! sockets, and the `tokio_echo_server` example end to end.
+#![cfg(feature = "tokio-util")]
+
+mod support;
+
+use std::future::Future;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use sockwire::tokio::Error;
+use sockwire::{
+    DecodeError, EncodeError, FixedPacket, FixedPacketCodec, LineCodec, Text, TextDatagramCodec,
+    TextStreamCodec, VariablePacket, VariablePacketCodec,
+};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::time::timeout;
+use tokio_util::codec::{Framed, FramedRead, FramedWrite};
+use tokio_util::udp::UdpFramed;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// Runs `f`, failing the test if it takes longer than [`LIMIT`].
+async fn within<F: Future>(f: F) -> F::Output {
+    timeout(LIMIT, f).await.expect("timed out")
+}
+
+/// Two ends of a fresh loopback TCP connection: (client, server).
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    (client.unwrap(), accepted.unwrap().0)
+}
+
+/// The decode error inside a stream item, or a panic.
+fn decode_err<T: std::fmt::Debug>(item: Option<Result<T, Error>>) -> DecodeError {
+    match item {
+        Some(Err(Error::Decode(e))) => e,
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
+/// The message inside a stream item, or a panic.
+fn ok<T: std::fmt::Debug>(item: Option<Result<T, Error>>) -> T {
+    match item {
+        Some(Ok(message)) => message,
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- text §2
+
+#[tokio::test]
+async fn text_stream_echoes_hello_world() {
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, TextStreamCodec::new());
+            while let Some(text) = framed.next().await {
+                let text = text.unwrap();
+                framed.send(text).await.unwrap();
+            }
+        });
+        let mut framed = Framed::new(client, TextStreamCodec::new());
+        framed.send("Hello, world").await.unwrap();
+        let mut echoed = String::new();
+        while echoed.len() < 12 {
+            echoed.push_str(&ok(framed.next().await));
+        }
+        assert_eq!(echoed, "Hello, world");
+        drop(framed);
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn text_stream_holds_a_split_character_and_keeps_every_byte() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, TextStreamCodec::new());
+        // 'ã' is c3 a3: cut it between two writes.
+        client.write_all(b"n\xc3").await.unwrap();
+        assert_eq!(ok(framed.next().await), "n");
+        client.write_all(b"\xa3o").await.unwrap();
+        assert_eq!(ok(framed.next().await), "ão");
+        client.shutdown().await.unwrap();
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn text_stream_reports_invalid_utf8_then_goes_on() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, TextStreamCodec::new());
+        client.write_all(b"ok\xffgo").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut texts = String::new();
+        let mut errors = Vec::new();
+        // Framed answers None once after an error; polling again goes on.
+        for _ in 0..8 {
+            match framed.next().await {
+                Some(Ok(text)) => texts.push_str(&text),
+                Some(Err(e)) => errors.push(e.as_decode().cloned()),
+                None if texts.len() == 4 => break,
+                None => {}
+            }
+        }
+        assert_eq!(texts, "okgo");
+        assert_eq!(errors, [Some(DecodeError::InvalidUtf8 { offset: 2 })]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn text_stream_eof_inside_a_character_is_an_error() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, TextStreamCodec::new());
+        client.write_all(b"ab\xe2\x82").await.unwrap(); // half a '€'
+        client.shutdown().await.unwrap();
+        let mut item = framed.next().await;
+        if matches!(item, Some(Ok(ref t)) if t == "ab") {
+            item = framed.next().await;
+        }
+        assert_eq!(
+            decode_err(item),
+            DecodeError::UnexpectedEof { pending: 2 },
+            "the held half character is reported at end of stream"
+        );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- line §3
+
+#[tokio::test]
+async fn lines_round_trip_many_messages() {
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, LineCodec::new());
+            while let Some(line) = framed.next().await {
+                let line = line.unwrap();
+                framed.send(line).await.unwrap();
+            }
+        });
+        let (read, write) = client.into_split();
+        let mut stream = FramedRead::new(read, LineCodec::new());
+        let mut sink = FramedWrite::new(write, LineCodec::new());
+        let writer = tokio::spawn(async move {
+            for i in 0..1000 {
+                sink.feed(format!("line {i} ação").as_str()).await.unwrap();
+            }
+            SinkExt::<&str>::flush(&mut sink).await.unwrap();
+            sink
+        });
+        for i in 0..1000 {
+            assert_eq!(ok(stream.next().await), format!("line {i} ação").as_str());
+        }
+        drop((writer.await.unwrap(), stream));
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn lines_wire_bytes_are_the_chat_format() {
+    within(async {
+        let (client, mut server) = pair().await;
+        let mut framed = Framed::new(client, LineCodec::new());
+        framed.send("hello").await.unwrap();
+        drop(framed);
+        let mut wire = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut server, &mut wire)
+            .await
+            .unwrap();
+        assert_eq!(wire, b"hello\n");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn line_too_long_then_recovery() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, LineCodec::with_max_length(8));
+        client.write_all(b"short\n").await.unwrap();
+        client.write_all(&[b'x'; 100]).await.unwrap();
+        client.write_all(b"\nok\r\n").await.unwrap();
+        assert_eq!(ok(framed.next().await), "short");
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::LineTooLong { max: 8 }
+        );
+        // tokio-util's Framed ends the stream once after a decoder error.
+        assert!(framed.next().await.is_none());
+        // Polling again goes on; what was buffered comes with the next read.
+        client.write_all(b"later\n").await.unwrap();
+        assert_eq!(ok(framed.next().await), "ok");
+        assert_eq!(ok(framed.next().await), "later");
+        // An unterminated last line is a line at end of stream.
+        client.write_all(b"last").await.unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(ok(framed.next().await), "last");
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn line_with_invalid_utf8_is_dropped_alone() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, LineCodec::new());
+        client.write_all(b"a\xffb\nfine\n").await.unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::InvalidUtf8 { offset: 1 }
+        );
+        assert!(framed.next().await.is_none());
+        assert_eq!(ok(framed.next().await), "fine");
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn line_encode_error_writes_nothing() {
+    within(async {
+        let (client, server) = pair().await;
+        let mut framed = Framed::new(client, LineCodec::new());
+        match framed.send("two\nlines").await {
+            Err(Error::Encode(EncodeError::NewlineInLine { offset: 3 })) => {}
+            other => panic!("expected NewlineInLine, got {other:?}"),
+        }
+        framed.send("one line").await.unwrap();
+        drop(framed);
+        let mut reader = Framed::new(server, LineCodec::new());
+        assert_eq!(ok(reader.next().await), "one line");
+        assert!(reader.next().await.is_none());
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- fixed §4
+
+#[tokio::test]
+async fn fixed_packets_round_trip_many_messages() {
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, FixedPacketCodec::new());
+            while let Some(packet) = framed.next().await {
+                let packet = packet.unwrap();
+                framed.send(packet).await.unwrap();
+            }
+        });
+        let (read, write) = client.into_split();
+        let mut stream = FramedRead::new(read, FixedPacketCodec::new());
+        let mut sink = FramedWrite::new(write, FixedPacketCodec::new());
+        let sent: Vec<FixedPacket> = (1..=500)
+            .map(|i| FixedPacket::new(i, &format!("pacote nº {i} with a long tail")))
+            .collect();
+        let to_send = sent.clone();
+        let writer = tokio::spawn(async move {
+            for packet in &to_send {
+                sink.feed(packet).await.unwrap();
+            }
+            SinkExt::<&FixedPacket>::flush(&mut sink).await.unwrap();
+            sink
+        });
+        for packet in &sent {
+            let back = ok(stream.next().await);
+            assert_eq!(&back, packet);
+            assert_eq!(back.to_bytes(), packet.to_bytes());
+            assert!(back.is_truncated());
+        }
+        drop((writer.await.unwrap(), stream));
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fixed_packet_eof_mid_frame() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, FixedPacketCodec::new());
+        let packet = FixedPacket::new(1, "hi").to_bytes();
+        client.write_all(&packet).await.unwrap();
+        client.write_all(&packet[..10]).await.unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(ok(framed.next().await).text(), "hi");
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::UnexpectedEof { pending: 10 }
+        );
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- variable §5
+
+#[tokio::test]
+async fn variable_packets_round_trip_many_messages_and_a_large_one() {
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, VariablePacketCodec::new());
+            while let Some(packet) = framed.next().await {
+                let packet = packet.unwrap();
+                framed.send(&packet).await.unwrap();
+            }
+        });
+        let (read, write) = client.into_split();
+        let mut stream = FramedRead::new(read, VariablePacketCodec::new());
+        let mut sink = FramedWrite::new(write, VariablePacketCodec::new());
+        let mut sent: Vec<VariablePacket> = (1..=500)
+            .map(|i| VariablePacket::new(i, format!("message {i}: {}", "é".repeat(i as usize))))
+            .collect();
+        sent.push(VariablePacket::new(501, vec![0xa5; 1024 * 1024]));
+        sent.push(VariablePacket::new(502, ""));
+        let to_send = sent.clone();
+        let writer = tokio::spawn(async move {
+            for packet in to_send {
+                sink.feed(packet).await.unwrap();
+            }
+            SinkExt::<VariablePacket>::flush(&mut sink).await.unwrap();
+            sink
+        });
+        for packet in &sent {
+            assert_eq!(&ok(stream.next().await), packet);
+        }
+        drop((writer.await.unwrap(), stream));
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn variable_oversize_packet_is_skipped_and_the_next_one_arrives() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, VariablePacketCodec::with_max_size(16));
+        // A 100-byte packet, over the limit, then a good one.
+        client
+            .write_all(b"\x01\x00\x00\x00\x64\x00\x00\x00\x01")
+            .await
+            .unwrap();
+        client.write_all(&[b'x'; 100]).await.unwrap();
+        client
+            .write_all(b"\x01\x00\x00\x00\x05\x00\x00\x00\x02hello")
+            .await
+            .unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::FrameTooLarge { size: 100, max: 16 }
+        );
+        assert!(framed.next().await.is_none());
+        let packet = ok(framed.next().await);
+        assert_eq!((packet.order(), packet.text().unwrap()), (2, "hello"));
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn variable_eof_mid_frame() {
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, VariablePacketCodec::new());
+        client
+            .write_all(b"\x01\x00\x00\x00\x05\x00\x00\x00\x01he")
+            .await
+            .unwrap();
+        client.shutdown().await.unwrap();
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::UnexpectedEof { pending: 11 }
+        );
+        assert!(framed.next().await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn variable_encode_over_the_limit_writes_nothing() {
+    within(async {
+        let (client, server) = pair().await;
+        let mut framed = Framed::new(client, VariablePacketCodec::with_max_size(4));
+        match framed.send(VariablePacket::new(1, "too long")).await {
+            Err(e @ Error::Encode(EncodeError::TooLarge { size: 8, max: 4 })) => {
+                assert!(e.is_recoverable());
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        framed.send(VariablePacket::new(2, "ok")).await.unwrap();
+        drop(framed);
+        let mut reader = Framed::new(server, VariablePacketCodec::new());
+        assert_eq!(ok(reader.next().await), VariablePacket::new(2, "ok"));
+        assert!(reader.next().await.is_none());
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- app §6
+
+#[cfg(feature = "json")]
+#[tokio::test]
+async fn app_requests_and_replies_over_framed() {
+    use sockwire::app::{ClientCodec, Request, Response, SearchService, ServerCodec};
+    within(async {
+        let (client, server) = pair().await;
+        let server = tokio::spawn(async move {
+            let mut framed = Framed::new(server, ServerCodec::new());
+            let mut service = SearchService::new();
+            while let Some(request) = framed.next().await {
+                let reply = service.respond(&request.unwrap());
+                framed.send(reply).await.unwrap();
+            }
+        });
+        let mut framed = Framed::new(client, ClientCodec::new());
+        framed.send(Request::new("search", "🐶")).await.unwrap();
+        assert_eq!(
+            ok(framed.next().await),
+            Response::json("🐾 Playing ball! 🏐")
+        );
+        framed.send(Request::new("search", "neo")).await.unwrap();
+        assert_eq!(
+            ok(framed.next().await),
+            Response::json("No match for 'neo'.")
+        );
+        drop(framed);
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[cfg(feature = "json")]
+#[tokio::test]
+async fn app_malformed_header_is_an_unrecoverable_decode_error() {
+    use sockwire::app::AppCodec;
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(server, AppCodec::new());
+        client.write_all(b"\x00\x02{}").await.unwrap();
+        match framed.next().await {
+            Some(Err(e @ Error::Decode(DecodeError::InvalidHeader(_)))) => {
+                assert!(!e.is_recoverable());
+            }
+            other => panic!("expected InvalidHeader, got {other:?}"),
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- conn services
+
+#[tokio::test]
+async fn service_codec_replies_by_the_policy_and_none_writes_nothing() {
+    use sockwire::conn::{Message, Protocol, Reply};
+    use sockwire::tokio::{ReplyTo, ServiceCodec};
+    within(async {
+        for (reply, expected) in [
+            (Reply::Echo, &b"stra\xc3\x9fe\n"[..]),
+            (Reply::Upper, b"STRASSE\n"),
+            (Reply::None, b""),
+        ] {
+            let (mut client, server) = pair().await;
+            let server = tokio::spawn(async move {
+                let service = Protocol::Line.service(reply);
+                let mut framed = Framed::new(server, ServiceCodec::new(service));
+                let mut seen = Vec::new();
+                while let Some(message) = framed.next().await {
+                    let message = message.unwrap();
+                    framed.send(ReplyTo(&message)).await.unwrap();
+                    seen.push(message);
+                }
+                seen
+            });
+            client.write_all("straße\n".as_bytes()).await.unwrap();
+            client.shutdown().await.unwrap();
+            let mut back = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut client, &mut back)
+                .await
+                .unwrap();
+            assert_eq!(back, expected, "{reply}");
+            let seen = server.await.unwrap();
+            assert_eq!(seen, [Message::Line(Text::from("straße"))]);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn service_codec_reports_decode_errors() {
+    use sockwire::conn::{Protocol, Reply};
+    use sockwire::tokio::ServiceCodec;
+    within(async {
+        let (mut client, server) = pair().await;
+        let mut framed = Framed::new(
+            server,
+            ServiceCodec::new(Protocol::Fixed.service(Reply::Echo)),
+        );
+        client.write_all(&[1u8; 30]).await.unwrap();
+        client.shutdown().await.unwrap();
+        assert!(matches!(framed.next().await, Some(Ok(_))));
+        assert_eq!(
+            decode_err(framed.next().await),
+            DecodeError::UnexpectedEof { pending: 1 }
+        );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- any split
+
+/// Decodes `wire` with `codec` through `FramedRead`, one byte per read.
+async fn one_byte_reads<C>(wire: &[u8], codec: C) -> Vec<Result<C::Item, String>>
+where
+    C: tokio_util::codec::Decoder<Error = Error>,
+{
+    let (mut tx, rx) = tokio::io::duplex(1);
+    let wire = wire.to_vec();
+    let writer = tokio::spawn(async move { tx.write_all(&wire).await });
+    let mut framed = FramedRead::new(rx, codec);
+    let mut out = Vec::new();
+    // Go on after errors: Framed ends the stream once after each.
+    let mut nones = 0;
+    while nones < 2 {
+        match framed.next().await {
+            Some(item) => {
+                nones = 0;
+                out.push(item.map_err(|e| e.to_string()));
+            }
+            None => nones += 1,
+        }
+    }
+    writer.await.unwrap().unwrap();
+    out
+}
+
+#[tokio::test]
+async fn one_byte_reads_give_the_same_messages_and_errors() {
+    within(async {
+        let lines = one_byte_reads(
+            b"one\r\ntoo long line\nt\xc3\xa9\n\xff\nlast",
+            LineCodec::with_max_length(8),
+        )
+        .await;
+        assert_eq!(
+            lines,
+            [
+                Ok(Text::from("one")),
+                Err("line longer than the limit of 8 bytes".to_string()),
+                Ok(Text::from("té")),
+                Err("invalid UTF-8 at byte offset 23".to_string()),
+                Ok(Text::from("last")),
+            ]
+        );
+
+        let mut wire = FixedPacket::new(1, "ação").to_bytes().to_vec();
+        wire.extend_from_slice(&FixedPacket::new(2, "b").to_bytes());
+        wire.extend_from_slice(b"\x01\x00");
+        let fixed = one_byte_reads(&wire, FixedPacketCodec::new()).await;
+        assert_eq!(
+            fixed,
+            [
+                Ok(FixedPacket::new(1, "ação")),
+                Ok(FixedPacket::new(2, "b")),
+                Err("stream ended inside a message (2 bytes of it were received)".to_string()),
+            ]
+        );
+
+        let wire =
+            b"\x01\x00\x00\x00\x09\x00\x00\x00\x01too large\x01\x00\x00\x00\x02\x00\x00\x00\x02ok";
+        let variable = one_byte_reads(wire, VariablePacketCodec::with_max_size(4)).await;
+        assert_eq!(
+            variable,
+            [
+                Err("frame of 9 bytes exceeds the limit of 4 bytes".to_string()),
+                Ok(VariablePacket::new(2, "ok")),
+            ]
+        );
+
+        let text = one_byte_reads("€uro".as_bytes(), TextStreamCodec::new()).await;
+        let text: Vec<_> = text.into_iter().map(Result::unwrap).collect();
+        // Never half a character, whatever the reads.
+        assert_eq!(text.concat(), "€uro");
+        assert_eq!(text.first().map(|t| t.as_str()), Some("€"));
+    })
+    .await;
+}
+
+#[test]
+fn errors_convert_to_io_errors_with_a_kind() {
+    use std::io::ErrorKind;
+    let decode = std::io::Error::from(Error::from(DecodeError::LineTooLong { max: 1 }));
+    assert_eq!(decode.kind(), ErrorKind::InvalidData);
+    assert_eq!(decode.to_string(), "line longer than the limit of 1 bytes");
+    let encode = std::io::Error::from(Error::from(EncodeError::NewlineInLine { offset: 0 }));
+    assert_eq!(encode.kind(), ErrorKind::InvalidInput);
+    let io = std::io::Error::from(Error::from(std::io::Error::from(
+        ErrorKind::ConnectionReset,
+    )));
+    assert_eq!(io.kind(), ErrorKind::ConnectionReset);
+    assert!(!Error::from(DecodeError::UnexpectedEof { pending: 1 }).is_recoverable());
+    assert_eq!(
+        Error::from(DecodeError::UnexpectedEof { pending: 1 }).as_decode(),
+        Some(&DecodeError::UnexpectedEof { pending: 1 })
+    );
+}
+
+// ---------------------------------------------------------------- datagrams §1
+
+async fn udp_pair() -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr) {
+    let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    (a, b, a_addr, b_addr)
+}
+
+#[tokio::test]
+async fn datagrams_invalid_then_valid_then_empty() {
+    within(async {
+        let (client, server, client_addr, server_addr) = udp_pair().await;
+        let mut framed = UdpFramed::new(server, TextDatagramCodec::new());
+        client.send_to(b"\xff\xfeno", server_addr).await.unwrap();
+        client.send_to(b"hello", server_addr).await.unwrap();
+        client.send_to(b"", server_addr).await.unwrap();
+        client
+            .send_to("ação".as_bytes(), server_addr)
+            .await
+            .unwrap();
+
+        match framed.next().await {
+            Some(Err(Error::Decode(DecodeError::InvalidUtf8 { offset: 0 }))) => {}
+            other => panic!("expected InvalidUtf8, got {other:?}"),
+        }
+        // The bad datagram is not seen again: the next item is the good one.
+        let (text, from) = ok(framed.next().await);
+        assert_eq!((text.as_str(), from), ("hello", client_addr));
+        let (empty, from) = ok(framed.next().await);
+        assert_eq!((empty.as_str(), from), ("", client_addr));
+        let (text, _) = ok(framed.next().await);
+        assert_eq!(text, "ação");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn datagrams_echo_through_udp_framed_both_ways() {
+    within(async {
+        let (client, server, client_addr, server_addr) = udp_pair().await;
+        let mut server = UdpFramed::new(server, TextDatagramCodec::new());
+        let mut client = UdpFramed::new(client, TextDatagramCodec::new());
+        for message in ["hello", "", " x y\r\n"] {
+            client.send((message, server_addr)).await.unwrap();
+            let (text, from) = ok(server.next().await);
+            assert_eq!((text.as_str(), from), (message, client_addr));
+            let upper = sockwire::text::upper_reply(&text);
+            server.send((upper.as_str(), from)).await.unwrap();
+            let (reply, from) = ok(client.next().await);
+            assert_eq!((reply, from), (Text::from(upper), server_addr));
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn datagram_over_the_limit_is_dropped_alone() {
+    within(async {
+        let (client, server, _, server_addr) = udp_pair().await;
+        let mut framed = UdpFramed::new(server, TextDatagramCodec::with_max_len(4));
+        client.send_to(b"too long", server_addr).await.unwrap();
+        client.send_to(b"fits", server_addr).await.unwrap();
+        match framed.next().await {
+            Some(Err(Error::Decode(DecodeError::FrameTooLarge { size: 8, max: 4 }))) => {}
+            other => panic!("expected FrameTooLarge, got {other:?}"),
+        }
+        assert_eq!(ok(framed.next().await).0, "fits");
+        // Encoding over the limit fails and sends nothing.
+        match framed.send(("way too long", server_addr)).await {
+            Err(Error::Encode(EncodeError::TooLarge { size: 12, max: 4 })) => {}
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- the example
+
+/// A running `tokio_echo_server`, killed when dropped.
+struct Server {
+    child: Child,
+    /// The server's stdout lines, read by a thread so waits can time out.
+    lines: std::sync::mpsc::Receiver<String>,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        // target/debug/examples/tokio_echo_server, rebuilt if stale
+        let bin = support::example("tokio_echo_server");
+        let mut child = Command::new(&bin)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .parse()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Server { child, lines, addr }
+    }
+
+    fn connect(&self) -> std::net::TcpStream {
+        let stream = std::net::TcpStream::connect(self.addr).unwrap();
+        stream.set_read_timeout(Some(LIMIT)).unwrap();
+        stream
+    }
+
+    /// Reads log lines until one contains `needle`; returns it. Fails after
+    /// [`LIMIT`] without one.
+    fn log_line_with(&mut self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no log line with {needle:?}: {e}"),
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn example_echoes_text_like_the_python_client() {
+    let mut server = Server::start(&[]);
+    let mut conn = server.connect();
+    conn.write_all(b"Hello, world").unwrap();
+    let mut back = [0u8; 12];
+    conn.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"Hello, world");
+    let line = server.log_line_with("Hello, world");
+    assert!(line.starts_with("127.0.0.1:"), "{line}");
+}
+
+#[test]
+fn example_upper_cases_fixed_packets() {
+    let server = Server::start(&["--protocol", "fixed", "--reply", "upper"]);
+    let mut conn = server.connect();
+    conn.write_all(&FixedPacket::new(1, "hi there").to_bytes())
+        .unwrap();
+    let mut back = [0u8; 29];
+    conn.read_exact(&mut back).unwrap();
+    assert_eq!(back, FixedPacket::new(1, "HI THERE").to_bytes());
+}
+
+#[test]
+fn example_drops_only_the_bad_connection() {
+    let mut server = Server::start(&["--protocol", "variable"]);
+    let mut good = server.connect();
+    let mut bad = server.connect();
+    // A header declaring 4 GiB: over the 1 MiB limit, the server drops it.
+    bad.write_all(b"\x01\xff\xff\xff\xff\x00\x00\x00\x01")
+        .unwrap();
+    let mut rest = Vec::new();
+    // The server closes the connection: read ends (or is reset).
+    let _ = bad.read_to_end(&mut rest);
+    assert!(rest.is_empty());
+    assert!(
+        server
+            .log_line_with("dropped")
+            .contains("exceeds the limit")
+    );
+
+    let hello = b"\x01\x00\x00\x00\x05\x00\x00\x00\x01hello";
+    good.write_all(hello).unwrap();
+    let mut back = [0u8; 14];
+    good.read_exact(&mut back).unwrap();
+    assert_eq!(&back, hello);
+    assert!(
+        server
+            .log_line_with("hello")
+            .contains(r#"#1 v1 size=5 "hello""#)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn example_stops_cleanly_on_sigterm() {
+    let mut server = Server::start(&["--reply", "none"]);
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(server.log_line_with("shutting down"), "shutting down");
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[cfg(feature = "json")]
+#[test]
+fn example_serves_the_app_protocol_to_a_python_style_request() {
+    use sockwire::Decoder;
+    use sockwire::app::{ClientCodec, Response};
+    let mut server = Server::start(&["--protocol", "app"]);
+    let mut conn = server.connect();
+    // What the Python client writes (PROTOCOLS.md §6).
+    conn.write_all(
+        b"\x00g{\"byteorder\": \"little\", \"content-type\": \"text/json\", \
+          \"content-encoding\": \"utf-8\", \"content-length\": 41}\
+          {\"action\": \"search\", \"value\": \"morpheus\"}",
+    )
+    .unwrap();
+    let mut codec = ClientCodec::new();
+    let mut buf = bytes::BytesMut::new();
+    let reply = loop {
+        if let Some(reply) = codec.decode(&mut buf).unwrap() {
+            break reply;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = conn.read(&mut chunk).unwrap();
+        assert!(n > 0, "the server closed before replying");
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    assert_eq!(reply, Response::json("Follow the white rabbit. 🐰"));
+    assert!(
+        server
+            .log_line_with("morpheus")
+            .contains(r#"app request search "morpheus""#)
+    );
+}
+
+#[test]
+fn example_upper_cases_lines() {
+    let mut server = Server::start(&["--protocol", "line", "--reply", "upper"]);
+    let mut conn = server.connect();
+    conn.write_all("straße\nok\n".as_bytes()).unwrap();
+    let mut back = [0u8; 11];
+    conn.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"STRASSE\nOK\n");
+    assert!(server.log_line_with("stra").contains(r#"line "straße""#));
+}
+
+#[test]
+fn example_closes_a_connection_that_sends_nothing() {
+    let mut server = Server::start(&["--idle-timeout", "0.3"]);
+    let mut quiet = server.connect();
+    let mut rest = Vec::new();
+    let _ = quiet.read_to_end(&mut rest); // ends when the server closes it
+    assert!(rest.is_empty());
+    assert!(server.log_line_with("dropped").contains("idle timeout"));
+    // The server still serves others.
+    let mut conn = server.connect();
+    conn.write_all(b"still here").unwrap();
+    let mut back = [0u8; 10];
+    conn.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"still here");
+}
