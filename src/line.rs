@@ -193,14 +193,30 @@ impl LineCodec {
                 max: self.max_length as u64,
             });
         }
-        dst.reserve(line.len() + 1);
+        // A line that itself ends with CR gets one more CR before the LF:
+        // the decoder strips exactly one, so the line reads back whole.
+        let cr = line.as_bytes().last() == Some(&CR);
+        dst.reserve(line.len() + 1 + usize::from(cr));
         dst.put_slice(line.as_bytes());
+        if cr {
+            dst.put_u8(CR);
+        }
         dst.put_u8(LF);
         Ok(())
     }
 }
 
-/// Writes the line and its LF.
+/// Writes the line and its LF (CR LF if the line itself ends with CR, so
+/// that the decoder, which strips one CR before the LF, reads it back
+/// whole).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{Encoder, LineCodec};
+/// let mut buf = BytesMut::new();
+/// LineCodec::new().encode("a\r", &mut buf).unwrap();
+/// assert_eq!(&buf[..], b"a\r\r\n");
+/// ```
 ///
 /// # Errors
 ///
