@@ -115,10 +115,7 @@ impl Decoder for LineCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
         loop {
             let from = self.scanned.min(src.len());
-            let newline = src
-                .get(from..)
-                .and_then(|rest| rest.iter().position(|&b| b == LF))
-                .map(|i| from + i);
+            let newline = src.get(from..).and_then(find_lf).map(|i| from + i);
             match newline {
                 Some(lf) => {
                     if self.discarding {
@@ -182,9 +179,56 @@ impl Decoder for LineCodec {
     }
 }
 
+/// Bytes searched word by word before handing over to `memchr`.
+const SWAR_PREFIX: usize = 64;
+
+/// Index of the first LF in `bytes`.
+///
+/// Short lines are the common case: the first [`SWAR_PREFIX`] bytes are
+/// searched eight at a time in plain Rust ([`find_lf_swar`]), which has no
+/// call overhead; the rest of a long line goes to the platform's vectorised
+/// `memchr`, reached safely through `BufRead::skip_until` on a byte slice.
+fn find_lf(bytes: &[u8]) -> Option<usize> {
+    let (head, tail) = bytes.split_at(bytes.len().min(SWAR_PREFIX));
+    if let Some(i) = find_lf_swar(head) {
+        return Some(i);
+    }
+    if tail.is_empty() {
+        return None;
+    }
+    let mut reader = tail;
+    // Reading from a slice cannot fail; the count includes the LF if found.
+    let n = std::io::BufRead::skip_until(&mut reader, LF).unwrap_or(0);
+    (n > 0 && tail.get(n - 1) == Some(&LF)).then(|| head.len() + n - 1)
+}
+
+/// Index of the first LF in `bytes`, eight bytes at a time (SWAR: a word
+/// XOR eight LFs has a zero byte where an LF was; the classic
+/// `(x - 0x01..) & !x & 0x80..` flags it, and the lowest flag is exact).
+fn find_lf_swar(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LFS: u64 = u64::from_ne_bytes([LF; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word) ^ LFS;
+        let hits = x.wrapping_sub(ONES) & !x & HIGH;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = bytes.get(at..)?;
+    rest.iter().position(|&b| b == LF).map(|i| at + i)
+}
+
 impl LineCodec {
     fn encode_str(&self, line: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        if let Some(offset) = line.bytes().position(|b| b == LF) {
+        if let Some(offset) = find_lf(line.as_bytes()) {
             return Err(EncodeError::NewlineInLine { offset });
         }
         if line.len() > self.max_length {

@@ -102,6 +102,12 @@ impl Text {
     /// );
     /// ```
     pub fn from_utf8(bytes: Bytes) -> Result<Self, DecodeError> {
+        // ASCII is UTF-8: the word-at-a-time ASCII check is several times
+        // cheaper than full validation on the short lines of chat and
+        // console protocols.
+        if bytes.is_ascii() {
+            return Ok(Text(bytes));
+        }
         match std::str::from_utf8(&bytes) {
             Ok(_) => Ok(Text(bytes)),
             Err(e) => Err(DecodeError::InvalidUtf8 {
