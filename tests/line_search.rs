@@ -137,3 +137,15 @@ fn ascii_fast_path_accepts_only_utf8() {
         assert_eq!(got, want, "{s:?}");
     }
 }
+
+#[test]
+fn long_lines_find_their_lf() {
+    for len in [1_000, 4_095, 4_096, 4_097, 65_535, 65_536, 70_001] {
+        let mut wire = vec![b'q'; len];
+        wire.extend_from_slice(b"\r\n\n");
+        wire.extend(std::iter::repeat_n(b'r', len));
+        wire.push(b'\n');
+        let max = 100_000;
+        assert_eq!(decode(&wire, max), naive_lines(&wire, max), "len {len}");
+    }
+}
