@@ -116,6 +116,13 @@ impl Text {
         }
     }
 
+    /// Wraps bytes that a decoder has already seen to be ASCII (and so
+    /// UTF-8), without checking them again.
+    pub(crate) fn from_ascii(bytes: Bytes) -> Self {
+        debug_assert!(bytes.is_ascii(), "Text::from_ascii on non-ASCII bytes");
+        Text(bytes)
+    }
+
     /// The text as `str`.
     #[must_use]
     pub fn as_str(&self) -> &str {
