@@ -394,6 +394,10 @@ impl Decoder for TextStreamCodec {
         if src.is_empty() {
             return Ok(None);
         }
+        if src.is_ascii() {
+            let n = src.len();
+            return Ok(Some(Text::from_ascii(self.take(src, n))));
+        }
         let (valid, bad) = match std::str::from_utf8(src) {
             Ok(_) => (src.len(), None),
             Err(e) => (e.valid_up_to(), e.error_len()),
