@@ -236,8 +236,8 @@ impl Decoder for VariablePacketCodec {
                     let version = header.get_u8();
                     let size = header.get_u32();
                     let order = header.get_u32();
-                    src.advance(HEADER_LEN);
                     if size > self.max_size {
+                        src.advance(HEADER_LEN);
                         self.state = State::Skip {
                             size: u64::from(size),
                             remaining: u64::from(size),
@@ -247,10 +247,24 @@ impl Decoder for VariablePacketCodec {
                             max: u64::from(self.max_size),
                         });
                     }
+                    let size = size as usize;
+                    if src.len().saturating_sub(HEADER_LEN) >= size {
+                        // The whole packet is here: one split, and the
+                        // header is dropped from the frozen frame, which
+                        // is cheaper than advancing the `BytesMut`.
+                        let mut payload = src.split_to(HEADER_LEN + size).freeze();
+                        payload.advance(HEADER_LEN);
+                        return Ok(Some(VariablePacket {
+                            version,
+                            order,
+                            payload,
+                        }));
+                    }
+                    src.advance(HEADER_LEN);
                     self.state = State::Payload {
                         version,
                         order,
-                        size: size as usize,
+                        size,
                     };
                 }
                 State::Payload {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Instructions per decoded message (callgrind; deterministic), ours against
+# tokio-util's codecs, the whole decode loop including dropping each
+# message, the cost of building and copying the buffer subtracted.
+#
+#   benches/callgrind.sh            # needs valgrind
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "instructions" and m.get("executable"):
+        print(m["executable"])')
+ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | awk '/Collected/ {print $4}'; }
+per_msg() { # codec size
+    local n=$(( 1024 * 1024 / ($2 + 9) )); [ "$n" -lt 16 ] && n=16
+    local with without base0 base5
+    without=$(ir "$bin" "$1" "$2" 0); with=$(ir "$bin" "$1" "$2" 5)
+    base0=$(ir "$bin" none "$2" 0); base5=$(ir "$bin" none "$2" 5)
+    echo $(( ((with - without) - (base5 - base0)) / (5 * n) ))
+}
+echo "| payload | variable | tokio_length_delimited | ratio | line | tokio_lines | ratio |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+for size in 16 1024 65536; do
+    v=$(per_msg variable $size); l=$(per_msg tokio_length_delimited $size)
+    a=$(per_msg line $size); b=$(per_msg tokio_lines $size)
+    echo "| $size | $v | $l | $(python3 -c "print(f'{$l/$v:.2f}x')") | $a | $b | $(python3 -c "print(f'{$b/$a:.2f}x')") |"
+done

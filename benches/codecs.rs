@@ -1,0 +1,360 @@
+//! Decode and encode throughput of every codec, against tokio-util's
+//! `LengthDelimitedCodec` and `LinesCodec` and a plain memcpy, on the same
+//! bytes.
+//!
+//! ```sh
+//! cargo bench --bench codecs            # all (a few minutes)
+//! cargo bench --bench codecs -- line    # one codec
+//! ```
+//!
+//! Each benchmark decodes one buffer of about 1 MiB of messages per
+//! iteration (a fresh copy made outside the timed part, by
+//! `iter_batched`), or encodes the same messages into a pre-sized buffer.
+//! Payloads are 16 B, 1 KiB and 64 KiB. Two groups report the same runs:
+//! `*_bytes` in bytes/s of wire, `*_msgs` in messages/s.
+//!
+//! Baselines:
+//!
+//! - `tokio_length_delimited`: `LengthDelimitedCodec` set up for the
+//!   variable packet's 9-byte header: `length_field_offset(1)` (skip the
+//!   version), `length_field_length(4)` (big-endian size),
+//!   `length_adjustment(9)` (the 4 order bytes after the length field, plus
+//!   the 5 header bytes before the data, since the header is kept),
+//!   `num_skip(0)` (keep the header, so that version and order can still be
+//!   read), `max_frame_length` = our 1 MiB limit. It yields each whole
+//!   packet as `BytesMut` and does not parse version or order (we do).
+//! - `tokio_lines`: `LinesCodec::new_with_max_length(64 KiB)`, our default
+//!   limit. It yields `String` (one allocation and copy per line).
+//! - `memcpy`: copying the same wire buffer once; the physical ceiling.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
+use sockwire::{
+    DatagramDecoder, DatagramEncoder, Decoder, FixedPacket, FixedPacketCodec, LineCodec,
+    TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
+};
+use tokio_util::codec::{Decoder as _, Encoder as _, LengthDelimitedCodec, LinesCodec};
+
+const SIZES: [usize; 3] = [16, 1024, 64 * 1024];
+const TARGET_WIRE: usize = 1024 * 1024;
+
+type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
+/// `len` bytes of printable ASCII text, different per message.
+fn payload(len: usize, seed: usize) -> String {
+    (0..len)
+        .map(|i| char::from(b'a' + ((i + seed) % 26) as u8))
+        .collect()
+}
+
+/// How many messages of `wire_len` wire bytes make about 1 MiB.
+fn count(wire_len: usize) -> usize {
+    (TARGET_WIRE / wire_len).max(16)
+}
+
+/// What one benchmark input is: the wire bytes and how many messages.
+struct Wire {
+    bytes: Vec<u8>,
+    messages: usize,
+}
+
+/// Runs `f` twice, in a bytes/s group and a messages/s group.
+fn both(
+    c: &mut Criterion,
+    name: &str,
+    wire: &Wire,
+    mut f: impl FnMut(&mut Group<'_>, &Wire, &str),
+) {
+    for (suffix, throughput) in [
+        ("bytes", Throughput::Bytes(wire.bytes.len() as u64)),
+        ("msgs", Throughput::Elements(wire.messages as u64)),
+    ] {
+        let mut group = c.benchmark_group(format!("{name}_{suffix}"));
+        group
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_millis(800))
+            .throughput(throughput);
+        f(&mut group, wire, suffix);
+        group.finish();
+    }
+}
+
+/// Decodes a fresh copy of `wire` with `decode_all`, timing only that.
+fn bench_decode<F>(group: &mut Group<'_>, id: String, wire: &Wire, mut decode_all: F)
+where
+    F: FnMut(&mut BytesMut) -> usize,
+{
+    let messages = wire.messages;
+    group.bench_function(id, |b| {
+        b.iter_batched(
+            || BytesMut::from(&wire.bytes[..]),
+            |mut buf| {
+                let n = decode_all(&mut buf);
+                assert_eq!(n, messages);
+                buf // dropped outside the timed part
+            },
+            BatchSize::LargeInput,
+        );
+    });
+}
+
+fn memcpy(group: &mut Group<'_>, size: usize, wire: &Wire) {
+    let mut dst = vec![0u8; wire.bytes.len()];
+    group.bench_function(format!("memcpy/{size}"), |b| {
+        b.iter(|| {
+            dst.copy_from_slice(black_box(&wire.bytes));
+            black_box(&dst);
+        });
+    });
+}
+
+/// Decodes every message in `buf` with a `sockwire` decoder.
+fn drain<D: Decoder>(decoder: &mut D, buf: &mut BytesMut) -> usize {
+    let mut n = 0;
+    while let Some(item) = decoder.decode(buf).expect("valid input") {
+        black_box(item);
+        n += 1;
+    }
+    n
+}
+
+fn variable(c: &mut Criterion) {
+    for size in SIZES {
+        let packets: Vec<VariablePacket> = (0..count(9 + size))
+            .map(|i| VariablePacket::new(i as u32 + 1, payload(size, i)))
+            .collect();
+        let mut bytes = BytesMut::new();
+        for p in &packets {
+            sockwire::Encoder::encode(&mut VariablePacketCodec::new(), p, &mut bytes).unwrap();
+        }
+        let wire = Wire {
+            bytes: bytes.to_vec(),
+            messages: packets.len(),
+        };
+        both(c, "variable_decode", &wire, |g, wire, _| {
+            bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
+                drain(&mut VariablePacketCodec::new(), buf)
+            });
+            bench_decode(g, format!("tokio_length_delimited/{size}"), wire, |buf| {
+                let mut codec = LengthDelimitedCodec::builder()
+                    .length_field_offset(1)
+                    .length_field_length(4)
+                    .length_adjustment(9)
+                    .num_skip(0)
+                    .max_frame_length(sockwire::variable::DEFAULT_MAX_SIZE as usize)
+                    .new_codec();
+                let mut n = 0;
+                while let Some(frame) = codec.decode(buf).expect("valid input") {
+                    black_box(frame);
+                    n += 1;
+                }
+                n
+            });
+            memcpy(g, size, wire);
+        });
+        both(c, "variable_encode", &wire, |g, wire, _| {
+            let mut out = BytesMut::with_capacity(wire.bytes.len());
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter(|| {
+                    out.clear();
+                    let mut codec = VariablePacketCodec::new();
+                    for p in &packets {
+                        sockwire::Encoder::encode(&mut codec, p, &mut out).unwrap();
+                    }
+                    black_box(&out);
+                });
+            });
+            memcpy(g, size, wire);
+        });
+    }
+}
+
+fn line(c: &mut Criterion) {
+    for size in SIZES {
+        let lines: Vec<String> = (0..count(size + 1)).map(|i| payload(size, i)).collect();
+        let mut bytes = Vec::new();
+        for l in &lines {
+            bytes.extend_from_slice(l.as_bytes());
+            bytes.push(b'\n');
+        }
+        let wire = Wire {
+            bytes,
+            messages: lines.len(),
+        };
+        both(c, "line_decode", &wire, |g, wire, _| {
+            bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
+                drain(&mut LineCodec::new(), buf)
+            });
+            bench_decode(g, format!("tokio_lines/{size}"), wire, |buf| {
+                let mut codec = LinesCodec::new_with_max_length(sockwire::line::DEFAULT_MAX_LINE);
+                let mut n = 0;
+                while let Some(line) = codec.decode(buf).expect("valid input") {
+                    black_box(line);
+                    n += 1;
+                }
+                n
+            });
+            memcpy(g, size, wire);
+        });
+        both(c, "line_encode", &wire, |g, wire, _| {
+            let mut out = BytesMut::with_capacity(wire.bytes.len());
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter(|| {
+                    out.clear();
+                    let mut codec = LineCodec::new();
+                    for l in &lines {
+                        sockwire::Encoder::encode(&mut codec, l.as_str(), &mut out).unwrap();
+                    }
+                    black_box(&out);
+                });
+            });
+            g.bench_function(format!("tokio_lines/{size}"), |b| {
+                b.iter(|| {
+                    out.clear();
+                    let mut codec = LinesCodec::new();
+                    for l in &lines {
+                        codec.encode(l.as_str(), &mut out).unwrap();
+                    }
+                    black_box(&out);
+                });
+            });
+            memcpy(g, size, wire);
+        });
+    }
+}
+
+fn fixed(c: &mut Criterion) {
+    let packets: Vec<FixedPacket> = (0..count(29))
+        .map(|i| FixedPacket::new(i as u32 + 1, &payload(16, i)))
+        .collect();
+    let wire = Wire {
+        bytes: packets.iter().flat_map(FixedPacket::to_bytes).collect(),
+        messages: packets.len(),
+    };
+    both(c, "fixed_decode", &wire, |g, wire, _| {
+        bench_decode(g, "sockwire/29".into(), wire, |buf| {
+            drain(&mut FixedPacketCodec::new(), buf)
+        });
+        memcpy(g, 29, wire);
+    });
+    both(c, "fixed_encode", &wire, |g, wire, _| {
+        let mut out = BytesMut::with_capacity(wire.bytes.len());
+        g.bench_function("sockwire/29", |b| {
+            b.iter(|| {
+                out.clear();
+                let mut codec = FixedPacketCodec::new();
+                for p in &packets {
+                    sockwire::Encoder::encode(&mut codec, p, &mut out).unwrap();
+                }
+                black_box(&out);
+            });
+        });
+        memcpy(g, 29, wire);
+    });
+}
+
+/// Non-ASCII text of about `len` bytes (2-byte characters), so that the
+/// UTF-8 validation is not all on the ASCII fast path.
+fn utf8_text(len: usize, seed: usize) -> String {
+    let mut s = String::with_capacity(len);
+    let mut i = seed;
+    while s.len() + 2 <= len {
+        s.push(if i % 3 == 0 {
+            'ã'
+        } else {
+            char::from(b'a' + (i % 26) as u8)
+        });
+        i += 1;
+    }
+    while s.len() < len {
+        s.push('.');
+    }
+    s
+}
+
+fn text(c: &mut Criterion) {
+    for size in SIZES {
+        // The largest datagram is 65,507 bytes.
+        let size = size.min(sockwire::text::MAX_DATAGRAM);
+        let texts: Vec<String> = (0..count(size)).map(|i| utf8_text(size, i)).collect();
+        let bytes: Vec<u8> = texts.concat().into_bytes();
+        let wire = Wire {
+            bytes,
+            messages: texts.len(),
+        };
+        // One datagram per message, as `Bytes` slices of one buffer.
+        let all = Bytes::from(wire.bytes.clone());
+        both(c, "text_datagram_decode", &wire, |g, wire, _| {
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter(|| {
+                    let mut codec = TextDatagramCodec::new();
+                    for i in 0..wire.messages {
+                        let d = all.slice(i * size..(i + 1) * size);
+                        black_box(codec.decode_datagram(d).unwrap());
+                    }
+                });
+            });
+            memcpy(g, size, wire);
+        });
+        both(c, "text_datagram_encode", &wire, |g, wire, _| {
+            let mut out = BytesMut::with_capacity(size);
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter(|| {
+                    let mut codec = TextDatagramCodec::new();
+                    for t in &texts {
+                        out.clear();
+                        codec.encode_datagram(t.as_str(), &mut out).unwrap();
+                        black_box(&out);
+                    }
+                });
+            });
+            memcpy(g, size, wire);
+        });
+        // The stream: one read of `size` bytes per message, cut anywhere
+        // (so characters are split across reads).
+        both(c, "text_stream_decode", &wire, |g, wire, _| {
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter_batched(
+                    || BytesMut::with_capacity(wire.bytes.len()),
+                    |mut buf| {
+                        let mut codec = TextStreamCodec::new();
+                        for read in wire.bytes.chunks(size) {
+                            buf.extend_from_slice(read);
+                            while let Some(t) =
+                                sockwire::Decoder::decode(&mut codec, &mut buf).unwrap()
+                            {
+                                black_box(t);
+                            }
+                        }
+                        buf
+                    },
+                    BatchSize::LargeInput,
+                );
+            });
+            memcpy(g, size, wire);
+        });
+        both(c, "text_stream_encode", &wire, |g, wire, _| {
+            let mut out = BytesMut::with_capacity(wire.bytes.len());
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter(|| {
+                    out.clear();
+                    let mut codec = TextStreamCodec::new();
+                    for t in &texts {
+                        sockwire::Encoder::encode(&mut codec, t.as_str(), &mut out).unwrap();
+                    }
+                    black_box(&out);
+                });
+            });
+            memcpy(g, size, wire);
+        });
+    }
+}
+
+criterion_group!(benches, variable, line, fixed, text);
+criterion_main!(benches);

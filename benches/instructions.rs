@@ -1,0 +1,103 @@
+//! Decodes one ~1 MiB buffer of messages, a chosen number of times, for
+//! counting instructions under callgrind (deterministic, unlike wall-clock
+//! time on a shared machine). `benches/callgrind.sh` runs it and prints the
+//! instructions per message; under plain `cargo bench` it does nothing.
+//!
+//! ```sh
+//! cargo bench --bench instructions -- CODEC SIZE REPS
+//! ```
+//!
+//! CODEC: `variable`, `tokio_length_delimited`, `line`, `tokio_lines`, or
+//! `none` (build and copy the buffer only, the baseline subtracted).
+
+use std::hint::black_box;
+
+use bytes::BytesMut;
+use sockwire::{Encoder, LineCodec, VariablePacket, VariablePacketCodec};
+use tokio_util::codec::{Decoder as _, LengthDelimitedCodec, LinesCodec};
+
+fn payload(len: usize, seed: usize) -> String {
+    (0..len)
+        .map(|i| char::from(b'a' + ((i + seed) % 26) as u8))
+        .collect()
+}
+
+/// Messages in the buffer for `size`-byte payloads (as in `codecs.rs`).
+fn count(size: usize) -> usize {
+    (1024 * 1024 / (size + 9)).max(16)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let [codec, size, reps] = args.as_slice() else {
+        println!("usage: instructions CODEC SIZE REPS (see benches/callgrind.sh)");
+        return;
+    };
+    let size: usize = size.parse().expect("SIZE");
+    let reps: usize = reps.parse().expect("REPS");
+    let n = count(size);
+    let mut wire = BytesMut::new();
+    if codec.contains("line") {
+        for i in 0..n {
+            wire.extend_from_slice(payload(size, i).as_bytes());
+            wire.extend_from_slice(b"\n");
+        }
+    } else {
+        for i in 0..n {
+            let packet = VariablePacket::new(i as u32, payload(size, i));
+            VariablePacketCodec::new()
+                .encode(packet, &mut wire)
+                .unwrap();
+        }
+    }
+    let mut decoded = 0;
+    for _ in 0..reps {
+        let mut buf = wire.clone();
+        match codec.as_str() {
+            "variable" => {
+                let mut c = VariablePacketCodec::new();
+                while let Some(m) = sockwire::Decoder::decode(&mut c, &mut buf).unwrap() {
+                    black_box(m);
+                    decoded += 1;
+                }
+            }
+            "tokio_length_delimited" => {
+                let mut c = LengthDelimitedCodec::builder()
+                    .length_field_offset(1)
+                    .length_field_length(4)
+                    .length_adjustment(9)
+                    .num_skip(0)
+                    .max_frame_length(sockwire::variable::DEFAULT_MAX_SIZE as usize)
+                    .new_codec();
+                while let Some(m) = c.decode(&mut buf).unwrap() {
+                    black_box(m);
+                    decoded += 1;
+                }
+            }
+            "line" => {
+                let mut c = LineCodec::new();
+                while let Some(m) = sockwire::Decoder::decode(&mut c, &mut buf).unwrap() {
+                    black_box(m);
+                    decoded += 1;
+                }
+            }
+            "tokio_lines" => {
+                let mut c = LinesCodec::new_with_max_length(sockwire::line::DEFAULT_MAX_LINE);
+                while let Some(m) = c.decode(&mut buf).unwrap() {
+                    black_box(m);
+                    decoded += 1;
+                }
+            }
+            "none" => {
+                black_box(&buf);
+                decoded += n;
+            }
+            other => panic!("unknown codec {other}"),
+        }
+    }
+    assert_eq!(decoded, n * reps);
+    println!("{codec} {size}: {n} messages x {reps}");
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Prints the README's Performance table from criterion's results
+(target/criterion), after `cargo bench --bench codecs`.
+
+Median time per iteration; throughput in MiB/s of wire bytes and in
+millions of messages/s; the ratio of sockwire to the baseline of the same
+group (tokio-util's codec, or memcpy where there is none).
+"""
+import json
+import os
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "criterion")
+
+
+def load(group, bench):
+    d = os.path.join(ROOT, group, bench.replace("/", "_"), "new")
+    try:
+        with open(os.path.join(d, "estimates.json")) as f:
+            est = json.load(f)
+        with open(os.path.join(d, "benchmark.json")) as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        return None
+    ns = est["median"]["point_estimate"]
+    tp = meta.get("throughput") or {}
+    return ns, tp
+
+
+def rate(ns, tp):
+    if "Bytes" in tp:
+        return tp["Bytes"] / (ns / 1e9) / (1 << 20), "MiB/s"
+    return tp["Elements"] / (ns / 1e9) / 1e6, "M msg/s"
+
+
+ROWS = [
+    ("variable_decode", "tokio_length_delimited", [16, 1024, 65536]),
+    ("variable_encode", None, [16, 1024, 65536]),
+    ("line_decode", "tokio_lines", [16, 1024, 65536]),
+    ("line_encode", "tokio_lines", [16, 1024, 65536]),
+    ("fixed_decode", None, [29]),
+    ("fixed_encode", None, [29]),
+    ("text_datagram_decode", None, [16, 1024, 65507]),
+    ("text_datagram_encode", None, [16, 1024, 65507]),
+    ("text_stream_decode", None, [16, 1024, 65507]),
+    ("text_stream_encode", None, [16, 1024, 65507]),
+]
+
+print("| codec, op | payload | sockwire MiB/s | sockwire M msg/s | baseline | baseline M msg/s | ratio | memcpy MiB/s |")
+print("|---|---:|---:|---:|---|---:|---:|---:|")
+for group, base, sizes in ROWS:
+    for size in sizes:
+        ours_b = load(group + "_bytes", f"sockwire/{size}")
+        ours_m = load(group + "_msgs", f"sockwire/{size}")
+        mem = load(group + "_bytes", f"memcpy/{size}")
+        if not ours_b or not ours_m:
+            continue
+        ob, _ = rate(*ours_b)
+        om, _ = rate(*ours_m)
+        cells = [group.replace("_", " "), str(size), f"{ob:,.0f}", f"{om:,.2f}"]
+        base_m = load(group + "_msgs", f"{base}/{size}") if base else None
+        if base_m:
+            bm, _ = rate(*base_m)
+            cells += [base, f"{bm:,.2f}", f"{om / bm:.2f}x"]
+        else:
+            cells += ["—", "", ""]
+        cells.append(f"{rate(*mem)[0]:,.0f}" if mem else "")
+        print("| " + " | ".join(cells) + " |")

@@ -1,0 +1,250 @@
+//! Heap allocations per message, counted by a global allocator, pinned
+//! exactly so that they cannot regress.
+//!
+//! The counter is thread-local: each test counts only its own thread's
+//! allocations, however many other tests the harness runs in parallel.
+//!
+//! What is real, and pinned here:
+//!
+//! - Stream decoders split each message off the input with
+//!   `BytesMut::split_to(..).freeze()`. The first split turns the buffer's
+//!   `Vec` into a shared, reference-counted buffer: **one allocation per
+//!   buffer**, not per message. Every later message costs nothing.
+//!   `FixedPacketCodec` copies the 29 bytes into a `FixedPacket` value and
+//!   never allocates.
+//! - `TextDatagramCodec::decode_datagram` validates the datagram in place:
+//!   nothing.
+//! - Encoders append to the caller's buffer: nothing once it has room.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bytes::{Bytes, BytesMut};
+use sockwire::{
+    DatagramDecoder, DatagramEncoder, Decoder, Encoder, FixedPacket, FixedPacketCodec, LineCodec,
+    Text, TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
+};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn bump() {
+    // `try_with`: the thread may be tearing down its locals.
+    let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every method forwards to `System` unchanged; counting touches only
+// a const-initialised thread-local `Cell`, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump();
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap allocations (and reallocations) made by `f` on this thread.
+fn allocs<R>(f: impl FnOnce() -> R) -> (u64, R) {
+    let before = ALLOCS.with(Cell::get);
+    let r = f();
+    (ALLOCS.with(Cell::get) - before, r)
+}
+
+const N: usize = 1000;
+
+/// Decodes `wire` (N messages) in one buffer: allocations for the first
+/// message, and for all the N - 1 others.
+fn decode_counts<D: Decoder>(mut decoder: D, wire: &[u8]) -> (u64, u64) {
+    let mut buf = BytesMut::with_capacity(wire.len());
+    buf.extend_from_slice(wire);
+    let (first, item) = allocs(|| decoder.decode(&mut buf));
+    assert!(matches!(item, Ok(Some(_))));
+    drop(item);
+    let (rest, count) = allocs(|| {
+        let mut count = 1;
+        while let Ok(Some(item)) = decoder.decode(&mut buf) {
+            drop(item);
+            count += 1;
+        }
+        count
+    });
+    assert_eq!(count, N, "decoded {count} messages");
+    assert!(buf.is_empty());
+    (first, rest)
+}
+
+/// Decodes `wire` as a server would, 16 KiB reads into one reused buffer,
+/// messages dropped as they are handled: allocations over the whole stream
+/// after the first read.
+fn steady_state<D: Decoder>(mut decoder: D, wire: &[u8]) -> u64 {
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut reads = wire.chunks(16 * 1024);
+    let mut count = 0;
+    let mut handle = |buf: &mut BytesMut, read: &[u8]| {
+        buf.extend_from_slice(read);
+        while let Ok(Some(item)) = decoder.decode(buf) {
+            drop(item);
+            count += 1;
+        }
+    };
+    let first = reads.next().expect("a read");
+    let _ = allocs(|| handle(&mut buf, first));
+    let (n, ()) = allocs(|| reads.for_each(|read| handle(&mut buf, read)));
+    assert!(count > 0);
+    n
+}
+
+fn encode_counts<T, E: Encoder<T>>(mut encoder: E, items: Vec<T>, wire_len: usize) -> u64 {
+    let mut buf = BytesMut::with_capacity(wire_len);
+    let (n, ()) = allocs(|| {
+        for item in items {
+            encoder.encode(item, &mut buf).expect("encodes");
+        }
+    });
+    assert_eq!(buf.len(), wire_len);
+    n
+}
+
+fn texts() -> Vec<&'static str> {
+    ["hello", "ação", "Message 1 from client.", "🐰 x"]
+        .into_iter()
+        .cycle()
+        .take(N)
+        .collect()
+}
+
+#[test]
+fn text_stream() {
+    // Reads end inside characters, so each decode yields up to one cut.
+    let wire: Vec<u8> = texts().concat().into_bytes();
+    let mut buf = BytesMut::from(&wire[..]);
+    let mut decoder = TextStreamCodec::new();
+    let (first, _) = allocs(|| decoder.decode(&mut buf).expect("decodes"));
+    assert_eq!(first, 1, "first split: the shared buffer header");
+    // Steady state: texts split off as they arrive, any read size.
+    let mut buf = BytesMut::with_capacity(wire.len());
+    let mut decoder = TextStreamCodec::new();
+    buf.extend_from_slice(&wire[..7]);
+    let _ = decoder.decode(&mut buf);
+    let (rest, ()) = allocs(|| {
+        for read in wire[7..].chunks(7) {
+            buf.extend_from_slice(read);
+            while let Ok(Some(text)) = decoder.decode(&mut buf) {
+                drop(text);
+            }
+        }
+    });
+    assert_eq!(rest, 0, "text stream decode allocates after the first text");
+
+    let items: Vec<&str> = texts();
+    assert_eq!(encode_counts(TextStreamCodec::new(), items, wire.len()), 0);
+}
+
+#[test]
+fn text_datagram() {
+    let mut codec = TextDatagramCodec::new();
+    let datagrams: Vec<Bytes> = texts()
+        .into_iter()
+        .map(|t| Bytes::from_static(t.as_bytes()))
+        .collect();
+    let (n, ()) = allocs(|| {
+        for d in datagrams {
+            let text = codec.decode_datagram(d).expect("decodes");
+            drop(text);
+        }
+    });
+    assert_eq!(n, 0, "text datagram decode allocates");
+    let mut out = BytesMut::with_capacity(64 * 1024);
+    let strs = texts();
+    let (n, ()) = allocs(|| {
+        for t in strs {
+            out.clear();
+            codec.encode_datagram(t, &mut out).expect("encodes");
+        }
+    });
+    assert_eq!(n, 0, "text datagram encode allocates");
+    let text_items: Vec<Text> = texts().into_iter().map(Text::from_static).collect();
+    let (n, ()) = allocs(|| {
+        for t in text_items {
+            out.clear();
+            codec.encode_datagram(t, &mut out).expect("encodes");
+        }
+    });
+    assert_eq!(n, 0);
+}
+
+fn line_wire() -> Vec<u8> {
+    let mut wire = Vec::new();
+    for (i, t) in texts().into_iter().enumerate() {
+        wire.extend_from_slice(t.as_bytes());
+        wire.extend_from_slice(if i % 2 == 0 { b"\n" } else { b"\r\n" });
+    }
+    wire
+}
+
+#[test]
+fn line() {
+    let wire = line_wire();
+    assert_eq!(decode_counts(LineCodec::new(), &wire), (1, 0));
+    assert_eq!(steady_state(LineCodec::new(), &wire.repeat(20)), 0);
+    let len: usize = texts().iter().map(|t| t.len() + 1).sum();
+    assert_eq!(encode_counts(LineCodec::new(), texts(), len), 0);
+}
+
+#[test]
+fn fixed_packet() {
+    let packets: Vec<FixedPacket> = texts()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| FixedPacket::new(i as u32 + 1, t))
+        .collect();
+    let wire: Vec<u8> = packets.iter().flat_map(FixedPacket::to_bytes).collect();
+    assert_eq!(decode_counts(FixedPacketCodec::new(), &wire), (0, 0));
+    assert_eq!(steady_state(FixedPacketCodec::new(), &wire.repeat(20)), 0);
+    assert_eq!(
+        encode_counts(FixedPacketCodec::new(), packets, wire.len()),
+        0
+    );
+}
+
+#[test]
+fn variable_packet() {
+    let packets: Vec<VariablePacket> = texts()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| VariablePacket::new(i as u32 + 1, Bytes::from_static(t.as_bytes())))
+        .collect();
+    let mut wire = BytesMut::new();
+    for p in &packets {
+        VariablePacketCodec::new()
+            .encode(p, &mut wire)
+            .expect("encodes");
+    }
+    assert_eq!(decode_counts(VariablePacketCodec::new(), &wire), (1, 0));
+    assert_eq!(
+        steady_state(VariablePacketCodec::new(), &wire.repeat(20)),
+        0
+    );
+    let len = wire.len();
+    assert_eq!(encode_counts(VariablePacketCodec::new(), packets, len), 0);
+}
