@@ -93,3 +93,18 @@ pub trait DatagramEncoder<Item> {
     /// datagram is sent per call). When it fails, `dst` is left as it was.
     fn encode_datagram(&mut self, item: Item, dst: &mut BytesMut) -> Result<(), EncodeError>;
 }
+
+/// The most a decoder reserves in one step for a message it is waiting for.
+///
+/// Decoders grow their buffer towards a declared length in steps of at most
+/// this size, so memory follows the bytes that actually arrive, not the size
+/// a peer claims in a header: an idle connection that sent only a header
+/// claiming 1 MiB holds at most 64 KiB more.
+pub const RESERVE_STEP: usize = 64 * 1024;
+
+/// Reserves room in `src` towards `needed` bytes in total, at most
+/// [`RESERVE_STEP`] more than it holds.
+pub(crate) fn reserve_towards(src: &mut BytesMut, needed: usize) {
+    let missing = needed.saturating_sub(src.len());
+    src.reserve(missing.min(RESERVE_STEP));
+}

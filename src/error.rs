@@ -15,9 +15,16 @@
 //! |---|---|---|
 //! | [`InvalidUtf8`](DecodeError::InvalidUtf8) | yes | dropped the bad bytes (text stream) or the bad line |
 //! | [`LineTooLong`](DecodeError::LineTooLong) | yes | dropped the line, discards up to the next LF |
-//! | [`FrameTooLarge`](DecodeError::FrameTooLarge) | yes for the variable packet, no for the application message | skips the frame's bytes without storing them |
+//! | [`FrameTooLarge`](DecodeError::FrameTooLarge) | yes | skips the frame's bytes without storing them (variable packet) |
 //! | [`UnexpectedEof`](DecodeError::UnexpectedEof) | no | the stream ended inside a message |
-//! | [`InvalidHeader`](DecodeError::InvalidHeader) | no | the application header could not be read |
+//! | [`InvalidHeader`](DecodeError::InvalidHeader) | no | the application header could not be read, or declared content over the limit ([`HeaderError::ContentTooLarge`]) |
+//! | [`InvalidContent`](DecodeError::InvalidContent) | no | the application content does not hold the request or reply it must |
+//!
+//! Every error of the application message (PROTOCOLS.md §6) is unrecoverable:
+//! the server closes that connection. Its content limit is therefore
+//! reported as [`HeaderError::ContentTooLarge`] inside
+//! [`InvalidHeader`](DecodeError::InvalidHeader), not as the recoverable
+//! [`FrameTooLarge`](DecodeError::FrameTooLarge) of the variable packet.
 //!
 //! After an unrecoverable error the connection should be closed; a server
 //! closes that one connection and keeps serving the others.
@@ -70,9 +77,15 @@ pub enum DecodeError {
         pending: u64,
     },
 
-    /// An application-message header (PROTOCOLS.md §6) is malformed.
+    /// An application-message header (PROTOCOLS.md §6) is malformed, or
+    /// declares content over the limit.
     #[error("invalid application header: {0}")]
     InvalidHeader(#[from] HeaderError),
+
+    /// The content of an application message (PROTOCOLS.md §6) is not the
+    /// request or reply it must be.
+    #[error("invalid application content: {0}")]
+    InvalidContent(#[from] ContentError),
 }
 
 impl DecodeError {
@@ -90,7 +103,9 @@ impl DecodeError {
             DecodeError::InvalidUtf8 { .. }
             | DecodeError::LineTooLong { .. }
             | DecodeError::FrameTooLarge { .. } => true,
-            DecodeError::UnexpectedEof { .. } | DecodeError::InvalidHeader(_) => false,
+            DecodeError::UnexpectedEof { .. }
+            | DecodeError::InvalidHeader(_)
+            | DecodeError::InvalidContent(_) => false,
         }
     }
 }
@@ -135,6 +150,63 @@ pub enum HeaderError {
     /// The header length prefix is zero: there is no header at all.
     #[error("header length is zero")]
     Empty,
+    /// The header bytes are not valid UTF-8.
+    #[error("header is not valid UTF-8 (first bad byte at offset {offset})")]
+    InvalidUtf8 {
+        /// Position of the first invalid byte in the header.
+        offset: usize,
+    },
+    /// `content-length` is over the decoder's limit.
+    ///
+    /// Reported as soon as the header is complete, before any content
+    /// arrives, and without reserving memory for it.
+    #[error("content-length {size} exceeds the limit of {max} bytes")]
+    ContentTooLarge {
+        /// The `content-length` the peer declared.
+        size: u64,
+        /// The configured limit.
+        max: u64,
+    },
+}
+
+/// What is wrong with the content of an application message
+/// (PROTOCOLS.md §6): a `text/json` request must be an object with string
+/// `action` and `value`, a `text/json` reply an object with a string
+/// `result`.
+///
+/// Like [`HeaderError`], free of any JSON library's types.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ContentError {
+    /// `text/json` content that is not valid UTF-8.
+    #[error("content is not valid UTF-8 (first bad byte at offset {offset})")]
+    InvalidUtf8 {
+        /// Position of the first invalid byte in the content.
+        offset: usize,
+    },
+    /// `text/json` content that is not valid JSON.
+    #[error("content is not valid JSON: {message}")]
+    InvalidJson {
+        /// The JSON parser's description of the problem.
+        message: String,
+    },
+    /// `text/json` content that is JSON but not an object.
+    #[error("content is JSON but not an object")]
+    NotAnObject,
+    /// A required key is absent.
+    #[error("content lacks the required key {key:?}")]
+    MissingKey {
+        /// The missing key.
+        key: &'static str,
+    },
+    /// A required key has a value of the wrong type.
+    #[error("content key {key:?} must be {expected}")]
+    WrongType {
+        /// The offending key.
+        key: &'static str,
+        /// What the value should have been.
+        expected: &'static str,
+    },
 }
 
 /// Why a message could not be encoded.

@@ -122,12 +122,7 @@ impl FixedPacket {
         let size = buf.get_u32();
         let mut field = [0u8; FIELD_LEN];
         buf.copy_to_slice(&mut field);
-        FixedPacket {
-            version,
-            order,
-            size,
-            field,
-        }
+        Self::from_parts(version, order, size, field)
     }
 
     /// The 29 wire bytes of the packet.
@@ -283,5 +278,28 @@ impl Encoder<&FixedPacket> for FixedPacketCodec {
 impl Encoder<FixedPacket> for FixedPacketCodec {
     fn encode(&mut self, item: FixedPacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode(&item, dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_reserves_room_for_the_rest_of_one_packet_only() {
+        let mut codec = FixedPacketCodec::new();
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(&[1; 10]);
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert!(buf.capacity() >= FIXED_PACKET_LEN);
+        assert!(buf.capacity() <= 2 * FIXED_PACKET_LEN, "{}", buf.capacity());
+    }
+
+    #[test]
+    fn new_pads_with_dashes_counted_in_characters() {
+        // 4 characters: 16 dashes, 22 bytes, cut to 20
+        let p = FixedPacket::new(1, "ação");
+        assert_eq!(&p.field, b"a\xc3\xa7\xc3\xa3o--------------");
+        assert_eq!(p.size, 4);
     }
 }

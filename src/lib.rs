@@ -11,6 +11,10 @@
 //! | 3 | line | TCP | [`Text`] | [`LineCodec`] |
 //! | 4 | fixed packet, `!BLL20s` | TCP | [`FixedPacket`] | [`FixedPacketCodec`] |
 //! | 5 | variable packet, `!BLL` + payload | TCP | [`VariablePacket`] | [`VariablePacketCodec`] |
+//! | 6 | application message, JSON header | TCP | `app::AppMessage`, `app::Request`, `app::Response` | `app::AppCodec`, `app::ServerCodec`, `app::ClientCodec` |
+//! | 7 | room chat | UDP | [`room::ServerBound`], [`room::ClientBound`] | [`RoomServer`], [`RoomClient`] |
+//!
+//! The P2P line chat of §3 has a session type, [`ChatSession`].
 //!
 //! The library does no I/O and never reads a clock: you read bytes from a
 //! socket, hand them to a codec, and write what it gives back. Stream codecs
@@ -40,6 +44,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Connections
+//!
+//! [`conn::Connection`] is everything a server does with one connection
+//! except the socket calls: bytes in, replies and log events out, for any
+//! protocol ([`conn::Protocol`]) and reply policy ([`conn::Reply`]), with a
+//! high-water mark for backpressure. [`conn::DatagramService`] does the same
+//! for one UDP datagram and [`conn::Client`] for the client side.
+//! [`dump`] prints messages as hex with their fields named. The example
+//! programs are thin loops around these.
+//!
+//! The §6 application protocol lives in the `app` module, behind the
+//! default-on `json` feature (it uses `serde_json`).
+//!
 //! ## Errors
 //!
 //! Bad input gives a [`DecodeError`] naming what was wrong; the decoder has
@@ -54,16 +71,25 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub mod app;
+pub mod chat;
 pub mod codec;
+pub mod conn;
+pub mod dump;
 pub mod error;
 pub mod fixed;
 pub mod line;
+pub mod room;
 pub mod text;
 pub mod variable;
 
+pub use chat::{ChatEvent, ChatSession, LineAction};
 pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};
-pub use error::{DecodeError, EncodeError, HeaderError};
+pub use error::{ContentError, DecodeError, EncodeError, HeaderError};
 pub use fixed::{FixedPacket, FixedPacketCodec};
 pub use line::LineCodec;
+pub use room::{RoomClient, RoomServer};
 pub use text::{Text, TextDatagramCodec, TextStreamCodec};
 pub use variable::{VariablePacket, VariablePacketCodec};

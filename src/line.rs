@@ -311,6 +311,17 @@ impl LineCodec {
 ///
 /// [`EncodeError::NewlineInLine`] if the line holds an LF,
 /// [`EncodeError::TooLarge`] if it is longer than the limit.
+///
+/// A line that itself ends with CR is written with CR CR LF: the decoder
+/// strips the one CR before the LF, so the line reads back whole.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{Encoder, LineCodec};
+/// let mut buf = BytesMut::new();
+/// LineCodec::new().encode("a\r", &mut buf).unwrap();
+/// assert_eq!(&buf[..], b"a\r\r\n");
+/// ```
 impl Encoder<&str> for LineCodec {
     fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_str(item, dst)
@@ -320,5 +331,53 @@ impl Encoder<&str> for LineCodec {
 impl Encoder<Text> for LineCodec {
     fn encode(&mut self, item: Text, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_str(&item, dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_resumes_where_the_last_call_stopped() {
+        let mut codec = LineCodec::with_max_length(16);
+        let mut buf = BytesMut::from(&b"abc"[..]);
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert_eq!(codec.scanned, 3);
+        buf.extend_from_slice(b"de");
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert_eq!(codec.scanned, 5);
+        buf.extend_from_slice(b"\nf");
+        assert_eq!(codec.decode(&mut buf).unwrap().as_deref(), Some("abcde"));
+        assert_eq!(codec.scanned, 0, "reset once the line is taken");
+        assert_eq!(codec.consumed, 6);
+    }
+
+    #[test]
+    fn discarding_ends_at_the_next_lf() {
+        let mut codec = LineCodec::with_max_length(2);
+        let mut buf = BytesMut::from(&b"abcd"[..]);
+        assert_eq!(
+            codec.decode(&mut buf),
+            Err(DecodeError::LineTooLong { max: 2 })
+        );
+        assert!(codec.discarding);
+        buf.extend_from_slice(b"ef");
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert!(codec.discarding);
+        buf.extend_from_slice(b"g\nhi\n");
+        assert_eq!(codec.decode(&mut buf).unwrap().as_deref(), Some("hi"));
+        assert!(!codec.discarding);
+        assert_eq!(codec.consumed, 11);
+    }
+
+    #[test]
+    fn decode_eof_leaves_the_codec_fresh_for_the_next_stream() {
+        let mut codec = LineCodec::with_max_length(2);
+        let mut buf = BytesMut::from(&b"abcd"[..]);
+        assert!(codec.decode(&mut buf).is_err());
+        assert_eq!(codec.decode_eof(&mut buf), Ok(None));
+        assert!(!codec.discarding);
+        assert_eq!(codec.scanned, 0);
     }
 }

@@ -444,3 +444,31 @@ impl Encoder<Text> for TextStreamCodec {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_counts_text_bad_bytes_and_eof_bytes() {
+        let mut codec = TextStreamCodec::new();
+        let mut buf = BytesMut::from(&b"ab\xff\xc3"[..]);
+        assert_eq!(codec.decode(&mut buf).unwrap().as_deref(), Some("ab"));
+        assert_eq!(codec.position(), 2);
+        assert!(codec.decode(&mut buf).is_err());
+        assert_eq!(codec.position(), 3);
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert_eq!(codec.position(), 3, "held bytes are not consumed");
+        assert!(codec.decode_eof(&mut buf).is_err());
+        assert_eq!(codec.position(), 4);
+    }
+
+    #[test]
+    fn decoded_text_shares_the_input_allocation() {
+        let mut codec = TextStreamCodec::new();
+        let mut buf = BytesMut::from(&b"hello"[..]);
+        let start = buf.as_ptr();
+        let text = codec.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(text.as_bytes().as_ptr(), start);
+    }
+}

@@ -273,8 +273,9 @@ impl Decoder for VariablePacketCodec {
                     size,
                 } => {
                     if src.len() < size {
-                        // Bounded by max_size: checked against the header.
-                        src.reserve(size - src.len());
+                        // Grow in bounded steps: the size is the peer's
+                        // claim (checked against max_size), not data.
+                        crate::codec::reserve_towards(src, size);
                         return Ok(None);
                     }
                     let payload = src.split_to(size).freeze();
@@ -335,5 +336,73 @@ impl Encoder<&VariablePacket> for VariablePacketCodec {
 impl Encoder<VariablePacket> for VariablePacketCodec {
     fn encode(&mut self, item: VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_packet(&item, dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(size: u32, order: u32) -> BytesMut {
+        let mut h = BytesMut::new();
+        h.put_u8(1);
+        h.put_u32(size);
+        h.put_u32(order);
+        h
+    }
+
+    #[test]
+    fn header_moves_to_payload_state_and_consumes_9_bytes() {
+        let mut codec = VariablePacketCodec::with_max_size(10);
+        let mut buf = header(4, 7);
+        buf.extend_from_slice(b"ab");
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert_eq!(
+            codec.state,
+            State::Payload {
+                version: 1,
+                order: 7,
+                size: 4
+            }
+        );
+        assert_eq!(&buf[..], b"ab");
+    }
+
+    #[test]
+    fn skip_state_counts_down_without_storing() {
+        let mut codec = VariablePacketCodec::with_max_size(2);
+        let mut buf = header(10, 1);
+        assert!(codec.decode(&mut buf).is_err());
+        assert_eq!(
+            codec.state,
+            State::Skip {
+                size: 10,
+                remaining: 10
+            }
+        );
+        buf.extend_from_slice(b"1234");
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert!(buf.is_empty());
+        assert_eq!(
+            codec.state,
+            State::Skip {
+                size: 10,
+                remaining: 6
+            }
+        );
+        buf.extend_from_slice(b"567890");
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert_eq!(codec.state, State::Header);
+    }
+
+    #[test]
+    fn decode_eof_returns_to_the_header_state() {
+        let mut codec = VariablePacketCodec::new();
+        let mut buf = header(4, 1);
+        assert_eq!(
+            codec.decode_eof(&mut buf),
+            Err(DecodeError::UnexpectedEof { pending: 9 })
+        );
+        assert_eq!(codec.state, State::Header);
     }
 }

@@ -1,0 +1,96 @@
+//! PROTOCOLS.md §6 client: sends one request, prints the reply, closes.
+//!
+//! `search` goes as JSON, any other action as binary content (ACTION then
+//! VALUE). A JSON reply prints as its result text, a binary one as Python
+//! shows bytes (`b'...'`).
+//!
+//! ```sh
+//! cargo run --example app_client -- 127.0.0.1 5005 search morpheus
+//! ```
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use clap::Parser;
+use sockwire::app::{ClientCodec, Request, Response};
+use sockwire::{Decoder, Encoder};
+
+/// Send one §6 application request and print the reply.
+#[derive(Parser)]
+#[command(name = "app_client")]
+struct Args {
+    /// Server host name or address.
+    host: String,
+    /// Server port.
+    port: u16,
+    /// The action: `search` is sent as JSON, anything else as binary.
+    action: String,
+    /// The value to search for (or to append to the action).
+    value: String,
+    /// Seconds to wait for the connection and the reply.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(response) => {
+            println!("{response}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("app_client: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<Response, Box<dyn std::error::Error>> {
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let stream = TcpStream::connect((args.host.as_str(), args.port))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let mut stream = stream;
+
+    let mut codec = ClientCodec::new();
+    let mut out = BytesMut::new();
+    codec.encode(Request::new(&args.action, &args.value), &mut out)?;
+    stream.write_all(&out)?;
+
+    let mut buf = BytesMut::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(response) = codec.decode(&mut buf)? {
+            log_reply(&stream, &response);
+            return Ok(response);
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return match codec.decode_eof(&mut buf)? {
+                Some(response) => {
+                    log_reply(&stream, &response);
+                    Ok(response)
+                }
+                None => Err("server closed the connection without replying".into()),
+            };
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+}
+
+/// One line on stderr per reply: who sent it and its content type (stdout
+/// gets the reply itself).
+fn log_reply(stream: &TcpStream, response: &Response) {
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "?".to_owned(), |a| a.to_string());
+    let kind = match response {
+        Response::Json { .. } => "text/json",
+        Response::Binary { content_type, .. } => content_type,
+    };
+    eprintln!("app_client: reply from {peer}: {kind}");
+}

@@ -1,0 +1,446 @@
+//! Load generator for the TCP servers (ours or anyone's that speaks the
+//! protocols of PROTOCOLS.md).
+//!
+//! Opens `--connections` connections from one thread on a `mio` poll loop,
+//! sends `--messages` messages on each, keeps up to `--pipeline` of them in
+//! flight per connection, and checks every reply byte for byte against the
+//! reply the server must give: the same bytes for text, line, fixed and
+//! variable (an echo server), and for `app` (§6 `search` requests for
+//! varying values) the reply `sockwire::app::SearchService` and the server
+//! codec produce. Prints progress every second, then messages/s, MB/s and
+//! latency percentiles, and every error (mismatch, close, timeout). Exits 1
+//! on any.
+//!
+//! ```sh
+//! cargo run --release --example tcp_selector_server -- --bind 127.0.0.1:5005 --protocol variable &
+//! cargo run --release --example load -- --connections 100 --messages 1000 --protocol variable
+//! ```
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use clap::{Parser, ValueEnum};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use sockwire::{
+    Encoder, FixedPacket, FixedPacketCodec, LineCodec, VariablePacket, VariablePacketCodec,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Protocol {
+    /// §2 raw text: the echo is the same bytes.
+    Text,
+    /// §3 lines: each payload plus LF, echoed.
+    Line,
+    /// §4 fixed 29-byte packets, numbered 1, 2, ... per connection.
+    Fixed,
+    /// §5 variable packets, numbered 1, 2, ... per connection.
+    Variable,
+    /// §6 `search` requests (values from the table and others); the reply
+    /// is the search table's answer.
+    App,
+}
+
+/// Load generator: many connections, verified echoes, latency percentiles.
+#[derive(Debug, Parser)]
+#[command(name = "load")]
+struct Args {
+    /// Server address.
+    #[arg(long, default_value = "127.0.0.1:5005")]
+    server: SocketAddr,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 100)]
+    connections: usize,
+    /// Messages per connection.
+    #[arg(long, default_value_t = 100)]
+    messages: u32,
+    /// Protocol the server speaks (it must echo, or answer §6 searches).
+    #[arg(long, value_enum, default_value_t = Protocol::Text)]
+    protocol: Protocol,
+    /// Messages in flight per connection.
+    #[arg(long, default_value_t = 1)]
+    pipeline: u32,
+    /// Payload bytes per message (text characters for the fixed packet).
+    #[arg(long, default_value_t = 16)]
+    payload: usize,
+    /// Connections opening at once (ramp-up, to spare the listen backlog).
+    #[arg(long, default_value_t = 256)]
+    ramp: usize,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Print no progress lines.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// A message sent and the reply it must get.
+struct InFlight {
+    sent_at: Instant,
+    expected: Bytes,
+    matched: usize,
+}
+
+struct Conn {
+    stream: TcpStream,
+    connected: bool,
+    out: BytesMut,
+    next: u32,
+    in_flight: VecDeque<InFlight>,
+    closed: bool,
+}
+
+/// What this generator counts.
+#[derive(Default)]
+struct Stats {
+    connected: usize,
+    completed: u64,
+    bytes_out: u64,
+    bytes_in: u64,
+    errors: Vec<String>,
+    latencies_us: Vec<u32>,
+}
+
+/// Deterministic printable payload for message `k` of connection `conn`,
+/// different for every message so that a reply crossed between messages or
+/// connections is caught.
+fn payload(conn: usize, k: u32, len: usize) -> String {
+    let mut x = (conn as u64) << 32 | u64::from(k);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'!' + (x % 94) as u8)
+        })
+        .collect()
+}
+
+/// The request bytes for message `k` (1-based) and the reply an echo server
+/// must send.
+fn message(protocol: Protocol, conn: usize, k: u32, len: usize) -> io::Result<(Bytes, Bytes)> {
+    let text = payload(conn, k, len);
+    let mut wire = BytesMut::new();
+    let encoded = match protocol {
+        Protocol::Text => {
+            wire.extend_from_slice(text.as_bytes());
+            Ok(())
+        }
+        Protocol::Fixed => FixedPacketCodec::new().encode(FixedPacket::new(k, &text), &mut wire),
+        Protocol::Line => LineCodec::new().encode(&*text, &mut wire),
+        Protocol::Variable => VariablePacketCodec::with_max_size(u32::MAX)
+            .encode(VariablePacket::new(k, text), &mut wire),
+        Protocol::App => return app_message(conn, k, &text),
+    };
+    encoded.map_err(io::Error::other)?;
+    let wire = wire.freeze();
+    Ok((wire.clone(), wire))
+}
+
+/// A §6 `search` request (every fourth value misses the table) and the
+/// reply the library's search service and server codec make of it.
+fn app_message(conn: usize, k: u32, text: &str) -> io::Result<(Bytes, Bytes)> {
+    use sockwire::app::{Request, SearchService, ServerCodec};
+    let value = match (conn as u64 + u64::from(k)) % 4 {
+        0 => "morpheus",
+        1 => "ring",
+        2 => "🐶",
+        _ => text,
+    };
+    let request = sockwire::conn::Protocol::App
+        .encode(k, value)
+        .map_err(io::Error::other)?;
+    let mut expected = BytesMut::new();
+    ServerCodec::new()
+        .encode(
+            SearchService::new().respond(&Request::new("search", value)),
+            &mut expected,
+        )
+        .map_err(io::Error::other)?;
+    Ok((request, expected.freeze()))
+}
+
+impl Conn {
+    fn queue_more(&mut self, args: &Args, id: usize, now: Instant) -> io::Result<()> {
+        while self.next < args.messages && (self.in_flight.len() as u32) < args.pipeline.max(1) {
+            self.next += 1;
+            let (request, expected) = message(args.protocol, id, self.next, args.payload)?;
+            self.out.extend_from_slice(&request);
+            self.in_flight.push_back(InFlight {
+                sent_at: now,
+                expected,
+                matched: 0,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes what is pending until the socket would block.
+    fn flush(&mut self, stats: &mut Stats) -> io::Result<()> {
+        while !self.out.is_empty() {
+            match self.stream.write(&self.out) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    let _ = self.out.split_to(n);
+                    stats.bytes_out += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads until the socket would block, checking each byte against the
+    /// expected replies in order.
+    fn read(&mut self, stats: &mut Stats, now: Instant) -> io::Result<()> {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let n = match self.stream.read(&mut buf) {
+                Ok(0) => {
+                    self.closed = true;
+                    return Ok(());
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            stats.bytes_in += n as u64;
+            let mut got = buf.get(..n).unwrap_or_default();
+            while !got.is_empty() {
+                let Some(front) = self.in_flight.front_mut() else {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{} unexpected bytes after the last reply", got.len()),
+                    ));
+                };
+                let want = front.expected.get(front.matched..).unwrap_or_default();
+                let take = want.len().min(got.len());
+                let (head, rest) = got.split_at(take);
+                if head != want.get(..take).unwrap_or_default() {
+                    let at = head.iter().zip(want).position(|(a, b)| a != b).unwrap_or(0);
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "reply mismatch at byte {} of message {}",
+                            front.matched + at,
+                            (self.next as usize + 1).saturating_sub(self.in_flight.len())
+                        ),
+                    ));
+                }
+                front.matched += take;
+                got = rest;
+                if front.matched == front.expected.len() {
+                    let elapsed = now.duration_since(front.sent_at);
+                    stats
+                        .latencies_us
+                        .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
+                    stats.completed += 1;
+                    self.in_flight.pop_front();
+                }
+            }
+        }
+    }
+
+    fn done(&self, messages: u32) -> bool {
+        self.next == messages && self.in_flight.is_empty() && self.out.is_empty()
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted
+        .get(rank.saturating_sub(1).min(sorted.len() - 1))
+        .copied()
+        .unwrap_or(0)
+}
+
+fn interest(conn: &Conn) -> Interest {
+    if conn.out.is_empty() && conn.connected {
+        Interest::READABLE
+    } else {
+        Interest::READABLE | Interest::WRITABLE
+    }
+}
+
+fn run(args: &Args) -> io::Result<Stats> {
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(1024);
+    let mut conns: Vec<Option<Conn>> = Vec::with_capacity(args.connections);
+    let mut stats = Stats::default();
+    let mut connecting = 0usize;
+    let mut finished = 0usize;
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(args.timeout);
+    let mut next_progress = start + Duration::from_secs(1);
+    let total = args.connections as u64 * u64::from(args.messages);
+
+    while finished < args.connections {
+        // Ramp up: open more connections while few are still connecting.
+        while conns.len() < args.connections && connecting < args.ramp.max(1) {
+            let id = conns.len();
+            let mut stream = TcpStream::connect(args.server)?;
+            poll.registry().register(
+                &mut stream,
+                Token(id),
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            conns.push(Some(Conn {
+                stream,
+                connected: false,
+                out: BytesMut::new(),
+                next: 0,
+                in_flight: VecDeque::new(),
+                closed: false,
+            }));
+            connecting += 1;
+        }
+
+        let now = Instant::now();
+        if now >= deadline {
+            stats.errors.push(format!(
+                "timed out after {} s with {finished} of {} connections finished",
+                args.timeout, args.connections
+            ));
+            break;
+        }
+        if now >= next_progress {
+            if !args.quiet {
+                eprintln!(
+                    "[{:>6.1}s] connected {}/{}, messages {}/{}, errors {}",
+                    now.duration_since(start).as_secs_f64(),
+                    stats.connected,
+                    args.connections,
+                    stats.completed,
+                    total,
+                    stats.errors.len()
+                );
+            }
+            next_progress = now + Duration::from_secs(1);
+        }
+        poll.poll(&mut events, Some(Duration::from_millis(100)))?;
+        let now = Instant::now();
+        for event in &events {
+            let id = event.token().0;
+            let Some(slot) = conns.get_mut(id) else {
+                continue;
+            };
+            let Some(conn) = slot.as_mut() else {
+                continue;
+            };
+            let result = (|| -> io::Result<bool> {
+                if !conn.connected {
+                    if let Some(e) = conn.stream.take_error()? {
+                        return Err(e);
+                    }
+                    match conn.stream.peer_addr() {
+                        Ok(_) => {
+                            conn.connected = true;
+                            connecting -= 1;
+                            stats.connected += 1;
+                            conn.queue_more(args, id, now)?;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
+                        Err(e) => return Err(e),
+                    }
+                }
+                if event.is_readable() || event.is_read_closed() {
+                    conn.read(&mut stats, now)?;
+                    conn.queue_more(args, id, now)?;
+                }
+                conn.flush(&mut stats)?;
+                if conn.done(args.messages) {
+                    return Ok(true);
+                }
+                if conn.closed {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "server closed the connection with {} replies outstanding",
+                            conn.in_flight.len() as u32 + args.messages - conn.next
+                        ),
+                    ));
+                }
+                let wanted = interest(conn);
+                poll.registry()
+                    .reregister(&mut conn.stream, Token(id), wanted)?;
+                Ok(false)
+            })();
+            match result {
+                Ok(false) => {}
+                Ok(true) => {
+                    finished += 1;
+                    *slot = None;
+                }
+                Err(e) => {
+                    if !conn.connected {
+                        connecting -= 1;
+                    }
+                    stats.errors.push(format!("connection {id}: {e}"));
+                    finished += 1;
+                    *slot = None;
+                }
+            }
+        }
+    }
+    Ok(stats)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    // Each connection is a file descriptor: lift the soft limit to the hard.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("load: could not raise the open-file limit: {e}");
+    }
+    println!(
+        "load: {} connections x {} messages, protocol {:?}, payload {} B, pipeline {}, server {}",
+        args.connections, args.messages, args.protocol, args.payload, args.pipeline, args.server
+    );
+    let start = Instant::now();
+    let mut stats = match run(&args) {
+        Ok(stats) => stats,
+        Err(e) => {
+            eprintln!("load: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let total = args.connections as u64 * u64::from(args.messages);
+    stats.latencies_us.sort_unstable();
+    let lat = &stats.latencies_us;
+    println!(
+        "completed {}/{} messages on {} connections in {:.3} s",
+        stats.completed, total, stats.connected, secs
+    );
+    println!(
+        "throughput: {:.0} msg/s, {:.2} MB/s out, {:.2} MB/s in",
+        stats.completed as f64 / secs,
+        stats.bytes_out as f64 / secs / 1e6,
+        stats.bytes_in as f64 / secs / 1e6
+    );
+    println!(
+        "latency: p50 {} us, p99 {} us, p99.9 {} us, max {} us",
+        percentile(lat, 50.0),
+        percentile(lat, 99.0),
+        percentile(lat, 99.9),
+        lat.last().copied().unwrap_or(0)
+    );
+    for e in &stats.errors {
+        println!("error: {e}");
+    }
+    println!("errors: {}", stats.errors.len());
+    if stats.errors.is_empty() && stats.completed == total {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

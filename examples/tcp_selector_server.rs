@@ -1,0 +1,323 @@
+//! TCP server, every client on one thread and one `mio::Poll`, for the
+//! text (§2), line (§3), fixed (§4), variable (§5) and application (§6)
+//! protocols.
+//! All protocol work is `sockwire::conn`; this file only moves bytes
+//! between sockets and
+//! connections, handling partial writes and `WouldBlock`, and asking for
+//! WRITABLE only while output is pending.
+//!
+//! Defences (the policy is `sockwire::conn`'s): backpressure (a client
+//! that does not read is not read from until its output drains), an idle
+//! timeout, a per-message timeout, and a cap on connections (the excess is
+//! accepted and closed at once, with a log line). At start the open-file
+//! soft limit is raised to the hard limit.
+//!
+//! ```sh
+//! cargo run --example tcp_selector_server -- --protocol variable
+//! ```
+
+use std::collections::HashMap;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use sockwire::conn::{Connection, Event, Protocol, Reply, Timeouts};
+
+/// TCP server: all clients on one selector loop.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:5005")]
+    bind: SocketAddr,
+    /// Wire protocol (`app`: §6, answered from the search table whatever
+    /// --reply says).
+    #[arg(long, default_value = "text", value_parser = ["text", "line", "fixed", "variable", "app"])]
+    protocol: String,
+    /// What to send back for each message (text, line, fixed, variable).
+    #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
+    reply: String,
+    /// Close a connection after this many seconds with no byte read or
+    /// written (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    idle_timeout: f64,
+    /// Close a connection whose message, once started, is not whole after
+    /// this many seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    message_timeout: f64,
+    /// Most connections served at once; more are accepted and closed at
+    /// once.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Log only connections, errors and closes, not every message.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// A timeout for the log: `300s` or `none`.
+fn show(timeout: Option<Duration>) -> String {
+    timeout.map_or_else(|| "none".to_owned(), |d| format!("{}s", d.as_secs_f64()))
+}
+
+/// `SECS` as a timeout: 0 (or less) is none.
+fn secs(s: f64) -> Option<Duration> {
+    (s > 0.0).then(|| Duration::from_secs_f64(s))
+}
+
+/// How often the loop checks the connections' deadlines.
+const SWEEP: Duration = Duration::from_millis(100);
+
+const LISTENER: Token = Token(usize::MAX);
+/// Reads per connection per turn, so one busy client cannot stall others.
+const READS_PER_TURN: usize = 16;
+
+struct Client {
+    stream: TcpStream,
+    peer: SocketAddr,
+    conn: Connection,
+    interest: Option<Interest>,
+}
+
+fn main() -> io::Result<()> {
+    let args = Args::parse();
+    let protocol: Protocol = args.protocol.parse().map_err(io::Error::other)?;
+    let reply: Reply = args.reply.parse().map_err(io::Error::other)?;
+    let mut timeouts = Timeouts::none();
+    timeouts.idle = secs(args.idle_timeout);
+    timeouts.message = secs(args.message_timeout);
+    // every connection is a file descriptor: lift the soft limit to the hard
+    let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
+
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(1024);
+    let mut listener = TcpListener::bind(args.bind)?;
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)?;
+    println!(
+        "listening on {} (TCP, protocol {protocol}, reply {reply}, one selector thread, \
+         max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
+        listener.local_addr()?,
+        args.max_connections,
+        show(timeouts.idle),
+        show(timeouts.message),
+    );
+    let config = Config {
+        protocol,
+        reply,
+        timeouts,
+        max_connections: args.max_connections,
+    };
+
+    let mut clients: HashMap<Token, Client> = HashMap::new();
+    let mut next_token = 0usize;
+    let mut again: Vec<Token> = Vec::new(); // ran out of their turn
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut next_sweep = Instant::now() + SWEEP;
+    while !stop.load(Ordering::SeqCst) {
+        let timeout = if again.is_empty() {
+            SWEEP
+        } else {
+            Duration::ZERO
+        };
+        match poll.poll(&mut events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        let mut ready = std::mem::take(&mut again);
+        for event in &events {
+            if event.token() == LISTENER {
+                accept(&poll, &listener, &mut clients, &mut next_token, &config);
+            } else {
+                ready.push(event.token());
+            }
+        }
+        ready.sort_unstable();
+        ready.dedup();
+        for token in ready {
+            let Some(client) = clients.get_mut(&token) else {
+                continue;
+            };
+            let outcome = drive(client, &mut buf);
+            log_events(client, args.quiet);
+            let done = match outcome {
+                Ok(more) => {
+                    if more {
+                        again.push(token);
+                    }
+                    client.conn.is_closed() || update_interest(&poll, client, token).is_err()
+                }
+                Err(e) => {
+                    println!("{} connection error: {e}", client.peer);
+                    true
+                }
+            };
+            if done {
+                if let Some(mut client) = clients.remove(&token) {
+                    let _ = poll.registry().deregister(&mut client.stream);
+                }
+            }
+        }
+        let now = Instant::now();
+        if now >= next_sweep {
+            // timeouts: one pass over every connection, a few times a second
+            next_sweep = now + SWEEP;
+            // and connections left pending by a failed accept (out of file
+            // descriptors): the edge-triggered listener will not say again
+            accept(&poll, &listener, &mut clients, &mut next_token, &config);
+            clients.retain(|_, client| {
+                if client.conn.poll_timeout().is_some_and(|t| now >= t) {
+                    client.conn.handle_timeout(now);
+                    log_events(client, args.quiet);
+                }
+                if client.conn.is_closed() {
+                    let _ = poll.registry().deregister(&mut client.stream);
+                    return false;
+                }
+                true
+            });
+        }
+    }
+    println!("shutting down, open connections: {}", clients.len());
+    println!("stopped");
+    Ok(())
+}
+
+/// What every new connection gets.
+struct Config {
+    protocol: Protocol,
+    reply: Reply,
+    timeouts: Timeouts,
+    max_connections: usize,
+}
+
+/// Logs a connection's events (`quiet`: all but the messages).
+fn log_events(client: &mut Client, quiet: bool) {
+    while let Some(event) = client.conn.poll_event() {
+        if !(quiet && matches!(event, Event::Received(_))) {
+            println!("{} {event}", client.peer);
+        }
+    }
+}
+
+fn accept(
+    poll: &Poll,
+    listener: &TcpListener,
+    clients: &mut HashMap<Token, Client>,
+    next_token: &mut usize,
+    config: &Config,
+) {
+    loop {
+        match listener.accept() {
+            Ok((mut stream, peer)) => {
+                if clients.len() >= config.max_connections {
+                    // closed at once: the client sees the close, not a hang
+                    println!(
+                        "{peer} refused: {} connections open (--max-connections {})",
+                        clients.len(),
+                        config.max_connections
+                    );
+                    drop(stream);
+                    continue;
+                }
+                let token = Token(*next_token);
+                *next_token = (*next_token + 1) % (usize::MAX - 1);
+                if let Err(e) = poll
+                    .registry()
+                    .register(&mut stream, token, Interest::READABLE)
+                {
+                    println!("{peer} cannot be served: {e}");
+                    continue;
+                }
+                println!("{peer} connected");
+                let conn = Connection::new(config.protocol, config.reply)
+                    .with_timeouts(config.timeouts, Instant::now());
+                clients.insert(
+                    token,
+                    Client {
+                        stream,
+                        peer,
+                        conn,
+                        interest: Some(Interest::READABLE),
+                    },
+                );
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => {
+                // EMFILE and the like: the pending connection waits
+                println!("accept failed: {e}");
+                return;
+            }
+        }
+    }
+}
+
+/// Writes what is pending and reads what is there until the socket would
+/// block both ways. `Ok(true)`: the turn's reads ran out with more to do.
+fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
+    let mut reads = 0;
+    loop {
+        let mut progress = false;
+        while client.conn.wants_write() {
+            match client.stream.write(client.conn.pending_output()) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    client.conn.consume_output_at(n, Instant::now());
+                    progress = true;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if client.conn.wants_read() {
+            if reads == READS_PER_TURN {
+                return Ok(true);
+            }
+            reads += 1;
+            match client.stream.read(buf) {
+                Ok(0) => {
+                    client.conn.handle_eof();
+                    progress = true;
+                }
+                Ok(n) => {
+                    let data = buf.get(..n).unwrap_or_default();
+                    client.conn.handle_input_at(data, Instant::now());
+                    progress = true;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => progress = true,
+                Err(e) => return Err(e),
+            }
+        }
+        if !progress {
+            return Ok(false);
+        }
+    }
+}
+
+/// READABLE while the connection takes input, WRITABLE while output is
+/// pending.
+fn update_interest(poll: &Poll, client: &mut Client, token: Token) -> io::Result<()> {
+    let wanted = match (client.conn.wants_read(), client.conn.wants_write()) {
+        (true, true) => Interest::READABLE | Interest::WRITABLE,
+        (true, false) => Interest::READABLE,
+        (false, true) => Interest::WRITABLE,
+        // closed: the caller drops it
+        (false, false) => return Ok(()),
+    };
+    if client.interest != Some(wanted) {
+        poll.registry()
+            .reregister(&mut client.stream, token, wanted)?;
+        client.interest = Some(wanted);
+    }
+    Ok(())
+}

@@ -1,0 +1,523 @@
+//! The tour: every protocol of sockwire end to end over loopback, in one
+//! process, each message printed with its bytes and named fields.
+//!
+//! ```sh
+//! cargo run --example tour
+//! ```
+//!
+//! Each section is a function in [`SECTIONS`]; adding a protocol is adding
+//! one (§6 is there when the default `json` feature is on). Servers and clients are the library's `conn` types, driven here on
+//! one thread, step by step, so the output reads in the order things
+//! happen.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use sockwire::conn::{Client, Connection, DatagramService, Protocol, Reply};
+use sockwire::dump::{self, Field};
+use sockwire::room::{Name, RoomClient, RoomServer, Transmit};
+
+/// Runs every protocol end to end over loopback (127.0.0.1, ports chosen by
+/// the OS) and prints each message and its bytes with the fields named.
+#[derive(Parser)]
+struct Args {}
+
+/// A section of the tour: a title and what it runs.
+struct Section {
+    title: &'static str,
+    wire: &'static str,
+    run: fn() -> io::Result<()>,
+}
+
+const SECTIONS: &[Section] = &[
+    Section {
+        title: "§1 Text datagram (UDP)",
+        wire: "one datagram = the UTF-8 text, no header, no terminator",
+        run: udp_text,
+    },
+    Section {
+        title: "§2 Text stream (TCP)",
+        wire: "raw UTF-8 bytes, no framing",
+        run: tcp_text,
+    },
+    Section {
+        title: "§3 Line (TCP chat)",
+        wire: "UTF-8 text + LF; a CR before the LF is not part of the line",
+        run: lines,
+    },
+    Section {
+        title: "§4 Fixed packet (TCP)",
+        wire: "struct.pack('!BLL20s', version, order, size, field): 29 bytes",
+        run: fixed,
+    },
+    Section {
+        title: "§5 Variable packet (TCP)",
+        wire: "struct.pack('!BLL', version, size, order) + payload: size before order",
+        run: variable,
+    },
+    #[cfg(feature = "json")]
+    Section {
+        title: "§6 Application message (TCP, JSON header)",
+        wire: "u16 header length + JSON header + content",
+        run: app,
+    },
+    Section {
+        title: "§7 Room chat (UDP)",
+        wire: "one datagram = \"<tag> <op> [<arg> ...]\", UTF-8, fields separated by one space",
+        run: room,
+    },
+];
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+fn main() -> io::Result<()> {
+    let _ = Args::parse();
+    println!("sockwire tour: every protocol over loopback, in one process.");
+    println!("Addresses are 127.0.0.1; the OS picks every port (clients get ephemeral ones).");
+    for section in SECTIONS {
+        println!();
+        println!("{}", section.title);
+        println!("{}", "=".repeat(section.title.chars().count()));
+        println!("wire: {}", section.wire);
+        (section.run)()?;
+    }
+    println!();
+    println!("tour complete: {} sections", SECTIONS.len());
+    Ok(())
+}
+
+/// Prints a reply: in full, or in one line when it is the request's bytes.
+fn show_reply(
+    from: (&str, SocketAddr),
+    to: (&str, SocketAddr),
+    transport: &str,
+    wire: &[u8],
+    request: &[u8],
+    fields: &[Field],
+) {
+    if wire == request {
+        println!();
+        println!(
+            "  {} {} -> {} {}   {transport}, {}: the same bytes back (echo)",
+            from.0,
+            from.1,
+            to.0,
+            to.1,
+            bytes(wire.len())
+        );
+    } else {
+        show(from, to, transport, wire, fields);
+    }
+}
+
+/// Prints one message on the wire: direction, peers, size, then the bytes
+/// with the fields named.
+fn show(
+    from: (&str, SocketAddr),
+    to: (&str, SocketAddr),
+    transport: &str,
+    wire: &[u8],
+    fields: &[Field],
+) {
+    println!();
+    println!(
+        "  {} {} -> {} {}   {transport}, {}",
+        from.0,
+        from.1,
+        to.0,
+        to.1,
+        bytes(wire.len())
+    );
+    for line in dump::render(wire, fields).lines() {
+        println!("      {line}");
+    }
+}
+
+/// `1 byte`, `2 bytes`.
+fn bytes(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_owned()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+fn udp_text() -> io::Result<()> {
+    let server = UdpSocket::bind("127.0.0.1:0")?;
+    let client = UdpSocket::bind("127.0.0.1:0")?;
+    server.set_read_timeout(Some(TIMEOUT))?;
+    client.set_read_timeout(Some(TIMEOUT))?;
+    let (s, c) = (server.local_addr()?, client.local_addr()?);
+    println!("server bound to {s}; client bound to {c}");
+    let mut buf = vec![0u8; 65_536];
+    for (reply, text) in [
+        (Reply::Echo, "Hello, world"),
+        (Reply::Upper, "  ação, mundo  "),
+    ] {
+        println!();
+        println!("  server reply policy: {reply}");
+        let mut service = DatagramService::new(reply);
+        client.send_to(text.as_bytes(), s)?;
+        let (n, peer) = server.recv_from(&mut buf)?;
+        let datagram = buf.get(..n).unwrap_or_default();
+        show(
+            ("client", c),
+            ("server", s),
+            "UDP datagram",
+            datagram,
+            &dump::text_fields(datagram),
+        );
+        let handled = service.handle_datagram(datagram);
+        println!("  server log: {}", handled.log_line(peer));
+        if let Some(answer) = handled.reply {
+            server.send_to(&answer, peer)?;
+            let (n, _) = client.recv_from(&mut buf)?;
+            let back = buf.get(..n).unwrap_or_default();
+            let fields = dump::text_fields(back);
+            show_reply(
+                ("server", s),
+                ("client", c),
+                "UDP datagram",
+                back,
+                text.as_bytes(),
+                &fields,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A loopback TCP connection with a server-side [`Connection`] and a
+/// [`Client`], driven one step at a time.
+struct Tcp {
+    client: TcpStream,
+    server: TcpStream,
+    c: SocketAddr,
+    s: SocketAddr,
+    conn: Connection,
+    side: Client,
+    protocol: Protocol,
+    /// What the client wrote last.
+    request: Vec<u8>,
+}
+
+impl Tcp {
+    fn open(protocol: Protocol, reply: Reply) -> io::Result<Tcp> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let client = TcpStream::connect(listener.local_addr()?)?;
+        let (server, c) = listener.accept()?;
+        for stream in [&client, &server] {
+            stream.set_read_timeout(Some(TIMEOUT))?;
+            stream.set_nodelay(true)?;
+        }
+        let s = server.local_addr()?;
+        if protocol.name() == "app" {
+            println!("server listening on {s} (protocol {protocol})");
+        } else {
+            println!("server listening on {s} (protocol {protocol}, reply {reply})");
+        }
+        println!("client connected from {c} (its port is ephemeral: picked by the OS)");
+        Ok(Tcp {
+            client,
+            server,
+            c,
+            s,
+            conn: Connection::new(protocol, reply),
+            side: Client::new(protocol),
+            protocol,
+            request: Vec::new(),
+        })
+    }
+
+    /// The client writes `wire`; the server reads until it has a message
+    /// (or an error), logs, and writes its reply; the client reads it.
+    fn client_writes(&mut self, wire: &[u8], fields: &[Field]) -> io::Result<()> {
+        show(("client", self.c), ("server", self.s), "TCP", wire, fields);
+        self.client.write_all(wire)?;
+        self.request = wire.to_vec();
+        self.server_turn()
+    }
+
+    /// The server reads one chunk, logs its events, and writes its reply,
+    /// which the client reads and prints.
+    fn server_turn(&mut self) -> io::Result<()> {
+        let mut buf = vec![0u8; 65_536];
+        let n = self.server.read(&mut buf)?;
+        if n == 0 {
+            self.conn.handle_eof();
+        } else {
+            self.conn.handle_input(buf.get(..n).unwrap_or_default());
+        }
+        while let Some(event) = self.conn.poll_event() {
+            println!("  server log: {} {event}", self.c);
+        }
+        if self.conn.buffered_input() > 0 {
+            println!(
+                "  (the server holds {} of an unfinished message)",
+                bytes(self.conn.buffered_input())
+            );
+        }
+        if let Some(reply) = self.conn.poll_transmit() {
+            let fields = dump::fields(self.protocol, &reply);
+            let (from, to) = (("server", self.s), ("client", self.c));
+            show_reply(from, to, "TCP", &reply, &self.request, &fields);
+            self.server.write_all(&reply)?;
+            let mut got = 0;
+            while got < reply.len() {
+                let n = self.client.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                got += n;
+                self.side.handle_input(buf.get(..n).unwrap_or_default());
+            }
+            while let Some(event) = self.side.poll_event() {
+                println!("  client got: {event}");
+            }
+        }
+        if self.conn.is_closed() {
+            println!("  server closes its socket");
+            let _ = self.server.shutdown(std::net::Shutdown::Both);
+        }
+        Ok(())
+    }
+
+    /// The client sends `text` as the next message of the protocol.
+    fn send(&mut self, text: &str) -> io::Result<()> {
+        let wire = self.side.encode_message(text).map_err(io::Error::other)?;
+        let fields = dump::fields(self.protocol, &wire);
+        self.client_writes(&wire, &fields)
+    }
+
+    /// The client closes; the server sees the end of the stream.
+    fn close(mut self) -> io::Result<()> {
+        println!();
+        println!("  client {} closes the connection", self.c);
+        self.client.shutdown(std::net::Shutdown::Write)?;
+        self.server_turn()?;
+        let mut rest = Vec::new();
+        match self.client.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
+fn tcp_text() -> io::Result<()> {
+    let mut tcp = Tcp::open(Protocol::Text, Reply::Echo)?;
+    tcp.send("Hello, world")?;
+    println!();
+    println!("  'ã' is two bytes (c3 a3); a read can cut it, and the decoder holds the half");
+    let wire = "não".as_bytes();
+    let (a, b) = wire.split_at(2);
+    tcp.client_writes(
+        a,
+        &[
+            Field::new("text", 0..1, "\"n\""),
+            Field::new("(half)", 1..2, "first byte of 'ã'"),
+        ],
+    )?;
+    tcp.client_writes(
+        b,
+        &[
+            Field::new("(half)", 0..1, "second byte of 'ã'"),
+            Field::new("text", 1..2, "\"o\""),
+        ],
+    )?;
+    tcp.close()?;
+    println!();
+    println!("  the same with reply upper: the decoded text upper-cased, nothing stripped");
+    let mut tcp = Tcp::open(Protocol::Text, Reply::Upper)?;
+    tcp.send("Hello, world")?;
+    tcp.close()
+}
+
+fn lines() -> io::Result<()> {
+    // a chat: both peers decode lines; nobody echoes
+    let mut tcp = Tcp::open(Protocol::Line, Reply::None)?;
+    println!("(a chat: each typed line is sent with its LF; the peer prints it)");
+    tcp.send("hello")?;
+    let two = b"how are you?\r\nfine\n";
+    let mut fields = dump::line_fields(b"how are you?\r\n");
+    let second = dump::line_fields(b"fine\n")
+        .into_iter()
+        .map(|f| Field::new(f.name, f.range.start + 14..f.range.end + 14, f.value));
+    fields.extend(second);
+    println!();
+    println!("  two lines in one write (the first from a peer that ends lines with CRLF)");
+    tcp.client_writes(two, &fields)?;
+    println!();
+    println!("  typing :q sends nothing and closes the connection");
+    tcp.close()
+}
+
+fn fixed() -> io::Result<()> {
+    let mut tcp = Tcp::open(Protocol::Fixed, Reply::Echo)?;
+    tcp.send("hi")?;
+    tcp.send("ação 🐰")?;
+    println!();
+    println!("  a text longer than the field: size says 26, the field holds 20");
+    tcp.send("abcdefghijklmnopqrstuvwxyz")?;
+    tcp.close()
+}
+
+fn variable() -> io::Result<()> {
+    let mut tcp = Tcp::open(Protocol::Variable, Reply::Upper)?;
+    tcp.send("hello")?;
+    tcp.send("ação 🐰")?;
+    println!();
+    println!("  a header that declares 2 MiB, over the 1 MiB limit: refused before any payload");
+    let wire = b"\x01\x00\x20\x00\x00\x00\x00\x00\x03";
+    tcp.client_writes(wire, &dump::variable_fields(wire))?;
+    println!();
+    println!("  the server closed the connection; other connections are not affected");
+    Ok(())
+}
+
+#[cfg(feature = "json")]
+fn app() -> io::Result<()> {
+    // the reply policy does not apply: the server answers from its table
+    let mut tcp = Tcp::open(Protocol::App, Reply::None)?;
+    println!("(the client sends `search` requests; the server answers from its table)");
+    tcp.send("morpheus")?;
+    tcp.send("🐶")?;
+    tcp.send("neo")?;
+    tcp.close()
+}
+
+/// One party of the §7 room chat: a socket and its sans-IO state.
+enum Party {
+    Server(Box<RoomServer>),
+    Client(&'static str, Box<RoomClient>),
+}
+
+impl Party {
+    fn name(&self) -> &'static str {
+        match self {
+            Party::Server(_) => "server",
+            Party::Client(name, _) => name,
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        match self {
+            Party::Server(s) => s.poll_transmit(),
+            Party::Client(_, c) => c.poll_transmit(),
+        }
+    }
+
+    fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        match self {
+            Party::Server(s) => s.handle_datagram(now, from, datagram),
+            Party::Client(_, c) => c.handle_datagram(now, from, datagram),
+        }
+    }
+
+    /// Prints what happened, as the program would.
+    fn log(&mut self) {
+        match self {
+            Party::Server(s) => {
+                while let Some(event) = s.poll_event() {
+                    println!("  server log: {event}");
+                }
+            }
+            Party::Client(name, c) => {
+                while let Some(event) = c.poll_event() {
+                    println!("  {name} prints: {event}");
+                }
+            }
+        }
+    }
+}
+
+/// Moves every datagram the parties want to send until none is left,
+/// printing each.
+fn pump(parties: &mut [(UdpSocket, Party)], now: Instant) -> io::Result<()> {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let mut moved = false;
+        for i in 0..parties.len() {
+            while let Some(t) = parties.get_mut(i).and_then(|(_, p)| p.poll_transmit()) {
+                moved = true;
+                let Some((socket, party)) = parties.get(i) else {
+                    break;
+                };
+                let from = socket.local_addr()?;
+                let Some(j) = parties
+                    .iter()
+                    .position(|(s, _)| s.local_addr().ok() == Some(t.destination))
+                else {
+                    continue; // not one of ours: not sent
+                };
+                let to = parties.get(j).map_or("?", |(_, p)| p.name());
+                show(
+                    (party.name(), from),
+                    (to, t.destination),
+                    "UDP datagram",
+                    &t.payload,
+                    &dump::room_fields(&t.payload),
+                );
+                socket.send_to(&t.payload, t.destination)?;
+                let Some((dest, _)) = parties.get(j) else {
+                    break;
+                };
+                let (n, sender) = dest.recv_from(&mut buf)?;
+                if let Some((_, party)) = parties.get_mut(j) {
+                    party.handle(now, sender, buf.get(..n).unwrap_or_default());
+                }
+            }
+        }
+        for (_, party) in parties.iter_mut() {
+            party.log();
+        }
+        if !moved {
+            return Ok(());
+        }
+    }
+}
+
+fn room() -> io::Result<()> {
+    // time stands still in the tour: no keep-alives, no retransmissions
+    let now = Instant::now();
+    let bind = || -> io::Result<UdpSocket> {
+        let socket = UdpSocket::bind("127.0.0.1:0")?;
+        socket.set_read_timeout(Some(TIMEOUT))?;
+        Ok(socket)
+    };
+    let server = bind()?;
+    let s = server.local_addr()?;
+    let mut parties = vec![(server, Party::Server(Box::new(RoomServer::new())))];
+    for user in ["alice", "bob"] {
+        let name = Name::new(user).map_err(io::Error::other)?;
+        let socket = bind()?;
+        println!(
+            "{user} at {} (registers with `hi` on start)",
+            socket.local_addr()?
+        );
+        let client = RoomClient::new(now, s, name);
+        parties.push((socket, Party::Client(user, Box::new(client))));
+    }
+    println!("server at {s}");
+    pump(&mut parties, now)?;
+    for (user, line) in [
+        ("alice", "$roomcreate lobby"),
+        ("bob", "$roomjoin lobby"),
+        ("alice", "hello, room"),
+    ] {
+        println!();
+        println!("  {user} types: {line}");
+        for (_, party) in parties.iter_mut() {
+            if let Party::Client(name, client) = party {
+                if *name == user {
+                    client.handle_line(now, line).map_err(io::Error::other)?;
+                }
+            }
+        }
+        pump(&mut parties, now)?;
+    }
+    Ok(())
+}

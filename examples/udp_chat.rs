@@ -1,0 +1,158 @@
+//! Room chat over UDP (PROTOCOLS.md §7): a server, or an interactive client.
+//!
+//! ```sh
+//! cargo run --example udp_chat -- server --bind 127.0.0.1:5005
+//! cargo run --example udp_chat -- client alice --server 127.0.0.1:5005
+//! ```
+//!
+//! All protocol logic lives in `sockwire::room`; this program only moves
+//! datagrams between a `UdpSocket` and the state machines, and prints.
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use sockwire::room::{Command, Name, RoomClient, RoomServer, Transmit};
+
+#[path = "common/mod.rs"]
+mod common;
+
+/// Room chat over UDP: a central server with an address book and rooms,
+/// or an interactive client.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// Run the room server; logs one line per datagram.
+    Server {
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0:5005")]
+        bind: SocketAddr,
+    },
+    /// Run an interactive client: type $userlist, $roomlist,
+    /// $roomcreate NAME, $roomjoin NAME, $roomleave, $poke USER, $kick,
+    /// $msg USER TEXT, $quit; any other line is said in your room.
+    Client {
+        /// Your user name (1 to 32 of A-Z a-z 0-9 _ -).
+        user: String,
+        /// The server's address.
+        #[arg(long, default_value = "127.0.0.1:5005")]
+        server: SocketAddr,
+    },
+}
+
+/// Longest wait on the socket before checking the clock, stdin and Ctrl-C.
+const TICK: Duration = Duration::from_millis(100);
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let stop = common::stop_flag()?;
+    match Cli::parse().mode {
+        Mode::Server { bind } => serve(bind, &stop),
+        Mode::Client { user, server } => chat(&user, server, &stop),
+    }
+}
+
+/// Waits for a datagram until `deadline` (at most one tick).
+fn receive(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+    deadline: Option<Instant>,
+) -> io::Result<Option<(usize, SocketAddr)>> {
+    let wait = deadline
+        .map_or(TICK, |d| d.saturating_duration_since(Instant::now()))
+        .clamp(Duration::from_millis(1), TICK);
+    socket.set_read_timeout(Some(wait))?;
+    match socket.recv_from(buf) {
+        Ok(got) => Ok(Some(got)),
+        Err(e) if common::is_timeout(&e) => Ok(None),
+        // e.g. an ICMP port unreachable from an earlier send
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn send(socket: &UdpSocket, t: &Transmit) {
+    if let Err(e) = socket.send_to(&t.payload, t.destination) {
+        eprintln!("send to {} failed: {e}", t.destination);
+    }
+}
+
+fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
+    let socket = UdpSocket::bind(bind)?;
+    println!("room server listening on {}", socket.local_addr()?);
+    let mut server = RoomServer::new();
+    // larger than the 4,096-byte limit, so over-long datagrams are seen
+    let mut buf = vec![0; 65_536];
+    while !stop.load(Ordering::SeqCst) {
+        if let Some((n, from)) = receive(&socket, &mut buf, server.poll_timeout())? {
+            server.handle_datagram(Instant::now(), from, &buf[..n]);
+        }
+        if server.poll_timeout().is_some_and(|t| t <= Instant::now()) {
+            server.handle_timeout(Instant::now());
+        }
+        while let Some(t) = server.poll_transmit() {
+            send(&socket, &t);
+        }
+        while let Some(event) = server.poll_event() {
+            println!("{event}");
+        }
+    }
+    println!("room server stopped");
+    Ok(())
+}
+
+fn chat(
+    user: &str,
+    server_addr: SocketAddr,
+    stop: &AtomicBool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let user = Name::new(user)?;
+    let socket = UdpSocket::bind(common::any_addr_for(server_addr))?;
+    let lines = common::stdin_lines();
+    let mut client = RoomClient::new(Instant::now(), server_addr, user.clone());
+    println!(
+        "{user} on {server_addr}, from {} ($quit to leave)",
+        socket.local_addr()?
+    );
+    let mut buf = vec![0; 65_536];
+    let mut quitting = false;
+    while !client.is_closed() {
+        if stop.load(Ordering::SeqCst) && !quitting {
+            quitting = true;
+            let _ = client.command(Instant::now(), Command::Quit);
+        }
+        if let Some((n, from)) = receive(&socket, &mut buf, client.poll_timeout())? {
+            client.handle_datagram(Instant::now(), from, &buf[..n]);
+        }
+        while let Ok(line) = lines.try_recv() {
+            match line {
+                Some(line) => {
+                    if let Err(e) = client.handle_line(Instant::now(), &line) {
+                        println!("error: {e}");
+                    }
+                }
+                // end of input: leave as $quit does (if not already leaving)
+                None => {
+                    let _ = client.command(Instant::now(), Command::Quit);
+                }
+            }
+        }
+        if client.poll_timeout().is_some_and(|t| t <= Instant::now()) {
+            client.handle_timeout(Instant::now());
+        }
+        while let Some(t) = client.poll_transmit() {
+            send(&socket, &t);
+        }
+        while let Some(event) = client.poll_event() {
+            println!("{event}");
+        }
+    }
+    Ok(())
+}

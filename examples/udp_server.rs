@@ -1,0 +1,60 @@
+//! §1 UDP text server: prints `Message from IP:PORT -> TEXT` for each
+//! datagram and answers with the chosen reply.
+//!
+//! ```sh
+//! cargo run --example udp_server -- --bind 127.0.0.1:5005 --reply upper
+//! ```
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use clap::Parser;
+use sockwire::conn::{DatagramService, Reply};
+
+#[path = "common/mod.rs"]
+mod common;
+
+/// UDP text server (PROTOCOLS.md §1): one datagram, one message.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:5005")]
+    bind: SocketAddr,
+    /// What to send back: nothing, the same bytes, or the text stripped and upper-cased.
+    #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
+    reply: String,
+}
+
+fn main() -> io::Result<()> {
+    let args = Args::parse();
+    let reply: Reply = args.reply.parse().map_err(io::Error::other)?;
+    let stop = common::stop_flag()?;
+
+    let socket = UdpSocket::bind(args.bind)?;
+    socket.set_read_timeout(Some(Duration::from_millis(200)))?;
+    println!("listening on {} (UDP, reply {reply})", socket.local_addr()?);
+
+    let mut service = DatagramService::new(reply);
+    let mut buf = vec![0u8; 65_536];
+    while !stop.load(Ordering::SeqCst) {
+        let (n, peer) = match socket.recv_from(&mut buf) {
+            Ok(got) => got,
+            Err(e) if common::is_timeout(&e) => continue,
+            Err(e) => {
+                eprintln!("receive failed: {e}");
+                continue;
+            }
+        };
+        let handled = service.handle_datagram(buf.get(..n).unwrap_or_default());
+        println!("{}", handled.log_line(peer));
+        if let Some(reply) = handled.reply {
+            if let Err(e) = socket.send_to(&reply, peer) {
+                eprintln!("reply to {peer} failed: {e}");
+            }
+        }
+    }
+    println!("stopped");
+    Ok(())
+}

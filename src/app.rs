@@ -1,0 +1,720 @@
+//! The application message (PROTOCOLS.md §6): a JSON header and a content,
+//! and the search service that answers it.
+//!
+//! | bytes | part |
+//! |---:|---|
+//! | 2 | `N`, the JSON header's length, `u16` big-endian (Python `struct '>H'`) |
+//! | N | the JSON header, a UTF-8 object with `byteorder`, `content-type`, `content-encoding`, `content-length` |
+//! | content-length | the content |
+//!
+//! Three layers, each usable alone:
+//!
+//! - [`AppCodec`] frames [`AppMessage`]s: a typed [`AppHeader`] (other keys
+//!   kept in order) and the content as [`Bytes`] split off the input. It
+//!   writes headers byte for byte as the Python peer's
+//!   `json.dumps(obj, ensure_ascii=False)` does, and reads any valid JSON
+//!   object.
+//! - [`Request`] and [`Response`] are what the content means; [`ServerCodec`]
+//!   decodes requests and encodes replies, [`ClientCodec`] the other way.
+//! - [`SearchService`] is the server's answer policy: a plain
+//!   `&mut self` function from [`Request`] to [`Response`].
+//!
+//! Every decoding error of this protocol is unrecoverable
+//! ([`DecodeError::is_recoverable`] is `false`): the server closes the
+//! connection. After one, the codec drops all further input.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockwire::app::{ByteOrder, ClientCodec, Request, Response, SearchService, ServerCodec};
+//! use sockwire::{Decoder, Encoder};
+//!
+//! // The client side, writing what the Python client writes.
+//! let mut client = ClientCodec::new().with_byteorder(ByteOrder::Little);
+//! let mut wire = BytesMut::new();
+//! client.encode(Request::new("search", "morpheus"), &mut wire)?;
+//! assert_eq!(
+//!     &wire[..],
+//!     &b"\x00g{\"byteorder\": \"little\", \"content-type\": \"text/json\", \
+//!        \"content-encoding\": \"utf-8\", \"content-length\": 41}\
+//!        {\"action\": \"search\", \"value\": \"morpheus\"}"[..]
+//! );
+//!
+//! // The server side: decode, answer, encode.
+//! let mut server = ServerCodec::new();
+//! let mut service = SearchService::new();
+//! let request = server.decode(&mut wire)?.unwrap();
+//! let mut reply = BytesMut::new();
+//! server.encode(service.respond(&request), &mut reply)?;
+//!
+//! assert_eq!(
+//!     client.decode(&mut reply)?,
+//!     Some(Response::json("Follow the white rabbit. 🐰"))
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::mem;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{DecodeError, Decoder, EncodeError, Encoder, HeaderError};
+
+mod pyjson;
+mod service;
+mod typed;
+
+pub use pyjson::{PythonFormatter, to_python_json};
+pub use service::{BINARY_QUOTE_LEN, BINARY_REPLY_PREFIX, SearchService};
+pub use typed::{ClientCodec, Request, Response, ServerCodec};
+
+/// Default maximum `content-length`: 1 MiB.
+pub const DEFAULT_MAX_CONTENT_LENGTH: usize = 1024 * 1024;
+/// Largest header the 2-byte length prefix can announce.
+pub const MAX_HEADER_LEN: usize = u16::MAX as usize;
+/// Bytes of the header length prefix.
+pub const PREFIX_LEN: usize = 2;
+
+/// Content type of JSON content.
+pub const JSON_CONTENT_TYPE: &str = "text/json";
+/// The only encoding allowed for `text/json` content.
+pub const JSON_ENCODING: &str = "utf-8";
+/// Encoding the peers declare for binary content.
+pub const BINARY_ENCODING: &str = "binary";
+/// Content type of the client's binary requests.
+pub const CLIENT_BINARY_TYPE: &str = "binary/custom-client-binary-type";
+/// Content type of the server's binary replies.
+pub const SERVER_BINARY_TYPE: &str = "binary/custom-server-binary-type";
+
+/// The header keys every message must have, in the order the Python peer
+/// writes them.
+pub const REQUIRED_KEYS: [&str; 4] = [
+    "byteorder",
+    "content-type",
+    "content-encoding",
+    "content-length",
+];
+
+/// The sender's native byte order, the header's `byteorder` (Python's
+/// `sys.byteorder`). Informational only: nothing in the message depends on
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ByteOrder {
+    /// `"little"`.
+    Little,
+    /// `"big"`.
+    Big,
+}
+
+impl ByteOrder {
+    /// The byte order of the machine this runs on, as Python's
+    /// `sys.byteorder` would say.
+    #[must_use]
+    pub const fn native() -> Self {
+        if cfg!(target_endian = "big") {
+            ByteOrder::Big
+        } else {
+            ByteOrder::Little
+        }
+    }
+
+    /// `"little"` or `"big"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ByteOrder::Little => "little",
+            ByteOrder::Big => "big",
+        }
+    }
+
+    /// Reads `"little"` or `"big"`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "little" => Some(ByteOrder::Little),
+            "big" => Some(ByteOrder::Big),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ByteOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The JSON header of an application message, typed.
+///
+/// Keys other than the four required ones are kept in [`extra`](Self::extra)
+/// in the order they came, and written back after the required ones. A key
+/// given twice keeps its first position and its last value, as Python's
+/// `json.loads` does. (Objects nested inside an extra value are
+/// `serde_json::Value`s, whose keys are sorted.)
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AppHeader {
+    /// `byteorder`.
+    pub byteorder: ByteOrder,
+    /// `content-type`: `"text/json"`, or any other string for binary content.
+    pub content_type: String,
+    /// `content-encoding`: `"utf-8"` for `text/json`, `"binary"` otherwise.
+    pub content_encoding: String,
+    /// `content-length`: bytes of content that follow the header.
+    pub content_length: u64,
+    /// Any other keys, in order.
+    pub extra: Vec<(String, Value)>,
+}
+
+impl AppHeader {
+    /// A header with the native byte order and no extra keys.
+    #[must_use]
+    pub fn new(
+        content_type: impl Into<String>,
+        content_encoding: impl Into<String>,
+        content_length: u64,
+    ) -> Self {
+        AppHeader {
+            byteorder: ByteOrder::native(),
+            content_type: content_type.into(),
+            content_encoding: content_encoding.into(),
+            content_length,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Whether the content is `text/json`.
+    #[must_use]
+    pub fn is_json(&self) -> bool {
+        self.content_type == JSON_CONTENT_TYPE
+    }
+
+    /// The value of an extra key.
+    #[must_use]
+    pub fn get_extra(&self, key: &str) -> Option<&Value> {
+        self.extra.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Reads a header from its JSON bytes: any valid JSON object, keys in
+    /// any order, any spacing.
+    ///
+    /// # Errors
+    ///
+    /// A [`HeaderError`] naming what is wrong: not UTF-8, not JSON, not an
+    /// object, a missing key or a value of the wrong type (checked in the
+    /// order of [`REQUIRED_KEYS`]), or `text/json` with an encoding other
+    /// than `utf-8`. The content limit is the codec's business.
+    ///
+    /// ```
+    /// use sockwire::HeaderError;
+    /// use sockwire::app::{AppHeader, ByteOrder};
+    ///
+    /// let header = AppHeader::from_json(
+    ///     br#"{"content-length":5,"content-type":"text/json","x":[1],
+    ///          "content-encoding":"utf-8","byteorder":"big"}"#,
+    /// )?;
+    /// assert_eq!(header.byteorder, ByteOrder::Big);
+    /// assert_eq!(header.content_length, 5);
+    /// assert_eq!(header.get_extra("x"), Some(&serde_json::json!([1])));
+    ///
+    /// assert_eq!(
+    ///     AppHeader::from_json(br#"{"byteorder": "little"}"#),
+    ///     Err(HeaderError::MissingKey { key: "content-type" })
+    /// );
+    /// # Ok::<(), HeaderError>(())
+    /// ```
+    pub fn from_json(bytes: &[u8]) -> Result<Self, HeaderError> {
+        let mut entries = pyjson::parse_object(bytes).map_err(|e| match e {
+            pyjson::ObjectError::InvalidUtf8 { offset } => HeaderError::InvalidUtf8 { offset },
+            pyjson::ObjectError::InvalidJson(message) => HeaderError::InvalidJson { message },
+            pyjson::ObjectError::NotAnObject => HeaderError::NotAnObject,
+        })?;
+        let [k_order, k_type, k_encoding, k_length] = REQUIRED_KEYS;
+        let mut required = |key: &'static str| {
+            pyjson::take(&mut entries, key).ok_or(HeaderError::MissingKey { key })
+        };
+        let byteorder = match required(k_order)? {
+            Value::String(s) => ByteOrder::from_name(&s),
+            _ => None,
+        }
+        .ok_or(HeaderError::WrongType {
+            key: k_order,
+            expected: r#""little" or "big""#,
+        })?;
+        let content_type = match required(k_type)? {
+            Value::String(s) => s,
+            _ => {
+                return Err(HeaderError::WrongType {
+                    key: k_type,
+                    expected: "a string",
+                });
+            }
+        };
+        let content_encoding = match required(k_encoding)? {
+            Value::String(s) => s,
+            _ => {
+                return Err(HeaderError::WrongType {
+                    key: k_encoding,
+                    expected: "a string",
+                });
+            }
+        };
+        let content_length = required(k_length)?.as_u64().ok_or(HeaderError::WrongType {
+            key: k_length,
+            expected: "a non-negative integer",
+        })?;
+        if content_type == JSON_CONTENT_TYPE && content_encoding != JSON_ENCODING {
+            return Err(HeaderError::UnsupportedEncoding {
+                encoding: content_encoding,
+            });
+        }
+        Ok(AppHeader {
+            byteorder,
+            content_type,
+            content_encoding,
+            content_length,
+            extra: entries,
+        })
+    }
+
+    /// The header's JSON bytes, exactly as the Python peer writes them:
+    /// required keys first, in [`REQUIRED_KEYS`] order, then the extra keys.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Unrepresentable`] if an extra key repeats another key
+    /// (the peer would read only one of them).
+    ///
+    /// ```
+    /// use sockwire::app::{AppHeader, ByteOrder};
+    /// let mut header = AppHeader::new("binary/x", "binary", 3);
+    /// header.byteorder = ByteOrder::Little;
+    /// header.extra.push(("note".into(), "ü".into()));
+    /// assert_eq!(
+    ///     header.to_json()?,
+    ///     r#"{"byteorder": "little", "content-type": "binary/x", "content-encoding": "binary", "content-length": 3, "note": "ü"}"#
+    ///         .as_bytes()
+    /// );
+    /// # Ok::<(), sockwire::EncodeError>(())
+    /// ```
+    pub fn to_json(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::with_capacity(96);
+        self.write_json(&mut out)?;
+        Ok(out)
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        for (i, (key, _)) in self.extra.iter().enumerate() {
+            let earlier = self.extra.iter().take(i).any(|(k, _)| k == key);
+            if earlier || REQUIRED_KEYS.contains(&key.as_str()) {
+                return Err(EncodeError::Unrepresentable {
+                    reason: format!("header key {key:?} given twice"),
+                });
+            }
+        }
+        let [k_order, k_type, k_encoding, k_length] = REQUIRED_KEYS;
+        out.push(b'{');
+        pyjson::write_str(out, k_order);
+        out.extend_from_slice(b": ");
+        pyjson::write_str(out, self.byteorder.as_str());
+        out.extend_from_slice(b", ");
+        pyjson::write_str(out, k_type);
+        out.extend_from_slice(b": ");
+        pyjson::write_str(out, &self.content_type);
+        out.extend_from_slice(b", ");
+        pyjson::write_str(out, k_encoding);
+        out.extend_from_slice(b": ");
+        pyjson::write_str(out, &self.content_encoding);
+        out.extend_from_slice(b", ");
+        pyjson::write_str(out, k_length);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(self.content_length.to_string().as_bytes());
+        for (key, value) in &self.extra {
+            out.extend_from_slice(b", ");
+            pyjson::write_str(out, key);
+            out.extend_from_slice(b": ");
+            pyjson::write_python_json(out, value)?;
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// One application message: a header and its content.
+///
+/// The header's `content-length` always equals the content's length: the
+/// constructors set it.
+///
+/// ```
+/// use sockwire::app::{AppMessage, SERVER_BINARY_TYPE};
+/// let msg = AppMessage::binary(SERVER_BINARY_TYPE, &b"\x00\x01"[..]);
+/// assert_eq!(msg.header().content_encoding, "binary");
+/// assert_eq!(msg.header().content_length, 2);
+/// assert!(!msg.is_json());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppMessage {
+    header: AppHeader,
+    content: Bytes,
+}
+
+impl AppMessage {
+    /// A message with the native byte order.
+    #[must_use]
+    pub fn new(
+        content_type: impl Into<String>,
+        content_encoding: impl Into<String>,
+        content: impl Into<Bytes>,
+    ) -> Self {
+        Self::from_parts(AppHeader::new(content_type, content_encoding, 0), content)
+    }
+
+    /// A binary message: encoding `"binary"`.
+    #[must_use]
+    pub fn binary(content_type: impl Into<String>, content: impl Into<Bytes>) -> Self {
+        Self::new(content_type, BINARY_ENCODING, content)
+    }
+
+    /// A `text/json` message whose content is `value`, written as Python's
+    /// `json.dumps(value, ensure_ascii=False)` does.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Unrepresentable`] if `value` does not serialize.
+    ///
+    /// ```
+    /// use sockwire::app::AppMessage;
+    /// let msg = AppMessage::json(&serde_json::json!({"result": "ok"}))?;
+    /// assert_eq!(&msg.content()[..], br#"{"result": "ok"}"#);
+    /// # Ok::<(), sockwire::EncodeError>(())
+    /// ```
+    pub fn json<T: ?Sized + Serialize>(value: &T) -> Result<Self, EncodeError> {
+        Ok(Self::new(
+            JSON_CONTENT_TYPE,
+            JSON_ENCODING,
+            to_python_json(value)?,
+        ))
+    }
+
+    /// A message from a header and a content; the header's
+    /// `content-length` is set to the content's length.
+    #[must_use]
+    pub fn from_parts(mut header: AppHeader, content: impl Into<Bytes>) -> Self {
+        let content = content.into();
+        header.content_length = content.len() as u64;
+        AppMessage { header, content }
+    }
+
+    /// The same message with another `byteorder`.
+    #[must_use]
+    pub fn with_byteorder(mut self, byteorder: ByteOrder) -> Self {
+        self.header.byteorder = byteorder;
+        self
+    }
+
+    /// The same message with one more header key, written after the others.
+    /// A key already there gets the new value in its place.
+    #[must_use]
+    pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        let key = key.into();
+        let value = value.into();
+        match self.header.extra.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.header.extra.push((key, value)),
+        }
+        self
+    }
+
+    /// The header.
+    #[must_use]
+    pub const fn header(&self) -> &AppHeader {
+        &self.header
+    }
+
+    /// The content.
+    #[must_use]
+    pub const fn content(&self) -> &Bytes {
+        &self.content
+    }
+
+    /// Whether the content is `text/json`.
+    #[must_use]
+    pub fn is_json(&self) -> bool {
+        self.header.is_json()
+    }
+
+    /// The header and the content.
+    #[must_use]
+    pub fn into_parts(self) -> (AppHeader, Bytes) {
+        (self.header, self.content)
+    }
+}
+
+/// Python's `repr` of a bytes object: `b'...'`, printable ASCII as is,
+/// `\t \n \r \\` and the quote escaped, other bytes as `\xhh`. The Python
+/// client prints binary replies this way.
+///
+/// ```
+/// use sockwire::app::python_bytes_repr;
+/// assert_eq!(python_bytes_repr(b"ab\x00\xff\n'"), r#"b"ab\x00\xff\n'""#);
+/// assert_eq!(python_bytes_repr(b"it's \"x\""), r#"b'it\'s "x"'"#);
+/// ```
+#[must_use]
+pub fn python_bytes_repr(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(bytes.len() + 3);
+    out.push('b');
+    out.push(quote);
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            _ if char::from(b) == quote => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x20..0x7f => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    /// Waiting for the 2-byte header length.
+    Prefix,
+    /// Waiting for `len` header bytes.
+    Header { len: usize },
+    /// Header read; waiting for its content.
+    Content {
+        header: AppHeader,
+        header_len: usize,
+    },
+    /// An error was reported; all further input is dropped.
+    Failed,
+}
+
+/// Stream codec for [`AppMessage`]s, with a content limit.
+///
+/// Decoding checks the header as [`AppHeader::from_json`] does and the
+/// declared `content-length` against the limit before reserving any memory
+/// for it; the content is split off the input without copying. Every error
+/// is unrecoverable: the codec then drops all further input.
+///
+/// Encoding writes the header as the Python peer does and refuses content
+/// over the limit, or a header over 65,535 bytes.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::app::{AppCodec, AppMessage};
+/// use sockwire::{DecodeError, Decoder, HeaderError};
+///
+/// let mut codec = AppCodec::with_max_content_length(4);
+/// let header = br#"{"content-length": 5, "byteorder": "big", "content-type": "a", "content-encoding": "b"}"#;
+/// let mut buf = BytesMut::new();
+/// buf.extend_from_slice(&(header.len() as u16).to_be_bytes());
+/// buf.extend_from_slice(header);
+/// let err = codec.decode(&mut buf).unwrap_err();
+/// assert_eq!(err, DecodeError::InvalidHeader(HeaderError::ContentTooLarge { size: 5, max: 4 }));
+/// assert!(!err.is_recoverable());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppCodec {
+    max_content_length: usize,
+    state: State,
+}
+
+impl AppCodec {
+    /// A codec with the default limit of [`DEFAULT_MAX_CONTENT_LENGTH`]
+    /// (1 MiB).
+    #[must_use]
+    pub const fn new() -> Self {
+        Self::with_max_content_length(DEFAULT_MAX_CONTENT_LENGTH)
+    }
+
+    /// A codec that accepts content of at most `max` bytes.
+    #[must_use]
+    pub const fn with_max_content_length(max: usize) -> Self {
+        AppCodec {
+            max_content_length: max,
+            state: State::Prefix,
+        }
+    }
+
+    /// The largest content accepted, in bytes.
+    #[must_use]
+    pub const fn max_content_length(&self) -> usize {
+        self.max_content_length
+    }
+
+    /// Whether the codec has reported an error and now drops its input.
+    #[must_use]
+    pub fn has_failed(&self) -> bool {
+        self.state == State::Failed
+    }
+
+    /// Puts the codec in the failed state, dropping `src`, and returns
+    /// `err`. Also used by the typed codecs when the content is bad.
+    pub(crate) fn fail<E: Into<DecodeError>>(&mut self, src: &mut BytesMut, err: E) -> DecodeError {
+        self.state = State::Failed;
+        src.clear();
+        err.into()
+    }
+
+    fn encode_message(&self, item: &AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let len = item.content.len();
+        if len > self.max_content_length {
+            return Err(EncodeError::TooLarge {
+                size: len as u64,
+                max: self.max_content_length as u64,
+            });
+        }
+        if item.header.is_json() && item.header.content_encoding != JSON_ENCODING {
+            return Err(EncodeError::Unrepresentable {
+                reason: format!(
+                    "text/json content must be utf-8 encoded, not {:?}",
+                    item.header.content_encoding
+                ),
+            });
+        }
+        // An `AppMessage`'s content-length is its content's (see `from_parts`).
+        let mut header = Vec::with_capacity(96);
+        item.header.write_json(&mut header)?;
+        let Ok(header_len) = u16::try_from(header.len()) else {
+            return Err(EncodeError::TooLarge {
+                size: header.len() as u64,
+                max: MAX_HEADER_LEN as u64,
+            });
+        };
+        dst.reserve(PREFIX_LEN + header.len() + len);
+        dst.put_u16(header_len);
+        dst.put_slice(&header);
+        dst.put_slice(&item.content);
+        Ok(())
+    }
+}
+
+impl Default for AppCodec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder for AppCodec {
+    type Item = AppMessage;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<AppMessage>, DecodeError> {
+        loop {
+            match &self.state {
+                State::Failed => {
+                    src.clear();
+                    return Ok(None);
+                }
+                State::Prefix => {
+                    let Some(prefix) = src.first_chunk::<PREFIX_LEN>() else {
+                        return Ok(None);
+                    };
+                    let len = usize::from(u16::from_be_bytes(*prefix));
+                    src.advance(PREFIX_LEN);
+                    if len == 0 {
+                        return Err(self.fail(src, HeaderError::Empty));
+                    }
+                    self.state = State::Header { len };
+                }
+                &State::Header { len } => {
+                    if src.len() < len {
+                        // At most 65,535 bytes, in bounded steps.
+                        crate::codec::reserve_towards(src, len);
+                        return Ok(None);
+                    }
+                    let bytes = src.split_to(len);
+                    let header = match AppHeader::from_json(&bytes) {
+                        Ok(header) => header,
+                        Err(e) => return Err(self.fail(src, e)),
+                    };
+                    if header.content_length > self.max_content_length as u64 {
+                        let err = HeaderError::ContentTooLarge {
+                            size: header.content_length,
+                            max: self.max_content_length as u64,
+                        };
+                        return Err(self.fail(src, err));
+                    }
+                    self.state = State::Content {
+                        header,
+                        header_len: len,
+                    };
+                }
+                State::Content { header, .. } => {
+                    // Checked against the limit when the header was read.
+                    let size = usize::try_from(header.content_length).unwrap_or(usize::MAX);
+                    if src.len() < size {
+                        // Grow in bounded steps: the length is the peer's
+                        // claim (checked against the limit), not data.
+                        crate::codec::reserve_towards(src, size);
+                        return Ok(None);
+                    }
+                    let content = src.split_to(size).freeze();
+                    if let State::Content { header, .. } =
+                        mem::replace(&mut self.state, State::Prefix)
+                    {
+                        return Ok(Some(AppMessage { header, content }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Like [`decode`](Decoder::decode); a stream that ends inside a message
+    /// gives [`DecodeError::UnexpectedEof`] once (counting the prefix and
+    /// header bytes already read), and the codec starts afresh.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<AppMessage>, DecodeError> {
+        if let Some(message) = self.decode(src)? {
+            return Ok(Some(message));
+        }
+        let pending = match &self.state {
+            State::Failed => return Ok(None),
+            State::Prefix => src.len(),
+            State::Header { .. } => PREFIX_LEN + src.len(),
+            State::Content { header_len, .. } => PREFIX_LEN + header_len + src.len(),
+        };
+        self.state = State::Prefix;
+        src.clear();
+        if pending == 0 {
+            Ok(None)
+        } else {
+            Err(DecodeError::UnexpectedEof {
+                pending: pending as u64,
+            })
+        }
+    }
+}
+
+/// Writes the prefix, the header (Python's formatting) and the content.
+///
+/// # Errors
+///
+/// [`EncodeError::TooLarge`] for content over the codec's limit or a header
+/// over 65,535 bytes; [`EncodeError::Unrepresentable`] for a repeated
+/// header key, or `text/json` declared with an encoding other than `utf-8`
+/// (nothing the decoder would refuse is written).
+impl Encoder<&AppMessage> for AppCodec {
+    fn encode(&mut self, item: &AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_message(item, dst)
+    }
+}
+
+impl Encoder<AppMessage> for AppCodec {
+    fn encode(&mut self, item: AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.encode_message(&item, dst)
+    }
+}

@@ -1,0 +1,298 @@
+//! JSON the way Python's `json.dumps(obj, ensure_ascii=False)` writes it,
+//! and a parser for JSON objects that keeps their keys in order.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+
+use serde::Serialize;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_json::ser::Formatter;
+
+use crate::EncodeError;
+
+/// A [`serde_json` formatter](Formatter) that writes what Python's
+/// `json.dumps(obj, ensure_ascii=False)` writes: `", "` between items,
+/// `": "` between a key and its value, no newlines.
+///
+/// String escaping is serde_json's, which is Python's with
+/// `ensure_ascii=False`: non-ASCII characters raw, `"` and `\` escaped,
+/// `\n \r \t \b \f` by name, other control characters as lower-case
+/// `\u00XX`. Floats are written by serde_json (shortest round-trip form),
+/// which can differ from Python's `repr` (`1e16` against `1e+16`); integers
+/// and strings match byte for byte.
+///
+/// ```
+/// use sockwire::app::PythonFormatter;
+/// let value = serde_json::json!({"a": [1, "ü\n"], "b": null});
+/// let mut out = Vec::new();
+/// let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
+/// serde::Serialize::serialize(&value, &mut ser)?;
+/// assert_eq!(out, "{\"a\": [1, \"ü\\n\"], \"b\": null}".as_bytes());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PythonFormatter;
+
+impl Formatter for PythonFormatter {
+    fn begin_array_value<W>(&mut self, writer: &mut W, first: bool) -> io::Result<()>
+    where
+        W: ?Sized + io::Write,
+    {
+        // Python's item separator: `, ` before every item but the first.
+        writer.write_all(if first { b"" } else { b", " })
+    }
+
+    fn begin_object_key<W>(&mut self, writer: &mut W, first: bool) -> io::Result<()>
+    where
+        W: ?Sized + io::Write,
+    {
+        // Python's item separator: `, ` before every item but the first.
+        writer.write_all(if first { b"" } else { b", " })
+    }
+
+    fn begin_object_value<W>(&mut self, writer: &mut W) -> io::Result<()>
+    where
+        W: ?Sized + io::Write,
+    {
+        writer.write_all(b": ")
+    }
+}
+
+/// Serializes `value` as Python's `json.dumps(value, ensure_ascii=False)`
+/// would, UTF-8 encoded (see [`PythonFormatter`] for the one difference,
+/// floats).
+///
+/// # Errors
+///
+/// [`EncodeError::Unrepresentable`] if `value` does not serialize to JSON
+/// (a map with non-string keys, a failing `Serialize` impl).
+///
+/// ```
+/// let bytes = sockwire::app::to_python_json(&serde_json::json!({"result": "ok 🐰"}))?;
+/// assert_eq!(bytes, "{\"result\": \"ok 🐰\"}".as_bytes());
+/// # Ok::<(), sockwire::EncodeError>(())
+/// ```
+pub fn to_python_json<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    write_python_json(&mut out, value)?;
+    Ok(out)
+}
+
+pub(crate) fn write_python_json<T: ?Sized + Serialize>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), EncodeError> {
+    let mut ser = serde_json::Serializer::with_formatter(out, PythonFormatter);
+    value
+        .serialize(&mut ser)
+        .map_err(|e| EncodeError::Unrepresentable {
+            reason: e.to_string(),
+        })
+}
+
+/// Appends `s` as a JSON string literal, escaped as Python's `json.dumps`
+/// with `ensure_ascii=False` does. Infallible, unlike going through serde.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            for nibble in [b >> 4, b & 0xf] {
+                out.extend(HEX.get(usize::from(nibble)));
+            }
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.push(b'"');
+}
+
+/// Appends a JSON object of string values, Python style.
+pub(crate) fn write_str_object(out: &mut Vec<u8>, entries: &[(&str, &str)]) {
+    out.push(b'{');
+    for (i, (key, value)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        write_str(out, key);
+        out.extend_from_slice(b": ");
+        write_str(out, value);
+    }
+    out.push(b'}');
+}
+
+/// Why [`parse_object`] failed.
+#[derive(Debug)]
+pub(crate) enum ObjectError {
+    InvalidUtf8 { offset: usize },
+    InvalidJson(String),
+    NotAnObject,
+}
+
+/// The entries of a JSON object, in the order they appear. A key given
+/// twice keeps its first position and its last value, as Python's `dict`
+/// does.
+pub(crate) type Entries = Vec<(String, Value)>;
+
+/// Parses `bytes` as one JSON object (surrounding whitespace allowed).
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Entries, ObjectError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ObjectError::InvalidUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    match serde_json::from_str::<MaybeObject>(text) {
+        Ok(MaybeObject(Some(entries))) => Ok(entries),
+        Ok(MaybeObject(None)) => Err(ObjectError::NotAnObject),
+        Err(e) => Err(ObjectError::InvalidJson(e.to_string())),
+    }
+}
+
+/// Any JSON value: `Some(entries)` for an object, `None` for anything else.
+struct MaybeObject(Option<Entries>);
+
+impl<'de> Deserialize<'de> for MaybeObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MaybeObjectVisitor)
+    }
+}
+
+struct MaybeObjectVisitor;
+
+impl<'de> Visitor<'de> for MaybeObjectVisitor {
+    type Value = MaybeObject;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<MaybeObject, E> {
+        Ok(MaybeObject(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<MaybeObject, E> {
+        Ok(MaybeObject(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<MaybeObject, E> {
+        Ok(MaybeObject(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<MaybeObject, E> {
+        Ok(MaybeObject(None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<MaybeObject, E> {
+        Ok(MaybeObject(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<MaybeObject, E> {
+        Ok(MaybeObject(None))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MaybeObject, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(MaybeObject(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaybeObject, A::Error> {
+        let mut entries: Entries = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value: Value = map.next_value()?;
+            match index.get(&key).and_then(|&i| entries.get_mut(i)) {
+                Some(entry) => entry.1 = value,
+                None => {
+                    index.insert(key.clone(), entries.len());
+                    entries.push((key, value));
+                }
+            }
+        }
+        Ok(MaybeObject(Some(entries)))
+    }
+}
+
+/// Removes `key` from `entries` and returns its value.
+pub(crate) fn take(entries: &mut Entries, key: &str) -> Option<Value> {
+    let i = entries.iter().position(|(k, _)| k == key)?;
+    Some(entries.remove(i).1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn str_json(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_str(&mut out, s);
+        out
+    }
+
+    #[test]
+    fn write_str_matches_serde_json_escaping() {
+        let samples = [
+            "",
+            "plain",
+            "quote \" backslash \\ slash /",
+            "\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}",
+            "ação 🐰 \u{2028}",
+        ];
+        for s in samples {
+            let serde = serde_json::to_vec(s).unwrap();
+            assert_eq!(str_json(s), serde, "{s:?}");
+        }
+        assert_eq!(str_json("\u{1}"), b"\"\\u0001\"");
+        assert_eq!(str_json("\u{1f}"), b"\"\\u001f\"");
+    }
+
+    #[test]
+    fn parse_object_keeps_order_and_python_duplicate_rule() {
+        let entries = parse_object(br#" {"b": 1, "a": 2, "b": 3} "#).unwrap();
+        assert_eq!(
+            entries,
+            vec![("b".into(), Value::from(3)), ("a".into(), Value::from(2))]
+        );
+    }
+
+    #[test]
+    fn parse_object_rejects_non_objects_and_bad_json() {
+        for input in [
+            &b"[1, {}]"[..],
+            b"1",
+            b"-1",
+            b"1.5",
+            b"\"x\"",
+            b"null",
+            b"true",
+        ] {
+            assert!(matches!(parse_object(input), Err(ObjectError::NotAnObject)));
+        }
+        for input in [&b"{"[..], b"{} x", b"", b"{'a': 1}", b"{\"a\" 1}"] {
+            assert!(matches!(
+                parse_object(input),
+                Err(ObjectError::InvalidJson(_))
+            ));
+        }
+        assert!(matches!(
+            parse_object(b"{\"a\xff\": 1}"),
+            Err(ObjectError::InvalidUtf8 { offset: 3 })
+        ));
+    }
+}

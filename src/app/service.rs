@@ -1,0 +1,130 @@
+//! The search service: the server's answer to each request.
+
+use bytes::Bytes;
+
+use super::{AppMessage, Request, Response};
+use crate::ContentError;
+
+/// The search table: VALUE and its ANSWER.
+const TABLE: [(&str, &str); 3] = [
+    ("morpheus", "Follow the white rabbit. 🐰"),
+    ("ring", "In the caves beneath the Misty Mountains. 💍"),
+    ("🐶", "🐾 Playing ball! 🏐"),
+];
+
+/// What a binary reply starts with.
+pub const BINARY_REPLY_PREFIX: &[u8] = b"First 10 bytes of request: ";
+
+/// How many bytes of a binary request the reply quotes.
+pub const BINARY_QUOTE_LEN: usize = 10;
+
+/// The server's answer policy (PROTOCOLS.md §6), sans-IO: one reply per
+/// request, in order.
+///
+/// - `text/json`, action `search`: `{"result": ANSWER}` from the table, or
+///   `No match for 'VALUE'.`;
+/// - `text/json`, any other action: `Error: invalid action 'ACTION'.`;
+/// - binary: [`SERVER_BINARY_TYPE`](super::SERVER_BINARY_TYPE) content
+///   `First 10 bytes of request: ` and the request's first 10 bytes (an
+///   empty request gets a reply too).
+///
+/// A server hosts it with a [`ServerCodec`](super::ServerCodec): decode a
+/// request, `respond`, encode the reply.
+///
+/// ```
+/// use sockwire::app::{Request, Response, SearchService};
+/// let mut service = SearchService::new();
+/// assert_eq!(
+///     service.respond(&Request::new("search", "ring")),
+///     Response::json("In the caves beneath the Misty Mountains. 💍")
+/// );
+/// assert_eq!(
+///     service.respond(&Request::new("search", "neo")),
+///     Response::json("No match for 'neo'.")
+/// );
+/// assert_eq!(
+///     service.respond(&Request::json("find", "neo")),
+///     Response::json("Error: invalid action 'find'.")
+/// );
+/// assert_eq!(
+///     service.respond(&Request::new("double", "0123456789abc")),
+///     Response::binary(&b"First 10 bytes of request: double0123"[..])
+/// );
+/// assert_eq!(service.answered(), 4);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchService {
+    answered: u64,
+}
+
+impl SearchService {
+    /// A fresh service.
+    #[must_use]
+    pub const fn new() -> Self {
+        SearchService { answered: 0 }
+    }
+
+    /// The reply to `request`.
+    pub fn respond(&mut self, request: &Request) -> Response {
+        self.answered += 1;
+        match request {
+            Request::Json { action, value } if action == "search" => match Self::lookup(value) {
+                Some(answer) => Response::json(answer),
+                None => Response::json(format!("No match for '{value}'.")),
+            },
+            Request::Json { action, .. } => {
+                Response::json(format!("Error: invalid action '{action}'."))
+            }
+            Request::Binary { content, .. } => {
+                let quote = content.slice(..content.len().min(BINARY_QUOTE_LEN));
+                let mut reply = Vec::with_capacity(BINARY_REPLY_PREFIX.len() + quote.len());
+                reply.extend_from_slice(BINARY_REPLY_PREFIX);
+                reply.extend_from_slice(&quote);
+                Response::binary(Bytes::from(reply))
+            }
+        }
+    }
+
+    /// The reply message to a request message, for servers that frame
+    /// with [`AppCodec`](super::AppCodec) rather than
+    /// [`ServerCodec`](super::ServerCodec). The reply has the native byte
+    /// order.
+    ///
+    /// # Errors
+    ///
+    /// A [`ContentError`] if the request's `text/json` content is not a
+    /// valid request; the server should close the connection.
+    ///
+    /// ```
+    /// use sockwire::app::{AppMessage, Request, SearchService};
+    /// let request = Request::new("search", "🐶").to_message();
+    /// let reply = SearchService::new().respond_message(&request)?;
+    /// assert_eq!(&reply.content()[..], r#"{"result": "🐾 Playing ball! 🏐"}"#.as_bytes());
+    /// # Ok::<(), sockwire::ContentError>(())
+    /// ```
+    pub fn respond_message(&mut self, request: &AppMessage) -> Result<AppMessage, ContentError> {
+        let request = Request::from_message(request)?;
+        Ok(self.respond(&request).to_message())
+    }
+
+    /// How many requests this service has answered.
+    #[must_use]
+    pub const fn answered(&self) -> u64 {
+        self.answered
+    }
+
+    /// The table's answer for a search `value`, if it has one.
+    ///
+    /// ```
+    /// use sockwire::app::SearchService;
+    /// assert_eq!(SearchService::lookup("🐶"), Some("🐾 Playing ball! 🏐"));
+    /// assert_eq!(SearchService::lookup("Morpheus"), None);
+    /// ```
+    #[must_use]
+    pub fn lookup(value: &str) -> Option<&'static str> {
+        TABLE
+            .iter()
+            .find(|(key, _)| *key == value)
+            .map(|(_, answer)| *answer)
+    }
+}

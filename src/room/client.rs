@@ -1,0 +1,704 @@
+//! The room-chat client state machine.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use thiserror::Error;
+
+use super::Transmit;
+use super::wire::{
+    ClientBound, Name, Notification, PrivateMessage, Reply, Request, ServerBound, Tag, WireError,
+};
+
+/// The client's timers and limits.
+///
+/// | field | default |
+/// |---|---|
+/// | `retransmit_after` | 500 ms |
+/// | `max_retransmits` | 4 |
+/// | `keepalive_every` | 20 s |
+/// | `max_pending` | 32 requests awaiting a reply |
+/// | `max_peers` | 256 addresses learned through `pa` |
+/// | `max_events` | 1024 unpolled events (the oldest is dropped) |
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Wait this long for a reply before sending the request again.
+    pub retransmit_after: Duration,
+    /// Send a request again at most this many times, then report a timeout.
+    pub max_retransmits: u32,
+    /// Send `ka` this often.
+    pub keepalive_every: Duration,
+    /// Most requests awaiting a reply at once.
+    pub max_pending: usize,
+    /// Most peer addresses remembered (the oldest is forgotten).
+    pub max_peers: usize,
+    /// Most events kept until polled.
+    pub max_events: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            retransmit_after: Duration::from_millis(500),
+            max_retransmits: 4,
+            keepalive_every: Duration::from_secs(20),
+            max_pending: 32,
+            max_peers: 256,
+            max_events: 1024,
+        }
+    }
+}
+
+/// A command for the client: what a person types, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Send a request to the server.
+    Request(Request),
+    /// `$msg USER TEXT`: a private message to a poked user.
+    Private {
+        /// The recipient.
+        to: Name,
+        /// The text.
+        text: String,
+    },
+    /// `$quit`: unregister (`by`) and close.
+    Quit,
+}
+
+impl Command {
+    /// Reads a line a person typed:
+    ///
+    /// | line | command |
+    /// |---|---|
+    /// | `$userlist` | `ul` |
+    /// | `$roomlist` | `rl` |
+    /// | `$roomcreate NAME` | `rc NAME` |
+    /// | `$roomjoin NAME` | `rj NAME` |
+    /// | `$roomleave` | `rk` |
+    /// | `$poke USER` | `ar USER` |
+    /// | `$kick` | `kk` |
+    /// | `$quit` | `by`, then close |
+    /// | `$msg USER TEXT` | `pm` to USER |
+    /// | anything else | `ms LINE` |
+    ///
+    /// A trailing CR or LF is ignored. Any line that is not one of the
+    /// commands above, including an unknown `$word`, is said in the room.
+    ///
+    /// ```
+    /// use sockwire::room::{Command, Request};
+    /// assert_eq!(Command::parse_line("$roomlist")?, Command::Request(Request::RoomList));
+    /// assert_eq!(Command::parse_line("hi all")?, Command::Request(Request::Say("hi all".into())));
+    /// assert!(Command::parse_line("$roomjoin").is_err());
+    /// # Ok::<(), sockwire::room::ClientError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::BadCommand`] for a known command with a missing,
+    /// extra or invalid argument.
+    pub fn parse_line(line: &str) -> Result<Command, ClientError> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        let (word, rest) = match line.split_once(' ') {
+            Some((w, r)) => (w, Some(r)),
+            None => (line, None),
+        };
+        let bad = |reason: &str| ClientError::BadCommand {
+            command: word.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let no_arg = |request: Request| match rest {
+            None => Ok(Command::Request(request)),
+            Some(_) => Err(bad("takes no argument")),
+        };
+        let name = |what: &str| {
+            let arg = rest.ok_or_else(|| bad(&format!("needs a {what} name")))?;
+            Name::new(arg).map_err(|e| bad(&e.to_string()))
+        };
+        match word {
+            "$userlist" => no_arg(Request::UserList),
+            "$roomlist" => no_arg(Request::RoomList),
+            "$roomleave" => no_arg(Request::LeaveRoom),
+            "$kick" => no_arg(Request::Kick),
+            "$quit" => match rest {
+                None => Ok(Command::Quit),
+                Some(_) => Err(bad("takes no argument")),
+            },
+            "$roomcreate" => Ok(Command::Request(Request::CreateRoom(name("room")?))),
+            "$roomjoin" => Ok(Command::Request(Request::JoinRoom(name("room")?))),
+            "$poke" => Ok(Command::Request(Request::Poke(name("user")?))),
+            "$msg" => {
+                let (user, text) = rest
+                    .and_then(|r| r.split_once(' '))
+                    .ok_or_else(|| bad("needs a user and a text"))?;
+                let to = Name::new(user).map_err(|e| bad(&e.to_string()))?;
+                Ok(Command::Private {
+                    to,
+                    text: text.to_owned(),
+                })
+            }
+            _ => Ok(Command::Request(Request::Say(line.to_owned()))),
+        }
+    }
+}
+
+/// Why a command could not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// A `$` command with a missing, extra or invalid argument.
+    #[error("{command}: {reason}")]
+    BadCommand {
+        /// The command word.
+        command: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `$msg` to a user whose address no `pa` has told.
+    #[error("no address for {user}: $poke them first")]
+    NotPoked {
+        /// The user.
+        user: Name,
+    },
+    /// The datagram would be longer than 4,096 bytes.
+    #[error("message too long: {size} bytes, the limit is {max}")]
+    TooLong {
+        /// The datagram's size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Too many requests await a reply.
+    #[error("{max} requests already await a reply")]
+    TooManyPending {
+        /// The limit.
+        max: usize,
+    },
+    /// The client has quit.
+    #[error("the client has quit")]
+    Closed,
+}
+
+/// Why the client dropped a datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// It is not a valid room-chat message.
+    Malformed(WireError),
+    /// A reply whose tag matches no request awaiting one (a duplicate, or
+    /// a reply after a timeout).
+    UnknownTag(Tag),
+    /// A `pm` from an address that no `pa` gave for its user.
+    Spoofed {
+        /// The user the `pm` claims to be from.
+        user: Name,
+    },
+    /// A server message from an address that is not the server's.
+    NotFromServer,
+}
+
+/// What the client saw, for the user interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// The reply to one of our requests.
+    Reply {
+        /// Its tag.
+        tag: Tag,
+        /// The request it answers.
+        request: Request,
+        /// The reply.
+        reply: Reply,
+    },
+    /// A request got no reply after all retransmissions.
+    TimedOut {
+        /// Its tag.
+        tag: Tag,
+        /// The request.
+        request: Request,
+    },
+    /// A notification from the server.
+    Notice(Notification),
+    /// A private message from a poked user.
+    Private {
+        /// The sender.
+        from: Name,
+        /// Their address.
+        addr: SocketAddr,
+        /// The text.
+        text: String,
+    },
+    /// A datagram was dropped.
+    Dropped {
+        /// Where it came from.
+        from: SocketAddr,
+        /// Why.
+        reason: DropReason,
+    },
+    /// The client has quit: `by` was answered or timed out.
+    Closed,
+}
+
+#[derive(Debug)]
+struct Pending {
+    tag: Tag,
+    request: Request,
+    payload: Bytes,
+    deadline: Instant,
+    retransmits: u32,
+}
+
+/// The room-chat client: a sans-IO state machine (PROTOCOLS.md §7).
+///
+/// Created with the server's address and a user name, it sends `hi` at
+/// once. Commands ([`command`](Self::command),
+/// [`handle_line`](Self::handle_line)) become tagged requests, sent one at
+/// a time (stop-and-wait, so that the server's reply cache always holds the
+/// reply a retransmission needs; later ones queue); a reply is matched to
+/// its request by tag; a request without reply is sent again
+/// every 500 ms, up to 4 times, then reported as
+/// [`ClientEvent::TimedOut`]; `ka` goes out every 20 s. A `pm` is accepted
+/// only from the address a `pa` gave for its user.
+#[derive(Debug)]
+pub struct RoomClient {
+    config: ClientConfig,
+    server: SocketAddr,
+    user: Name,
+    next_tag: Tag,
+    in_flight: Option<Pending>,
+    queue: VecDeque<Request>,
+    peers: HashMap<Name, SocketAddr>,
+    peer_order: VecDeque<Name>,
+    room: Option<Name>,
+    next_keepalive: Instant,
+    quitting: bool,
+    closed: bool,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl RoomClient {
+    /// A client of `server` registering as `user`, with the default
+    /// timers. Queues the `hi` request.
+    #[must_use]
+    pub fn new(now: Instant, server: SocketAddr, user: Name) -> Self {
+        Self::with_config(now, server, user, ClientConfig::default())
+    }
+
+    /// A client with the given timers and limits.
+    #[must_use]
+    pub fn with_config(now: Instant, server: SocketAddr, user: Name, config: ClientConfig) -> Self {
+        let mut client = RoomClient {
+            next_keepalive: now + config.keepalive_every,
+            config,
+            server,
+            user: user.clone(),
+            next_tag: 1,
+            in_flight: None,
+            queue: VecDeque::new(),
+            peers: HashMap::new(),
+            peer_order: VecDeque::new(),
+            room: None,
+            quitting: false,
+            closed: false,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        };
+        // Cannot fail: nothing is pending and `hi NAME` is short.
+        let _ = client.send_request(now, Request::Hello(user));
+        client
+    }
+
+    /// Our user name (the last one a `hi` registered).
+    #[must_use]
+    pub fn user(&self) -> &Name {
+        &self.user
+    }
+
+    /// The server's address.
+    #[must_use]
+    pub fn server(&self) -> SocketAddr {
+        self.server
+    }
+
+    /// The room we are in, as far as the replies tell.
+    #[must_use]
+    pub fn room(&self) -> Option<&Name> {
+        self.room.as_ref()
+    }
+
+    /// The address a `pa` gave for `user`.
+    #[must_use]
+    pub fn peer(&self, user: &str) -> Option<SocketAddr> {
+        self.peers.get(user).copied()
+    }
+
+    /// Whether the client has quit (after `$quit` was answered or timed
+    /// out).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// How many requests await a reply (one in flight, the rest queued).
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.queue.len() + usize::from(self.in_flight.is_some())
+    }
+
+    /// Parses and runs a typed line (see [`Command::parse_line`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Command::parse_line`] and [`command`](Self::command).
+    pub fn handle_line(&mut self, now: Instant, line: &str) -> Result<Option<Tag>, ClientError> {
+        let command = Command::parse_line(line)?;
+        self.command(now, command)
+    }
+
+    /// Runs a command: queues its datagram. Returns the request's tag
+    /// (`None` for a private message, which gets no reply).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::NotPoked`], [`ClientError::TooLong`],
+    /// [`ClientError::TooManyPending`], [`ClientError::Closed`]; nothing
+    /// is sent then.
+    pub fn command(&mut self, now: Instant, command: Command) -> Result<Option<Tag>, ClientError> {
+        if self.closed || self.quitting {
+            return Err(ClientError::Closed);
+        }
+        match command {
+            Command::Request(request) => self.send_request(now, request).map(Some),
+            Command::Quit => {
+                let tag = self.send_request(now, Request::Bye)?;
+                self.quitting = true;
+                Ok(Some(tag))
+            }
+            Command::Private { to, text } => {
+                let addr = self
+                    .peers
+                    .get(&to)
+                    .copied()
+                    .ok_or(ClientError::NotPoked { user: to })?;
+                let message = ClientBound::Private(PrivateMessage {
+                    from: self.user.clone(),
+                    text,
+                });
+                let payload = message.to_bytes().map_err(too_long)?;
+                self.transmits.push_back(Transmit {
+                    destination: addr,
+                    payload,
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    /// Queues a request; sends it at once if none is in flight.
+    fn send_request(&mut self, now: Instant, request: Request) -> Result<Tag, ClientError> {
+        if self.pending() >= self.config.max_pending {
+            return Err(ClientError::TooManyPending {
+                max: self.config.max_pending,
+            });
+        }
+        // Check the size now, so that a queued request always encodes.
+        ServerBound {
+            tag: Tag::MAX,
+            request: request.clone(),
+        }
+        .to_bytes()
+        .map_err(too_long)?;
+        let tag = self.tag_after(self.queue.len());
+        self.queue.push_back(request);
+        self.send_next(now);
+        Ok(tag)
+    }
+
+    /// The tag a request will get when `n` queued ones go before it.
+    fn tag_after(&self, n: usize) -> Tag {
+        let mut tag = self.next_tag;
+        for _ in 0..n {
+            tag = tag.checked_add(1).unwrap_or(1);
+        }
+        tag
+    }
+
+    /// Sends the next queued request if none is in flight.
+    fn send_next(&mut self, now: Instant) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        let Some(request) = self.queue.pop_front() else {
+            return;
+        };
+        let tag = self.next_tag;
+        self.next_tag = self.next_tag.checked_add(1).unwrap_or(1);
+        let Ok(payload) = (ServerBound {
+            tag,
+            request: request.clone(),
+        })
+        .to_bytes() else {
+            return;
+        };
+        self.transmits.push_back(Transmit {
+            destination: self.server,
+            payload: payload.clone(),
+        });
+        self.in_flight = Some(Pending {
+            tag,
+            request,
+            payload,
+            deadline: now + self.config.retransmit_after,
+            retransmits: 0,
+        });
+    }
+
+    /// Handles one datagram from `from`, received at `now`.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.handle_timeout(now);
+        let message = match ClientBound::parse(datagram) {
+            Ok(m) => m,
+            Err(e) => return self.drop_datagram(from, DropReason::Malformed(e)),
+        };
+        match message {
+            ClientBound::Private(pm) => {
+                if self.peers.get(&pm.from) == Some(&from) {
+                    self.push_event(ClientEvent::Private {
+                        from: pm.from,
+                        addr: from,
+                        text: pm.text,
+                    });
+                } else {
+                    self.drop_datagram(from, DropReason::Spoofed { user: pm.from });
+                }
+            }
+            _ if from != self.server => self.drop_datagram(from, DropReason::NotFromServer),
+            ClientBound::Notice(notice) => {
+                match &notice {
+                    Notification::Poked { user, addr } => self.learn_peer(user.clone(), *addr),
+                    Notification::Kicked { room } if self.room.as_ref() == Some(room) => {
+                        self.room = None;
+                    }
+                    _ => {}
+                }
+                self.push_event(ClientEvent::Notice(notice));
+            }
+            ClientBound::Reply { tag, reply } => {
+                let Some(pending) = self.in_flight.take_if(|p| p.tag == tag) else {
+                    return self.drop_datagram(from, DropReason::UnknownTag(tag));
+                };
+                if reply == Reply::Ok {
+                    match &pending.request {
+                        Request::CreateRoom(room) | Request::JoinRoom(room) => {
+                            self.room = Some(room.clone());
+                        }
+                        Request::LeaveRoom | Request::Bye => self.room = None,
+                        Request::Hello(name) => self.user = name.clone(),
+                        _ => {}
+                    }
+                }
+                if let Reply::Address { user, addr } = &reply {
+                    self.learn_peer(user.clone(), *addr);
+                }
+                let bye = pending.request == Request::Bye;
+                self.push_event(ClientEvent::Reply {
+                    tag,
+                    request: pending.request,
+                    reply,
+                });
+                if bye {
+                    self.close();
+                } else {
+                    self.send_next(now);
+                }
+            }
+        }
+    }
+
+    /// Retransmits the request whose reply is late, reports it when out of
+    /// retries (and sends the next one), and sends `ka` when due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if let Some(p) = self.in_flight.as_mut().filter(|p| p.deadline <= now) {
+            if p.retransmits < self.config.max_retransmits {
+                p.retransmits += 1;
+                p.deadline = now + self.config.retransmit_after;
+                self.transmits.push_back(Transmit {
+                    destination: self.server,
+                    payload: p.payload.clone(),
+                });
+            } else if let Some(p) = self.in_flight.take() {
+                let bye = p.request == Request::Bye;
+                self.push_event(ClientEvent::TimedOut {
+                    tag: p.tag,
+                    request: p.request,
+                });
+                if bye {
+                    self.close();
+                    return;
+                }
+                self.send_next(now);
+            }
+        }
+        if now >= self.next_keepalive && !self.quitting {
+            while self.next_keepalive <= now {
+                self.next_keepalive += self.config.keepalive_every;
+            }
+            // Requests under way keep the registration alive by themselves.
+            if self.pending() == 0 {
+                let _ = self.send_request(now, Request::KeepAlive);
+            }
+        }
+    }
+
+    /// The next datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        let retry = self.in_flight.as_ref().map(|p| p.deadline);
+        let keepalive = (!self.quitting).then_some(self.next_keepalive);
+        retry.into_iter().chain(keepalive).min()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    fn close(&mut self) {
+        self.closed = true;
+        self.in_flight = None;
+        self.queue.clear();
+        self.push_event(ClientEvent::Closed);
+    }
+
+    fn learn_peer(&mut self, user: Name, addr: SocketAddr) {
+        if self.config.max_peers == 0 {
+            return;
+        }
+        if self.peers.insert(user.clone(), addr).is_none() {
+            self.peer_order.push_back(user);
+            while self.peers.len() > self.config.max_peers {
+                if let Some(old) = self.peer_order.pop_front() {
+                    self.peers.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn drop_datagram(&mut self, from: SocketAddr, reason: DropReason) {
+        self.push_event(ClientEvent::Dropped { from, reason });
+    }
+
+    fn push_event(&mut self, event: ClientEvent) {
+        if self.events.len() >= self.config.max_events {
+            self.events.pop_front();
+        }
+        if self.config.max_events > 0 {
+            self.events.push_back(event);
+        }
+    }
+}
+
+fn too_long(e: crate::EncodeError) -> ClientError {
+    match e {
+        crate::EncodeError::TooLarge { size, max } => ClientError::TooLong {
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+            max: usize::try_from(max).unwrap_or(usize::MAX),
+        },
+        other => ClientError::BadCommand {
+            command: "send".into(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropReason::Malformed(e) => write!(f, "malformed: {e}"),
+            DropReason::UnknownTag(tag) => write!(f, "reply with unexpected tag {tag}"),
+            DropReason::Spoofed { user } => {
+                write!(
+                    f,
+                    "pm claiming to be from {user}, not from their poked address"
+                )
+            }
+            DropReason::NotFromServer => write!(f, "server message not from the server"),
+        }
+    }
+}
+
+impl fmt::Display for ClientEvent {
+    /// A line for a person to read.
+    ///
+    /// ```
+    /// use sockwire::room::{ClientEvent, Name, Notification};
+    /// let said = ClientEvent::Notice(Notification::Said {
+    ///     room: Name::new("lobby")?,
+    ///     user: Name::new("bob")?,
+    ///     text: "hi all".into(),
+    /// });
+    /// assert_eq!(said.to_string(), "[lobby] bob: hi all");
+    /// # Ok::<(), sockwire::room::BadName>(())
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientEvent::Reply { request, reply, .. } => match reply {
+                Reply::Ok => write!(f, "ok ({})", request.op()),
+                Reply::Users(users) => {
+                    write!(f, "users:")?;
+                    users.iter().try_for_each(|u| write!(f, " {u}"))
+                }
+                Reply::Rooms(rooms) => {
+                    write!(f, "rooms:")?;
+                    rooms.iter().try_for_each(|r| write!(f, " {r}"))
+                }
+                Reply::Address { user, addr } => {
+                    write!(f, "{user} is at {addr} ($msg {user} TEXT to talk)")
+                }
+                Reply::Error { code, text } => {
+                    write!(f, "error: {code}")?;
+                    if let Some(text) = text {
+                        write!(f, " {text}")?;
+                    }
+                    write!(f, " ({})", request.op())
+                }
+            },
+            ClientEvent::TimedOut { request, .. } => {
+                write!(
+                    f,
+                    "no reply from the server to {} (timed out)",
+                    request.op()
+                )
+            }
+            ClientEvent::Notice(n) => match n {
+                Notification::Said { room, user, text } => write!(f, "[{room}] {user}: {text}"),
+                Notification::Poked { user, addr } => {
+                    write!(f, "{user} poked you from {addr} ($msg {user} TEXT to talk)")
+                }
+                Notification::Joined { room, user } => write!(f, "* {user} joined {room}"),
+                Notification::Left { room, user } => write!(f, "* {user} left {room}"),
+                Notification::Kicked { room } => write!(f, "* you were kicked out of {room}"),
+            },
+            ClientEvent::Private { from, text, .. } => write!(f, "[pm] {from}: {text}"),
+            ClientEvent::Dropped { from, reason } => write!(f, "(dropped from {from}: {reason})"),
+            ClientEvent::Closed => write!(f, "bye"),
+        }
+    }
+}

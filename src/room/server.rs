@@ -1,0 +1,835 @@
+//! The room-chat server state machine.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::wire::{
+    self, ClientBound, ErrorCode, Name, Notification, Reply, Request, Tag, WireError,
+};
+use super::{MAX_DATAGRAM, Transmit};
+
+/// The server's limits. Every table the server keeps is bounded by one of
+/// them; a request that would go over answers an error reply.
+///
+/// | field | default | when full |
+/// |---|---|---|
+/// | `max_users` | 100 | `hi` from a new address gets `er server-full` |
+/// | `max_rooms` | 100 | `rc` gets `er too-many-rooms` |
+/// | `max_members` | 32 | `rj` gets `er room-full` |
+/// | `max_cached_replies` | 256 | the replies to the unregistered address heard from longest ago are forgotten |
+/// | `reply_history` | 4 | replies kept per address (at least 1) |
+/// | `max_events` | 1024 | the oldest unpolled [`ServerEvent`] is dropped |
+/// | `expiry` | 60 s | a registration with no datagram for that long expires |
+///
+/// With the defaults a `ul` or `rl` list always fits in one datagram
+/// (100 names of 32 characters); with larger limits a list is cut after the
+/// last name that fits in [`MAX_DATAGRAM`] bytes.
+///
+/// ```
+/// use sockwire::room::{RoomServer, ServerConfig};
+/// let mut config = ServerConfig::default();
+/// config.max_users = 10;
+/// let server = RoomServer::with_config(config);
+/// # let _ = server;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Most registered users.
+    pub max_users: usize,
+    /// Most rooms.
+    pub max_rooms: usize,
+    /// Most members of one room.
+    pub max_members: usize,
+    /// Most unregistered addresses whose replies are cached (a registered
+    /// user's replies are kept with the registration).
+    pub max_cached_replies: usize,
+    /// How many of an address's last replies are kept, with their tags.
+    ///
+    /// PROTOCOLS.md asks for the last one: a request with the same tag as
+    /// the last one gets its reply again. Keeping a few more also answers
+    /// from the cache a stale duplicate that the network delivered after
+    /// the next request, instead of executing it again. A client must not
+    /// reuse a tag among its last `reply_history` requests (the crate's
+    /// client counts tags up from 1). `0` counts as 1.
+    pub reply_history: usize,
+    /// Most events kept until polled.
+    pub max_events: usize,
+    /// How long a registration lives without a datagram from its address.
+    pub expiry: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_users: 100,
+            max_rooms: 100,
+            max_members: 32,
+            max_cached_replies: 256,
+            reply_history: 4,
+            max_events: 1024,
+            expiry: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the server did, one event per datagram (plus one per expiry), for
+/// logging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// A request was executed and answered.
+    Handled {
+        /// The sender.
+        from: SocketAddr,
+        /// The registered user that sent it: the name after the request
+        /// (a `hi` sets it), or before it (a `by` ends it); `None` if the
+        /// address is not registered.
+        user: Option<Name>,
+        /// The tag.
+        tag: Tag,
+        /// The request.
+        request: Request,
+        /// The reply sent.
+        reply: Reply,
+    },
+    /// A request with the same tag as the address's last one: the cached
+    /// reply was sent again and the request not executed.
+    Retransmitted {
+        /// The sender.
+        from: SocketAddr,
+        /// The tag.
+        tag: Tag,
+    },
+    /// A malformed datagram whose tag could be read (or an over-long one),
+    /// answered with an error reply.
+    Rejected {
+        /// The sender.
+        from: SocketAddr,
+        /// The tag of the reply (`0` if unreadable).
+        tag: Tag,
+        /// What was wrong.
+        error: WireError,
+        /// The reply sent.
+        reply: Reply,
+    },
+    /// A datagram whose tag cannot be read: dropped without reply.
+    Dropped {
+        /// The sender.
+        from: SocketAddr,
+        /// What was wrong.
+        error: WireError,
+    },
+    /// A registration expired: no datagram from its address for the
+    /// expiry time. It left its room as `by` does.
+    Expired {
+        /// The user.
+        user: Name,
+        /// Its address.
+        addr: SocketAddr,
+    },
+}
+
+type History = VecDeque<(Tag, Bytes)>;
+
+#[derive(Debug)]
+struct User {
+    name: Name,
+    last_seen: Instant,
+    room: Option<Name>,
+    /// The last requests' tags and the reply datagrams sent for them.
+    history: History,
+}
+
+#[derive(Debug)]
+struct Room {
+    owner: SocketAddr,
+    /// In join order: the first is the longest-joined.
+    members: Vec<SocketAddr>,
+}
+
+/// The room-chat server: a sans-IO state machine (PROTOCOLS.md §7).
+///
+/// | request | reply | notifications (tag `0`) |
+/// |---|---|---|
+/// | `hi user` | `ok`; `er name-taken`, `er bad-name`, `er server-full` | none; from a registered address it renames |
+/// | `ul`, `rl` | the sorted list | none |
+/// | `rc room` | `ok`; `er room-exists`, `er bad-name`, `er too-many-rooms` | `lv` to the old room's members |
+/// | `rj room` | `ok`; `er no-such-room`, `er room-full` | `lv` to the old room, `jn` to the new one |
+/// | `rk` | `ok`; `er not-in-room` | `lv` to those who stay |
+/// | `ar user` | `pa user ip:port`; `er no-such-user` | `pa me ip:port` to `user` |
+/// | `kk` | `ok`; `er not-in-room`, `er not-owner` | `kd room` to each kicked member, `lv room them` to the owner |
+/// | `ms text` | `ok`; `er not-in-room`, `er too-long` if the relay would pass 4,096 bytes | `ms room me text` to every other member |
+/// | `ka` | `ok` | none |
+/// | `by` | `ok` | `lv` to the room's other members |
+///
+/// Any request but `hi` from an unregistered address gets
+/// `er not-registered`; a malformed one `er bad-request` (an invalid name:
+/// `er bad-name` for `hi`/`rc`, `er no-such-room` for `rj`,
+/// `er no-such-user` for `ar`, `er not-registered` but for `hi` from an
+/// unregistered address); an over-long datagram `er too-long` with its
+/// tag, or `0` when it cannot be read; a datagram whose tag cannot be read
+/// is dropped. An owner who leaves hands the room to the member who joined
+/// longest ago; an empty room is removed. Every datagram refreshes its
+/// address's registration, which expires after 60 s of silence (leaving its
+/// room as `by` does). A request whose address and tag match a recent one
+/// (see [`ServerConfig::reply_history`]) gets the same reply again, and is
+/// not executed twice.
+///
+/// Feed it every datagram with [`handle_datagram`](Self::handle_datagram),
+/// call [`handle_timeout`](Self::handle_timeout) at
+/// [`poll_timeout`](Self::poll_timeout), and after each call send every
+/// [`poll_transmit`](Self::poll_transmit) and log every
+/// [`poll_event`](Self::poll_event). The notifications a request causes
+/// are queued before its reply. Every table is bounded by a
+/// [`ServerConfig`] limit; the transmit queue holds only the output of the
+/// calls since it was last drained.
+///
+/// ```
+/// use std::time::Instant;
+/// use sockwire::room::RoomServer;
+///
+/// let mut server = RoomServer::new();
+/// let alice = "127.0.0.1:40001".parse()?;
+/// server.handle_datagram(Instant::now(), alice, b"1 hi alice");
+/// let reply = server.poll_transmit().unwrap();
+/// assert_eq!((reply.destination, &reply.payload[..]), (alice, &b"1 ok"[..]));
+/// server.handle_datagram(Instant::now(), alice, b"2 ul");
+/// assert_eq!(&server.poll_transmit().unwrap().payload[..], b"2 ul alice");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct RoomServer {
+    config: ServerConfig,
+    users: HashMap<SocketAddr, User>,
+    by_name: BTreeMap<Name, SocketAddr>,
+    rooms: BTreeMap<Name, Room>,
+    /// (deadline, address) of every registration.
+    deadlines: BTreeSet<(Instant, SocketAddr)>,
+    /// Last replies to each unregistered address, and its insertion seq.
+    anon: HashMap<SocketAddr, (History, u64)>,
+    anon_order: VecDeque<(u64, SocketAddr)>,
+    anon_seq: u64,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<ServerEvent>,
+}
+
+impl Default for RoomServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RoomServer {
+    /// A server with the default limits.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_config(ServerConfig::default())
+    }
+
+    /// A server with the given limits.
+    #[must_use]
+    pub fn with_config(config: ServerConfig) -> Self {
+        RoomServer {
+            config,
+            users: HashMap::new(),
+            by_name: BTreeMap::new(),
+            rooms: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            anon: HashMap::new(),
+            anon_order: VecDeque::new(),
+            anon_seq: 0,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The limits.
+    #[must_use]
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Registered user names, sorted.
+    pub fn users(&self) -> impl Iterator<Item = &Name> {
+        self.by_name.keys()
+    }
+
+    /// Room names, sorted.
+    pub fn rooms(&self) -> impl Iterator<Item = &Name> {
+        self.rooms.keys()
+    }
+
+    /// A room's owner and its members in join order, by user name.
+    #[must_use]
+    pub fn room_members(&self, room: &str) -> Option<(Name, Vec<Name>)> {
+        let r = self.rooms.get(room)?;
+        let name = |a: &SocketAddr| self.users.get(a).map(|u| u.name.clone());
+        let members = r.members.iter().filter_map(name).collect();
+        Some((name(&r.owner)?, members))
+    }
+
+    /// How many replies to unregistered addresses are cached.
+    #[must_use]
+    pub fn cached_replies(&self) -> usize {
+        self.anon.len()
+    }
+
+    /// Handles one datagram from `from`, received at `now`.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.expire(now);
+        self.touch(now, from);
+        if datagram.len() > MAX_DATAGRAM {
+            let tag = wire::read_tag(datagram);
+            let error = WireError::TooLong {
+                size: datagram.len(),
+                max: MAX_DATAGRAM,
+            };
+            // cache the reply only under a tag the sender chose
+            self.reject(
+                from,
+                tag.unwrap_or(0),
+                error,
+                ErrorCode::TooLong,
+                tag.is_some(),
+            );
+            return;
+        }
+        let Some(tag) = wire::read_tag(datagram) else {
+            let error = match wire::ServerBound::parse(datagram) {
+                Err(e) => e,
+                Ok(_) => WireError::MissingOp,
+            };
+            self.push_event(ServerEvent::Dropped { from, error });
+            return;
+        };
+        if let Some(cached) = self.cached(from, tag) {
+            self.transmits.push_back(Transmit {
+                destination: from,
+                payload: cached,
+            });
+            self.push_event(ServerEvent::Retransmitted { from, tag });
+            return;
+        }
+        let request = match wire::ServerBound::parse(datagram) {
+            Ok(sb) => sb.request,
+            Err(error) => {
+                let registered = self.users.contains_key(&from);
+                let code = match wire::bad_name_op(&error) {
+                    Some("hi") => ErrorCode::BadName,
+                    Some(_) if !registered => ErrorCode::NotRegistered,
+                    Some("rc") => ErrorCode::BadName,
+                    Some("rj") => ErrorCode::NoSuchRoom,
+                    Some("ar") => ErrorCode::NoSuchUser,
+                    _ => ErrorCode::BadRequest,
+                };
+                self.reject(from, tag, error, code, true);
+                return;
+            }
+        };
+        let before = self.users.get(&from).map(|u| u.name.clone());
+        let reply = if before.is_some() || matches!(request, Request::Hello(_)) {
+            self.execute(now, from, &request)
+        } else {
+            Reply::error(ErrorCode::NotRegistered)
+        };
+        let payload = self.reply(from, tag, &reply);
+        self.remember(from, tag, payload);
+        let user = self.users.get(&from).map(|u| u.name.clone()).or(before);
+        self.push_event(ServerEvent::Handled {
+            from,
+            user,
+            tag,
+            request,
+            reply,
+        });
+    }
+
+    /// Expires the registrations whose time is up at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.expire(now);
+    }
+
+    /// The next datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called
+    /// (the earliest expiry), if ever.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(t, _)| *t)
+    }
+
+    /// The next event to log.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    fn push_event(&mut self, event: ServerEvent) {
+        if self.events.len() >= self.config.max_events {
+            self.events.pop_front();
+        }
+        if self.config.max_events > 0 {
+            self.events.push_back(event);
+        }
+    }
+
+    fn reject(
+        &mut self,
+        from: SocketAddr,
+        tag: Tag,
+        error: WireError,
+        code: ErrorCode,
+        cache: bool,
+    ) {
+        let reply = Reply::error(code);
+        let payload = self.reply(from, tag, &reply);
+        if cache {
+            self.remember(from, tag, payload);
+        }
+        self.push_event(ServerEvent::Rejected {
+            from,
+            tag,
+            error,
+            reply,
+        });
+    }
+
+    /// Queues `reply` to `to` and returns its bytes.
+    fn reply(&mut self, to: SocketAddr, tag: Tag, reply: &Reply) -> Bytes {
+        let payload = encode(&ClientBound::Reply {
+            tag,
+            reply: reply.clone(),
+        });
+        self.transmits.push_back(Transmit {
+            destination: to,
+            payload: payload.clone(),
+        });
+        payload
+    }
+
+    fn notify(&mut self, to: SocketAddr, notification: Notification) {
+        let payload = encode(&ClientBound::Notice(notification));
+        self.transmits.push_back(Transmit {
+            destination: to,
+            payload,
+        });
+    }
+
+    fn cached(&self, from: SocketAddr, tag: Tag) -> Option<Bytes> {
+        let history = match self.users.get(&from) {
+            Some(user) => &user.history,
+            None => &self.anon.get(&from)?.0,
+        };
+        history
+            .iter()
+            .rev()
+            .find(|(t, _)| *t == tag)
+            .map(|(_, b)| b.clone())
+    }
+
+    fn remember(&mut self, from: SocketAddr, tag: Tag, payload: Bytes) {
+        let keep = self.config.reply_history.max(1);
+        let push = |history: &mut History| {
+            history.push_back((tag, payload));
+            while history.len() > keep {
+                history.pop_front();
+            }
+        };
+        if let Some(user) = self.users.get_mut(&from) {
+            push(&mut user.history);
+            return;
+        }
+        if self.config.max_cached_replies == 0 {
+            return;
+        }
+        self.anon_seq += 1;
+        let seq = self.anon_seq;
+        let entry = self.anon.entry(from).or_default();
+        push(&mut entry.0);
+        entry.1 = seq;
+        self.anon_order.push_back((seq, from));
+        self.trim_anon();
+    }
+
+    fn trim_anon(&mut self) {
+        while self.anon.len() > self.config.max_cached_replies {
+            let Some((seq, addr)) = self.anon_order.pop_front() else {
+                break;
+            };
+            if self.anon.get(&addr).is_some_and(|(_, s)| *s == seq) {
+                self.anon.remove(&addr);
+            }
+        }
+        if self.anon_order.len() > 2 * self.config.max_cached_replies {
+            let anon = &self.anon;
+            self.anon_order
+                .retain(|(seq, addr)| anon.get(addr).is_some_and(|(_, s)| s == seq));
+        }
+    }
+
+    /// Refreshes the registration of `from`, if any.
+    fn touch(&mut self, now: Instant, from: SocketAddr) {
+        let expiry = self.config.expiry;
+        if let Some(user) = self.users.get_mut(&from) {
+            self.deadlines.remove(&(user.last_seen + expiry, from));
+            user.last_seen = now;
+            self.deadlines.insert((now + expiry, from));
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while let Some(&(deadline, addr)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            if let Some(user) = self.remove_user(addr) {
+                self.push_event(ServerEvent::Expired { user, addr });
+            }
+        }
+    }
+
+    /// Unregisters `addr`, leaving its room.
+    fn remove_user(&mut self, addr: SocketAddr) -> Option<Name> {
+        self.leave_room(addr);
+        let user = self.users.remove(&addr)?;
+        self.deadlines
+            .remove(&(user.last_seen + self.config.expiry, addr));
+        self.by_name.remove(&user.name);
+        // A late duplicate of a request sent before `by` still finds its
+        // reply.
+        if self.config.max_cached_replies > 0 && !user.history.is_empty() {
+            self.anon_seq += 1;
+            self.anon.insert(addr, (user.history, self.anon_seq));
+            self.anon_order.push_back((self.anon_seq, addr));
+            self.trim_anon();
+        }
+        Some(user.name)
+    }
+
+    /// Takes `addr` out of its room: hands ownership over, removes an empty
+    /// room, tells those who stay.
+    fn leave_room(&mut self, addr: SocketAddr) {
+        let Some(user) = self.users.get_mut(&addr) else {
+            return;
+        };
+        let Some(room_name) = user.room.take() else {
+            return;
+        };
+        let user_name = user.name.clone();
+        let Some(room) = self.rooms.get_mut(&room_name) else {
+            return;
+        };
+        room.members.retain(|m| *m != addr);
+        let Some(&first) = room.members.first() else {
+            self.rooms.remove(&room_name);
+            return;
+        };
+        if room.owner == addr {
+            room.owner = first;
+        }
+        let stay = room.members.clone();
+        for member in stay {
+            self.notify(
+                member,
+                Notification::Left {
+                    room: room_name.clone(),
+                    user: user_name.clone(),
+                },
+            );
+        }
+    }
+
+    /// Puts `addr` into the existing room `room_name`, telling the members.
+    fn join_room(&mut self, addr: SocketAddr, room_name: &Name) {
+        let Some(user) = self.users.get_mut(&addr) else {
+            return;
+        };
+        user.room = Some(room_name.clone());
+        let user_name = user.name.clone();
+        let Some(room) = self.rooms.get_mut(room_name) else {
+            return;
+        };
+        let others = room.members.clone();
+        room.members.push(addr);
+        for member in others {
+            self.notify(
+                member,
+                Notification::Joined {
+                    room: room_name.clone(),
+                    user: user_name.clone(),
+                },
+            );
+        }
+    }
+
+    fn room_of(&self, addr: SocketAddr) -> Option<Name> {
+        self.users.get(&addr).and_then(|u| u.room.clone())
+    }
+
+    fn execute(&mut self, now: Instant, from: SocketAddr, request: &Request) -> Reply {
+        use ErrorCode as E;
+        let err = Reply::error;
+        match request {
+            Request::Hello(name) => {
+                if let Some(&owner) = self.by_name.get(name) {
+                    return if owner == from {
+                        Reply::Ok
+                    } else {
+                        err(E::NameTaken)
+                    };
+                }
+                if let Some(user) = self.users.get_mut(&from) {
+                    self.by_name.remove(&user.name);
+                    user.name = name.clone();
+                } else {
+                    if self.users.len() >= self.config.max_users {
+                        return err(E::ServerFull);
+                    }
+                    self.users.insert(
+                        from,
+                        User {
+                            name: name.clone(),
+                            last_seen: now,
+                            room: None,
+                            history: self.anon.remove(&from).map(|(h, _)| h).unwrap_or_default(),
+                        },
+                    );
+                    self.deadlines.insert((now + self.config.expiry, from));
+                }
+                self.by_name.insert(name.clone(), from);
+                Reply::Ok
+            }
+            Request::UserList => Reply::Users(fit_list(self.by_name.keys())),
+            Request::RoomList => Reply::Rooms(fit_list(self.rooms.keys())),
+            Request::CreateRoom(room) => {
+                if self.rooms.contains_key(room) {
+                    return err(E::RoomExists);
+                }
+                // leaving a room we are alone in frees its slot
+                let freed = self
+                    .room_of(from)
+                    .and_then(|r| self.rooms.get(&r))
+                    .is_some_and(|r| r.members.len() == 1);
+                if self.rooms.len() - usize::from(freed) >= self.config.max_rooms {
+                    return err(E::TooManyRooms);
+                }
+                self.leave_room(from);
+                self.rooms.insert(
+                    room.clone(),
+                    Room {
+                        owner: from,
+                        members: Vec::new(),
+                    },
+                );
+                self.join_room(from, room);
+                Reply::Ok
+            }
+            Request::JoinRoom(room) => {
+                let Some(r) = self.rooms.get(room) else {
+                    return err(E::NoSuchRoom);
+                };
+                if self.room_of(from).as_ref() == Some(room) {
+                    return Reply::Ok;
+                }
+                if r.members.len() >= self.config.max_members {
+                    return err(E::RoomFull);
+                }
+                self.leave_room(from);
+                self.join_room(from, room);
+                Reply::Ok
+            }
+            Request::LeaveRoom => {
+                if self.room_of(from).is_none() {
+                    return err(E::NotInRoom);
+                }
+                self.leave_room(from);
+                Reply::Ok
+            }
+            Request::Poke(target) => {
+                let Some(&target_addr) = self.by_name.get(target) else {
+                    return err(E::NoSuchUser);
+                };
+                if let Some(me) = self.users.get(&from) {
+                    let poke = Notification::Poked {
+                        user: me.name.clone(),
+                        addr: from,
+                    };
+                    self.notify(target_addr, poke);
+                }
+                Reply::Address {
+                    user: target.clone(),
+                    addr: target_addr,
+                }
+            }
+            Request::Kick => {
+                let Some(room_name) = self.room_of(from) else {
+                    return err(E::NotInRoom);
+                };
+                let Some(room) = self.rooms.get_mut(&room_name) else {
+                    return err(E::NotInRoom);
+                };
+                if room.owner != from {
+                    return err(E::NotOwner);
+                }
+                let kicked: Vec<SocketAddr> = room
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|m| *m != from)
+                    .collect();
+                room.members.retain(|m| *m == from);
+                for addr in kicked {
+                    let Some(user) = self.users.get_mut(&addr) else {
+                        continue;
+                    };
+                    user.room = None;
+                    let name = user.name.clone();
+                    self.notify(
+                        addr,
+                        Notification::Kicked {
+                            room: room_name.clone(),
+                        },
+                    );
+                    self.notify(
+                        from,
+                        Notification::Left {
+                            room: room_name.clone(),
+                            user: name,
+                        },
+                    );
+                }
+                Reply::Ok
+            }
+            Request::Say(text) => {
+                let Some(room_name) = self.room_of(from) else {
+                    return err(E::NotInRoom);
+                };
+                let Some(user_name) = self.users.get(&from).map(|u| u.name.clone()) else {
+                    return err(E::NotRegistered);
+                };
+                let said = ClientBound::Notice(Notification::Said {
+                    room: room_name.clone(),
+                    user: user_name,
+                    text: text.clone(),
+                });
+                let Ok(payload) = said.to_bytes() else {
+                    return Reply::Error {
+                        code: E::TooLong,
+                        text: Some("relayed message would exceed 4096 bytes".into()),
+                    };
+                };
+                let members = self
+                    .rooms
+                    .get(&room_name)
+                    .map(|r| r.members.clone())
+                    .unwrap_or_default();
+                for member in members.into_iter().filter(|m| *m != from) {
+                    self.transmits.push_back(Transmit {
+                        destination: member,
+                        payload: payload.clone(),
+                    });
+                }
+                Reply::Ok
+            }
+            Request::KeepAlive => Reply::Ok,
+            Request::Bye => {
+                self.remove_user(from);
+                Reply::Ok
+            }
+        }
+    }
+}
+
+/// The names that fit in one `ul`/`rl` reply with the longest tag.
+fn fit_list<'a>(names: impl Iterator<Item = &'a Name>) -> Vec<Name> {
+    // "4294967295 ul"
+    let mut size = 13;
+    let mut out = Vec::new();
+    for name in names {
+        size += 1 + name.len();
+        if size > MAX_DATAGRAM {
+            break;
+        }
+        out.push(name.clone());
+    }
+    out
+}
+
+fn encode(message: &ClientBound) -> Bytes {
+    // Every message the server builds fits: names are short and `ms`
+    // relays are checked before they are built.
+    message.to_bytes().unwrap_or_default()
+}
+
+impl std::fmt::Display for ServerEvent {
+    /// One log line: who, what, and what the server answered.
+    ///
+    /// ```
+    /// use sockwire::room::RoomServer;
+    /// let mut server = RoomServer::new();
+    /// server.handle_datagram(std::time::Instant::now(), "127.0.0.1:4000".parse()?, b"7 hi bob");
+    /// let line = server.poll_event().unwrap().to_string();
+    /// assert_eq!(line, "127.0.0.1:4000 bob: 7 hi bob -> ok");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerEvent::Handled {
+                from,
+                user,
+                tag,
+                request,
+                reply,
+            } => {
+                write!(f, "{from} ")?;
+                match user {
+                    Some(user) => write!(f, "{user}")?,
+                    None => write!(f, "(unregistered)")?,
+                }
+                write!(f, ": {tag} {} -> {}", Shorten(request), Shorten(reply))
+            }
+            ServerEvent::Retransmitted { from, tag } => {
+                write!(f, "{from}: {tag} retransmitted, cached reply sent again")
+            }
+            ServerEvent::Rejected {
+                from,
+                tag,
+                error,
+                reply,
+            } => write!(f, "{from}: {tag} rejected ({error}) -> {reply}"),
+            ServerEvent::Dropped { from, error } => write!(f, "{from}: dropped ({error})"),
+            ServerEvent::Expired { user, addr } => write!(f, "{addr} {user}: expired"),
+        }
+    }
+}
+
+/// Displays at most 200 bytes of a message, for log lines.
+struct Shorten<'a, T>(&'a T);
+
+impl<T: std::fmt::Display> std::fmt::Display for Shorten<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0.to_string();
+        if s.len() <= 200 {
+            return f.write_str(&s);
+        }
+        let mut end = 200;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        write!(
+            f,
+            "{}... ({} bytes)",
+            s.get(..end).unwrap_or_default(),
+            s.len()
+        )
+    }
+}

@@ -1,0 +1,102 @@
+//! The §3 line-chat session: typed lines out, peer lines in, `:q`, peer
+//! close, at every split of the input.
+
+use sockwire::{ChatEvent, ChatSession, DecodeError, EncodeError, LineAction, LineCodec};
+
+fn lines(chat: &mut ChatSession) -> Vec<ChatEvent> {
+    std::iter::from_fn(|| chat.poll_event()).collect()
+}
+
+fn line(s: &str) -> ChatEvent {
+    ChatEvent::Line(s.into())
+}
+
+#[test]
+fn typed_lines_go_out_with_their_lf_and_q_is_not_sent() {
+    let mut chat = ChatSession::new();
+    assert_eq!(chat.send_line("hello"), Ok(LineAction::Sent));
+    assert_eq!(chat.send_line(""), Ok(LineAction::Sent));
+    assert_eq!(chat.send_line("été 🐶"), Ok(LineAction::Sent));
+    let out: Vec<u8> = std::iter::from_fn(|| chat.poll_transmit())
+        .flatten()
+        .collect();
+    assert_eq!(out, "hello\n\nété 🐶\n".as_bytes());
+    assert_eq!(hex(b"hello\n"), "68656c6c6f0a");
+    assert!(!chat.is_closed());
+    assert_eq!(chat.send_line(":q"), Ok(LineAction::Close));
+    assert!(chat.is_closed());
+    assert_eq!(chat.poll_transmit(), None);
+    // after :q nothing more goes out
+    assert_eq!(chat.send_line("late"), Ok(LineAction::Close));
+    assert_eq!(chat.poll_transmit(), None);
+    // ":q " or " :q" are ordinary lines
+    let mut chat = ChatSession::new();
+    assert_eq!(chat.send_line(":q "), Ok(LineAction::Sent));
+    assert_eq!(chat.send_line(":quit"), Ok(LineAction::Sent));
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn typed_lines_that_cannot_be_sent_are_errors() {
+    let mut chat = ChatSession::with_codec(LineCodec::with_max_length(4));
+    assert_eq!(
+        chat.send_line("a\nb"),
+        Err(EncodeError::NewlineInLine { offset: 1 })
+    );
+    assert_eq!(
+        chat.send_line("toolong"),
+        Err(EncodeError::TooLarge { size: 7, max: 4 })
+    );
+    assert_eq!(chat.poll_transmit(), None);
+    assert!(!chat.is_closed());
+}
+
+#[test]
+fn peer_lines_arrive_whole_at_every_split() {
+    let wire = "hi\r\nhow are\nyou 🐶\nlast".as_bytes();
+    let expected = [
+        line("hi"),
+        line("how are"),
+        line("you 🐶"),
+        line("last"),
+        ChatEvent::PeerClosed,
+    ];
+    for a in 0..=wire.len() {
+        for b in a..=wire.len() {
+            let mut chat = ChatSession::new();
+            chat.handle_input(&wire[..a]);
+            chat.handle_input(&wire[a..b]);
+            chat.handle_input(&wire[b..]);
+            chat.handle_eof();
+            assert_eq!(lines(&mut chat), expected, "split {a} {b}");
+            assert!(chat.is_peer_closed());
+        }
+    }
+}
+
+#[test]
+fn bad_peer_lines_are_reported_and_the_chat_goes_on() {
+    let mut chat = ChatSession::with_codec(LineCodec::with_max_length(5));
+    chat.handle_input(b"much too long\nok\n\xff\nfine\n");
+    assert_eq!(
+        lines(&mut chat),
+        [
+            ChatEvent::Malformed(DecodeError::LineTooLong { max: 5 }),
+            line("ok"),
+            ChatEvent::Malformed(DecodeError::InvalidUtf8 { offset: 17 }),
+            line("fine"),
+        ]
+    );
+}
+
+#[test]
+fn peer_close_is_reported_once() {
+    let mut chat = ChatSession::new();
+    chat.handle_eof();
+    chat.handle_eof();
+    chat.handle_input(b"ignored\n");
+    assert_eq!(lines(&mut chat), [ChatEvent::PeerClosed]);
+}

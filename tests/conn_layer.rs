@@ -1,0 +1,450 @@
+//! The sans-IO connection layer: every split of the input, events, partial
+//! output, the high-water mark, errors, the UDP handler and the client.
+
+use proptest::prelude::*;
+use sockwire::conn::{
+    Client, ConnError, Connection, DatagramService, Event, Message, Protocol, Reply,
+};
+use sockwire::{DecodeError, FixedPacket, VariablePacket};
+
+const STREAM_PROTOCOLS: [Protocol; 4] = [
+    Protocol::Text,
+    Protocol::Line,
+    Protocol::Fixed,
+    Protocol::Variable,
+];
+
+/// Wire bytes of three messages of `protocol`.
+fn three_messages(protocol: Protocol) -> Vec<u8> {
+    ["hello", "ação 🐰", "Message 2 from client."]
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| protocol.encode(i as u32 + 1, t).unwrap().to_vec())
+        .collect()
+}
+
+/// Feeds `chunks` then EOF; returns the received messages, the output
+/// (consumed as it comes) and the other events.
+fn run<'a>(
+    mut conn: Connection,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> (Vec<Message>, Vec<u8>, Vec<Event>) {
+    let (mut messages, mut output, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    let mut drain = |conn: &mut Connection| {
+        while let Some(e) = conn.poll_event() {
+            match e {
+                Event::Received(m) => messages.push(m),
+                e => other.push(e),
+            }
+        }
+        output.extend_from_slice(conn.pending_output());
+        let n = conn.pending_output().len();
+        conn.consume_output(n);
+    };
+    for chunk in chunks {
+        assert!(conn.wants_read());
+        conn.handle_input(chunk);
+        drain(&mut conn);
+    }
+    conn.handle_eof();
+    drain(&mut conn);
+    assert!(conn.is_closed());
+    (messages, output, other)
+}
+
+/// The texts of messages, joined (text stream messages follow the reads).
+fn joined(messages: &[Message]) -> String {
+    messages
+        .iter()
+        .map(|m| match m {
+            Message::Text(t) | Message::Line(t) => t.to_string(),
+            Message::Fixed(p) => format!("[{}:{}]", p.order(), p.text()),
+            Message::Variable(p) => format!("[{}:{}]", p.order(), p.text().unwrap()),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn echo_is_byte_exact_at_every_split() {
+    for protocol in STREAM_PROTOCOLS {
+        let wire = three_messages(protocol);
+        let (whole, out, other) = run(Connection::new(protocol, Reply::Echo), [&wire[..]]);
+        assert_eq!(out, wire, "{protocol}");
+        assert_eq!(other, [Event::PeerClosed]);
+        for cut in 0..=wire.len() {
+            let (a, b) = wire.split_at(cut);
+            let (messages, out, other) = run(Connection::new(protocol, Reply::Echo), [a, b]);
+            assert_eq!(out, wire, "{protocol} cut at {cut}");
+            assert_eq!(joined(&messages), joined(&whole), "{protocol} cut at {cut}");
+            assert_eq!(other, [Event::PeerClosed]);
+            if protocol != Protocol::Text {
+                assert_eq!(messages, whole, "{protocol} cut at {cut}");
+            }
+        }
+        let (messages, out, _) = run(Connection::new(protocol, Reply::Echo), wire.chunks(1));
+        assert_eq!(out, wire, "{protocol} byte by byte");
+        assert_eq!(joined(&messages), joined(&whole));
+    }
+}
+
+#[test]
+fn text_stream_holds_a_split_character() {
+    let mut conn = Connection::new(Protocol::Text, Reply::Echo);
+    conn.handle_input(b"\xf0\x9f");
+    assert_eq!(conn.poll_event(), None);
+    assert_eq!(conn.buffered_input(), 2);
+    conn.handle_input(b"\x90\xb0!");
+    assert_eq!(
+        conn.poll_event(),
+        Some(Event::Received(Message::Text("🐰!".into())))
+    );
+    assert_eq!(conn.pending_output(), "🐰!".as_bytes());
+}
+
+#[test]
+fn upper_replies() {
+    let (_, out, _) = run(
+        Connection::new(Protocol::Text, Reply::Upper),
+        [&b"Hello, world"[..]],
+    );
+    assert_eq!(out, b"HELLO, WORLD", "12 bytes, nothing stripped");
+    let (_, out, _) = run(
+        Connection::new(Protocol::Text, Reply::Upper),
+        [&b" x\n"[..]],
+    );
+    assert_eq!(out, b" X\n");
+    let (_, out, _) = run(
+        Connection::new(Protocol::Line, Reply::Upper),
+        [&b"hi\r\nyo\n"[..]],
+    );
+    assert_eq!(out, b"HI\nYO\n");
+    let (_, out, _) = run(
+        Connection::new(Protocol::Fixed, Reply::Upper),
+        [&FixedPacket::new(4, "straße").with_version(3).to_bytes()[..]],
+    );
+    assert_eq!(
+        out,
+        FixedPacket::new(4, "STRASSE").with_version(3).to_bytes()
+    );
+    // truncated: the declared size is kept
+    let long = FixedPacket::new(5, "abcdefghijklmnopqrstuvwxyz");
+    let (_, out, _) = run(
+        Connection::new(Protocol::Fixed, Reply::Upper),
+        [&long.to_bytes()[..]],
+    );
+    let back = FixedPacket::from_bytes(out.first_chunk().unwrap());
+    assert_eq!(
+        (back.order(), back.size(), back.text()),
+        (5, 26, "ABCDEFGHIJKLMNOPQRST")
+    );
+    assert!(back.is_truncated());
+    let wire = Protocol::Variable.encode(9, "hello").unwrap();
+    let (_, out, _) = run(
+        Connection::new(Protocol::Variable, Reply::Upper),
+        [&wire[..]],
+    );
+    assert_eq!(out, b"\x01\x00\x00\x00\x05\x00\x00\x00\x09HELLO");
+    // not UTF-8: ASCII letters upper-cased, other bytes kept
+    let mut raw = bytes::BytesMut::new();
+    sockwire::Encoder::encode(
+        &mut sockwire::VariablePacketCodec::new(),
+        VariablePacket::new(1, &b"a\xffb"[..]),
+        &mut raw,
+    )
+    .unwrap();
+    let (_, out, _) = run(
+        Connection::new(Protocol::Variable, Reply::Upper),
+        [&raw[..]],
+    );
+    assert_eq!(&out[9..], b"A\xffB");
+}
+
+#[test]
+fn reply_none_logs_only() {
+    for protocol in STREAM_PROTOCOLS {
+        let wire = three_messages(protocol);
+        let (messages, out, _) = run(Connection::new(protocol, Reply::None), [&wire[..]]);
+        assert!(out.is_empty());
+        assert!(!messages.is_empty());
+    }
+}
+
+#[test]
+fn error_closes_after_queued_output() {
+    let mut wire = Protocol::Variable.encode(1, "ok").unwrap().to_vec();
+    wire.extend_from_slice(b"\x01\x00\x20\x00\x00\x00\x00\x00\x02"); // 2 MiB
+    wire.extend_from_slice(&Protocol::Variable.encode(3, "never").unwrap());
+    let mut conn = Connection::new(Protocol::Variable, Reply::Echo);
+    conn.handle_input(&wire);
+    assert!(matches!(conn.poll_event(), Some(Event::Received(_))));
+    let error = conn.poll_event().unwrap();
+    assert_eq!(
+        error,
+        Event::Error {
+            error: ConnError::Decode(DecodeError::FrameTooLarge {
+                size: 2 << 20,
+                max: 1 << 20
+            }),
+            closes: true
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "error: frame of 2097152 bytes exceeds the limit of 1048576 bytes (closing the connection)"
+    );
+    assert_eq!(conn.poll_event(), None, "nothing after the error");
+    assert!(!conn.wants_read());
+    assert!(!conn.is_closed(), "the echo of #1 is still to be written");
+    assert_eq!(conn.pending_output(), &wire[..11]);
+    conn.consume_output(11);
+    assert!(conn.is_closed());
+    conn.handle_input(b"more");
+    conn.handle_eof();
+    assert_eq!(conn.poll_event(), None, "ignored once closed");
+}
+
+#[test]
+fn recoverable_errors_can_keep_the_connection() {
+    let mut wire = b"\x01\x00\x00\x00\x05\x00\x00\x00\x02abcde".to_vec();
+    wire.extend_from_slice(&Protocol::Variable.encode(3, "next").unwrap());
+    let conn = Connection::with_service(Box::new(sockwire::conn::CodecService::new(
+        sockwire::VariablePacketCodec::with_max_size(4),
+        |m: &Message, dst: &mut bytes::BytesMut| Reply::Echo.write(m, dst),
+    )))
+    .recover_from_errors(true);
+    let (messages, out, other) = run(conn, [&wire[..]]);
+    assert_eq!(joined(&messages), "[3:next]");
+    assert_eq!(out, &wire[14..]);
+    assert!(matches!(
+        other[0],
+        Event::Error {
+            error: ConnError::Decode(DecodeError::FrameTooLarge { size: 5, max: 4 }),
+            closes: false
+        }
+    ));
+    assert_eq!(other[1], Event::PeerClosed);
+
+    let mut conn = Connection::new(Protocol::Text, Reply::Echo).recover_from_errors(true);
+    conn.handle_input(b"a\xffb");
+    let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(conn.wants_read());
+    assert_eq!(conn.pending_output(), b"ab");
+}
+
+#[test]
+fn invalid_utf8_closes_by_default() {
+    let mut conn = Connection::new(Protocol::Text, Reply::Echo);
+    conn.handle_input(b"ok\xff rest");
+    assert_eq!(
+        conn.poll_event(),
+        Some(Event::Received(Message::Text("ok".into())))
+    );
+    assert_eq!(
+        conn.poll_event().unwrap().to_string(),
+        "error: invalid UTF-8 at byte offset 2 (closing the connection)"
+    );
+    assert_eq!(conn.pending_output(), b"ok");
+}
+
+#[test]
+fn eof_inside_a_message_is_one_error() {
+    for protocol in [Protocol::Fixed, Protocol::Variable, Protocol::Text] {
+        let wire = protocol.encode(1, "ação 🐰").unwrap();
+        let cut = wire.len() - 1;
+        let mut conn = Connection::new(protocol, Reply::Echo);
+        conn.handle_input(&wire[..cut]);
+        let _ = std::iter::from_fn(|| conn.poll_event()).count();
+        let n = conn.pending_output().len();
+        conn.consume_output(n);
+        conn.handle_eof();
+        let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
+        assert_eq!(events.len(), 1, "{protocol}: {events:?}");
+        assert!(
+            matches!(
+                &events[0],
+                Event::Error {
+                    error: ConnError::Decode(DecodeError::UnexpectedEof { .. }),
+                    closes: true
+                }
+            ),
+            "{protocol}: {events:?}"
+        );
+        assert!(conn.is_closed());
+    }
+}
+
+#[test]
+fn partial_output_consumption() {
+    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo);
+    let a = FixedPacket::new(1, "a").to_bytes();
+    let b = FixedPacket::new(2, "b").to_bytes();
+    conn.handle_input(&a);
+    conn.consume_output(10);
+    assert_eq!(conn.pending_output(), &a[10..]);
+    conn.handle_input(&b);
+    let mut expect = a[10..].to_vec();
+    expect.extend_from_slice(&b);
+    assert_eq!(conn.pending_output(), &expect[..]);
+    conn.consume_output(1000); // capped
+    assert!(!conn.wants_write());
+    conn.handle_input(&a);
+    assert_eq!(conn.poll_transmit().as_deref(), Some(&a[..]));
+    assert_eq!(conn.poll_transmit(), None);
+}
+
+#[test]
+fn high_water_mark_stops_reading_until_output_drains() {
+    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo).with_high_water_mark(40);
+    conn.handle_input(&FixedPacket::new(1, "a").to_bytes());
+    assert!(conn.wants_read(), "29 <= 40");
+    conn.handle_input(&FixedPacket::new(2, "b").to_bytes());
+    assert!(!conn.wants_read(), "58 > 40");
+    assert!(conn.wants_write());
+    conn.consume_output(17);
+    assert!(!conn.wants_read(), "41 > 40");
+    conn.consume_output(1);
+    assert!(conn.wants_read(), "40 <= 40");
+}
+
+#[test]
+fn datagram_service_in_each_mode() {
+    let peer = "127.0.0.1:5005".parse().unwrap();
+    let mut none = DatagramService::new(Reply::None);
+    let h = none.handle_datagram(b" hi\n");
+    assert_eq!(h.reply, None);
+    assert_eq!(h.log_line(peer), "Message from 127.0.0.1:5005 ->  hi\n");
+    let mut echo = DatagramService::new(Reply::Echo);
+    assert_eq!(
+        echo.handle_datagram(b" hi\n").reply.as_deref(),
+        Some(&b" hi\n"[..])
+    );
+    assert_eq!(echo.handle_datagram(b"").reply.as_deref(), Some(&b""[..]));
+    let mut upper = DatagramService::new(Reply::Upper);
+    assert_eq!(
+        upper.handle_datagram(b" x y\r\n").reply.as_deref(),
+        Some(&b"X Y"[..])
+    );
+    let bad = upper.handle_datagram(b"a\xffb");
+    assert_eq!(bad.reply, None);
+    assert_eq!(
+        bad.log_line(peer),
+        "Dropped datagram from 127.0.0.1:5005: invalid UTF-8 at byte offset 1"
+    );
+    assert_eq!(
+        upper.handle_datagram(b"still fine").reply.as_deref(),
+        Some(&b"STILL FINE"[..])
+    );
+}
+
+#[test]
+fn client_numbers_packets_and_waits_for_replies() {
+    let mut client = Client::new(Protocol::Variable);
+    let one = client.encode_message("a").unwrap();
+    let two = client.encode_message("b").unwrap();
+    assert_eq!(&one[5..9], &[0, 0, 0, 1]);
+    assert_eq!(&two[5..9], &[0, 0, 0, 2]);
+    client.handle_input(&one);
+    assert!(client.awaiting_reply());
+    client.handle_input(&two[..3]);
+    assert!(client.awaiting_reply());
+    client.handle_input(&two[3..]);
+    assert!(!client.awaiting_reply());
+    assert_eq!(
+        client.poll_event().unwrap().to_string(),
+        r#"variable packet #1 v1 size=1 "a""#
+    );
+
+    let mut text = Client::new(Protocol::Text);
+    let wire = text.encode_message("Message 1 from client.").unwrap();
+    assert_eq!(wire.len(), 22);
+    text.handle_input(&wire[..21]);
+    assert!(text.awaiting_reply());
+    text.handle_input(&wire[21..]);
+    assert!(!text.awaiting_reply());
+    text.handle_eof();
+    assert!(text.is_closed());
+}
+
+#[test]
+fn names_parse_and_print() {
+    for &p in Protocol::ALL {
+        assert_eq!(p.name().parse(), Ok(p));
+    }
+    for r in Reply::ALL {
+        assert_eq!(r.to_string().parse(), Ok(r));
+    }
+    assert_eq!(
+        "app".parse::<Reply>().unwrap_err().to_string(),
+        r#"unknown reply "app" (expected one of: none, echo, upper)"#
+    );
+}
+
+proptest! {
+    #[test]
+    fn any_input_any_split_never_panics(
+        data in proptest::collection::vec(any::<u8>(), 0..200),
+        cut in any::<prop::sample::Index>(),
+        p in 0..4usize,
+        r in 0..3usize,
+    ) {
+        let protocol = STREAM_PROTOCOLS[p];
+        let reply = Reply::ALL[r];
+        let cut = cut.index(data.len() + 1);
+        let mut conn = Connection::new(protocol, reply).with_high_water_mark(16);
+        conn.handle_input(&data[..cut]);
+        conn.handle_input(&data[cut..]);
+        conn.handle_eof();
+        let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
+        prop_assert!(!events.is_empty());
+        let closes = events.iter().filter(|e| matches!(e, Event::PeerClosed | Event::Error { closes: true, .. })).count();
+        prop_assert_eq!(closes, 1, "{:?}", events);
+        let n = conn.pending_output().len();
+        conn.consume_output(n);
+        prop_assert!(conn.is_closed());
+    }
+}
+
+#[cfg(feature = "json")]
+#[test]
+fn app_protocol_answers_from_the_search_table_at_every_split() {
+    use sockwire::app::{ClientCodec, Request, Response};
+    let mut wire = bytes::BytesMut::new();
+    for r in [
+        Request::new("search", "morpheus"),
+        Request::new("double", "0123456789abc"),
+    ] {
+        sockwire::Encoder::encode(&mut ClientCodec::new(), r, &mut wire).unwrap();
+    }
+    let (whole, replies, other) = run(Connection::new(Protocol::App, Reply::Upper), [&wire[..]]);
+    assert_eq!(other, [Event::PeerClosed]);
+    assert_eq!(whole.len(), 2);
+    assert_eq!(whole[0].to_string(), r#"app request search "morpheus""#);
+    for cut in 0..=wire.len() {
+        let (a, b) = wire.split_at(cut);
+        let (messages, out, _) = run(Connection::new(Protocol::App, Reply::None), [a, b]);
+        assert_eq!(messages, whole, "cut at {cut}");
+        assert_eq!(out, replies, "cut at {cut}: the policy does not apply");
+    }
+    // the client side decodes the replies
+    let mut client = Client::new(Protocol::App);
+    let request = client.encode_message("ring").unwrap();
+    let (_, reply, _) = run(Connection::new(Protocol::App, Reply::Echo), [&request[..]]);
+    client.handle_input(&reply);
+    assert!(!client.awaiting_reply());
+    assert_eq!(
+        client.poll_event(),
+        Some(Event::Received(Message::AppReply(Response::json(
+            "In the caves beneath the Misty Mountains. 💍"
+        ))))
+    );
+    // a malformed header closes the connection
+    let mut conn = Connection::new(Protocol::App, Reply::Echo);
+    conn.handle_input(b"\x00\x02[]");
+    assert_eq!(
+        conn.poll_event().unwrap().to_string(),
+        "error: invalid application header: header is JSON but not an object (closing the connection)"
+    );
+    assert!(conn.is_closed());
+}

@@ -1,0 +1,156 @@
+//! The §6 application protocol on both TCP server examples
+//! (`--protocol app`): many clients at once, pipelined requests, a bad
+//! client beside a good one, and the Python app client.
+
+#![cfg(feature = "json")]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::process::Command;
+use std::thread;
+
+use bytes::BytesMut;
+use sockwire::Encoder;
+use sockwire::app::{ClientCodec, Request, SearchService, ServerCodec};
+use support::{LIMIT, Proc, python_script, python3};
+
+const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];
+
+fn requests(id: usize) -> Vec<Request> {
+    vec![
+        Request::new("search", "morpheus"),
+        Request::new("search", "🐶"),
+        Request::new("search", &format!("client {id}")),
+        Request::new("double", "0123456789abc"),
+    ]
+}
+
+/// What a client sends, and what the server must answer, byte for byte.
+fn wire(requests: &[Request]) -> (Vec<u8>, Vec<u8>) {
+    let (mut sent, mut replies) = (BytesMut::new(), BytesMut::new());
+    let mut search = SearchService::new();
+    for r in requests {
+        ClientCodec::new().encode(r, &mut sent).unwrap();
+        ServerCodec::new()
+            .encode(search.respond(r), &mut replies)
+            .unwrap();
+    }
+    (sent.to_vec(), replies.to_vec())
+}
+
+fn exchange(addr: SocketAddr, sent: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    stream.write_all(sent).unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).unwrap();
+    back
+}
+
+#[test]
+fn both_servers_answer_pipelined_requests_from_20_clients() {
+    for server in SERVERS {
+        let (mut proc, addr) = Proc::server(server, &["--protocol", "app"]);
+        let clients: Vec<_> = (0..20)
+            .map(|id| {
+                thread::spawn(move || {
+                    let (sent, expected) = wire(&requests(id));
+                    assert_eq!(exchange(addr, &sent), expected, "{server} client {id}");
+                })
+            })
+            .collect();
+        for c in clients {
+            c.join().unwrap();
+        }
+        proc.wait_for("app request search \"morpheus\"");
+        proc.wait_for("app request binary/custom-client-binary-type b'double0123456789abc'");
+        let (ok, _) = proc.terminate();
+        assert!(ok);
+    }
+}
+
+#[test]
+fn a_malformed_header_drops_only_that_connection() {
+    for server in SERVERS {
+        let (mut proc, addr) = Proc::server(server, &["--protocol", "app"]);
+        let mut good = TcpStream::connect(addr).unwrap();
+        good.set_read_timeout(Some(LIMIT)).unwrap();
+        let (one, one_back) = wire(&[Request::new("search", "ring")]);
+        good.write_all(&one).unwrap();
+        let mut back = vec![0; one_back.len()];
+        good.read_exact(&mut back).unwrap();
+        assert_eq!(back, one_back);
+
+        let mut bad = TcpStream::connect(addr).unwrap();
+        let bad_addr = bad.local_addr().unwrap();
+        bad.set_read_timeout(Some(LIMIT)).unwrap();
+        bad.write_all(b"\x00\x0d{\"byteorder\"}").unwrap();
+        let mut rest = Vec::new();
+        let _ = bad.read_to_end(&mut rest);
+        assert!(rest.is_empty());
+        let line = proc.wait_for(&format!("{bad_addr} error: invalid application header"));
+        assert!(line.ends_with("(closing the connection)"), "{line}");
+
+        good.write_all(&one).unwrap();
+        good.read_exact(&mut back).unwrap();
+        assert_eq!(back, one_back, "{server}: the good client is still served");
+        let (ok, _) = proc.terminate();
+        assert!(ok);
+    }
+}
+
+#[test]
+fn the_python_app_client_against_both_servers() {
+    if !python3() {
+        return;
+    }
+    for server in SERVERS {
+        let (_proc, addr) = Proc::server(server, &["--protocol", "app"]);
+        let mut cmd = Command::new("python3");
+        cmd.arg(python_script("app_client.py"))
+            .args(["127.0.0.1", &addr.port().to_string()])
+            .args([
+                "search",
+                "morpheus",
+                "search",
+                "ring",
+                "find",
+                "x",
+                "double",
+                "0123456789abc",
+            ]);
+        let (ok, out) = Proc::start(cmd).finish();
+        assert!(ok, "{out:?}");
+        let (sent, replies) = wire(&[
+            Request::new("search", "morpheus"),
+            Request::new("search", "ring"),
+            Request::new("find", "x"),
+            Request::new("double", "0123456789abc"),
+        ]);
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        assert_eq!(
+            out[0],
+            format!("SENT {}", hex(&sent)),
+            "Python sends what we encode"
+        );
+        let received: String = out
+            .iter()
+            .filter_map(|l| l.strip_prefix("RECEIVED "))
+            .collect();
+        assert_eq!(received, hex(&replies), "{server}: every reply byte");
+        for want in [
+            "RESULT Follow the white rabbit. 🐰",
+            "RESULT In the caves beneath the Misty Mountains. 💍",
+            "CONTENT b'First 10 bytes of request: findx'",
+            "CONTENT b'First 10 bytes of request: double0123'",
+        ] {
+            assert!(
+                out.iter().any(|l| l == want),
+                "{server}: no {want:?} in {out:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,671 @@
+//! Property tests for the five core codecs: round trips, split invariance
+//! (the same messages and errors however a stream is cut into reads,
+//! checked against a simple model of each protocol), and arbitrary input
+//! (no panic, never more held than the limit).
+
+mod common;
+
+use bytes::{Bytes, BytesMut};
+use common::{Events, Run, all_at_once, byte_by_byte, run};
+use proptest::prelude::*;
+use sockwire::fixed::{FIELD_LEN, FIXED_PACKET_LEN};
+use sockwire::variable::HEADER_LEN;
+use sockwire::{
+    DatagramDecoder, DatagramEncoder, DecodeError, Decoder, Encoder, FixedPacket, FixedPacketCodec,
+    LineCodec, Text, TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
+};
+
+// ---------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------
+
+/// Characters that make text awkward: any scalar value, and often one of
+/// the protocols' special ones.
+fn awkward_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        3 => any::<char>(),
+        2 => prop::char::range('a', 'z'),
+        2 => prop::sample::select(vec![
+            '-', '\0', '\r', '\n', ' ', 'ç', 'ã', '日', '🦀', '\u{feff}', '\u{10ffff}',
+        ]),
+    ]
+}
+
+fn text(max_chars: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(awkward_char(), 0..=max_chars).prop_map(String::from_iter)
+}
+
+/// Read boundaries: positions, reduced modulo the stream length by `run`.
+fn cuts() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(any::<usize>(), 0..12)
+}
+
+/// A byte stream made of pieces that stress text decoders: valid text,
+/// random bytes, line ends, and characters cut short.
+fn messy_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        3 => text(6).prop_map(String::into_bytes),
+        2 => prop::collection::vec(any::<u8>(), 0..6),
+        2 => prop::sample::select(vec![&b"\n"[..], b"\r\n", b"\r", b"\r\r\n"]).prop_map(<[u8]>::to_vec),
+        2 => (any::<char>(), 0usize..4).prop_map(|(c, keep)| {
+            let mut utf8 = [0u8; 4];
+            let bytes = c.encode_utf8(&mut utf8).as_bytes();
+            bytes[..keep.min(bytes.len())].to_vec()
+        }),
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// Runs a fresh decoder over `data` all at once, byte by byte and cut at
+/// `cuts`, asserts that the three agree, and returns one of the runs with
+/// the largest `max_held` and `max_capacity` of the three.
+fn three_ways<D: Decoder + Clone>(
+    decoder: &D,
+    data: &[u8],
+    cuts: &[usize],
+    eof: bool,
+) -> Result<Run<D::Item>, TestCaseError>
+where
+    D::Item: PartialEq + std::fmt::Debug,
+{
+    let whole = all_at_once(&mut decoder.clone(), data, eof);
+    let bytes = byte_by_byte(&mut decoder.clone(), data, eof);
+    let split = run(&mut decoder.clone(), data, cuts, eof);
+    prop_assert_eq!(&whole.events, &bytes.events, "all at once vs byte by byte");
+    prop_assert_eq!(&whole.events, &split.events, "all at once vs split");
+    Ok(Run {
+        max_held: whole.max_held.max(bytes.max_held).max(split.max_held),
+        max_capacity: whole
+            .max_capacity
+            .max(bytes.max_capacity)
+            .max(split.max_capacity),
+        events: whole.events,
+    })
+}
+
+/// Like [`three_ways`] for the text stream, whose message boundaries follow
+/// the reads: compares the merged events, and returns them with the most
+/// bytes held by any of the three runs.
+fn text_three_ways(
+    data: &[u8],
+    cuts: &[usize],
+) -> Result<(Vec<Result<String, DecodeError>>, usize), TestCaseError> {
+    let whole = all_at_once(&mut TextStreamCodec::new(), data, true);
+    let bytes = byte_by_byte(&mut TextStreamCodec::new(), data, true);
+    let split = run(&mut TextStreamCodec::new(), data, cuts, true);
+    let events = merged(&whole.events);
+    prop_assert_eq!(
+        &events,
+        &merged(&bytes.events),
+        "all at once vs byte by byte"
+    );
+    prop_assert_eq!(&events, &merged(&split.events), "all at once vs split");
+    let held = whole.max_held.max(bytes.max_held).max(split.max_held);
+    Ok((events, held))
+}
+
+/// Text events with consecutive texts joined (the text stream's message
+/// boundaries follow the reads; its text and errors must not).
+fn merged(events: &Events<Text>) -> Vec<Result<String, DecodeError>> {
+    let mut out: Vec<Result<String, DecodeError>> = Vec::new();
+    for event in events {
+        match event {
+            Ok(text) if text.is_empty() => {}
+            Ok(text) => match out.last_mut() {
+                Some(Ok(last)) => last.push_str(text),
+                _ => out.push(Ok(text.to_string())),
+            },
+            Err(e) => out.push(Err(e.clone())),
+        }
+    }
+    out
+}
+
+fn texts(events: &Events<Text>) -> Vec<Result<String, DecodeError>> {
+    events
+        .iter()
+        .map(|e| e.as_ref().map(Text::to_string).map_err(Clone::clone))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Models: what each protocol says a whole stream decodes to, written as
+// plainly as possible, independently of the codecs.
+// ---------------------------------------------------------------------------
+
+/// §2 with the stream ended: the valid text, an error at each bad
+/// sequence, and an unfinished character at the very end is an EOF error.
+fn text_stream_model(data: &[u8]) -> Vec<Result<String, DecodeError>> {
+    let mut out: Vec<Result<String, DecodeError>> = Vec::new();
+    let mut pos = 0;
+    for chunk in data.utf8_chunks() {
+        let valid = chunk.valid();
+        if !valid.is_empty() {
+            match out.last_mut() {
+                Some(Ok(last)) => last.push_str(valid),
+                _ => out.push(Ok(valid.to_owned())),
+            }
+        }
+        pos += valid.len();
+        let bad = chunk.invalid();
+        if bad.is_empty() {
+            continue;
+        }
+        let unfinished = std::str::from_utf8(bad)
+            .err()
+            .is_some_and(|e| e.error_len().is_none());
+        if pos + bad.len() == data.len() && unfinished {
+            out.push(Err(DecodeError::UnexpectedEof {
+                pending: bad.len() as u64,
+            }));
+        } else {
+            out.push(Err(DecodeError::InvalidUtf8 { offset: pos as u64 }));
+        }
+        pos += bad.len();
+    }
+    out
+}
+
+/// §3 with the stream ended: split at each LF, strip one CR before it,
+/// check the length then the UTF-8; an unterminated last line is a line.
+fn line_model(data: &[u8], max: usize) -> Vec<Result<String, DecodeError>> {
+    let check = |line: &[u8], start: usize| {
+        if line.len() > max {
+            return Err(DecodeError::LineTooLong { max });
+        }
+        std::str::from_utf8(line)
+            .map(str::to_owned)
+            .map_err(|e| DecodeError::InvalidUtf8 {
+                offset: (start + e.valid_up_to()) as u64,
+            })
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < data.len() {
+        let rest = &data[start..];
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(lf) => {
+                let line = &rest[..lf];
+                out.push(check(line.strip_suffix(b"\r").unwrap_or(line), start));
+                start += lf + 1;
+            }
+            None => {
+                out.push(check(rest, start));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// §4 with the stream ended: every 29 bytes are a packet; a rest is an EOF
+/// error.
+fn fixed_model(data: &[u8]) -> Events<FixedPacket> {
+    let mut chunks = data.chunks_exact(FIXED_PACKET_LEN);
+    let mut out: Events<FixedPacket> = chunks
+        .by_ref()
+        .map(|c| Ok(FixedPacket::from_bytes(c.try_into().unwrap())))
+        .collect();
+    if !chunks.remainder().is_empty() {
+        out.push(Err(DecodeError::UnexpectedEof {
+            pending: chunks.remainder().len() as u64,
+        }));
+    }
+    out
+}
+
+/// §5 with the stream ended: header, then payload, or an error and a skip
+/// when the size is over `max`; a stream that ends inside a packet (or a
+/// skipped frame) is an EOF error counting its bytes.
+fn variable_model(data: &[u8], max: u32) -> Events<VariablePacket> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        if rest.len() < HEADER_LEN {
+            out.push(Err(DecodeError::UnexpectedEof {
+                pending: rest.len() as u64,
+            }));
+            break;
+        }
+        let version = rest[0];
+        let size = u32::from_be_bytes(rest[1..5].try_into().unwrap());
+        let order = u32::from_be_bytes(rest[5..9].try_into().unwrap());
+        let body = &rest[HEADER_LEN..];
+        if size > max {
+            out.push(Err(DecodeError::FrameTooLarge {
+                size: u64::from(size),
+                max: u64::from(max),
+            }));
+        }
+        if body.len() < size as usize {
+            out.push(Err(DecodeError::UnexpectedEof {
+                pending: (HEADER_LEN + body.len()) as u64,
+            }));
+            break;
+        }
+        if size <= max {
+            let payload = Bytes::copy_from_slice(&body[..size as usize]);
+            out.push(Ok(VariablePacket::new(order, payload).with_version(version)));
+        }
+        rest = &body[size as usize..];
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// §1 TextDatagramCodec
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #[test]
+    fn datagram_round_trip_gives_the_text_back(text in text(40)) {
+        let mut codec = TextDatagramCodec::new();
+        let mut out = BytesMut::new();
+        codec.encode_datagram(text.as_str(), &mut out).unwrap();
+        prop_assert_eq!(&out[..], text.as_bytes());
+        let back = codec.decode_datagram(out.freeze()).unwrap();
+        prop_assert_eq!(back.as_str(), text.as_str());
+    }
+
+    #[test]
+    fn datagram_of_arbitrary_bytes_is_text_or_the_right_error(
+        data in prop_oneof![messy_bytes(), prop::collection::vec(any::<u8>(), 0..80)],
+        max in 0usize..100,
+    ) {
+        let mut codec = TextDatagramCodec::with_max_len(max);
+        let expected = if data.len() > max {
+            Err(DecodeError::FrameTooLarge { size: data.len() as u64, max: max as u64 })
+        } else {
+            std::str::from_utf8(&data)
+                .map(Text::from)
+                .map_err(|e| DecodeError::InvalidUtf8 { offset: e.valid_up_to() as u64 })
+        };
+        prop_assert_eq!(codec.decode_datagram(Bytes::from(data)), expected);
+    }
+
+    #[test]
+    fn datagram_encode_respects_with_max_len(text in text(30), max in 0usize..60) {
+        let mut out = BytesMut::new();
+        let result = TextDatagramCodec::with_max_len(max).encode_datagram(text.as_str(), &mut out);
+        if text.len() <= max {
+            prop_assert_eq!(result, Ok(()));
+            prop_assert_eq!(&out[..], text.as_bytes());
+        } else {
+            prop_assert_eq!(
+                result,
+                Err(sockwire::EncodeError::TooLarge { size: text.len() as u64, max: max as u64 })
+            );
+            prop_assert!(out.is_empty());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// §2 TextStreamCodec
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn text_stream_round_trip_gives_the_same_text_however_split(
+        messages in prop::collection::vec(text(12), 0..10),
+        cuts in cuts(),
+    ) {
+        let mut codec = TextStreamCodec::new();
+        let mut wire = BytesMut::new();
+        for m in &messages {
+            codec.encode(m.as_str(), &mut wire).unwrap();
+        }
+        let (events, held) = text_three_ways(&wire, &cuts)?;
+        let all = messages.concat();
+        let expected = if all.is_empty() { vec![] } else { vec![Ok(all)] };
+        prop_assert_eq!(events, expected);
+        prop_assert!(held <= 3, "held {} bytes", held);
+    }
+
+    #[test]
+    fn text_stream_gives_the_same_text_and_errors_however_split(
+        data in messy_bytes(),
+        cuts in cuts(),
+    ) {
+        let (events, held) = text_three_ways(&data, &cuts)?;
+        prop_assert_eq!(events, text_stream_model(&data));
+        prop_assert!(held <= 3, "held {} bytes", held);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// §3 LineCodec
+// ---------------------------------------------------------------------------
+
+/// A line the encoder accepts: no LF (a CR anywhere, the end included).
+fn line() -> impl Strategy<Value = String> {
+    text(10).prop_map(|s| s.replace('\n', ""))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn line_round_trip_gives_the_same_lines_however_split(
+        lines in prop::collection::vec(line(), 0..10),
+        slack in 0usize..3,
+        cuts in cuts(),
+    ) {
+        let max = lines.iter().map(String::len).max().unwrap_or(0) + slack;
+        let mut codec = LineCodec::with_max_length(max);
+        let mut wire = BytesMut::new();
+        for l in &lines {
+            codec.encode(l.as_str(), &mut wire).unwrap();
+        }
+        // one LF each, and one more CR for a line that ends with CR
+        prop_assert_eq!(
+            wire.len(),
+            lines.iter().map(|l| l.len() + 1 + usize::from(l.ends_with('\r'))).sum::<usize>()
+        );
+        let run = three_ways(&LineCodec::with_max_length(max), &wire, &cuts, true)?;
+        let expected: Vec<Result<String, DecodeError>> = lines.into_iter().map(Ok).collect();
+        prop_assert_eq!(texts(&run.events), expected);
+        prop_assert!(run.max_held <= max + 1);
+    }
+
+    #[test]
+    fn line_gives_the_same_lines_and_errors_however_split(
+        data in messy_bytes(),
+        max in 0usize..12,
+        cuts in cuts(),
+    ) {
+        let codec = LineCodec::with_max_length(max);
+        let ended = three_ways(&codec, &data, &cuts, true)?;
+        prop_assert_eq!(texts(&ended.events), line_model(&data, max));
+        prop_assert!(ended.max_held <= max + 1, "held {} > {max} + 1", ended.max_held);
+        // without the end of stream, the same events up to the last LF
+        let open = three_ways(&codec, &data, &cuts, false)?;
+        prop_assert!(ended.events.starts_with(&open.events));
+    }
+
+    #[test]
+    fn line_encode_then_decode_is_identity_or_an_error(
+        line in text(12),
+        max in 0usize..16,
+    ) {
+        let mut out = BytesMut::new();
+        match LineCodec::with_max_length(max).encode(line.as_str(), &mut out) {
+            Ok(()) => {
+                let events = common::decode_stream(LineCodec::with_max_length(max), &out);
+                prop_assert_eq!(texts(&events), vec![Ok(line)]);
+            }
+            Err(e) => {
+                prop_assert!(out.is_empty());
+                let has_lf = line.contains('\n');
+                prop_assert!(has_lf || line.ends_with('\r') || line.len() > max, "{:?}", e);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// §4 FixedPacketCodec
+// ---------------------------------------------------------------------------
+
+/// The Python peer's encoding, written out: `text.ljust(20, '-').encode()`
+/// cut (or NUL-padded) to 20 bytes.
+fn python_field(text: &str) -> [u8; FIELD_LEN] {
+    let chars = text.chars().count();
+    let padded = format!("{text}{}", "-".repeat(FIELD_LEN.saturating_sub(chars)));
+    let mut field = [0u8; FIELD_LEN];
+    let n = padded.len().min(FIELD_LEN);
+    field[..n].copy_from_slice(&padded.as_bytes()[..n]);
+    field
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn fixed_new_follows_the_python_rule(order in any::<u32>(), text in text(30)) {
+        let p = FixedPacket::new(order, &text);
+        prop_assert_eq!(p.version(), 1);
+        prop_assert_eq!(p.order(), order);
+        prop_assert_eq!(p.size() as usize, text.chars().count());
+        prop_assert_eq!(p.field(), &python_field(&text));
+    }
+
+    #[test]
+    fn fixed_text_comes_back_whole_iff_it_fits_in_20_bytes(order in any::<u32>(), text in text(30)) {
+        let p = FixedPacket::new(order, &text);
+        if text.len() <= FIELD_LEN {
+            prop_assert_eq!(p.text(), text.as_str());
+            prop_assert!(!p.is_truncated());
+        } else {
+            // the longest whole-character prefix of at most 20 bytes
+            let mut end = FIELD_LEN;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            prop_assert_eq!(p.text(), &text[..end]);
+            prop_assert!(p.is_truncated());
+        }
+    }
+
+    #[test]
+    fn fixed_round_trip_gives_the_same_packets_however_split(
+        packets in prop::collection::vec((any::<u32>(), text(24)), 0..8),
+        cuts in cuts(),
+    ) {
+        let packets: Vec<FixedPacket> =
+            packets.iter().map(|(order, text)| FixedPacket::new(*order, text)).collect();
+        let mut codec = FixedPacketCodec::new();
+        let mut wire = BytesMut::new();
+        for p in &packets {
+            codec.encode(p, &mut wire).unwrap();
+        }
+        prop_assert_eq!(wire.len(), FIXED_PACKET_LEN * packets.len());
+        let run = three_ways(&FixedPacketCodec::new(), &wire, &cuts, true)?;
+        let expected: Events<FixedPacket> = packets.into_iter().map(Ok).collect();
+        prop_assert_eq!(run.events, expected);
+        prop_assert!(run.max_held < FIXED_PACKET_LEN);
+    }
+
+    #[test]
+    fn fixed_any_29_bytes_read_back_to_the_same_bytes(bytes in any::<[u8; FIXED_PACKET_LEN]>()) {
+        let p = FixedPacket::from_bytes(&bytes);
+        prop_assert_eq!(p.to_bytes(), bytes);
+        let field = &bytes[9..];
+        let valid = match std::str::from_utf8(field) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&field[..e.valid_up_to()]).unwrap(),
+        };
+        let size = p.size() as usize;
+        let expected: String = valid.chars().take(size).collect();
+        prop_assert_eq!(p.text(), expected.as_str());
+        prop_assert_eq!(p.is_truncated(), valid.chars().count() < size);
+        let shown = p.to_string();
+        let head = format!("#{} v{} size={} ", p.order(), p.version(), p.size());
+        prop_assert!(shown.starts_with(&head), "{shown:?}");
+    }
+
+    #[test]
+    fn fixed_stream_of_any_bytes_is_packets_then_eof_however_split(
+        data in prop::collection::vec(any::<u8>(), 0..200),
+        cuts in cuts(),
+    ) {
+        let run = three_ways(&FixedPacketCodec::new(), &data, &cuts, true)?;
+        prop_assert_eq!(run.events, fixed_model(&data));
+        prop_assert!(run.max_held < FIXED_PACKET_LEN);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// §5 VariablePacketCodec
+// ---------------------------------------------------------------------------
+
+/// One piece of a variable-packet stream with a small limit `max`.
+#[derive(Debug, Clone)]
+enum Frame {
+    Good {
+        version: u8,
+        order: u32,
+        payload: Vec<u8>,
+    },
+    /// A frame `extra` bytes over the limit, its payload present.
+    Oversize { order: u32, extra: u32, fill: u8 },
+}
+
+fn frame(max: u32) -> impl Strategy<Value = Frame> {
+    prop_oneof![
+        3 => (any::<u8>(), any::<u32>(), prop::collection::vec(any::<u8>(), 0..=max as usize))
+            .prop_map(|(version, order, payload)| Frame::Good { version, order, payload }),
+        1 => (any::<u32>(), 1u32..40, any::<u8>())
+            .prop_map(|(order, extra, fill)| Frame::Oversize { order, extra, fill }),
+    ]
+}
+
+fn frame_bytes(frame: &Frame, max: u32, out: &mut Vec<u8>) {
+    match frame {
+        Frame::Good {
+            version,
+            order,
+            payload,
+        } => {
+            out.push(*version);
+            out.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+            out.extend_from_slice(&order.to_be_bytes());
+            out.extend_from_slice(payload);
+        }
+        Frame::Oversize { order, extra, fill } => {
+            let size = max + extra;
+            out.push(1);
+            out.extend_from_slice(&size.to_be_bytes());
+            out.extend_from_slice(&order.to_be_bytes());
+            out.extend(std::iter::repeat_n(*fill, size as usize));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn variable_round_trip_gives_the_same_packets_however_split(
+        packets in prop::collection::vec(
+            (any::<u8>(), any::<u32>(), prop::collection::vec(any::<u8>(), 0..40)),
+            0..8,
+        ),
+        cuts in cuts(),
+    ) {
+        let packets: Vec<VariablePacket> = packets
+            .into_iter()
+            .map(|(version, order, payload)| VariablePacket::new(order, payload).with_version(version))
+            .collect();
+        let mut codec = VariablePacketCodec::new();
+        let mut wire = BytesMut::new();
+        for p in &packets {
+            codec.encode(p, &mut wire).unwrap();
+        }
+        let run = three_ways(&VariablePacketCodec::new(), &wire, &cuts, true)?;
+        let expected: Events<VariablePacket> = packets.into_iter().map(Ok).collect();
+        prop_assert_eq!(run.events, expected);
+    }
+
+    #[test]
+    fn variable_text_round_trip_gives_the_text_back(order in any::<u32>(), text in text(30)) {
+        let mut wire = BytesMut::new();
+        VariablePacketCodec::new()
+            .encode(VariablePacket::new(order, text.clone()), &mut wire)
+            .unwrap();
+        prop_assert_eq!(wire.len(), HEADER_LEN + text.len());
+        let p = VariablePacketCodec::new().decode(&mut wire).unwrap().unwrap();
+        prop_assert_eq!(p.order(), order);
+        prop_assert_eq!(p.text(), Ok(text.as_str()));
+    }
+
+    #[test]
+    fn variable_stream_with_oversize_frames_is_the_same_however_split(
+        (max, frames, tail, cuts) in (0u32..32).prop_flat_map(|max| (
+            Just(max),
+            prop::collection::vec(frame(max), 0..8),
+            prop::collection::vec(any::<u8>(), 0..12),
+            cuts(),
+        )),
+        end in prop::option::of(any::<usize>()),
+    ) {
+        let mut data = Vec::new();
+        for f in &frames {
+            frame_bytes(f, max, &mut data);
+        }
+        data.extend_from_slice(&tail);
+        // sometimes the stream ends anywhere, inside a header or a payload
+        if let Some(end) = end {
+            data.truncate(end % (data.len() + 1));
+        }
+        let codec = VariablePacketCodec::with_max_size(max);
+        let run = three_ways(&codec, &data, &cuts, true)?;
+        prop_assert_eq!(&run.events, &variable_model(&data, max));
+        // never holds a whole frame's worth beyond the limit
+        prop_assert!(
+            run.max_held < HEADER_LEN.max(max as usize),
+            "held {} bytes with max {}", run.max_held, max
+        );
+        let oversize = frames.iter().filter(|f| matches!(f, Frame::Oversize { .. })).count();
+        let too_large = run
+            .events
+            .iter()
+            .filter(|e| matches!(e, Err(DecodeError::FrameTooLarge { .. })))
+            .count();
+        if end.is_none() {
+            prop_assert!(too_large >= oversize);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Arbitrary bytes into every decoder
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_never_exceed_a_limit(
+        data in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..400),
+            messy_bytes(),
+        ],
+        max in 0usize..40,
+        cuts in cuts(),
+    ) {
+        let _ = TextDatagramCodec::with_max_len(max).decode_datagram(Bytes::from(data.clone()));
+        let _ = TextDatagramCodec::new().decode_datagram(Bytes::from(data.clone()));
+
+        let (events, held) = text_three_ways(&data, &cuts)?;
+        prop_assert!(held <= 3);
+        prop_assert_eq!(events, text_stream_model(&data));
+
+        let r = three_ways(&LineCodec::with_max_length(max), &data, &cuts, true)?;
+        prop_assert!(r.max_held <= max + 1);
+        prop_assert_eq!(texts(&r.events), line_model(&data, max));
+
+        let r = three_ways(&FixedPacketCodec::new(), &data, &cuts, true)?;
+        prop_assert!(r.max_held < FIXED_PACKET_LEN);
+
+        let max32 = u32::try_from(max).unwrap();
+        let r = three_ways(&VariablePacketCodec::with_max_size(max32), &data, &cuts, true)?;
+        prop_assert!(r.max_held < HEADER_LEN.max(max));
+        prop_assert_eq!(&r.events, &variable_model(&data, max32));
+        // headers of arbitrary bytes declare sizes up to 4 GiB: none of it
+        // may be reserved
+        let bound = 4 * (data.len() + HEADER_LEN + max) + 1024;
+        prop_assert!(r.max_capacity <= bound, "capacity {} > {}", r.max_capacity, bound);
+
+        // with the default 1 MiB limit, a random header may reserve up to
+        // 1 MiB, never more
+        let r = three_ways(&VariablePacketCodec::new(), &data, &cuts, false)?;
+        prop_assert!(r.max_capacity <= 2 * (HEADER_LEN + 1_048_576) + 4 * data.len());
+    }
+}

@@ -1,0 +1,494 @@
+//! Room-chat wire types (PROTOCOLS.md §7): golden datagrams, every parse
+//! error, and round trips.
+
+use proptest::prelude::*;
+use sockwire::EncodeError;
+use sockwire::room::{
+    ClientBound, ErrorCode, MAX_DATAGRAM, Name, Notification, PrivateMessage, Reply, Request,
+    ServerBound, WireError, read_tag,
+};
+
+fn n(s: &str) -> Name {
+    Name::new(s).unwrap()
+}
+
+#[test]
+fn every_request_parses_and_formats_exactly() {
+    let cases: Vec<(&[u8], Request)> = vec![
+        (b"1 hi alice", Request::Hello(n("alice"))),
+        (b"2 ul", Request::UserList),
+        (b"3 rl", Request::RoomList),
+        (b"4 rc lobby", Request::CreateRoom(n("lobby"))),
+        (b"5 rj room-2_x", Request::JoinRoom(n("room-2_x"))),
+        (b"6 rk", Request::LeaveRoom),
+        (b"7 ar bob", Request::Poke(n("bob"))),
+        (b"8 kk", Request::Kick),
+        (b"9 ms hello  there ", Request::Say("hello  there ".into())),
+        (b"10 ms ", Request::Say(String::new())),
+        (b"11 ka", Request::KeepAlive),
+        (b"4294967295 by", Request::Bye),
+        (b"0 ms \xc3\xa9t\xc3\xa9", Request::Say("été".into())),
+    ];
+    for (wire, request) in cases {
+        let parsed = ServerBound::parse(wire).unwrap();
+        assert_eq!(parsed.request, request, "{}", String::from_utf8_lossy(wire));
+        assert_eq!(&parsed.to_bytes().unwrap()[..], wire);
+    }
+}
+
+#[test]
+fn empty_text_may_omit_its_space() {
+    let parsed = ServerBound::parse(b"3 ms").unwrap();
+    assert_eq!(parsed.request, Request::Say(String::new()));
+    assert_eq!(&parsed.to_bytes().unwrap()[..], b"3 ms ");
+}
+
+#[test]
+fn every_reply_notification_and_pm_parses_and_formats_exactly() {
+    let addr = "127.0.0.1:5005".parse().unwrap();
+    let v6 = "[::1]:40000".parse().unwrap();
+    let cases: Vec<(&[u8], ClientBound)> = vec![
+        (b"1 ok", reply(1, Reply::Ok)),
+        (b"2 ul", reply(2, Reply::Users(vec![]))),
+        (
+            b"2 ul alice bob",
+            reply(2, Reply::Users(vec![n("alice"), n("bob")])),
+        ),
+        (b"3 rl", reply(3, Reply::Rooms(vec![]))),
+        (
+            b"3 rl a b c",
+            reply(3, Reply::Rooms(vec![n("a"), n("b"), n("c")])),
+        ),
+        (
+            b"4 pa bob 127.0.0.1:5005",
+            reply(
+                4,
+                Reply::Address {
+                    user: n("bob"),
+                    addr,
+                },
+            ),
+        ),
+        (
+            b"4 pa bob [::1]:40000",
+            reply(
+                4,
+                Reply::Address {
+                    user: n("bob"),
+                    addr: v6,
+                },
+            ),
+        ),
+        (
+            b"5 er name-taken",
+            reply(5, Reply::error(ErrorCode::NameTaken)),
+        ),
+        (
+            b"5 er too-long it is  long",
+            reply(
+                5,
+                Reply::Error {
+                    code: ErrorCode::TooLong,
+                    text: Some("it is  long".into()),
+                },
+            ),
+        ),
+        (
+            b"5 er bad-request ",
+            reply(
+                5,
+                Reply::Error {
+                    code: ErrorCode::BadRequest,
+                    text: Some(String::new()),
+                },
+            ),
+        ),
+        (b"0 er too-long", reply(0, Reply::error(ErrorCode::TooLong))),
+        (
+            b"6 er whatever-else",
+            reply(6, Reply::error(ErrorCode::Other("whatever-else".into()))),
+        ),
+        (
+            b"0 ms lobby bob hi  all",
+            ClientBound::Notice(Notification::Said {
+                room: n("lobby"),
+                user: n("bob"),
+                text: "hi  all".into(),
+            }),
+        ),
+        (
+            b"0 pa bob 127.0.0.1:5005",
+            ClientBound::Notice(Notification::Poked {
+                user: n("bob"),
+                addr,
+            }),
+        ),
+        (
+            b"0 jn lobby bob",
+            ClientBound::Notice(Notification::Joined {
+                room: n("lobby"),
+                user: n("bob"),
+            }),
+        ),
+        (
+            b"0 lv lobby bob",
+            ClientBound::Notice(Notification::Left {
+                room: n("lobby"),
+                user: n("bob"),
+            }),
+        ),
+        (
+            b"0 kd lobby",
+            ClientBound::Notice(Notification::Kicked { room: n("lobby") }),
+        ),
+        (
+            b"0 pm bob see you ",
+            ClientBound::Private(PrivateMessage {
+                from: n("bob"),
+                text: "see you ".into(),
+            }),
+        ),
+    ];
+    for (wire, message) in cases {
+        let parsed = ClientBound::parse(wire).unwrap();
+        assert_eq!(parsed, message, "{}", String::from_utf8_lossy(wire));
+        assert_eq!(&parsed.to_bytes().unwrap()[..], wire);
+    }
+}
+
+fn reply(tag: u32, reply: Reply) -> ClientBound {
+    ClientBound::Reply { tag, reply }
+}
+
+#[test]
+fn every_error_code_round_trips() {
+    for code in [
+        "not-registered",
+        "bad-request",
+        "too-long",
+        "name-taken",
+        "bad-name",
+        "room-exists",
+        "no-such-room",
+        "not-in-room",
+        "no-such-user",
+        "not-owner",
+        "server-full",
+        "too-many-rooms",
+        "room-full",
+    ] {
+        let wire = format!("9 er {code}");
+        let parsed = ClientBound::parse(wire.as_bytes()).unwrap();
+        let ClientBound::Reply {
+            reply: Reply::Error {
+                code: parsed_code, ..
+            },
+            ..
+        } = &parsed
+        else {
+            panic!("{parsed:?}");
+        };
+        assert!(!matches!(parsed_code, ErrorCode::Other(_)), "{code}");
+        assert_eq!(parsed_code.as_str(), code);
+        assert_eq!(&parsed.to_bytes().unwrap()[..], wire.as_bytes());
+    }
+}
+
+#[test]
+fn names_are_1_to_32_of_the_allowed_characters() {
+    assert!(Name::new(&"a".repeat(32)).is_ok());
+    assert!(Name::new(&"a".repeat(33)).is_err());
+    assert!(Name::new("").is_err());
+    assert!(Name::new("AZaz09_-").is_ok());
+    for bad in ["a b", "a.b", "é", "a\n", "a:b", "a/b"] {
+        assert!(Name::new(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn tags_must_be_canonical_decimal_u32() {
+    assert_eq!(read_tag(b"0 ul"), Some(0));
+    assert_eq!(read_tag(b"4294967295 ul"), Some(u32::MAX));
+    assert_eq!(read_tag(b"4294967296 ul"), None);
+    assert_eq!(read_tag(b"01 ul"), None);
+    assert_eq!(read_tag(b"+1 ul"), None);
+    assert_eq!(read_tag(b"-1 ul"), None);
+    assert_eq!(read_tag(b" 1 ul"), None);
+    assert_eq!(read_tag(b""), None);
+    assert_eq!(read_tag(b"ul"), None);
+    assert_eq!(read_tag(b"1\xff ul"), None);
+    // readable even when what follows is not valid
+    assert_eq!(read_tag(b"12 \xff\xfe"), Some(12));
+    assert_eq!(read_tag(b"12"), Some(12));
+}
+
+#[test]
+fn malformed_requests_say_what_is_wrong() {
+    let err = |wire: &[u8]| ServerBound::parse(wire).unwrap_err();
+    assert_eq!(err(b"x ul"), WireError::BadTag { field: "x".into() });
+    assert_eq!(err(b"12"), WireError::MissingOp);
+    assert_eq!(err(b"12 "), WireError::MissingOp);
+    assert_eq!(err(b"12  ul"), WireError::MissingOp);
+    assert_eq!(err(b"12 zz"), WireError::UnknownOp { op: "zz".into() });
+    assert_eq!(err(b"12 ok"), WireError::UnknownOp { op: "ok".into() });
+    assert_eq!(
+        err(b"12 hi"),
+        WireError::MissingArgument {
+            op: "hi",
+            field: "user"
+        }
+    );
+    assert_eq!(
+        err(b"12 rc "),
+        WireError::MissingArgument {
+            op: "rc",
+            field: "room"
+        }
+    );
+    assert_eq!(err(b"12 ul x"), WireError::UnexpectedArgument { op: "ul" });
+    assert_eq!(err(b"12 ka "), WireError::UnexpectedArgument { op: "ka" });
+    assert_eq!(
+        err(b"12 hi a b"),
+        WireError::UnexpectedArgument { op: "hi" }
+    );
+    assert_eq!(
+        err(b"12 hi a.b"),
+        WireError::BadName {
+            op: "hi",
+            name: "a.b".into()
+        }
+    );
+    assert_eq!(err(b"12 rj \xff"), WireError::InvalidUtf8 { offset: 6 });
+    let long = format!("1 ms {}", "x".repeat(MAX_DATAGRAM));
+    assert_eq!(
+        err(long.as_bytes()),
+        WireError::TooLong {
+            size: MAX_DATAGRAM + 5,
+            max: MAX_DATAGRAM
+        }
+    );
+}
+
+#[test]
+fn malformed_client_bound_datagrams_say_what_is_wrong() {
+    let err = |wire: &[u8]| ClientBound::parse(wire).unwrap_err();
+    assert_eq!(
+        err(b"3 ms lobby bob hi"),
+        WireError::WrongTag { op: "ms", tag: 3 }
+    );
+    assert_eq!(
+        err(b"3 pm bob hi"),
+        WireError::WrongTag { op: "pm", tag: 3 }
+    );
+    assert_eq!(err(b"3 kd lobby"), WireError::WrongTag { op: "kd", tag: 3 });
+    assert_eq!(err(b"0 zz"), WireError::UnknownOp { op: "zz".into() });
+    assert_eq!(
+        err(b"3 ul bob alice!"),
+        WireError::BadName {
+            op: "ul",
+            name: "alice!".into()
+        }
+    );
+    assert_eq!(
+        err(b"3 ul bob "),
+        WireError::MissingArgument {
+            op: "ul",
+            field: "name"
+        }
+    );
+    assert_eq!(
+        err(b"3 pa bob nowhere"),
+        WireError::BadAddress {
+            op: "pa",
+            field: "nowhere".into()
+        }
+    );
+    assert_eq!(
+        err(b"3 pa bob"),
+        WireError::MissingArgument {
+            op: "pa",
+            field: "address"
+        }
+    );
+    assert_eq!(
+        err(b"3 er"),
+        WireError::MissingArgument {
+            op: "er",
+            field: "code"
+        }
+    );
+    assert_eq!(
+        err(b"0 kd"),
+        WireError::MissingArgument {
+            op: "kd",
+            field: "room"
+        }
+    );
+    assert_eq!(
+        err(b"0 jn lobby"),
+        WireError::MissingArgument {
+            op: "jn",
+            field: "user"
+        }
+    );
+    assert_eq!(
+        err(b"0 lv lobby bob x"),
+        WireError::UnexpectedArgument { op: "lv" }
+    );
+    assert_eq!(
+        err(b"0 pm"),
+        WireError::MissingArgument {
+            op: "pm",
+            field: "user"
+        }
+    );
+    assert_eq!(err(b"3 ok x"), WireError::UnexpectedArgument { op: "ok" });
+}
+
+#[test]
+fn encoding_refuses_what_cannot_be_read_back() {
+    let long = ServerBound {
+        tag: 1,
+        request: Request::Say("x".repeat(MAX_DATAGRAM)),
+    };
+    assert!(matches!(long.to_bytes(), Err(EncodeError::TooLarge { max, .. }) if max == 4096));
+    // exactly at the limit is fine
+    let exact = ServerBound {
+        tag: 1,
+        request: Request::Say("x".repeat(MAX_DATAGRAM - 5)),
+    };
+    assert_eq!(exact.to_bytes().unwrap().len(), MAX_DATAGRAM);
+    let pa0 = reply(
+        0,
+        Reply::Address {
+            user: n("bob"),
+            addr: "127.0.0.1:1".parse().unwrap(),
+        },
+    );
+    assert!(matches!(
+        pa0.to_bytes(),
+        Err(EncodeError::Unrepresentable { .. })
+    ));
+    let spaced = reply(1, Reply::error(ErrorCode::Other("a b".into())));
+    assert!(matches!(
+        spaced.to_bytes(),
+        Err(EncodeError::Unrepresentable { .. })
+    ));
+    let empty = reply(1, Reply::error(ErrorCode::Other(String::new())));
+    assert!(empty.to_bytes().is_err());
+}
+
+fn name() -> impl Strategy<Value = Name> {
+    "[A-Za-z0-9_-]{1,32}".prop_map(|s| Name::new(&s).unwrap())
+}
+
+fn text() -> impl Strategy<Value = String> {
+    "[ -~é🐶\n]{0,40}"
+}
+
+fn addr() -> impl Strategy<Value = std::net::SocketAddr> {
+    prop_oneof![
+        (any::<[u8; 4]>(), any::<u16>()).prop_map(|(ip, port)| (ip, port).into()),
+        (any::<[u16; 8]>(), any::<u16>()).prop_map(|(ip, port)| (ip, port).into()),
+    ]
+}
+
+fn request() -> impl Strategy<Value = Request> {
+    prop_oneof![
+        name().prop_map(Request::Hello),
+        Just(Request::UserList),
+        Just(Request::RoomList),
+        name().prop_map(Request::CreateRoom),
+        name().prop_map(Request::JoinRoom),
+        Just(Request::LeaveRoom),
+        name().prop_map(Request::Poke),
+        Just(Request::Kick),
+        text().prop_map(Request::Say),
+        Just(Request::KeepAlive),
+        Just(Request::Bye),
+    ]
+}
+
+fn error_code() -> impl Strategy<Value = ErrorCode> {
+    prop_oneof![
+        Just(ErrorCode::NotRegistered),
+        Just(ErrorCode::BadRequest),
+        Just(ErrorCode::TooLong),
+        Just(ErrorCode::RoomFull),
+        Just(ErrorCode::ServerFull),
+        "[a-z]{1,5}x-[a-z]{1,5}".prop_map(ErrorCode::Other),
+    ]
+}
+
+fn client_bound() -> impl Strategy<Value = ClientBound> {
+    let reply = prop_oneof![
+        Just(Reply::Ok),
+        prop::collection::vec(name(), 0..5).prop_map(Reply::Users),
+        prop::collection::vec(name(), 0..5).prop_map(Reply::Rooms),
+        (name(), addr()).prop_map(|(user, addr)| Reply::Address { user, addr }),
+        (error_code(), prop::option::of(text()))
+            .prop_map(|(code, text)| Reply::Error { code, text }),
+    ];
+    prop_oneof![
+        (1..=u32::MAX, reply).prop_map(|(tag, reply)| ClientBound::Reply { tag, reply }),
+        (name(), name(), text()).prop_map(|(room, user, text)| ClientBound::Notice(
+            Notification::Said { room, user, text }
+        )),
+        (name(), addr())
+            .prop_map(|(user, addr)| ClientBound::Notice(Notification::Poked { user, addr })),
+        (name(), name())
+            .prop_map(|(room, user)| ClientBound::Notice(Notification::Joined { room, user })),
+        (name(), name())
+            .prop_map(|(room, user)| ClientBound::Notice(Notification::Left { room, user })),
+        name().prop_map(|room| ClientBound::Notice(Notification::Kicked { room })),
+        (name(), text())
+            .prop_map(|(from, text)| ClientBound::Private(PrivateMessage { from, text })),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn requests_round_trip(tag in any::<u32>(), request in request()) {
+        let sb = ServerBound { tag, request };
+        let wire = sb.to_bytes().unwrap();
+        let back = ServerBound::parse(&wire).unwrap();
+        prop_assert_eq!(&back, &sb);
+        prop_assert_eq!(back.to_bytes().unwrap(), wire);
+    }
+
+    #[test]
+    fn client_bound_round_trips(message in client_bound()) {
+        let wire = message.to_bytes().unwrap();
+        let back = ClientBound::parse(&wire).unwrap();
+        prop_assert_eq!(&back, &message);
+        prop_assert_eq!(back.to_bytes().unwrap(), wire);
+    }
+
+    /// Whatever the parsers accept formats back to the same bytes (the one
+    /// leniency, `ms`/`pm` without the space before an empty text, aside).
+    #[test]
+    fn accepted_datagrams_format_back_exactly(
+        bytes in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            "(0|[1-9][0-9]{0,2}) (hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|pm)( [a-z0-9.:]{0,6}){0,3}"
+                .prop_map(String::into_bytes),
+        ]
+    ) {
+        // formatted back: the same bytes, or (an empty `ms`/`pm` text
+        // that came without its space) the same plus a space
+        let same = |formatted: &[u8], empty_text: bool| {
+            formatted == &bytes[..]
+                || (empty_text && formatted.strip_suffix(b" ") == Some(&bytes[..]))
+        };
+        if let Ok(sb) = ServerBound::parse(&bytes) {
+            let empty = sb.request == Request::Say(String::new());
+            prop_assert!(same(&sb.to_bytes().unwrap(), empty));
+        }
+        if let Ok(cb) = ClientBound::parse(&bytes) {
+            let empty = matches!(&cb,
+                ClientBound::Notice(Notification::Said { text, .. })
+                | ClientBound::Private(PrivateMessage { text, .. }) if text.is_empty());
+            prop_assert!(same(&cb.to_bytes().unwrap(), empty));
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Running the example binaries from tests: find (or build) them, spawn
+//! them with piped stdio, read their output lines with timeouts, and kill
+//! them on every path.
+
+#![allow(dead_code)] // each test file uses part of this
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+/// How long any single wait in these tests may take before it fails.
+pub const LIMIT: Duration = Duration::from_secs(10);
+
+/// The path of an example binary, built (once per test run) so that it is
+/// never stale: `cargo test --test NAME` alone does not rebuild examples.
+pub fn example(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let profile_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .expect("test executable has a target dir");
+    BUILT.get_or_init(|| {
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--examples", "--quiet"]);
+        match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                build.arg("--release");
+            }
+            Some(other) => {
+                build.args(["--profile", other]);
+            }
+        }
+        let status = build.status().expect("run cargo build --examples");
+        assert!(status.success(), "cargo build --examples failed");
+    });
+    let path = profile_dir.join("examples").join(name);
+    assert!(path.exists(), "no example binary at {}", path.display());
+    path
+}
+
+/// A running example; killed when dropped.
+pub struct Proc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    /// Everything read from stdout so far.
+    pub seen: Vec<String>,
+}
+
+impl Proc {
+    /// Starts example `name` with `args`, stdin, stdout and stderr piped
+    /// (stderr merged into the same line stream).
+    pub fn spawn(name: &str, args: &[&str]) -> Proc {
+        let mut cmd = Command::new(example(name));
+        cmd.args(args);
+        Proc::start(cmd)
+    }
+
+    /// Starts any command with stdio piped as [`spawn`](Self::spawn) does.
+    pub fn start(mut cmd: Command) -> Proc {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn child process");
+        let (tx, lines) = channel();
+        let out = child.stdout.take().expect("stdout");
+        let err = child.stderr.take().expect("stderr");
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx2.send(format!("stderr: {line}"));
+            }
+        });
+        let stdin = child.stdin.take();
+        Proc {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Starts a server example and reads the address from its first line,
+    /// `listening on ADDR ...`.
+    pub fn server(name: &str, args: &[&str]) -> (Proc, SocketAddr) {
+        let mut args = args.to_vec();
+        args.extend(["--bind", "127.0.0.1:0"]);
+        Proc::listening(Proc::spawn(name, &args))
+    }
+
+    /// Reads the `listening on ADDR` first line of a started server.
+    pub fn listening(mut proc: Proc) -> (Proc, SocketAddr) {
+        let first = proc.next_line().expect("the server's first line");
+        let addr = first
+            .strip_prefix("listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("first line is not `listening on ADDR`: {first:?}"));
+        (proc, addr)
+    }
+
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next output line, or `None` after [`LIMIT`] or at the end.
+    pub fn next_line(&mut self) -> Option<String> {
+        let line = self.lines.recv_timeout(LIMIT).ok()?;
+        self.seen.push(line.clone());
+        Some(line)
+    }
+
+    /// Reads lines until one contains `needle`; panics with the output
+    /// after [`LIMIT`].
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + LIMIT;
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    panic!("no line with {needle:?} in:\n{}", self.seen.join("\n"))
+                }
+            }
+        }
+    }
+
+    /// Writes to the child's stdin.
+    pub fn write_stdin(&mut self, data: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(data.as_bytes()).expect("write stdin");
+        stdin.flush().expect("flush stdin");
+    }
+
+    /// Closes the child's stdin.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for the child to exit by itself (after [`LIMIT`] it is killed
+    /// and the test fails); returns whether it succeeded and all its output.
+    pub fn finish(mut self) -> (bool, Vec<String>) {
+        self.stdin = None;
+        let deadline = Instant::now() + LIMIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "example did not exit; output:\n{}",
+                self.seen.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        // the reader threads end at EOF
+        while let Ok(line) = self.lines.recv_timeout(LIMIT) {
+            self.seen.push(line);
+        }
+        (status.success(), std::mem::take(&mut self.seen))
+    }
+
+    /// Sends SIGTERM (Unix) and waits for a clean exit.
+    pub fn terminate(self) -> (bool, Vec<String>) {
+        self.signal("-TERM")
+    }
+
+    /// Sends SIGINT, as Ctrl-C does, and waits for a clean exit.
+    pub fn interrupt(self) -> (bool, Vec<String>) {
+        self.signal("-INT")
+    }
+
+    fn signal(self, signal: &str) -> (bool, Vec<String>) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill {signal} failed");
+        self.finish()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `python3` runs here; prints a note when it does not.
+pub fn python3() -> bool {
+    static HAVE: OnceLock<bool> = OnceLock::new();
+    let have = *HAVE.get_or_init(|| {
+        Command::new("python3")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if !have {
+        eprintln!("note: python3 not found, skipping the Python peer test");
+    }
+    have
+}
+
+/// The path of a script under tests/python.
+pub fn python_script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("python")
+        .join(name)
+}
+
+impl Proc {
+    /// Reads on until a line *not read before* contains `needle`, so that a
+    /// series of calls checks the order of the lines too (unlike
+    /// [`wait_for`](Self::wait_for), which also searches the lines already
+    /// seen); panics with the output when no such line comes within
+    /// [`LIMIT`] of the previous one.
+    pub fn next_with(&mut self, needle: &str) -> String {
+        while let Some(line) = self.next_line() {
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("no new line with {needle:?} in:\n{}", self.seen.join("\n"))
+    }
+
+    /// Writes `line` and a newline to the child's stdin.
+    pub fn write_line(&mut self, line: &str) {
+        self.write_stdin(&format!("{line}\n"));
+    }
+
+    /// As [`finish`](Self::finish), but with stdin left open until the child
+    /// has exited: for a child that must exit by itself, not at the end of
+    /// its input.
+    pub fn exit_by_itself(mut self) -> (bool, Vec<String>) {
+        let _stdin = self.stdin.take();
+        self.finish()
+    }
+}
