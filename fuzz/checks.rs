@@ -979,10 +979,15 @@ pub fn room_server(data: &[u8]) {
         steps += 1;
         let b = s.byte();
         let from = room_addr(b);
+        let kind = (b >> 3) & 0xf;
         if b & 0x80 != 0 {
-            now += Duration::from_secs(u64::from(s.byte() % 71));
+            let step = Duration::from_secs(u64::from(s.byte() % 71));
+            // A repeat comes at once (a registration may expire meanwhile).
+            if kind != 0 {
+                now += step;
+            }
         }
-        let replies = match (b >> 3) & 0xf {
+        let replies = match kind {
             // The same datagram again, at once, from the same address.
             0 if last.is_some() => {
                 let Some((from, datagram, before)) = last.take() else {
