@@ -1007,6 +1007,9 @@ pub fn room_server(data: &[u8]) {
                 continue;
             }
             1 => {
+                // Time may have passed: a repeat after this is no longer
+                // at once (an expiry may have evicted its cached reply).
+                last = None;
                 server.handle_timeout(now);
                 let sent = room_drain_server(&mut server, &limits, now, from);
                 assert!(sent.is_empty(), "a timeout sent something");
