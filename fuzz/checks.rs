@@ -33,14 +33,24 @@
 #![allow(dead_code)]
 
 use bytes::{Bytes, BytesMut};
+use sockwire::app::{
+    AppCodec, AppMessage, ByteOrder, ClientCodec, JSON_CONTENT_TYPE, MAX_HEADER_LEN, PREFIX_LEN,
+    Request as AppRequest, Response, ServerCodec,
+};
 use sockwire::fixed::{FIELD_LEN, FIXED_PACKET_LEN};
+use sockwire::room::{
+    ClientBound, ClientConfig, MAX_DATAGRAM as ROOM_MAX_DATAGRAM, Name, Notification, Reply,
+    ServerBound, ServerConfig, read_tag,
+};
 use sockwire::text::MAX_DATAGRAM;
 use sockwire::variable::HEADER_LEN;
 use sockwire::{
     DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder, FixedPacket,
-    FixedPacketCodec, LineCodec, Text, TextDatagramCodec, TextStreamCodec, VariablePacket,
-    VariablePacketCodec,
+    FixedPacketCodec, LineCodec, RoomClient, RoomServer, Text, TextDatagramCodec, TextStreamCodec,
+    VariablePacket, VariablePacketCodec,
 };
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 /// A check: panics if the input breaks a property.
 pub type Check = fn(&[u8]);
@@ -52,6 +62,11 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("line", line),
     ("fixed_packet", fixed_packet),
     ("variable_packet", variable_packet),
+    ("app_message", app_message),
+    ("app_roundtrip", app_roundtrip),
+    ("room_wire", room_wire),
+    ("room_server", room_server),
+    ("room_client", room_client),
 ];
 
 /// Runs the check of fuzz target `name` on `data`; panics if it fails or
@@ -669,6 +684,495 @@ pub fn variable_packet(data: &[u8]) {
                 }
             );
             assert_eq!(&wire[..], b"kept", "a failed encode wrote something");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// §6 application message
+
+/// Largest capacity a §6 decoder's buffer may have after "need more", given
+/// that `fed` bytes went in: what was fed (the reads themselves), plus at
+/// most one header and one reservation step, each at most doubled by the
+/// allocator's growth policy.
+fn app_capacity_bound(fed: u64) -> usize {
+    let fed = usize::try_from(fed).unwrap_or(usize::MAX);
+    fed.saturating_mul(2)
+        .saturating_add(2 * (MAX_HEADER_LEN + PREFIX_LEN))
+        .saturating_add(2 * 64 * 1024)
+}
+
+/// §6: 2-byte length, JSON header, content. Every error is final: the codec
+/// stays failed and swallows whatever follows.
+pub fn app_message(data: &[u8]) {
+    let plan = Plan::new(data);
+    let limit = usize::from(plan.config) * 8;
+    let codec = AppCodec::with_max_content_length(limit);
+    let events = drive_all(&plan, &codec, |buf, fed| {
+        // Holding: under 2 prefix bytes, under one header, or under the
+        // declared content (itself within the limit).
+        let hold = MAX_HEADER_LEN.max(limit);
+        assert!(
+            buf.len() < hold.max(PREFIX_LEN),
+            "app decoder holds {} bytes (limit {limit})",
+            buf.len()
+        );
+        assert!(
+            buf.capacity() <= app_capacity_bound(fed),
+            "app decoder buffer has capacity {} after {fed} bytes",
+            buf.capacity()
+        );
+    });
+
+    // At most one error, and it ends the stream.
+    let errors = events.iter().filter(|e| e.is_err()).count();
+    assert!(errors <= 1, "{errors} errors from one §6 stream");
+    if errors == 1 {
+        assert!(
+            events.last().is_some_and(Result::is_err),
+            "messages after an error"
+        );
+    }
+
+    // Every decoded message re-encodes to bytes that decode to it again.
+    for message in events.iter().filter_map(|e| e.as_ref().ok()) {
+        assert!(message.content().len() <= limit);
+        assert_eq!(
+            message.content().len() as u64,
+            message.header().content_length
+        );
+        let mut wire = BytesMut::new();
+        match codec.clone().encode(message, &mut wire) {
+            Ok(()) => {
+                let back = decode_all(codec.clone(), &wire);
+                assert_eq!(
+                    back,
+                    vec![Ok(message.clone())],
+                    "a message does not round-trip"
+                );
+            }
+            // Re-encoding escapes non-ASCII as Python does, which may
+            // push a header near the limit over it.
+            Err(EncodeError::TooLarge { max, .. }) if max == MAX_HEADER_LEN as u64 => {}
+            Err(e) => panic!("a decoded message does not re-encode: {e}"),
+        }
+    }
+
+    // After an error the codec stays failed: more input, even a valid
+    // message, yields nothing and is not kept.
+    let mut codec = codec;
+    let mut buf = BytesMut::from(plan.payload);
+    let mut failed = false;
+    for _ in 0..=plan.payload.len() {
+        match codec.decode(&mut buf) {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        failed,
+        errors == 1 && !matches!(events.last(), Some(Err(DecodeError::UnexpectedEof { .. })))
+    );
+    if failed {
+        assert!(codec.has_failed());
+        assert!(buf.is_empty(), "a failed codec kept {} bytes", buf.len());
+        let mut valid = BytesMut::new();
+        AppCodec::new()
+            .encode(AppMessage::binary("x", &b"hi"[..]), &mut valid)
+            .expect("a tiny message encodes");
+        buf.extend_from_slice(&valid);
+        assert_eq!(codec.decode(&mut buf), Ok(None));
+        assert!(buf.is_empty(), "a failed codec kept {} bytes", buf.len());
+        assert_eq!(codec.decode_eof(&mut buf), Ok(None));
+        assert!(codec.has_failed());
+    }
+}
+
+/// §6 typed: requests from the client to the server and responses back
+/// decode to what was encoded, whatever the strings.
+pub fn app_roundtrip(data: &[u8]) {
+    let (config, rest) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
+    let (cut, rest) = rest.split_first().map_or((0, rest), |(c, r)| (*c, r));
+    let (a, b) = rest.split_at(usize::from(cut).min(rest.len()));
+    let (action, value) = (lossy(a), lossy(b));
+    let order = if config & 1 == 0 {
+        ByteOrder::Little
+    } else {
+        ByteOrder::Big
+    };
+
+    let requests = [
+        AppRequest::new(&action, &value),
+        AppRequest::new("search", &value),
+        AppRequest::json(action.as_str(), value.as_str()),
+    ];
+    for request in requests {
+        let mut wire = BytesMut::new();
+        ClientCodec::new()
+            .with_byteorder(order)
+            .encode(&request, &mut wire)
+            .expect("a request encodes");
+        let back = decode_all(ServerCodec::new(), &wire);
+        assert_eq!(
+            back,
+            vec![Ok(request.clone())],
+            "a request does not round-trip"
+        );
+        // Cut anywhere, the same.
+        let at = usize::from(config).min(wire.len());
+        let (x, y) = wire.split_at(at);
+        assert_eq!(drive(ServerCodec::new(), &[x, y], |_, _| ()), back);
+    }
+
+    let responses = [
+        Response::json(value.as_str()),
+        Response::binary(Bytes::copy_from_slice(b)),
+        Response::Binary {
+            content_type: action.clone(),
+            content: Bytes::copy_from_slice(b),
+        },
+    ];
+    for response in responses {
+        let mut wire = BytesMut::new();
+        match ServerCodec::new()
+            .with_byteorder(order)
+            .encode(&response, &mut wire)
+        {
+            Ok(()) => {}
+            // Binary content cannot be declared text/json.
+            Err(EncodeError::Unrepresentable { .. }) if matches!(&response, Response::Binary { content_type, .. } if content_type == JSON_CONTENT_TYPE) =>
+            {
+                assert!(wire.is_empty(), "a failed encode wrote something");
+                continue;
+            }
+            Err(e) => panic!("{response:?} does not encode: {e}"),
+        }
+        let back = decode_all(ClientCodec::new(), &wire);
+        assert_eq!(back, vec![Ok(response)], "a response does not round-trip");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// §7 room chat
+
+/// The one leniency of the §7 parsers (see `sockwire::room::wire`): an
+/// empty free text may come without the space before it. Returns the
+/// canonical form of an accepted datagram.
+fn room_canonical(datagram: &[u8], formatted: &[u8]) -> bool {
+    formatted == datagram || formatted.strip_suffix(b" ") == Some(datagram)
+}
+
+/// §7 wire: whatever parses formats back to a datagram that parses to the
+/// same value, and (the format being canonical) to the same bytes, up to
+/// the documented optional space before an empty text.
+pub fn room_wire(data: &[u8]) {
+    if let Ok(message) = ServerBound::parse(data) {
+        let bytes = message.to_bytes().expect("a parsed request formats");
+        assert!(bytes.len() <= ROOM_MAX_DATAGRAM);
+        assert_eq!(ServerBound::parse(&bytes), Ok(message.clone()));
+        assert!(
+            room_canonical(data, &bytes),
+            "{:?} formats as {:?}",
+            lossy(data),
+            lossy(&bytes)
+        );
+        assert_eq!(read_tag(data), Some(message.tag));
+    }
+    if let Ok(message) = ClientBound::parse(data) {
+        let bytes = message.to_bytes().expect("a parsed message formats");
+        assert!(bytes.len() <= ROOM_MAX_DATAGRAM);
+        assert_eq!(ClientBound::parse(&bytes), Ok(message.clone()));
+        assert!(
+            room_canonical(data, &bytes),
+            "{:?} formats as {:?}",
+            lossy(data),
+            lossy(&bytes)
+        );
+        assert_eq!(read_tag(data), Some(message.tag()));
+    }
+    if data.len() > ROOM_MAX_DATAGRAM {
+        assert!(ServerBound::parse(data).is_err());
+        assert!(ClientBound::parse(data).is_err());
+    }
+}
+
+/// A small cursor over the fuzz input; yields zeros once it runs out.
+struct Script<'a>(&'a [u8]);
+
+impl<'a> Script<'a> {
+    fn byte(&mut self) -> u8 {
+        let (b, rest) = self.0.split_first().map_or((0, self.0), |(b, r)| (*b, r));
+        self.0 = rest;
+        b
+    }
+
+    fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.0.split_at(n.min(self.0.len()));
+        self.0 = tail;
+        head
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        let i = usize::from(self.byte()) % from.len();
+        from.get(i).copied().unwrap_or_else(|| from[0])
+    }
+}
+
+const ROOM_NAMES: &[&str] = &[
+    "alice", "bob", "carol", "lobby", "den", "a-b_9", "bad name", "",
+];
+
+/// A long text that fits a request but not the `ms` relay it causes.
+fn long_text() -> String {
+    "x".repeat(ROOM_MAX_DATAGRAM - 8)
+}
+
+fn room_addr(i: u8) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1 + (i & 7)], 5000 + u16::from(i & 7)))
+}
+
+/// A syntactically valid (mostly) request datagram from a small vocabulary.
+fn room_request(s: &mut Script<'_>) -> Vec<u8> {
+    let tag = s.byte() % 5;
+    let op = s.pick(&[
+        "hi", "ul", "rl", "rc", "rj", "rk", "ar", "kk", "ms", "ka", "by",
+    ]);
+    let arg = match op {
+        "hi" | "rc" | "rj" | "ar" => format!(" {}", s.pick(ROOM_NAMES)),
+        "ms" => match s.byte() % 3 {
+            0 => " hello all".to_owned(),
+            1 => format!(" {}", long_text()),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    format!("{tag} {op}{arg}").into_bytes()
+}
+
+/// §7 server: driven by a script of datagrams and time steps.
+pub fn room_server(data: &[u8]) {
+    let mut s = Script(data);
+    let c = s.byte();
+    let mut config = ServerConfig::default();
+    config.max_users = 1 + usize::from(c & 3);
+    config.max_rooms = 1 + usize::from((c >> 2) & 3);
+    config.max_members = 1 + usize::from((c >> 4) & 3);
+    config.reply_history = 1 + usize::from(c >> 6);
+    config.max_cached_replies = 1 + usize::from(s.byte() & 7);
+    config.expiry = Duration::from_secs(30);
+    let limits = config.clone();
+    let mut server = RoomServer::with_config(config);
+    let start = Instant::now();
+    let mut now = start;
+    let mut last: Option<(SocketAddr, Vec<u8>, Vec<Bytes>)> = None;
+
+    let mut steps = 0;
+    while !s.is_empty() && steps < 256 {
+        steps += 1;
+        let b = s.byte();
+        let from = room_addr(b);
+        let kind = (b >> 3) & 0xf;
+        if b & 0x80 != 0 {
+            let step = Duration::from_secs(u64::from(s.byte() % 71));
+            // A repeat comes at once (a registration may expire meanwhile).
+            if kind != 0 {
+                now += step;
+            }
+        }
+        let replies = match kind {
+            // The same datagram again, at once, from the same address.
+            0 if last.is_some() => {
+                let Some((from, datagram, before)) = last.take() else {
+                    continue;
+                };
+                server.handle_datagram(now, from, &datagram);
+                let again = room_drain_server(&mut server, &limits, now, from);
+                if read_tag(&datagram).is_some() {
+                    assert_eq!(
+                        again,
+                        before,
+                        "a retransmitted {:?} got another reply",
+                        lossy(&datagram)
+                    );
+                }
+                last = Some((from, datagram, before));
+                continue;
+            }
+            1 => {
+                // Time may have passed: a repeat after this is no longer
+                // at once (an expiry may have evicted its cached reply).
+                last = None;
+                server.handle_timeout(now);
+                let sent = room_drain_server(&mut server, &limits, now, from);
+                assert!(sent.is_empty(), "a timeout sent something");
+                continue;
+            }
+            2..=8 => room_request(&mut s),
+            _ => {
+                let n = usize::from(s.byte() % 48);
+                s.bytes(n).to_vec()
+            }
+        };
+        server.handle_datagram(now, from, &replies);
+        let sent = room_drain_server(&mut server, &limits, now, from);
+        let answered = read_tag(&replies).is_some() || replies.len() > ROOM_MAX_DATAGRAM;
+        assert_eq!(
+            sent.len(),
+            usize::from(answered),
+            "{:?} answered {sent:?}",
+            lossy(&replies)
+        );
+        last = Some((from, replies, sent));
+    }
+}
+
+/// Drains the server after a step at `now`, checking what it sends and
+/// holds; returns the replies sent to `from` (not the notifications).
+fn room_drain_server(
+    server: &mut RoomServer,
+    limits: &ServerConfig,
+    now: Instant,
+    from: SocketAddr,
+) -> Vec<Bytes> {
+    let mut to_sender = Vec::new();
+    while let Some(t) = server.poll_transmit() {
+        assert!(t.payload.len() <= ROOM_MAX_DATAGRAM);
+        let parsed = ClientBound::parse(&t.payload);
+        assert!(
+            parsed.is_ok(),
+            "server sent {:?}: {parsed:?}",
+            lossy(&t.payload)
+        );
+        if t.destination == from && matches!(parsed, Ok(ClientBound::Reply { .. })) {
+            to_sender.push(t.payload);
+        }
+    }
+    while server.poll_event().is_some() {}
+    assert!(server.users().count() <= limits.max_users);
+    assert!(server.rooms().count() <= limits.max_rooms);
+    for room in server.rooms() {
+        let (_, members) = server
+            .room_members(room)
+            .expect("a listed room has members");
+        assert!(members.len() <= limits.max_members);
+    }
+    assert!(server.cached_replies() <= limits.max_cached_replies);
+    if let Some(deadline) = server.poll_timeout() {
+        assert!(deadline > now, "the next deadline is already past");
+    }
+    to_sender
+}
+
+/// §7 client: fed datagrams from anyone, typed lines and time steps.
+pub fn room_client(data: &[u8]) {
+    let mut s = Script(data);
+    let c = s.byte();
+    let mut config = ClientConfig::default();
+    config.max_pending = 1 + usize::from(c & 3);
+    config.max_retransmits = u32::from((c >> 2) & 3);
+    config.max_peers = 1 + usize::from((c >> 4) & 3);
+    let max_pending = config.max_pending;
+    let server_addr = room_addr(0);
+    let start = Instant::now();
+    let mut now = start;
+    let user = Name::new("alice").expect("a valid name");
+    let mut client = RoomClient::with_config(now, server_addr, user, config);
+    let mut learned: Vec<SocketAddr> = Vec::new();
+
+    let mut steps = 0;
+    while !s.is_empty() && steps < 256 {
+        steps += 1;
+        let b = s.byte();
+        if b & 0x80 != 0 {
+            now += Duration::from_millis(u64::from(s.byte()) * 100);
+        }
+        match (b >> 4) & 7 {
+            0 => client.handle_timeout(now),
+            1 | 2 => {
+                let line = match s.byte() % 9 {
+                    0 => "$poke bob".to_owned(),
+                    1 => "$msg bob hi there".to_owned(),
+                    2 => "$roomcreate lobby".to_owned(),
+                    3 => "$roomjoin den".to_owned(),
+                    4 => "$userlist".to_owned(),
+                    5 => "$quit".to_owned(),
+                    6 => long_text(),
+                    _ => {
+                        let n = usize::from(s.byte() % 32);
+                        lossy(s.bytes(n))
+                    }
+                };
+                let _ = client.handle_line(now, &line);
+            }
+            kind => {
+                let from = if kind < 5 { server_addr } else { room_addr(b) };
+                let datagram = match s.byte() % 8 {
+                    0 => format!("{} ok", s.byte() % 6).into_bytes(),
+                    1 => format!("{} pa bob {}", s.byte() % 6, room_addr(s.byte())).into_bytes(),
+                    2 => format!("0 pa bob {}", room_addr(s.byte())).into_bytes(),
+                    3 => b"0 pm bob hi alice".to_vec(),
+                    4 => format!("{} er bad-request oops", s.byte() % 6).into_bytes(),
+                    5 => b"0 kd lobby".to_vec(),
+                    _ => {
+                        let n = usize::from(s.byte() % 48);
+                        s.bytes(n).to_vec()
+                    }
+                };
+                if from == server_addr {
+                    match ClientBound::parse(&datagram) {
+                        Ok(ClientBound::Notice(Notification::Poked { addr, .. }))
+                        | Ok(ClientBound::Reply {
+                            reply: Reply::Address { addr, .. },
+                            ..
+                        }) => learned.push(addr),
+                        _ => {}
+                    }
+                }
+                client.handle_datagram(now, from, &datagram);
+            }
+        }
+        while let Some(t) = client.poll_transmit() {
+            assert!(t.payload.len() <= ROOM_MAX_DATAGRAM);
+            // A peer may claim the server's own address: then a `pm` goes
+            // there too.
+            let to_peer = learned.contains(&t.destination)
+                && matches!(ClientBound::parse(&t.payload), Ok(ClientBound::Private(_)));
+            if t.destination == server_addr && !to_peer {
+                let parsed = ServerBound::parse(&t.payload);
+                assert!(
+                    parsed.is_ok(),
+                    "client sent {:?}: {parsed:?}",
+                    lossy(&t.payload)
+                );
+            } else {
+                assert!(
+                    learned.contains(&t.destination),
+                    "client sent to {} that no pa named",
+                    t.destination
+                );
+                let parsed = ClientBound::parse(&t.payload);
+                assert!(
+                    matches!(parsed, Ok(ClientBound::Private(_))),
+                    "client sent a peer {:?}",
+                    lossy(&t.payload)
+                );
+            }
+        }
+        while client.poll_event().is_some() {}
+        assert!(client.pending() <= max_pending);
+        // A typed line does not run the timers; everything else does first.
+        if (b >> 4) & 7 != 1 && (b >> 4) & 7 != 2 {
+            if let Some(deadline) = client.poll_timeout() {
+                assert!(deadline > now, "the client's next deadline is already past");
+            }
         }
     }
 }

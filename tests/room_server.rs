@@ -548,3 +548,23 @@ fn the_event_queue_is_bounded() {
     assert_eq!(events.len(), 3);
     assert!(matches!(events[2], ServerEvent::Handled { tag: 9, .. }));
 }
+
+#[test]
+fn a_poke_with_tag_0_is_refused_and_pokes_nobody() {
+    let mut h = three();
+    // Its `pa` reply would read as a notification; it used to go out as an
+    // empty datagram (found by fuzz target room_server).
+    assert_eq!(h.send(A, "0 ar bob"), out(&[(A, "0 er bad-request")]));
+    assert!(matches!(
+        h.last_event(),
+        ServerEvent::Rejected {
+            error: WireError::WrongTag { op: "ar", tag: 0 },
+            ..
+        }
+    ));
+    assert!(
+        h.send(A, "5 ar bob")
+            .contains(&(A, format!("5 pa bob {}", addr(B)))),
+        "a poke with a non-zero tag still works"
+    );
+}

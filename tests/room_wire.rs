@@ -492,3 +492,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn only_canonical_addresses_parse() {
+    // Each of these reads as a valid address but formats differently, so
+    // the datagram would not format back to its own bytes (found by fuzz
+    // target room_wire: `0 pa bob [::0]:5006`).
+    for addr in [
+        "[::0]:5006",
+        "[0:0::1]:5006",
+        "[::FFFF:1.2.3.4]:5006",
+        "1.2.3.4:05006",
+    ] {
+        let datagram = format!("0 pa bob {addr}");
+        let parsed = ClientBound::parse(datagram.as_bytes());
+        if let Ok(message) = &parsed {
+            panic!(
+                "{datagram:?} parses, formatting as {:?}",
+                message.to_bytes()
+            );
+        }
+        assert_eq!(
+            parsed,
+            Err(WireError::BadAddress {
+                op: "pa",
+                field: addr.into()
+            })
+        );
+    }
+    for addr in [
+        "[::]:5006",
+        "[::1]:5006",
+        "[::ffff:1.2.3.4]:5006",
+        "127.0.0.1:5006",
+    ] {
+        let datagram = format!("4 pa bob {addr}");
+        let message = ClientBound::parse(datagram.as_bytes()).expect("a canonical address");
+        assert_eq!(
+            &message.to_bytes().expect("formats")[..],
+            datagram.as_bytes()
+        );
+    }
+}

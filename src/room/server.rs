@@ -330,6 +330,13 @@ impl RoomServer {
                 return;
             }
         };
+        if tag == 0 && matches!(request, Request::Poke(_)) {
+            // Its `pa` reply would carry tag 0 and so read as a poke
+            // notification: refuse it before poking anyone.
+            let error = WireError::WrongTag { op: "ar", tag };
+            self.reject(from, tag, error, ErrorCode::BadRequest, true);
+            return;
+        }
         let before = self.users.get(&from).map(|u| u.name.clone());
         let reply = if before.is_some() || matches!(request, Request::Hello(_)) {
             self.execute(now, from, &request)

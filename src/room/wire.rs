@@ -895,10 +895,17 @@ impl<'a> Fields<'a> {
 
     fn addr(&mut self, op: &'static str) -> Result<SocketAddr, WireError> {
         let value = self.field(op, "address")?;
-        value.parse().map_err(|_| WireError::BadAddress {
+        let bad = || WireError::BadAddress {
             op,
             field: cut(value, 60),
-        })
+        };
+        let addr: SocketAddr = value.parse().map_err(|_| bad())?;
+        // Only the canonical form (`[::]:5006`, not `[::0]:5006`), so that
+        // every accepted datagram formats back to the same bytes.
+        if addr.to_string() != value {
+            return Err(bad());
+        }
+        Ok(addr)
     }
 
     /// The rest of the datagram, spaces kept (empty if none).
