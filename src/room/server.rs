@@ -307,10 +307,7 @@ impl RoomServer {
             return;
         };
         if let Some(cached) = self.cached(from, tag) {
-            self.transmits.push_back(Transmit {
-                destination: from,
-                payload: cached,
-            });
+            self.send(from, cached);
             self.push_event(ServerEvent::Retransmitted { from, tag });
             return;
         }
@@ -415,19 +412,26 @@ impl RoomServer {
             tag,
             reply: reply.clone(),
         });
-        self.transmits.push_back(Transmit {
-            destination: to,
-            payload: payload.clone(),
-        });
+        self.send(to, payload.clone());
         payload
     }
 
     fn notify(&mut self, to: SocketAddr, notification: Notification) {
         let payload = encode(&ClientBound::Notice(notification));
-        self.transmits.push_back(Transmit {
-            destination: to,
-            payload,
-        });
+        self.send(to, payload);
+    }
+
+    /// Queues a datagram. An empty payload (a message that failed to
+    /// encode, which the server's checks rule out) is never sent: §7 has
+    /// no empty message.
+    fn send(&mut self, destination: SocketAddr, payload: Bytes) {
+        debug_assert!(!payload.is_empty(), "room server built an empty datagram");
+        if !payload.is_empty() {
+            self.transmits.push_back(Transmit {
+                destination,
+                payload,
+            });
+        }
     }
 
     fn cached(&self, from: SocketAddr, tag: Tag) -> Option<Bytes> {
@@ -772,8 +776,9 @@ fn fit_list<'a>(names: impl Iterator<Item = &'a Name>) -> Vec<Name> {
 }
 
 fn encode(message: &ClientBound) -> Bytes {
-    // Every message the server builds fits: names are short and `ms`
-    // relays are checked before they are built.
+    // Every message the server builds fits: names are short, `ms` relays
+    // are checked before they are built, and tag-0 replies are refused.
+    // Should one ever fail, it comes out empty and `send` drops it.
     message.to_bytes().unwrap_or_default()
 }
 
