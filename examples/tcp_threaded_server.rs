@@ -20,73 +20,41 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+#[path = "common/mod.rs"]
+mod common;
+
 use clap::Parser;
-use sockwire::conn::{Connection, Event, Protocol, Reply, Timeouts};
+use sockwire::conn::{Connection, Event};
 
 /// TCP server: one thread per client.
 #[derive(Parser)]
 struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "0.0.0.0:5005")]
-    bind: SocketAddr,
-    /// Wire protocol (`app`: §6, answered from the search table whatever
-    /// --reply says).
-    #[arg(long, default_value = "text", value_parser = ["text", "line", "fixed", "variable", "app"])]
-    protocol: String,
-    /// What to send back for each message (text, line, fixed, variable).
-    #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
-    reply: String,
-    /// Close a connection after this many seconds with no byte read or
-    /// written (0: never).
-    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
-    idle_timeout: f64,
-    /// Close a connection whose message, once started, is not whole after
-    /// this many seconds (0: never).
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    message_timeout: f64,
+    #[command(flatten)]
+    serve: common::ServeArgs,
     /// Most clients served at once (one thread each); more are accepted and
     /// closed at once.
     #[arg(long, value_name = "N", default_value_t = 1_000)]
     max_connections: usize,
-    /// Log only connections, errors and closes, not every message.
-    #[arg(long)]
-    quiet: bool,
-}
-
-/// A timeout for the log: `300s` or `none`.
-fn show(timeout: Option<Duration>) -> String {
-    timeout.map_or_else(|| "none".to_owned(), |d| format!("{}s", d.as_secs_f64()))
-}
-
-/// `SECS` as a timeout: 0 (or less) is none.
-fn secs(s: f64) -> Option<Duration> {
-    (s > 0.0).then(|| Duration::from_secs_f64(s))
 }
 
 const TICK: Duration = Duration::from_millis(200);
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let protocol: Protocol = args.protocol.parse().map_err(io::Error::other)?;
-    let reply: Reply = args.reply.parse().map_err(io::Error::other)?;
-    let mut timeouts = Timeouts::none();
-    timeouts.idle = secs(args.idle_timeout);
-    timeouts.message = secs(args.message_timeout);
-    let quiet = args.quiet;
+    let (protocol, reply, timeouts) = args.serve.policy()?;
+    let quiet = args.serve.quiet;
     let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
+    let stop = common::stop_flag()?;
 
-    let listener = TcpListener::bind(args.bind)?;
+    let listener = TcpListener::bind(args.serve.bind)?;
     listener.set_nonblocking(true)?;
     println!(
         "listening on {} (TCP, protocol {protocol}, reply {reply}, one thread per client, \
          max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
         args.max_connections,
-        show(timeouts.idle),
-        show(timeouts.message),
+        common::show(timeouts.idle),
+        common::show(timeouts.message),
     );
 
     let mut workers: Vec<thread::JoinHandle<()>> = Vec::new();

@@ -51,3 +51,58 @@ pub fn stdin_lines() -> mpsc::Receiver<Option<String>> {
     });
     rx
 }
+
+/// The options both TCP servers take (each adds its own
+/// `--max-connections`, whose default differs).
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:5005")]
+    pub bind: SocketAddr,
+    /// Wire protocol (`app`: §6, answered from the search table whatever
+    /// --reply says).
+    #[arg(long, default_value = "text", value_parser = ["text", "line", "fixed", "variable", "app"])]
+    pub protocol: String,
+    /// What to send back for each message (text, line, fixed, variable).
+    #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
+    pub reply: String,
+    /// Close a connection after this many seconds with no byte read or
+    /// written (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    pub idle_timeout: f64,
+    /// Close a connection whose message, once started, is not whole after
+    /// this many seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub message_timeout: f64,
+    /// Log only connections, errors and closes, not every message.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl ServeArgs {
+    /// The protocol, reply policy and timeouts these options ask for.
+    pub fn policy(
+        &self,
+    ) -> io::Result<(
+        sockwire::conn::Protocol,
+        sockwire::conn::Reply,
+        sockwire::conn::Timeouts,
+    )> {
+        let protocol = self.protocol.parse().map_err(io::Error::other)?;
+        let reply = self.reply.parse().map_err(io::Error::other)?;
+        let mut timeouts = sockwire::conn::Timeouts::none();
+        timeouts.idle = secs(self.idle_timeout);
+        timeouts.message = secs(self.message_timeout);
+        Ok((protocol, reply, timeouts))
+    }
+}
+
+/// `SECS` as a timeout: 0 (or less) is none.
+fn secs(s: f64) -> Option<std::time::Duration> {
+    (s > 0.0).then(|| std::time::Duration::from_secs_f64(s))
+}
+
+/// A timeout for the log: `300s` or `none`.
+pub fn show(timeout: Option<std::time::Duration>) -> String {
+    timeout.map_or_else(|| "none".to_owned(), |d| format!("{}s", d.as_secs_f64()))
+}
