@@ -28,7 +28,7 @@
 //! # Ok::<(), DecodeError>(())
 //! ```
 
-use bytes::{BufMut, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 
 use crate::{DecodeError, Decoder, EncodeError, Encoder, Text};
 
@@ -81,30 +81,18 @@ impl LineCodec {
 
     /// Drops the first `n` bytes of `src`.
     fn drop_front(&mut self, src: &mut BytesMut, n: usize) {
-        let _ = src.split_to(n);
+        src.advance(n.min(src.len()));
         self.consumed += n as u64;
         self.scanned = 0;
     }
 
-    /// Splits the first `n` bytes of `src` off as a line of `len` bytes
-    /// (the rest being CR and LF). `ascii`: the search saw that the line is
-    /// ASCII, so it is UTF-8 without a second look.
-    fn take_line(
-        &mut self,
-        src: &mut BytesMut,
-        n: usize,
-        len: usize,
-        ascii: bool,
-    ) -> Result<Text, DecodeError> {
+    /// Takes the first `n` bytes of `src` as a line of `len` bytes (the
+    /// rest being CR and LF), checking that it is UTF-8.
+    fn take_line(&mut self, src: &mut BytesMut, n: usize, len: usize) -> Result<Text, DecodeError> {
         let start = self.consumed;
-        let mut line = src.split_to(n);
         self.consumed += n as u64;
         self.scanned = 0;
-        line.truncate(len);
-        if ascii {
-            return Ok(Text::from_ascii(line.freeze()));
-        }
-        Text::from_utf8(line.freeze()).map_err(|e| match e {
+        Text::take(src, n, len, false).map_err(|e| match e {
             DecodeError::InvalidUtf8 { offset } => DecodeError::InvalidUtf8 {
                 offset: start + offset,
             },
@@ -125,14 +113,12 @@ impl Decoder for LineCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
         loop {
             let from = self.scanned.min(src.len());
-            // The ASCII flag covers the whole line only if the search
-            // started at its first byte.
             let newline = src
                 .get(from..)
-                .and_then(find_lf)
-                .map(|(i, ascii)| (from + i, ascii && from == 0));
+                .and_then(|rest| memchr::memchr(LF, rest))
+                .map(|i| from + i);
             match newline {
-                Some((lf, ascii)) => {
+                Some(lf) => {
                     if self.discarding {
                         self.drop_front(src, lf + 1);
                         self.discarding = false;
@@ -149,7 +135,7 @@ impl Decoder for LineCodec {
                             max: self.max_length,
                         });
                     }
-                    return self.take_line(src, lf + 1, len, ascii).map(Some);
+                    return self.take_line(src, lf + 1, len).map(Some);
                 }
                 None if self.discarding => {
                     let n = src.len();
@@ -190,90 +176,13 @@ impl Decoder for LineCodec {
                 max: self.max_length,
             });
         }
-        self.take_line(src, n, n, false).map(Some)
+        self.take_line(src, n, n).map(Some)
     }
-}
-
-/// Bytes searched word by word before the block search starts.
-const SWAR_PREFIX: usize = 32;
-/// Bytes per block of the block search.
-const BLOCK: usize = 64;
-
-/// Where the first LF in `bytes` is, and whether every byte before it is
-/// known to be ASCII (then the line needs no further UTF-8 validation).
-///
-/// Short lines are the common case: the first [`SWAR_PREFIX`] bytes are
-/// searched eight at a time ([`find_lf_swar`]). Past them, [`BLOCK`]-byte
-/// blocks are tested with a compare-and-OR over the whole block, which has
-/// no early exit and so compiles to a few SIMD instructions (SSE2 on
-/// x86-64, NEON on AArch64) in plain safe Rust; the block that holds an LF
-/// is then searched word by word. Within the first [`SWAR_PREFIX`] bytes
-/// the ASCII check rides along (an OR of the words passed over); past
-/// them the flag is `false` (not known).
-fn find_lf(bytes: &[u8]) -> Option<(usize, bool)> {
-    let (head, rest) = bytes.split_at(bytes.len().min(SWAR_PREFIX));
-    let (found, high) = find_lf_swar(head);
-    if let Some(i) = found {
-        return Some((i, high & 0x80 == 0));
-    }
-    // A long line: `Text::from_utf8`'s vectorised ASCII check is cheaper
-    // than carrying one along here.
-    let mut at = head.len();
-    let mut blocks = rest.chunks_exact(BLOCK);
-    for block in blocks.by_ref() {
-        let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
-            break;
-        };
-        if block.iter().fold(0u8, |any, &b| any | u8::from(b == LF)) != 0 {
-            return find_lf_swar(block).0.map(|i| (at + i, false));
-        }
-        at += BLOCK;
-    }
-    find_lf_swar(blocks.remainder()).0.map(|i| (at + i, false))
-}
-
-/// The first LF in `bytes`, eight bytes at a time (SWAR: a word XOR eight
-/// LFs has a zero byte where an LF was; the classic
-/// `(x - 0x01..) & !x & 0x80..` flags it, and the lowest flag is exact);
-/// and a byte whose high bit says whether a byte before the LF (or in all
-/// of `bytes`, if none) is not ASCII.
-fn find_lf_swar(bytes: &[u8]) -> (Option<usize>, u8) {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const LFS: u64 = u64::from_ne_bytes([LF; 8]);
-    let high = |all: u64| if all & HIGH == 0 { 0 } else { 0x80 };
-    let mut chunks = bytes.chunks_exact(8);
-    let mut all = 0u64;
-    let mut at = 0;
-    for chunk in chunks.by_ref() {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let word = u64::from_le_bytes(word);
-        let x = word ^ LFS;
-        let hits = x.wrapping_sub(ONES) & !x & HIGH;
-        if hits != 0 {
-            // The lowest flag's 0x80, shifted down to its byte's lowest
-            // bit, minus one: a mask of the bytes before the LF.
-            let before = ((hits & hits.wrapping_neg()) >> 7).wrapping_sub(1);
-            all |= word & before;
-            return (Some(at + (hits.trailing_zeros() / 8) as usize), high(all));
-        }
-        all |= word;
-        at += 8;
-    }
-    for (i, &b) in chunks.remainder().iter().enumerate() {
-        if b == LF {
-            return (Some(at + i), high(all));
-        }
-        all |= u64::from(b);
-    }
-    (None, high(all))
 }
 
 impl LineCodec {
     fn encode_str(&self, line: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        if let Some((offset, _)) = find_lf(line.as_bytes()) {
+        if let Some(offset) = memchr::memchr(LF, line.as_bytes()) {
             return Err(EncodeError::NewlineInLine { offset });
         }
         if line.len() > self.max_length {

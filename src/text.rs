@@ -47,25 +47,34 @@
 
 use std::borrow::{Borrow, Cow};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::{DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder};
 
 /// Largest UDP payload over IPv4: 65,535 − 8 (UDP header) − 20 (IP header).
 pub const MAX_DATAGRAM: usize = 65_507;
 
-/// Immutable UTF-8 text backed by [`Bytes`].
+/// Immutable UTF-8 text backed by [`Bytes`], or held inline when short.
 ///
-/// Decoders split a `Text` off their input without copying it. It
-/// dereferences to `str`.
+/// Decoders hand out a `Text` without allocating: a text of at most
+/// [`Text::INLINE_CAPACITY`] bytes is copied into the `Text` itself (copying
+/// a few bytes is cheaper than the two atomic reference-count updates a
+/// shared slice costs, and leaves the input buffer unshared); a longer one
+/// is split off the input without copying, sharing its allocation. Either
+/// way the value is immutable, cheap to clone, and dereferences to `str`.
 ///
 /// This crate has no `unsafe` code, so the bytes are validated again when
 /// they are viewed as `str` ([`as_str`](Text::as_str), `Deref`, `Display`):
 /// a linear scan that the standard library does at several GB/s. Lengths and
 /// byte views ([`len`](Text::len), [`as_bytes`](Text::as_bytes)) cost
 /// nothing.
+///
+/// Equality, ordering and hashing are those of the `str` (so a
+/// `HashMap<Text, _>` can be queried with a `&str`), whichever way the
+/// bytes are held.
 ///
 /// ```
 /// use sockwire::Text;
@@ -74,20 +83,37 @@ pub const MAX_DATAGRAM: usize = 65_507;
 /// assert_eq!(t.chars().count(), 4);
 /// assert_eq!(t, "ação");
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(Bytes);
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// The first `len` bytes of `bytes` (the rest are not part of the text).
+    Inline {
+        len: u8,
+        bytes: [u8; Text::INLINE_CAPACITY],
+    },
+    Shared(Bytes),
+}
 
 impl Text {
+    /// The longest text held inline, without a heap allocation or a shared
+    /// buffer: 38 bytes, which keeps a `Text` at 40 bytes.
+    pub const INLINE_CAPACITY: usize = 38;
+
     /// An empty text.
     #[must_use]
     pub const fn new() -> Self {
-        Text(Bytes::new())
+        Text(Repr::Inline {
+            len: 0,
+            bytes: [0; Text::INLINE_CAPACITY],
+        })
     }
 
     /// A text over a static string, without allocating.
     #[must_use]
     pub const fn from_static(s: &'static str) -> Self {
-        Text(Bytes::from_static(s.as_bytes()))
+        Text(Repr::Shared(Bytes::from_static(s.as_bytes())))
     }
 
     /// Checks that `bytes` are UTF-8 and wraps them without copying.
@@ -106,25 +132,70 @@ impl Text {
     /// );
     /// ```
     pub fn from_utf8(bytes: Bytes) -> Result<Self, DecodeError> {
-        // ASCII is UTF-8: the word-at-a-time ASCII check is several times
-        // cheaper than full validation on the short lines of chat and
-        // console protocols.
-        if bytes.is_ascii() {
-            return Ok(Text(bytes));
-        }
-        match std::str::from_utf8(&bytes) {
-            Ok(_) => Ok(Text(bytes)),
-            Err(e) => Err(DecodeError::InvalidUtf8 {
-                offset: e.valid_up_to() as u64,
-            }),
-        }
+        validate(&bytes)?;
+        Ok(Text(Repr::Shared(bytes)))
     }
 
-    /// Wraps bytes that a decoder has already seen to be ASCII (and so
-    /// UTF-8), without checking them again.
-    pub(crate) fn from_ascii(bytes: Bytes) -> Self {
-        debug_assert!(bytes.is_ascii(), "Text::from_ascii on non-ASCII bytes");
-        Text(bytes)
+    /// Takes the first `n` bytes of `src` as a text, the first `len` of
+    /// them (`len <= n`) being the text and the rest dropped: copied inline
+    /// if `len` is at most [`INLINE_CAPACITY`](Text::INLINE_CAPACITY), split
+    /// off without copying if longer. `checked`: the caller has seen that
+    /// the text is UTF-8 (ASCII, say), so it is not checked again. The `n`
+    /// bytes are consumed whether or not the text is UTF-8.
+    ///
+    /// On `Err`, the offset is that of the first bad byte within the text.
+    pub(crate) fn take(
+        src: &mut BytesMut,
+        n: usize,
+        len: usize,
+        checked: bool,
+    ) -> Result<Self, DecodeError> {
+        let n = n.min(src.len());
+        let len = len.min(n);
+        if len <= Text::INLINE_CAPACITY {
+            let inline = match src.get(..Text::INLINE_CAPACITY) {
+                // A fixed-size copy is a few vector moves, where a copy of
+                // `len` bytes is a call to `memcpy`; the bytes past `len`
+                // are never read.
+                Some(window) => Text::inline_window(window, len),
+                None => src.get(..len).and_then(Text::inline),
+            };
+            if let Some(inline) = inline {
+                src.advance(n);
+                if !checked {
+                    validate(inline.as_bytes())?;
+                }
+                return Ok(inline);
+            }
+        }
+        let mut shared = src.split_to(n);
+        shared.truncate(len);
+        let shared = shared.freeze();
+        if !checked {
+            validate(&shared)?;
+        }
+        Ok(Text(Repr::Shared(shared)))
+    }
+
+    /// A copy of `bytes` held inline, if short enough. Not checked.
+    fn inline(bytes: &[u8]) -> Option<Self> {
+        let mut inline = [0; Text::INLINE_CAPACITY];
+        inline.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Text(Repr::Inline {
+            len: u8::try_from(bytes.len()).ok()?,
+            bytes: inline,
+        }))
+    }
+
+    /// The first `len` bytes of `window` held inline. Not checked.
+    fn inline_window(window: &[u8], len: usize) -> Option<Self> {
+        let bytes = <[u8; Text::INLINE_CAPACITY]>::try_from(window).ok()?;
+        Some(Text(Repr::Inline {
+            len: u8::try_from(len)
+                .ok()
+                .filter(|&l| usize::from(l) <= bytes.len())?,
+            bytes,
+        }))
     }
 
     /// The text as `str`.
@@ -132,31 +203,110 @@ impl Text {
     pub fn as_str(&self) -> &str {
         // The bytes were validated when the `Text` was made and are
         // immutable, so this never falls back to "".
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
     /// The UTF-8 bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Repr::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Shared(bytes) => bytes,
+        }
     }
 
-    /// The underlying [`Bytes`], without copying.
+    /// The text as [`Bytes`]: without copying if it shares a buffer, a
+    /// copy (one allocation) if it is held inline.
+    ///
+    /// ```
+    /// use sockwire::Text;
+    /// assert_eq!(&Text::from("hi").into_bytes()[..], b"hi");
+    /// ```
     #[must_use]
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        match self.0 {
+            Repr::Inline { .. } => Bytes::copy_from_slice(self.as_bytes()),
+            Repr::Shared(bytes) => bytes,
+        }
+    }
+
+    /// Whether the bytes are held inline (at most
+    /// [`INLINE_CAPACITY`](Text::INLINE_CAPACITY) of them) rather than in a
+    /// shared buffer.
+    ///
+    /// ```
+    /// use sockwire::Text;
+    /// assert!(Text::from("short").is_inline());
+    /// assert!(!Text::from("a".repeat(100)).is_inline());
+    /// ```
+    #[must_use]
+    pub fn is_inline(&self) -> bool {
+        matches!(self.0, Repr::Inline { .. })
     }
 
     /// Length in bytes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.0.len()
+        match &self.0 {
+            Repr::Inline { len, .. } => usize::from(*len),
+            Repr::Shared(bytes) => bytes.len(),
+        }
     }
 
     /// Whether the text is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
+    }
+}
+
+/// `Ok` if `bytes` are UTF-8, else the offset of the first bad byte.
+fn validate(bytes: &[u8]) -> Result<(), DecodeError> {
+    // ASCII is UTF-8: the word-at-a-time ASCII check is several times
+    // cheaper than full validation on the short lines of chat and console
+    // protocols.
+    if bytes.is_ascii() {
+        return Ok(());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(DecodeError::InvalidUtf8 {
+            offset: e.valid_up_to() as u64,
+        }),
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::new()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Byte order, which for UTF-8 is the order of `str` (code points).
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+/// Hashes as the `str` does, as [`Borrow<str>`] requires.
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -175,7 +325,7 @@ impl AsRef<str> for Text {
 
 impl AsRef<[u8]> for Text {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.as_bytes()
     }
 }
 
@@ -197,21 +347,25 @@ impl fmt::Display for Text {
     }
 }
 
+/// Takes over the `String`'s allocation, without copying.
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text(Bytes::from(s))
+        Text(Repr::Shared(Bytes::from(s)))
     }
 }
 
+/// Copies the string: inline if short, else into one new allocation.
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text(Bytes::copy_from_slice(s.as_bytes()))
+        Text::inline(s.as_bytes())
+            .unwrap_or_else(|| Text(Repr::Shared(Bytes::copy_from_slice(s.as_bytes()))))
     }
 }
 
+/// [`Text::into_bytes`].
 impl From<Text> for Bytes {
     fn from(t: Text) -> Bytes {
-        t.0
+        t.into_bytes()
     }
 }
 
@@ -398,9 +552,16 @@ impl TextStreamCodec {
         self.consumed
     }
 
-    fn take(&mut self, src: &mut BytesMut, n: usize) -> Bytes {
+    /// Consumes the first `n` bytes of `src`, seen to be UTF-8, as a text.
+    fn take(&mut self, src: &mut BytesMut, n: usize) -> Text {
         self.consumed += n as u64;
-        src.split_to(n).freeze()
+        Text::take(src, n, n, true).unwrap_or_default()
+    }
+
+    /// Drops the first `n` bytes of `src`.
+    fn skip(&mut self, src: &mut BytesMut, n: usize) {
+        self.consumed += n as u64;
+        src.advance(n.min(src.len()));
     }
 }
 
@@ -413,21 +574,21 @@ impl Decoder for TextStreamCodec {
         }
         if src.is_ascii() {
             let n = src.len();
-            return Ok(Some(Text::from_ascii(self.take(src, n))));
+            return Ok(Some(self.take(src, n)));
         }
         let (valid, bad) = match std::str::from_utf8(src) {
             Ok(_) => (src.len(), None),
             Err(e) => (e.valid_up_to(), e.error_len()),
         };
         if valid > 0 {
-            return Ok(Some(Text(self.take(src, valid))));
+            return Ok(Some(self.take(src, valid)));
         }
         match bad {
             // An unfinished character at the end: wait for the rest.
             None => Ok(None),
             Some(len) => {
                 let offset = self.consumed;
-                let _ = self.take(src, len);
+                self.skip(src, len);
                 Err(DecodeError::InvalidUtf8 { offset })
             }
         }
@@ -439,7 +600,7 @@ impl Decoder for TextStreamCodec {
             None if src.is_empty() => Ok(None),
             None => {
                 let pending = src.len();
-                let _ = self.take(src, pending);
+                self.skip(src, pending);
                 Err(DecodeError::UnexpectedEof {
                     pending: pending as u64,
                 })
@@ -481,11 +642,69 @@ mod tests {
     }
 
     #[test]
-    fn decoded_text_shares_the_input_allocation() {
+    fn a_long_decoded_text_shares_the_input_allocation() {
         let mut codec = TextStreamCodec::new();
-        let mut buf = BytesMut::from(&b"hello"[..]);
+        let long = "x".repeat(Text::INLINE_CAPACITY + 1);
+        let mut buf = BytesMut::from(long.as_bytes());
         let start = buf.as_ptr();
         let text = codec.decode(&mut buf).unwrap().unwrap();
+        assert!(!text.is_inline());
         assert_eq!(text.as_bytes().as_ptr(), start);
+        assert_eq!(text, long.as_str());
+    }
+
+    #[test]
+    fn a_short_decoded_text_is_copied_inline_and_the_input_advances() {
+        let mut codec = TextStreamCodec::new();
+        let short = "y".repeat(Text::INLINE_CAPACITY);
+        let mut buf = BytesMut::with_capacity(64);
+        buf.extend_from_slice(short.as_bytes());
+        let text = codec.decode(&mut buf).unwrap().unwrap();
+        assert!(text.is_inline());
+        assert_eq!(text, short.as_str());
+        assert!(buf.is_empty());
+        // The buffer was never shared, so it can take more input in place.
+        buf.extend_from_slice(b"z");
+        assert_eq!(codec.decode(&mut buf).unwrap().unwrap(), "z");
+    }
+
+    #[test]
+    fn take_cuts_the_text_at_len_and_consumes_n_either_way() {
+        for size in [3, Text::INLINE_CAPACITY + 5] {
+            let mut buf = BytesMut::from("a".repeat(size).as_bytes());
+            buf.extend_from_slice(b"\r\nrest");
+            let text = Text::take(&mut buf, size + 2, size, false).unwrap();
+            assert_eq!(text.len(), size);
+            assert_eq!(&buf[..], b"rest");
+            let mut bad = BytesMut::from("b".repeat(size).as_bytes());
+            bad.extend_from_slice(b"\xff!");
+            let err = Text::take(&mut bad, size + 1, size + 1, false);
+            assert_eq!(
+                err,
+                Err(DecodeError::InvalidUtf8 {
+                    offset: size as u64
+                })
+            );
+            assert_eq!(&bad[..], b"!");
+        }
+    }
+
+    #[test]
+    fn inline_and_shared_texts_compare_and_hash_as_their_str() {
+        use std::collections::HashMap;
+        let inline = Text::from("key");
+        let shared = Text::from(String::from("key"));
+        assert!(inline.is_inline() && !shared.is_inline());
+        assert_eq!(inline, shared);
+        assert_eq!(inline.cmp(&shared), std::cmp::Ordering::Equal);
+        let mut map = HashMap::new();
+        map.insert(inline, 1);
+        assert_eq!(map.get("key"), Some(&1), "Hash agrees with str's");
+        assert_eq!(map.get(&shared), Some(&1));
+        let (a, ab) = (Text::from("a"), Text::from(String::from("ab")));
+        assert!(a < ab);
+        assert_eq!(Text::new(), Text::default());
+        assert!(Text::new().is_empty() && Text::new().is_inline());
+        assert_eq!(std::mem::size_of::<Text>(), 40);
     }
 }

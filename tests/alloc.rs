@@ -6,8 +6,10 @@
 //!
 //! What is real, and pinned here:
 //!
-//! - Stream decoders split each message off the input with
-//!   `BytesMut::split_to(..).freeze()`. The first split turns the buffer's
+//! - Stream decoders hand out a text of at most `Text::INLINE_CAPACITY`
+//!   bytes as an inline copy: **nothing**, not even for the first message.
+//!   Longer messages are split off the input with
+//!   `BytesMut::split_to(..).freeze()`; the first split turns the buffer's
 //!   `Vec` into a shared, reference-counted buffer: **one allocation per
 //!   buffer**, not per message. Every later message costs nothing.
 //!   `FixedPacketCodec` copies the 29 bytes into a `FixedPacket` value and
@@ -204,9 +206,16 @@ fn line_wire() -> Vec<u8> {
 
 #[test]
 fn line() {
+    // Every line is short enough to be held inline: nothing at all.
     let wire = line_wire();
-    assert_eq!(decode_counts(LineCodec::new(), &wire), (1, 0));
+    assert_eq!(decode_counts(LineCodec::new(), &wire), (0, 0));
     assert_eq!(steady_state(LineCodec::new(), &wire.repeat(20)), 0);
+    // Long lines are split off the buffer: its one shared header, then
+    // nothing.
+    let long = "x".repeat(Text::INLINE_CAPACITY + 1) + "\n";
+    let long_wire = long.repeat(N).into_bytes();
+    assert_eq!(decode_counts(LineCodec::new(), &long_wire), (1, 0));
+    assert_eq!(steady_state(LineCodec::new(), &long_wire.repeat(4)), 0);
     let len: usize = texts().iter().map(|t| t.len() + 1).sum();
     assert_eq!(encode_counts(LineCodec::new(), texts(), len), 0);
 }
