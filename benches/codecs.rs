@@ -1,4 +1,4 @@
-//! Decode and encode throughput of every codec, against tokio-util's
+//! Decode and encode throughput of every codec (§1–7), against tokio-util's
 //! `LengthDelimitedCodec` and `LinesCodec` and a plain memcpy, on the same
 //! bytes.
 //!
@@ -356,5 +356,115 @@ fn text(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, variable, line, fixed, text);
+/// §6 application messages: a JSON header (about 130 bytes, parsed and
+/// checked per message) and binary content of each payload size; a §6
+/// search request is the 16-byte case's typical cousin.
+#[cfg(feature = "json")]
+fn app(c: &mut Criterion) {
+    use sockwire::app::{AppCodec, AppMessage, CLIENT_BINARY_TYPE};
+    for size in SIZES {
+        let messages: Vec<AppMessage> = (0..count(size + 128))
+            .map(|i| AppMessage::binary(CLIENT_BINARY_TYPE, payload(size, i).into_bytes()))
+            .collect();
+        let mut bytes = BytesMut::new();
+        for m in &messages {
+            sockwire::Encoder::encode(&mut AppCodec::new(), m, &mut bytes).unwrap();
+        }
+        let wire = Wire {
+            bytes: bytes.to_vec(),
+            messages: messages.len(),
+        };
+        both(c, "app_decode", &wire, |g, wire, _| {
+            bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
+                drain(&mut AppCodec::new(), buf)
+            });
+            memcpy(g, size, wire);
+        });
+        both(c, "app_encode", &wire, |g, wire, _| {
+            let mut out = BytesMut::with_capacity(wire.bytes.len());
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter(|| {
+                    out.clear();
+                    let mut codec = AppCodec::new();
+                    for m in &messages {
+                        sockwire::Encoder::encode(&mut codec, m, &mut out).unwrap();
+                    }
+                    black_box(&out);
+                });
+            });
+            memcpy(g, size, wire);
+        });
+    }
+}
+
+#[cfg(not(feature = "json"))]
+fn app(_: &mut Criterion) {}
+
+/// §7 room-chat datagrams: what the server parses most (`ms`, a client
+/// saying something) and what it formats most (the `ms` notification each
+/// member receives), with texts of 16 B, 1 KiB and the most that fits in a
+/// datagram.
+fn room(c: &mut Criterion) {
+    use sockwire::room::{ClientBound, Name, Notification, Request, ServerBound};
+    let room = Name::new("lobby").unwrap();
+    let user = Name::new("alice").unwrap();
+    for size in [16, 1024, 4000] {
+        let requests: Vec<ServerBound> = (0..count(size + 8))
+            .map(|i| ServerBound {
+                tag: i as u32 + 1,
+                request: Request::Say(payload(size, i)),
+            })
+            .collect();
+        let datagrams: Vec<Bytes> = requests.iter().map(|r| r.to_bytes().unwrap()).collect();
+        let wire = Wire {
+            bytes: datagrams.concat(),
+            messages: datagrams.len(),
+        };
+        both(c, "room_parse", &wire, |g, wire, _| {
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter(|| {
+                    for d in &datagrams {
+                        black_box(ServerBound::parse(black_box(d)).unwrap());
+                    }
+                });
+            });
+            memcpy(g, size, wire);
+        });
+        let notes: Vec<ClientBound> = (0..wire.messages)
+            .map(|i| {
+                ClientBound::Notice(Notification::Said {
+                    room: room.clone(),
+                    user: user.clone(),
+                    text: payload(size, i),
+                })
+            })
+            .collect();
+        let note_wire = Wire {
+            bytes: notes
+                .iter()
+                .flat_map(|n| {
+                    let mut b = BytesMut::new();
+                    n.encode(&mut b).unwrap();
+                    b
+                })
+                .collect(),
+            messages: notes.len(),
+        };
+        both(c, "room_format", &note_wire, |g, wire, _| {
+            let mut out = BytesMut::with_capacity(sockwire::room::MAX_DATAGRAM);
+            g.bench_function(format!("sockwire/{size}"), |b| {
+                b.iter(|| {
+                    for n in &notes {
+                        out.clear();
+                        n.encode(&mut out).unwrap();
+                        black_box(&out);
+                    }
+                });
+            });
+            memcpy(g, size, wire);
+        });
+    }
+}
+
+criterion_group!(benches, variable, line, fixed, text, app, room);
 criterion_main!(benches);

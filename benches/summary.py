@@ -44,6 +44,10 @@ ROWS = [
     ("text_datagram_encode", None, [16, 1024, 65507]),
     ("text_stream_decode", None, [16, 1024, 65507]),
     ("text_stream_encode", None, [16, 1024, 65507]),
+    ("app_decode", None, [16, 1024, 65536]),
+    ("app_encode", None, [16, 1024, 65536]),
+    ("room_parse", None, [16, 1024, 4000]),
+    ("room_format", None, [16, 1024, 4000]),
 ]
 
 print("| codec, op | payload | sockwire MiB/s | sockwire M msg/s | baseline | baseline M msg/s | ratio | memcpy MiB/s |")
