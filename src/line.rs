@@ -204,25 +204,15 @@ impl LineCodec {
     }
 }
 
-/// Writes the line and its LF (CR LF if the line itself ends with CR, so
-/// that the decoder, which strips one CR before the LF, reads it back
-/// whole).
-///
-/// ```
-/// use bytes::BytesMut;
-/// use sockwire::{Encoder, LineCodec};
-/// let mut buf = BytesMut::new();
-/// LineCodec::new().encode("a\r", &mut buf).unwrap();
-/// assert_eq!(&buf[..], b"a\r\r\n");
-/// ```
+/// Writes the line and its LF. A line that itself ends with CR is written
+/// with CR CR LF: the decoder strips the one CR before the LF, so the line
+/// reads back whole.
 ///
 /// # Errors
 ///
 /// [`EncodeError::NewlineInLine`] if the line holds an LF,
-/// [`EncodeError::TooLarge`] if it is longer than the limit.
-///
-/// A line that itself ends with CR is written with CR CR LF: the decoder
-/// strips the one CR before the LF, so the line reads back whole.
+/// [`EncodeError::TooLarge`] if it is longer than the limit. `dst` is
+/// unchanged then.
 ///
 /// ```
 /// use bytes::BytesMut;
