@@ -7,7 +7,8 @@
 //! cargo bench --bench instructions -- CODEC SIZE REPS
 //! ```
 //!
-//! CODEC: `variable`, `tokio_length_delimited`, `line`, `tokio_lines`, or
+//! CODEC: `variable`, `tokio_length_delimited`, `line`, `line_str` (each
+//! line also viewed as `&str`), `tokio_lines`, or
 //! `none` (build and copy the buffer only, the baseline subtracted).
 
 use std::hint::black_box;
@@ -81,6 +82,15 @@ fn main() {
                 let mut c = LineCodec::new();
                 while let Some(m) = sockwire::Decoder::decode(&mut c, &mut buf).unwrap() {
                     black_box(m);
+                    decoded += 1;
+                }
+            }
+            // As `line`, and each line viewed as `&str` once (this crate
+            // has no `unsafe`, so that view checks the UTF-8 again).
+            "line_str" => {
+                let mut c = LineCodec::new();
+                while let Some(m) = sockwire::Decoder::decode(&mut c, &mut buf).unwrap() {
+                    black_box(m.as_str());
                     decoded += 1;
                 }
             }
