@@ -669,3 +669,37 @@ proptest! {
         prop_assert!(r.max_capacity <= 2 * (HEADER_LEN + 1_048_576) + 4 * data.len());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Text: inline or shared, it behaves as its str
+// ---------------------------------------------------------------------------
+
+fn str_hash<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    // One fixed `RandomState` per process: the same keys for every call.
+    static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
+    STATE.get_or_init(RandomState::new).hash_one(value)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn text_compares_orders_and_hashes_as_its_str(a in text(40), b in text(40)) {
+        // `From<&str>` holds short texts inline, `From<String>` shares.
+        let texts = [Text::from(a.as_str()), Text::from(a.clone())];
+        let other = [Text::from(b.as_str()), Text::from(b.clone())];
+        prop_assert_eq!(texts[0].is_inline(), a.len() <= Text::INLINE_CAPACITY);
+        prop_assert!(!texts[1].is_inline());
+        for t in &texts {
+            prop_assert_eq!(t.as_str(), a.as_str());
+            prop_assert_eq!(t.len(), a.len());
+            prop_assert_eq!(str_hash(t), str_hash(a.as_str()));
+            prop_assert_eq!(&t.clone().into_bytes()[..], a.as_bytes());
+            for o in &other {
+                prop_assert_eq!(t == o, a == b);
+                prop_assert_eq!(t.cmp(o), a.cmp(&b));
+            }
+        }
+    }
+}
