@@ -27,6 +27,8 @@
 //!   limit. It yields `String` (one allocation and copy per line).
 //! - `memcpy`: copying the same wire buffer once; the physical ceiling.
 
+mod shared;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -34,23 +36,17 @@ use bytes::{Bytes, BytesMut};
 use criterion::{
     BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
 };
+use shared::{drain, payload, tokio_length_delimited};
 use sockwire::{
     DatagramDecoder, DatagramEncoder, Decoder, FixedPacket, FixedPacketCodec, LineCodec,
     TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
 };
-use tokio_util::codec::{Decoder as _, Encoder as _, LengthDelimitedCodec, LinesCodec};
+use tokio_util::codec::{Decoder as _, Encoder as _, LinesCodec};
 
 const SIZES: [usize; 3] = [16, 1024, 64 * 1024];
 const TARGET_WIRE: usize = 1024 * 1024;
 
 type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
-
-/// `len` bytes of printable ASCII text, different per message.
-fn payload(len: usize, seed: usize) -> String {
-    (0..len)
-        .map(|i| char::from(b'a' + ((i + seed) % 26) as u8))
-        .collect()
-}
 
 /// How many messages of `wire_len` wire bytes make about 1 MiB.
 fn count(wire_len: usize) -> usize {
@@ -104,6 +100,29 @@ where
     });
 }
 
+/// Encodes `items` in order into one buffer with room for `wire`, with a
+/// fresh encoder from `new` per iteration.
+fn bench_encode<T, C>(
+    group: &mut Group<'_>,
+    id: String,
+    wire: &Wire,
+    items: &[T],
+    new: impl Fn() -> C,
+    mut encode: impl FnMut(&mut C, &T, &mut BytesMut),
+) {
+    let mut out = BytesMut::with_capacity(wire.bytes.len());
+    group.bench_function(id, |b| {
+        b.iter(|| {
+            out.clear();
+            let mut codec = new();
+            for item in items {
+                encode(&mut codec, item, &mut out);
+            }
+            black_box(&out);
+        });
+    });
+}
+
 fn memcpy(group: &mut Group<'_>, size: usize, wire: &Wire) {
     let mut dst = vec![0u8; wire.bytes.len()];
     group.bench_function(format!("memcpy/{size}"), |b| {
@@ -115,13 +134,8 @@ fn memcpy(group: &mut Group<'_>, size: usize, wire: &Wire) {
 }
 
 /// Decodes every message in `buf` with a `sockwire` decoder.
-fn drain<D: Decoder>(decoder: &mut D, buf: &mut BytesMut) -> usize {
-    let mut n = 0;
-    while let Some(item) = decoder.decode(buf).expect("valid input") {
-        black_box(item);
-        n += 1;
-    }
-    n
+fn drain_sockwire<D: Decoder>(decoder: &mut D, buf: &mut BytesMut) -> usize {
+    drain(|| decoder.decode(buf).expect("valid input"))
 }
 
 fn variable(c: &mut Criterion) {
@@ -139,37 +153,25 @@ fn variable(c: &mut Criterion) {
         };
         both(c, "variable_decode", &wire, |g, wire, _| {
             bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
-                drain(&mut VariablePacketCodec::new(), buf)
+                drain_sockwire(&mut VariablePacketCodec::new(), buf)
             });
             bench_decode(g, format!("tokio_length_delimited/{size}"), wire, |buf| {
-                let mut codec = LengthDelimitedCodec::builder()
-                    .length_field_offset(1)
-                    .length_field_length(4)
-                    .length_adjustment(9)
-                    .num_skip(0)
-                    .max_frame_length(sockwire::variable::DEFAULT_MAX_SIZE as usize)
-                    .new_codec();
-                let mut n = 0;
-                while let Some(frame) = codec.decode(buf).expect("valid input") {
-                    black_box(frame);
-                    n += 1;
-                }
-                n
+                let mut codec = tokio_length_delimited();
+                drain(|| codec.decode(buf).expect("valid input"))
             });
             memcpy(g, size, wire);
         });
         both(c, "variable_encode", &wire, |g, wire, _| {
-            let mut out = BytesMut::with_capacity(wire.bytes.len());
-            g.bench_function(format!("sockwire/{size}"), |b| {
-                b.iter(|| {
-                    out.clear();
-                    let mut codec = VariablePacketCodec::new();
-                    for p in &packets {
-                        sockwire::Encoder::encode(&mut codec, p, &mut out).unwrap();
-                    }
-                    black_box(&out);
-                });
-            });
+            bench_encode(
+                g,
+                format!("sockwire/{size}"),
+                wire,
+                &packets,
+                VariablePacketCodec::new,
+                |codec, p, out| {
+                    sockwire::Encoder::encode(codec, p, out).unwrap();
+                },
+            );
             memcpy(g, size, wire);
         });
     }
@@ -189,41 +191,35 @@ fn line(c: &mut Criterion) {
         };
         both(c, "line_decode", &wire, |g, wire, _| {
             bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
-                drain(&mut LineCodec::new(), buf)
+                drain_sockwire(&mut LineCodec::new(), buf)
             });
             bench_decode(g, format!("tokio_lines/{size}"), wire, |buf| {
                 let mut codec = LinesCodec::new_with_max_length(sockwire::line::DEFAULT_MAX_LINE);
-                let mut n = 0;
-                while let Some(line) = codec.decode(buf).expect("valid input") {
-                    black_box(line);
-                    n += 1;
-                }
-                n
+                drain(|| codec.decode(buf).expect("valid input"))
             });
             memcpy(g, size, wire);
         });
         both(c, "line_encode", &wire, |g, wire, _| {
-            let mut out = BytesMut::with_capacity(wire.bytes.len());
-            g.bench_function(format!("sockwire/{size}"), |b| {
-                b.iter(|| {
-                    out.clear();
-                    let mut codec = LineCodec::new();
-                    for l in &lines {
-                        sockwire::Encoder::encode(&mut codec, l.as_str(), &mut out).unwrap();
-                    }
-                    black_box(&out);
-                });
-            });
-            g.bench_function(format!("tokio_lines/{size}"), |b| {
-                b.iter(|| {
-                    out.clear();
-                    let mut codec = LinesCodec::new();
-                    for l in &lines {
-                        codec.encode(l.as_str(), &mut out).unwrap();
-                    }
-                    black_box(&out);
-                });
-            });
+            bench_encode(
+                g,
+                format!("sockwire/{size}"),
+                wire,
+                &lines,
+                LineCodec::new,
+                |codec, l, out| {
+                    sockwire::Encoder::encode(codec, l.as_str(), out).unwrap();
+                },
+            );
+            bench_encode(
+                g,
+                format!("tokio_lines/{size}"),
+                wire,
+                &lines,
+                LinesCodec::new,
+                |codec, l, out| {
+                    codec.encode(l.as_str(), out).unwrap();
+                },
+            );
             memcpy(g, size, wire);
         });
     }
@@ -239,22 +235,21 @@ fn fixed(c: &mut Criterion) {
     };
     both(c, "fixed_decode", &wire, |g, wire, _| {
         bench_decode(g, "sockwire/29".into(), wire, |buf| {
-            drain(&mut FixedPacketCodec::new(), buf)
+            drain_sockwire(&mut FixedPacketCodec::new(), buf)
         });
         memcpy(g, 29, wire);
     });
     both(c, "fixed_encode", &wire, |g, wire, _| {
-        let mut out = BytesMut::with_capacity(wire.bytes.len());
-        g.bench_function("sockwire/29", |b| {
-            b.iter(|| {
-                out.clear();
-                let mut codec = FixedPacketCodec::new();
-                for p in &packets {
-                    sockwire::Encoder::encode(&mut codec, p, &mut out).unwrap();
-                }
-                black_box(&out);
-            });
-        });
+        bench_encode(
+            g,
+            "sockwire/29".into(),
+            wire,
+            &packets,
+            FixedPacketCodec::new,
+            |codec, p, out| {
+                sockwire::Encoder::encode(codec, p, out).unwrap();
+            },
+        );
         memcpy(g, 29, wire);
     });
 }
@@ -340,17 +335,16 @@ fn text(c: &mut Criterion) {
             memcpy(g, size, wire);
         });
         both(c, "text_stream_encode", &wire, |g, wire, _| {
-            let mut out = BytesMut::with_capacity(wire.bytes.len());
-            g.bench_function(format!("sockwire/{size}"), |b| {
-                b.iter(|| {
-                    out.clear();
-                    let mut codec = TextStreamCodec::new();
-                    for t in &texts {
-                        sockwire::Encoder::encode(&mut codec, t.as_str(), &mut out).unwrap();
-                    }
-                    black_box(&out);
-                });
-            });
+            bench_encode(
+                g,
+                format!("sockwire/{size}"),
+                wire,
+                &texts,
+                TextStreamCodec::new,
+                |codec, t, out| {
+                    sockwire::Encoder::encode(codec, t.as_str(), out).unwrap();
+                },
+            );
             memcpy(g, size, wire);
         });
     }
@@ -376,22 +370,21 @@ fn app(c: &mut Criterion) {
         };
         both(c, "app_decode", &wire, |g, wire, _| {
             bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
-                drain(&mut AppCodec::new(), buf)
+                drain_sockwire(&mut AppCodec::new(), buf)
             });
             memcpy(g, size, wire);
         });
         both(c, "app_encode", &wire, |g, wire, _| {
-            let mut out = BytesMut::with_capacity(wire.bytes.len());
-            g.bench_function(format!("sockwire/{size}"), |b| {
-                b.iter(|| {
-                    out.clear();
-                    let mut codec = AppCodec::new();
-                    for m in &messages {
-                        sockwire::Encoder::encode(&mut codec, m, &mut out).unwrap();
-                    }
-                    black_box(&out);
-                });
-            });
+            bench_encode(
+                g,
+                format!("sockwire/{size}"),
+                wire,
+                &messages,
+                AppCodec::new,
+                |codec, m, out| {
+                    sockwire::Encoder::encode(codec, m, out).unwrap();
+                },
+            );
             memcpy(g, size, wire);
         });
     }

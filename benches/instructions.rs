@@ -11,17 +11,14 @@
 //! line also viewed as `&str`), `tokio_lines`, or
 //! `none` (build and copy the buffer only, the baseline subtracted).
 
+mod shared;
+
 use std::hint::black_box;
 
 use bytes::BytesMut;
+use shared::{drain, payload, tokio_length_delimited};
 use sockwire::{Encoder, LineCodec, VariablePacket, VariablePacketCodec};
-use tokio_util::codec::{Decoder as _, LengthDelimitedCodec, LinesCodec};
-
-fn payload(len: usize, seed: usize) -> String {
-    (0..len)
-        .map(|i| char::from(b'a' + ((i + seed) % 26) as u8))
-        .collect()
-}
+use tokio_util::codec::{Decoder as _, LinesCodec};
 
 /// Messages in the buffer for `size`-byte payloads (as in `codecs.rs`).
 fn count(size: usize) -> usize {
@@ -57,56 +54,34 @@ fn main() {
     let mut decoded = 0;
     for _ in 0..reps {
         let mut buf = wire.clone();
-        match codec.as_str() {
+        let mut lines = LineCodec::new();
+        decoded += match codec.as_str() {
             "variable" => {
                 let mut c = VariablePacketCodec::new();
-                while let Some(m) = sockwire::Decoder::decode(&mut c, &mut buf).unwrap() {
-                    black_box(m);
-                    decoded += 1;
-                }
+                drain(|| sockwire::Decoder::decode(&mut c, &mut buf).unwrap())
             }
             "tokio_length_delimited" => {
-                let mut c = LengthDelimitedCodec::builder()
-                    .length_field_offset(1)
-                    .length_field_length(4)
-                    .length_adjustment(9)
-                    .num_skip(0)
-                    .max_frame_length(sockwire::variable::DEFAULT_MAX_SIZE as usize)
-                    .new_codec();
-                while let Some(m) = c.decode(&mut buf).unwrap() {
-                    black_box(m);
-                    decoded += 1;
-                }
+                let mut c = tokio_length_delimited();
+                drain(|| c.decode(&mut buf).unwrap())
             }
-            "line" => {
-                let mut c = LineCodec::new();
-                while let Some(m) = sockwire::Decoder::decode(&mut c, &mut buf).unwrap() {
-                    black_box(m);
-                    decoded += 1;
-                }
-            }
+            "line" => drain(|| sockwire::Decoder::decode(&mut lines, &mut buf).unwrap()),
             // As `line`, and each line viewed as `&str` once (this crate
             // has no `unsafe`, so that view checks the UTF-8 again).
-            "line_str" => {
-                let mut c = LineCodec::new();
-                while let Some(m) = sockwire::Decoder::decode(&mut c, &mut buf).unwrap() {
-                    black_box(m.as_str());
-                    decoded += 1;
-                }
-            }
+            "line_str" => drain(|| {
+                let line = sockwire::Decoder::decode(&mut lines, &mut buf).unwrap()?;
+                black_box(line.as_str());
+                Some(())
+            }),
             "tokio_lines" => {
                 let mut c = LinesCodec::new_with_max_length(sockwire::line::DEFAULT_MAX_LINE);
-                while let Some(m) = c.decode(&mut buf).unwrap() {
-                    black_box(m);
-                    decoded += 1;
-                }
+                drain(|| c.decode(&mut buf).unwrap())
             }
             "none" => {
                 black_box(&buf);
-                decoded += n;
+                n
             }
             other => panic!("unknown codec {other}"),
-        }
+        };
     }
     assert_eq!(decoded, n * reps);
     println!("{codec} {size}: {n} messages x {reps}");
