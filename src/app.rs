@@ -1,5 +1,4 @@
-//! The application message (PROTOCOLS.md §6): a JSON header and a content,
-//! and the search service that answers it.
+//! The application message (PROTOCOLS.md §6): a JSON header and a content.
 //!
 //! | bytes | part |
 //! |---:|---|
@@ -16,8 +15,8 @@
 //!   object.
 //! - [`Request`] and [`Response`] are what the content means; [`ServerCodec`]
 //!   decodes requests and encodes replies, [`ClientCodec`] the other way.
-//! - [`SearchService`] is the server's answer policy: a plain
-//!   `&mut self` function from [`Request`] to [`Response`].
+//! - The server's answer policy, the search table, is built-in behaviour:
+//!   [`builtin::SearchService`](crate::builtin::SearchService).
 //!
 //! Every decoding error of this protocol is unrecoverable
 //! ([`DecodeError::is_recoverable`] is `false`): the server closes the
@@ -25,7 +24,8 @@
 //!
 //! ```
 //! use bytes::BytesMut;
-//! use sockwire::app::{ByteOrder, ClientCodec, Request, Response, SearchService, ServerCodec};
+//! use sockwire::app::{ByteOrder, ClientCodec, Request, Response, ServerCodec};
+//! use sockwire::builtin::SearchService;
 //! use sockwire::{Decoder, Encoder};
 //!
 //! // The client side, writing what the Python client writes.
@@ -63,11 +63,9 @@ use serde_json::Value;
 use crate::{DecodeError, Decoder, EncodeError, Encoder, HeaderError};
 
 mod pyjson;
-mod service;
 mod typed;
 
 pub use pyjson::{PythonFormatter, to_python_json};
-pub use service::{BINARY_QUOTE_LEN, BINARY_REPLY_PREFIX, SearchService};
 pub use typed::{ClientCodec, Request, Response, ServerCodec};
 
 /// Default maximum `content-length`: 1 MiB.
@@ -612,6 +610,7 @@ impl Default for AppCodec {
 
 impl Decoder for AppCodec {
     type Item = AppMessage;
+    type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<AppMessage>, DecodeError> {
         loop {
@@ -708,12 +707,16 @@ impl Decoder for AppCodec {
 /// header key, or `text/json` declared with an encoding other than `utf-8`
 /// (nothing the decoder would refuse is written).
 impl Encoder<&AppMessage> for AppCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: &AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_message(item, dst)
     }
 }
 
 impl Encoder<AppMessage> for AppCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_message(&item, dst)
     }

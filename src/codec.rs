@@ -25,17 +25,28 @@
 //! assert_eq!(codec.decode_eof(&mut buf)?.as_deref(), Some("world"));
 //! # Ok::<(), sockwire::DecodeError>(())
 //! ```
+//!
+//! # Error types
+//!
+//! Each trait names its error type, as tokio-util's do: every codec of the
+//! crate uses [`DecodeError`](crate::DecodeError) and
+//! [`EncodeError`](crate::EncodeError), and a codec of another protocol
+//! uses its own types. A decoder's error must convert from [`Truncated`]
+//! (the stream ended inside a message), so that the default
+//! [`Decoder::decode_eof`] can report leftover bytes; a server that goes on
+//! after an error asks [`Recoverable`](crate::Recoverable).
 
 use bytes::{Bytes, BytesMut};
 
-use crate::{DecodeError, EncodeError};
+use crate::Truncated;
 
 /// Decodes messages from a byte stream.
 ///
 /// `decode` is called with everything received and not yet consumed. It
 /// either splits one message off the front of `src` and returns it, or
 /// returns `Ok(None)` and leaves in `src` what it must see again. On an
-/// error it has consumed the offending bytes; [`DecodeError::is_recoverable`]
+/// error it has consumed the offending bytes; the error's
+/// [`Recoverable::is_recoverable`](crate::Recoverable::is_recoverable)
 /// says whether decoding can go on.
 ///
 /// Every decoder of this crate yields the same messages and errors however
@@ -45,22 +56,37 @@ pub trait Decoder {
     /// The message type.
     type Item;
 
+    /// What the decoder reports when the input breaks the protocol
+    /// ([`DecodeError`](crate::DecodeError) for every codec of the crate).
+    type Error: From<Truncated>;
+
     /// Decodes the next message from `src`, if a whole one is there.
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, DecodeError>;
+    ///
+    /// # Errors
+    ///
+    /// When the input breaks the protocol; the offending bytes are gone
+    /// from `src`.
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error>;
 
     /// Decodes the next message once the peer has closed its side.
     ///
     /// Call it repeatedly until it returns `Ok(None)`. The default decodes
-    /// normally, and reports [`DecodeError::UnexpectedEof`] if bytes of an
-    /// unfinished message remain (and drops them).
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, DecodeError> {
+    /// normally, and reports [`Truncated`] (converted into
+    /// [`Self::Error`](Decoder::Error)) if bytes of an unfinished message
+    /// remain, and drops them.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`decode`](Decoder::decode), and [`Truncated`] for an
+    /// unfinished message.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
         match self.decode(src)? {
             Some(item) => Ok(Some(item)),
             None if src.is_empty() => Ok(None),
             None => {
                 let pending = src.len() as u64;
                 src.clear();
-                Err(DecodeError::UnexpectedEof { pending })
+                Err(Truncated { pending }.into())
             }
         }
     }
@@ -71,8 +97,16 @@ pub trait Decoder {
 /// `encode` appends the wire form of `item` to `dst`. When it fails, `dst`
 /// is left as it was.
 pub trait Encoder<Item> {
+    /// Why an item cannot be encoded ([`EncodeError`](crate::EncodeError)
+    /// for every codec of the crate).
+    type Error;
+
     /// Appends the encoding of `item` to `dst`.
-    fn encode(&mut self, item: Item, dst: &mut BytesMut) -> Result<(), EncodeError>;
+    ///
+    /// # Errors
+    ///
+    /// When `item` cannot be put on the wire; `dst` is unchanged.
+    fn encode(&mut self, item: Item, dst: &mut BytesMut) -> Result<(), Self::Error>;
 }
 
 /// Decodes one message from one datagram.
@@ -80,18 +114,34 @@ pub trait DatagramDecoder {
     /// The message type.
     type Item;
 
+    /// What the decoder reports when a datagram breaks the protocol
+    /// ([`DecodeError`](crate::DecodeError) for every codec of the crate).
+    type Error;
+
     /// Decodes the message carried by `datagram`.
     ///
     /// Takes the datagram as [`Bytes`] so that a payload can be kept
     /// without copying it.
-    fn decode_datagram(&mut self, datagram: Bytes) -> Result<Self::Item, DecodeError>;
+    ///
+    /// # Errors
+    ///
+    /// When the datagram breaks the protocol (only that datagram is lost).
+    fn decode_datagram(&mut self, datagram: Bytes) -> Result<Self::Item, Self::Error>;
 }
 
 /// Encodes one message as one datagram.
 pub trait DatagramEncoder<Item> {
+    /// Why an item cannot be encoded ([`EncodeError`](crate::EncodeError)
+    /// for every codec of the crate).
+    type Error;
+
     /// Appends the datagram for `item` to `dst` (normally empty: one
-    /// datagram is sent per call). When it fails, `dst` is left as it was.
-    fn encode_datagram(&mut self, item: Item, dst: &mut BytesMut) -> Result<(), EncodeError>;
+    /// datagram is sent per call).
+    ///
+    /// # Errors
+    ///
+    /// When `item` cannot be put in a datagram; `dst` is then unchanged.
+    fn encode_datagram(&mut self, item: Item, dst: &mut BytesMut) -> Result<(), Self::Error>;
 }
 
 /// The most a decoder reserves in one step for a message it is waiting for.

@@ -24,7 +24,6 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::FixedPacket;
-use crate::conn::Protocol;
 use crate::fixed::{FIELD_LEN, FIXED_PACKET_LEN};
 use crate::text::lossy;
 use crate::variable::HEADER_LEN;
@@ -300,25 +299,6 @@ fn header_fields(bytes: &[u8], layout: &[(&'static str, usize)]) -> Vec<Field> {
         at = end;
     }
     fields
-}
-
-/// The dissector for one message of `protocol`.
-///
-/// ```
-/// use sockwire::{conn::Protocol, dump};
-/// let f = dump::fields(Protocol::Variable, b"\x01\x00\x00\x00\x02\x00\x00\x00\x07hi");
-/// assert_eq!(f[3].value, "\"hi\"");
-/// ```
-#[must_use]
-pub fn fields(protocol: Protocol, bytes: &[u8]) -> Vec<Field> {
-    match protocol {
-        Protocol::Text => text_fields(bytes),
-        Protocol::Line => line_fields(bytes),
-        Protocol::Fixed => fixed_fields(bytes),
-        Protocol::Variable => variable_fields(bytes),
-        #[cfg(feature = "json")]
-        Protocol::App => app_fields(bytes),
-    }
 }
 
 /// §6: `header length`, `header` (the JSON, as it is) and `content` (as

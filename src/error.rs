@@ -44,7 +44,17 @@
 //! | [`EncodeError::Unrepresentable`] | the §6 codecs |
 //!
 //! With the `tokio-util` feature, tokio's codec traits report all of these
-//! wrapped in one error type together with I/O errors (`sockwire::tokio::Error`).
+//! wrapped in one error type together with I/O errors
+//! (`sockwire::tokio_adapter::Error`).
+//!
+//! # Errors of other protocols
+//!
+//! A codec of a protocol outside the crate has its own error types
+//! ([`Decoder::Error`](crate::Decoder::Error)). Two small pieces connect
+//! them to the rest of the crate: [`Truncated`], which every decoder error
+//! converts from (the stream ended inside a message), and the
+//! [`Recoverable`] trait, which says whether decoding can go on after the
+//! error (a [`Connection`](crate::conn::Connection) asks it).
 
 use thiserror::Error;
 
@@ -105,9 +115,60 @@ pub enum DecodeError {
     InvalidContent(#[from] ContentError),
 }
 
+/// The stream ended inside a message: what the default
+/// [`Decoder::decode_eof`](crate::Decoder::decode_eof) reports when bytes of
+/// an unfinished message are left. Every decoder's error type converts from
+/// it; [`DecodeError`] makes it [`DecodeError::UnexpectedEof`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
+#[error("stream ended inside a message ({pending} bytes of it were received)")]
+pub struct Truncated {
+    /// How many bytes of the unfinished message had arrived.
+    pub pending: u64,
+}
+
+impl From<Truncated> for DecodeError {
+    fn from(t: Truncated) -> Self {
+        DecodeError::UnexpectedEof { pending: t.pending }
+    }
+}
+
+/// Whether a decoder can go on with the same stream after this error.
+///
+/// A [`Connection`](crate::conn::Connection) configured to recover from
+/// errors keeps a connection open after a recoverable one; the error type
+/// of any protocol implements it (the crate's own, [`DecodeError`], by the
+/// table in the [module docs](self#recovery)).
+///
+/// ```
+/// use sockwire::{DecodeError, Recoverable};
+///
+/// #[derive(Debug)]
+/// enum NetstringError { BadLength, MissingComma }
+///
+/// impl Recoverable for NetstringError {
+///     fn is_recoverable(&self) -> bool {
+///         false // the framing is lost either way
+///     }
+/// }
+/// assert!(!NetstringError::MissingComma.is_recoverable());
+/// assert!(Recoverable::is_recoverable(&DecodeError::LineTooLong { max: 8 }));
+/// ```
+pub trait Recoverable {
+    /// Whether the decoder that returned this error can go on decoding the
+    /// same stream (it has dropped the bad bytes).
+    fn is_recoverable(&self) -> bool;
+}
+
+impl Recoverable for DecodeError {
+    fn is_recoverable(&self) -> bool {
+        DecodeError::is_recoverable(self)
+    }
+}
+
 impl DecodeError {
     /// Whether the decoder that returned this error can go on decoding the
-    /// same stream.
+    /// same stream. The same answer as its [`Recoverable`] implementation,
+    /// callable without the trait in scope.
     ///
     /// ```
     /// use sockwire::DecodeError;

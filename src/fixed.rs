@@ -256,6 +256,7 @@ impl FixedPacketCodec {
 
 impl Decoder for FixedPacketCodec {
     type Item = FixedPacket;
+    type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<FixedPacket>, DecodeError> {
         let Some(bytes) = src.first_chunk::<FIXED_PACKET_LEN>() else {
@@ -269,6 +270,8 @@ impl Decoder for FixedPacketCodec {
 }
 
 impl Encoder<&FixedPacket> for FixedPacketCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: &FixedPacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
         dst.put_slice(&item.to_bytes());
         Ok(())
@@ -276,6 +279,8 @@ impl Encoder<&FixedPacket> for FixedPacketCodec {
 }
 
 impl Encoder<FixedPacket> for FixedPacketCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: FixedPacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode(&item, dst)
     }

@@ -44,39 +44,68 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ## Connections
+//! ## Layers
 //!
-//! [`conn::Connection`] is everything a server does with one connection
-//! except the socket calls: bytes in, replies and log events out, for any
-//! protocol ([`conn::Protocol`]) and reply policy ([`conn::Reply`]), with a
-//! high-water mark for backpressure. [`conn::DatagramService`] does the same
-//! for one UDP datagram and [`conn::Client`] for the client side.
-//! [`dump`] prints messages as hex with their fields named. The example
-//! programs are thin loops around these.
+//! - **Wire**: the codecs above and their [`codec`] traits and [`error`]s.
+//!   A codec frames messages; it keeps no policy.
+//! - **Machines**: [`conn::Connection`] (one stream connection, any
+//!   [`conn::Service`]), [`RoomServer`] and [`RoomClient`] (§7),
+//!   [`ChatSession`] (§3 P2P). They do everything but the socket calls and
+//!   name no protocol of their own choosing: a connection runs whatever
+//!   service it is given.
+//! - **Built-in behaviour**: [`builtin`] is what the contract's example
+//!   programs do: the protocol list, the reply policies, the §6 search
+//!   table, the log lines, the client's reply counting. [`dump`] prints
+//!   messages as hex with their fields named.
 //!
 //! The §6 application protocol lives in the `app` module, behind the
 //! default-on `json` feature (it uses `serde_json`).
 //!
+//! ## Driving a machine: time and output
+//!
+//! Every machine is driven the same way, and never reads a clock: each call
+//! that can move a deadline takes `now: Instant` as its first argument
+//! (`handle_input(now, data)`, `handle_timeout(now)`, …), `poll_timeout()`
+//! says when to call `handle_timeout` next, and [`timeout_from`] turns that
+//! deadline into a socket or poll timeout. One turn of the loop feeds
+//! input, handles timeouts, drains events (`poll_event`), then transmits;
+//! each machine's docs show its turn.
+//!
+//! Output comes in one of two shapes, by transport:
+//!
+//! - **streams** ([`conn::Connection`], [`ChatSession`]): the machine keeps
+//!   one output buffer. `pending_output()` is the bytes to write;
+//!   `consume_output(now, n)` says how many the socket took. A stream write
+//!   may be partial, so the machine keeps the rest, and backpressure is just
+//!   the length of that buffer.
+//! - **datagrams** ([`RoomServer`], [`RoomClient`]): `poll_transmit()`
+//!   gives one whole datagram and its destination at a time. A datagram is
+//!   sent whole or not at all, so there is nothing to keep.
+//!
+//! Events come out of `poll_event()` on every machine. Every `poll_*`
+//! method is `#[must_use]`.
+//!
 //! ## With tokio
 //!
-//! With the `tokio-util` feature every codec also implements
-//! `tokio_util::codec::{Decoder, Encoder}`: frame a `TcpStream` with
-//! `Framed::new(stream, LineCodec::new())`, a `UdpSocket` with
-//! `UdpFramed::new(socket, TextDatagramCodec::new())`. See the `tokio`
-//! module (documented when the feature is on, as on docs.rs).
+//! With the `tokio-util` feature, [`tokio_adapter`] wraps any codec for
+//! `tokio_util::codec`: `Framed::new(stream, TokioCodec::new(LineCodec::new()))`,
+//! `UdpFramed::new(socket, TokioDatagramCodec::new(TextDatagramCodec::new()))`,
+//! and `ServiceCodec` for any [`conn::Service`] (documented when the feature
+//! is on, as on docs.rs).
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `json` | yes | the §6 application protocol, `app` (with `serde` and `serde_json`) |
-//! | `tokio-util` | no | `tokio_util::codec` implementations for every codec and for any `conn::Service` (`tokio::ServiceCodec`), and the `tokio::Error` type |
+//! | `tokio-util` | no | `tokio_adapter`: `tokio_util::codec` for any codec and any [`conn::Service`] |
 //!
 //! ## Errors
 //!
 //! Bad input gives a [`DecodeError`] naming what was wrong; the decoder has
-//! dropped the bad bytes, and [`DecodeError::is_recoverable`] says whether
-//! the stream can go on. See [`error`] for the recovery table.
+//! dropped the bad bytes, and [`Recoverable::is_recoverable`] says whether
+//! the stream can go on. See [`error`] for the recovery table, and for how a
+//! protocol of your own reports its errors.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -89,6 +118,7 @@
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod app;
+pub mod builtin;
 pub mod chat;
 pub mod codec;
 pub mod conn;
@@ -98,18 +128,20 @@ pub mod fixed;
 pub mod line;
 pub mod room;
 pub mod text;
+mod time;
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
-pub mod tokio;
+pub mod tokio_adapter;
 pub mod variable;
 
 pub use chat::{ChatEvent, ChatSession, LineAction};
 pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};
-pub use error::{ContentError, DecodeError, EncodeError, HeaderError};
+pub use error::{ContentError, DecodeError, EncodeError, HeaderError, Recoverable, Truncated};
 pub use fixed::{FixedPacket, FixedPacketCodec};
 pub use line::LineCodec;
 pub use room::{RoomClient, RoomServer};
 pub use text::{Text, TextDatagramCodec, TextStreamCodec};
+pub use time::timeout_from;
 pub use variable::{VariablePacket, VariablePacketCodec};
 
 /// The README's examples, compiled and run as doctests.

@@ -109,6 +109,7 @@ impl Default for LineCodec {
 
 impl Decoder for LineCodec {
     type Item = Text;
+    type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
         loop {
@@ -222,12 +223,16 @@ impl LineCodec {
 /// assert_eq!(&buf[..], b"a\r\r\n");
 /// ```
 impl Encoder<&str> for LineCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_str(item, dst)
     }
 }
 
 impl Encoder<Text> for LineCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: Text, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_str(&item, dst)
     }

@@ -437,17 +437,11 @@ pub fn upper_reply(text: &str) -> String {
 /// Codec for text datagrams (PROTOCOLS.md §1): one datagram, one UTF-8
 /// message, at most [`MAX_DATAGRAM`] bytes.
 ///
-/// With the `tokio-util` feature it also implements
-/// `tokio_util::codec::{Decoder, Encoder}`, for `tokio_util::udp::UdpFramed`
-/// (see the `tokio` module).
+/// With the `tokio-util` feature, `tokio_adapter::TokioDatagramCodec` puts it
+/// under `tokio_util::udp::UdpFramed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextDatagramCodec {
     max_len: usize,
-    /// Whether the datagram in the `UdpFramed` read buffer has been decoded
-    /// already (see `crate::tokio`): `UdpFramed` calls `decode_eof` until it
-    /// answers `None`, and an empty datagram is still a message.
-    #[cfg(feature = "tokio-util")]
-    pub(crate) datagram_taken: bool,
 }
 
 impl TextDatagramCodec {
@@ -456,8 +450,6 @@ impl TextDatagramCodec {
     pub const fn new() -> Self {
         TextDatagramCodec {
             max_len: MAX_DATAGRAM,
-            #[cfg(feature = "tokio-util")]
-            datagram_taken: false,
         }
     }
 
@@ -467,8 +459,6 @@ impl TextDatagramCodec {
     pub fn with_max_len(max_len: usize) -> Self {
         TextDatagramCodec {
             max_len: max_len.min(MAX_DATAGRAM),
-            #[cfg(feature = "tokio-util")]
-            datagram_taken: false,
         }
     }
 
@@ -497,6 +487,7 @@ impl Default for TextDatagramCodec {
 
 impl DatagramDecoder for TextDatagramCodec {
     type Item = Text;
+    type Error = DecodeError;
 
     /// # Errors
     ///
@@ -514,6 +505,8 @@ impl DatagramDecoder for TextDatagramCodec {
 }
 
 impl DatagramEncoder<&str> for TextDatagramCodec {
+    type Error = EncodeError;
+
     fn encode_datagram(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.check_len(item.len())?;
         dst.extend_from_slice(item.as_bytes());
@@ -522,6 +515,8 @@ impl DatagramEncoder<&str> for TextDatagramCodec {
 }
 
 impl DatagramEncoder<Text> for TextDatagramCodec {
+    type Error = EncodeError;
+
     fn encode_datagram(&mut self, item: Text, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.check_len(item.len())?;
         dst.extend_from_slice(item.as_bytes());
@@ -577,6 +572,7 @@ impl TextStreamCodec {
 
 impl Decoder for TextStreamCodec {
     type Item = Text;
+    type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
         if src.is_empty() {
@@ -620,6 +616,8 @@ impl Decoder for TextStreamCodec {
 }
 
 impl Encoder<&str> for TextStreamCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
         dst.put_slice(item.as_bytes());
         Ok(())
@@ -627,6 +625,8 @@ impl Encoder<&str> for TextStreamCodec {
 }
 
 impl Encoder<Text> for TextStreamCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: Text, dst: &mut BytesMut) -> Result<(), EncodeError> {
         dst.put_slice(item.as_bytes());
         Ok(())

@@ -224,6 +224,7 @@ impl Default for VariablePacketCodec {
 
 impl Decoder for VariablePacketCodec {
     type Item = VariablePacket;
+    type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<VariablePacket>, DecodeError> {
         loop {
@@ -328,12 +329,16 @@ impl Decoder for VariablePacketCodec {
 ///
 /// [`EncodeError::TooLarge`] if the payload is over the codec's limit.
 impl Encoder<&VariablePacket> for VariablePacketCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: &VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_packet(item, dst)
     }
 }
 
 impl Encoder<VariablePacket> for VariablePacketCodec {
+    type Error = EncodeError;
+
     fn encode(&mut self, item: VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
         self.encode_packet(&item, dst)
     }

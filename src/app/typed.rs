@@ -315,6 +315,7 @@ macro_rules! typed_codec {
 
         impl Decoder for $name {
             type Item = $item;
+            type Error = DecodeError;
 
             fn decode(&mut self, src: &mut BytesMut) -> Result<Option<$item>, DecodeError> {
                 let message = self.inner.decode(src)?;
@@ -328,6 +329,8 @@ macro_rules! typed_codec {
         }
 
         impl Encoder<&$out> for $name {
+            type Error = EncodeError;
+
             fn encode(&mut self, item: &$out, dst: &mut BytesMut) -> Result<(), EncodeError> {
                 let message = item.to_message().with_byteorder(self.byteorder);
                 self.inner.encode(&message, dst)
@@ -335,6 +338,8 @@ macro_rules! typed_codec {
         }
 
         impl Encoder<$out> for $name {
+            type Error = EncodeError;
+
             fn encode(&mut self, item: $out, dst: &mut BytesMut) -> Result<(), EncodeError> {
                 self.encode(&item, dst)
             }

@@ -1,9 +1,9 @@
-//! The search service: the server's answer to each request.
+//! The §6 search service: the server's answer to each request.
 
 use bytes::Bytes;
 
-use super::{AppMessage, Request, Response};
 use crate::ContentError;
+use crate::app::{AppMessage, Request, Response};
 
 /// The search table: VALUE and its ANSWER.
 const TABLE: [(&str, &str); 3] = [
@@ -12,27 +12,22 @@ const TABLE: [(&str, &str); 3] = [
     ("🐶", "🐾 Playing ball! 🏐"),
 ];
 
-/// What a binary reply starts with.
-pub const BINARY_REPLY_PREFIX: &[u8] = b"First 10 bytes of request: ";
-
-/// How many bytes of a binary request the reply quotes.
-pub const BINARY_QUOTE_LEN: usize = 10;
-
 /// The server's answer policy (PROTOCOLS.md §6), sans-IO: one reply per
 /// request, in order.
 ///
 /// - `text/json`, action `search`: `{"result": ANSWER}` from the table, or
 ///   `No match for 'VALUE'.`;
 /// - `text/json`, any other action: `Error: invalid action 'ACTION'.`;
-/// - binary: [`SERVER_BINARY_TYPE`](super::SERVER_BINARY_TYPE) content
+/// - binary: [`SERVER_BINARY_TYPE`](crate::app::SERVER_BINARY_TYPE) content
 ///   `First 10 bytes of request: ` and the request's first 10 bytes (an
 ///   empty request gets a reply too).
 ///
-/// A server hosts it with a [`ServerCodec`](super::ServerCodec): decode a
+/// A server hosts it with a [`ServerCodec`](crate::app::ServerCodec): decode a
 /// request, `respond`, encode the reply.
 ///
 /// ```
-/// use sockwire::app::{Request, Response, SearchService};
+/// use sockwire::app::{Request, Response};
+/// use sockwire::builtin::SearchService;
 /// let mut service = SearchService::new();
 /// assert_eq!(
 ///     service.respond(&Request::new("search", "ring")),
@@ -58,6 +53,12 @@ pub struct SearchService {
 }
 
 impl SearchService {
+    /// What a binary reply starts with.
+    pub const BINARY_REPLY_PREFIX: &'static [u8] = b"First 10 bytes of request: ";
+
+    /// How many bytes of a binary request the reply quotes.
+    pub const BINARY_QUOTE_LEN: usize = 10;
+
     /// A fresh service.
     #[must_use]
     pub const fn new() -> Self {
@@ -76,9 +77,9 @@ impl SearchService {
                 Response::json(format!("Error: invalid action '{action}'."))
             }
             Request::Binary { content, .. } => {
-                let quote = content.slice(..content.len().min(BINARY_QUOTE_LEN));
-                let mut reply = Vec::with_capacity(BINARY_REPLY_PREFIX.len() + quote.len());
-                reply.extend_from_slice(BINARY_REPLY_PREFIX);
+                let quote = content.slice(..content.len().min(Self::BINARY_QUOTE_LEN));
+                let mut reply = Vec::with_capacity(Self::BINARY_REPLY_PREFIX.len() + quote.len());
+                reply.extend_from_slice(Self::BINARY_REPLY_PREFIX);
                 reply.extend_from_slice(&quote);
                 Response::binary(Bytes::from(reply))
             }
@@ -86,8 +87,8 @@ impl SearchService {
     }
 
     /// The reply message to a request message, for servers that frame
-    /// with [`AppCodec`](super::AppCodec) rather than
-    /// [`ServerCodec`](super::ServerCodec). The reply has the native byte
+    /// with [`AppCodec`](crate::app::AppCodec) rather than
+    /// [`ServerCodec`](crate::app::ServerCodec). The reply has the native byte
     /// order.
     ///
     /// # Errors
@@ -96,7 +97,8 @@ impl SearchService {
     /// valid request; the server should close the connection.
     ///
     /// ```
-    /// use sockwire::app::{AppMessage, Request, SearchService};
+    /// use sockwire::app::Request;
+    /// use sockwire::builtin::SearchService;
     /// let request = Request::new("search", "🐶").to_message();
     /// let reply = SearchService::new().respond_message(&request)?;
     /// assert_eq!(&reply.content()[..], r#"{"result": "🐾 Playing ball! 🏐"}"#.as_bytes());
@@ -116,7 +118,7 @@ impl SearchService {
     /// The table's answer for a search `value`, if it has one.
     ///
     /// ```
-    /// use sockwire::app::SearchService;
+    /// use sockwire::builtin::SearchService;
     /// assert_eq!(SearchService::lookup("🐶"), Some("🐾 Playing ball! 🏐"));
     /// assert_eq!(SearchService::lookup("Morpheus"), None);
     /// ```

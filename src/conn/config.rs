@@ -1,0 +1,86 @@
+//! [`ConnectionConfig`]: the limits and policies of one connection.
+
+use std::time::Duration;
+
+/// How a [`Connection`](super::Connection) treats its peer: timeouts,
+/// backpressure and what errors close it. Passed by value to
+/// [`Connection::new`](super::Connection::new).
+///
+/// Built in one expression with the setters, which return `&mut Self`:
+///
+/// ```
+/// use std::time::Duration;
+/// use sockwire::conn::ConnectionConfig;
+///
+/// let config = ConnectionConfig::default()
+///     .idle_timeout(Some(Duration::from_secs(60)))
+///     .message_timeout(None)
+///     .high_water_mark(64 * 1024)
+///     .clone();
+/// assert_eq!(config.idle_timeout, Some(Duration::from_secs(60)));
+/// assert!(!config.recover_from_errors);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ConnectionConfig {
+    /// No byte read and none written for this long ends the connection
+    /// (`None`: never). Default [`DEFAULT_IDLE_TIMEOUT`](Self::DEFAULT_IDLE_TIMEOUT).
+    pub idle_timeout: Option<Duration>,
+    /// A message that started arriving must be whole within this long, so
+    /// a peer dribbling one byte at a time cannot hold the connection's
+    /// buffers for ever (`None`: no limit). Default
+    /// [`DEFAULT_MESSAGE_TIMEOUT`](Self::DEFAULT_MESSAGE_TIMEOUT).
+    pub message_timeout: Option<Duration>,
+    /// [`wants_read`](super::Connection::wants_read) turns false while more
+    /// than this many bytes of output are unsent. Default
+    /// [`DEFAULT_HIGH_WATER_MARK`](Self::DEFAULT_HIGH_WATER_MARK).
+    pub high_water_mark: usize,
+    /// Whether a decode error that the decoder recovers from
+    /// ([`Recoverable`](crate::Recoverable)) keeps the connection open.
+    /// Default `false`: every error closes it.
+    pub recover_from_errors: bool,
+}
+
+impl ConnectionConfig {
+    /// Default idle timeout: 5 minutes.
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+    /// Default time to receive one whole message once it started: 30 s.
+    pub const DEFAULT_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default high-water mark of unsent output: 256 KiB.
+    pub const DEFAULT_HIGH_WATER_MARK: usize = 256 * 1024;
+
+    /// Sets [`idle_timeout`](Self#structfield.idle_timeout).
+    pub fn idle_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`message_timeout`](Self#structfield.message_timeout).
+    pub fn message_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.message_timeout = timeout;
+        self
+    }
+
+    /// Sets [`high_water_mark`](Self#structfield.high_water_mark).
+    pub fn high_water_mark(&mut self, bytes: usize) -> &mut Self {
+        self.high_water_mark = bytes;
+        self
+    }
+
+    /// Sets [`recover_from_errors`](Self#structfield.recover_from_errors).
+    pub fn recover_from_errors(&mut self, recover: bool) -> &mut Self {
+        self.recover_from_errors = recover;
+        self
+    }
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            idle_timeout: Some(Self::DEFAULT_IDLE_TIMEOUT),
+            message_timeout: Some(Self::DEFAULT_MESSAGE_TIMEOUT),
+            high_water_mark: Self::DEFAULT_HIGH_WATER_MARK,
+            recover_from_errors: false,
+        }
+    }
+}
