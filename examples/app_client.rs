@@ -78,7 +78,7 @@ fn run(args: &Args) -> Result<Response, Box<dyn std::error::Error>> {
                 None => Err("server closed the connection without replying".into()),
             };
         }
-        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        buf.extend_from_slice(&chunk[..n]);
     }
 }
 

@@ -23,27 +23,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use sockwire::{
-    Encoder, FixedPacket, FixedPacketCodec, LineCodec, VariablePacket, VariablePacketCodec,
-};
+use sockwire::Encoder;
+use sockwire::builtin::Protocol;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Protocol {
-    /// §2 raw text: the echo is the same bytes.
-    Text,
-    /// §3 lines: each payload plus LF, echoed.
-    Line,
-    /// §4 fixed 29-byte packets, numbered 1, 2, ... per connection.
-    Fixed,
-    /// §5 variable packets, numbered 1, 2, ... per connection.
-    Variable,
-    /// §6 `search` requests (values from the table and others); the reply
-    /// is the search table's answer.
-    App,
-}
+#[path = "common/mod.rs"]
+mod common;
 
 /// Load generator: many connections, verified echoes, latency percentiles.
 #[derive(Debug, Parser)]
@@ -58,8 +45,11 @@ struct Args {
     /// Messages per connection.
     #[arg(long, default_value_t = 100)]
     messages: u32,
-    /// Protocol the server speaks (it must echo, or answer §6 searches).
-    #[arg(long, value_enum, default_value_t = Protocol::Text)]
+    /// Protocol the server speaks (it must echo, or answer §6 searches):
+    /// text and line payloads, fixed and variable packets numbered 1, 2, ...
+    /// per connection, or §6 `search` requests (values from the table and
+    /// others) answered from the search table.
+    #[arg(long, default_value = "text", value_parser = common::names::<Protocol>(Protocol::NAMES))]
     protocol: Protocol,
     /// Messages in flight per connection.
     #[arg(long, default_value_t = 1)]
@@ -124,36 +114,25 @@ fn payload(conn: usize, k: u32, len: usize) -> String {
 /// must send.
 fn message(protocol: Protocol, conn: usize, k: u32, len: usize) -> io::Result<(Bytes, Bytes)> {
     let text = payload(conn, k, len);
-    let mut wire = BytesMut::new();
-    let encoded = match protocol {
-        Protocol::Text => {
-            wire.extend_from_slice(text.as_bytes());
-            Ok(())
-        }
-        Protocol::Fixed => FixedPacketCodec::new().encode(FixedPacket::new(k, &text), &mut wire),
-        Protocol::Line => LineCodec::new().encode(&*text, &mut wire),
-        Protocol::Variable => VariablePacketCodec::with_max_size(u32::MAX)
-            .encode(VariablePacket::new(k, text), &mut wire),
-        Protocol::App => return app_message(conn, k, &text),
-    };
-    encoded.map_err(io::Error::other)?;
-    let wire = wire.freeze();
+    if protocol == Protocol::App {
+        return app_message(conn, k, &text);
+    }
+    let wire = protocol.encode(k, &text).map_err(io::Error::other)?;
     Ok((wire.clone(), wire))
 }
 
 /// A §6 `search` request (every fourth value misses the table) and the
 /// reply the library's search service and server codec make of it.
 fn app_message(conn: usize, k: u32, text: &str) -> io::Result<(Bytes, Bytes)> {
-    use sockwire::app::{Request, SearchService, ServerCodec};
+    use sockwire::app::{Request, ServerCodec};
+    use sockwire::builtin::SearchService;
     let value = match (conn as u64 + u64::from(k)) % 4 {
         0 => "morpheus",
         1 => "ring",
         2 => "🐶",
         _ => text,
     };
-    let request = sockwire::conn::Protocol::App
-        .encode(k, value)
-        .map_err(io::Error::other)?;
+    let request = Protocol::App.encode(k, value).map_err(io::Error::other)?;
     let mut expected = BytesMut::new();
     ServerCodec::new()
         .encode(
@@ -212,7 +191,7 @@ impl Conn {
                 Err(e) => return Err(e),
             };
             stats.bytes_in += n as u64;
-            let mut got = buf.get(..n).unwrap_or_default();
+            let mut got = &buf[..n];
             while !got.is_empty() {
                 let Some(front) = self.in_flight.front_mut() else {
                     return Err(io::Error::new(
@@ -220,10 +199,11 @@ impl Conn {
                         format!("{} unexpected bytes after the last reply", got.len()),
                     ));
                 };
-                let want = front.expected.get(front.matched..).unwrap_or_default();
+                // matched < expected.len(): a finished reply leaves the queue
+                let want = &front.expected[front.matched..];
                 let take = want.len().min(got.len());
                 let (head, rest) = got.split_at(take);
-                if head != want.get(..take).unwrap_or_default() {
+                if head != &want[..take] {
                     let at = head.iter().zip(want).position(|(a, b)| a != b).unwrap_or(0);
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,

@@ -15,7 +15,8 @@ use bytes::{Bytes, BytesMut};
 use clap::Parser;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use sockwire::conn::{Client, Event, Protocol};
+use sockwire::builtin::{Client, Protocol};
+use sockwire::conn::Event;
 
 /// Multi-connection text client (PROTOCOLS.md §2).
 #[derive(Parser)]
@@ -142,7 +143,7 @@ fn service(id: usize, conn: &mut Conn, buf: &mut [u8]) -> io::Result<bool> {
             }
             Ok(n) => {
                 conn.received += n;
-                conn.client.handle_input(buf.get(..n).unwrap_or_default());
+                conn.client.handle_input(&buf[..n]);
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::NotConnected) => break,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}

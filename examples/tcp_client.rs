@@ -11,7 +11,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use sockwire::conn::{Client, Event, Protocol};
+use sockwire::builtin::{Client, Protocol};
+use sockwire::conn::Event;
 
 #[path = "common/mod.rs"]
 mod common;
@@ -23,15 +24,15 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:5005")]
     server: SocketAddr,
     /// Wire protocol.
-    #[arg(long, default_value = "text", value_parser = ["text", "fixed", "variable"])]
-    protocol: String,
+    #[arg(long, default_value = "text", value_parser = common::names::<Protocol>(&["text", "fixed", "variable"]))]
+    protocol: Protocol,
 }
 
 const WAIT: Duration = Duration::from_secs(1);
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let protocol: Protocol = args.protocol.parse().map_err(io::Error::other)?;
+    let protocol = args.protocol;
     let mut stream = TcpStream::connect(args.server)?;
     println!(
         "connected to {} from {} (protocol {protocol})",
@@ -56,15 +57,14 @@ fn main() -> io::Result<()> {
         stream.write_all(&wire)?;
         let deadline = Instant::now() + WAIT;
         while client.awaiting_reply() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if Instant::now() >= deadline {
                 println!("no (more) reply within 1 s");
                 break;
             }
-            stream.set_read_timeout(Some(left))?;
+            stream.set_read_timeout(sockwire::timeout_from(Instant::now(), Some(deadline)))?;
             match stream.read(&mut buf) {
                 Ok(0) => client.handle_eof(),
-                Ok(n) => client.handle_input(buf.get(..n).unwrap_or_default()),
+                Ok(n) => client.handle_input(&buf[..n]),
                 Err(e) if common::is_timeout(&e) => {}
                 Err(e) => return Err(e),
             }

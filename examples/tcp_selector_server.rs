@@ -28,7 +28,8 @@ mod common;
 use clap::Parser;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use sockwire::conn::{Connection, Event, Protocol, Reply, Timeouts};
+use sockwire::builtin::{BuiltinService, Protocol, ReplyPolicy};
+use sockwire::conn::{Connection, ConnectionConfig, Event};
 
 /// TCP server: all clients on one selector loop.
 #[derive(Parser)]
@@ -51,13 +52,13 @@ const READS_PER_TURN: usize = 16;
 struct Client {
     stream: TcpStream,
     peer: SocketAddr,
-    conn: Connection,
+    conn: Connection<BuiltinService>,
     interest: Option<Interest>,
 }
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let (protocol, reply, timeouts) = args.serve.policy()?;
+    let (protocol, reply) = (args.serve.protocol, args.serve.reply.clone());
     // every connection is a file descriptor: lift the soft limit to the hard
     let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let stop = common::stop_flag()?;
@@ -72,13 +73,13 @@ fn main() -> io::Result<()> {
          max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
         args.max_connections,
-        common::show(timeouts.idle),
-        common::show(timeouts.message),
+        common::show(args.serve.config().idle_timeout),
+        common::show(args.serve.config().message_timeout),
     );
     let config = Config {
         protocol,
         reply,
-        timeouts,
+        conn: args.serve.config(),
         max_connections: args.max_connections,
     };
 
@@ -160,8 +161,8 @@ fn main() -> io::Result<()> {
 /// What every new connection gets.
 struct Config {
     protocol: Protocol,
-    reply: Reply,
-    timeouts: Timeouts,
+    reply: ReplyPolicy,
+    conn: ConnectionConfig,
     max_connections: usize,
 }
 
@@ -204,8 +205,8 @@ fn accept(
                     continue;
                 }
                 println!("{peer} connected");
-                let conn = Connection::new(config.protocol, config.reply)
-                    .with_timeouts(config.timeouts, Instant::now());
+                let service = config.protocol.service(config.reply.clone());
+                let conn = Connection::new(Instant::now(), service, config.conn.clone());
                 clients.insert(
                     token,
                     Client {
@@ -237,7 +238,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
             match client.stream.write(client.conn.pending_output()) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    client.conn.consume_output_at(n, Instant::now());
+                    client.conn.consume_output(Instant::now(), n);
                     progress = true;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -252,12 +253,11 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
             reads += 1;
             match client.stream.read(buf) {
                 Ok(0) => {
-                    client.conn.handle_eof();
+                    client.conn.handle_eof(Instant::now());
                     progress = true;
                 }
                 Ok(n) => {
-                    let data = buf.get(..n).unwrap_or_default();
-                    client.conn.handle_input_at(data, Instant::now());
+                    client.conn.handle_input(Instant::now(), &buf[..n]);
                     progress = true;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}

@@ -1,7 +1,7 @@
 //! TCP server, one thread per client, for the text (§2), line (§3), fixed
 //! (§4), variable (§5) and application (§6) protocols. All protocol work is
-//! `sockwire::conn`; this file only moves bytes between sockets and
-//! connections.
+//! `sockwire::conn` running a `sockwire::builtin` service; this file only
+//! moves bytes between sockets and connections.
 //!
 //! Defences as in `tcp_selector_server`: backpressure (no reading while
 //! output is above the high-water mark), idle and per-message timeouts
@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use clap::Parser;
+use sockwire::builtin::BuiltinService;
 use sockwire::conn::{Connection, Event};
 
 /// TCP server: one thread per client.
@@ -41,7 +42,7 @@ const TICK: Duration = Duration::from_millis(200);
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let (protocol, reply, timeouts) = args.serve.policy()?;
+    let (protocol, reply, config) = (args.serve.protocol, &args.serve.reply, args.serve.config());
     let quiet = args.serve.quiet;
     let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let stop = common::stop_flag()?;
@@ -53,8 +54,8 @@ fn main() -> io::Result<()> {
          max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
         args.max_connections,
-        common::show(timeouts.idle),
-        common::show(timeouts.message),
+        common::show(config.idle_timeout),
+        common::show(config.message_timeout),
     );
 
     let mut workers: Vec<thread::JoinHandle<()>> = Vec::new();
@@ -74,7 +75,8 @@ fn main() -> io::Result<()> {
                 }
                 println!("{peer} connected");
                 let stop = Arc::clone(&stop);
-                let conn = Connection::new(protocol, reply).with_timeouts(timeouts, Instant::now());
+                let service = protocol.service(reply.clone());
+                let conn = Connection::new(Instant::now(), service, config.clone());
                 let spawned = thread::Builder::new().spawn(move || {
                     if let Err(e) = serve(stream, peer, conn, &stop, quiet) {
                         println!("{peer} connection error: {e}");
@@ -101,27 +103,35 @@ fn main() -> io::Result<()> {
     Ok(())
 }
 
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-    )
-}
-
-/// Moves bytes between `stream` and `conn` until the connection is done.
+/// Moves bytes between `stream` and `conn` until the connection is done,
+/// one turn of the connection's loop at a time.
 fn serve(
     mut stream: TcpStream,
     peer: SocketAddr,
-    mut conn: Connection,
+    mut conn: Connection<BuiltinService>,
     stop: &AtomicBool,
     quiet: bool,
 ) -> io::Result<()> {
     stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(TICK))?;
     stream.set_write_timeout(Some(TICK))?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
+        // 1. feed input; a blocking read would hold replies back, so only
+        // when there is nothing to write. It waits until the next deadline,
+        // and at most TICK to see the stop flag.
+        if conn.wants_read() && !conn.wants_write() {
+            let wait = sockwire::timeout_from(Instant::now(), conn.poll_timeout());
+            stream.set_read_timeout(Some(wait.map_or(TICK, |w| w.min(TICK))))?;
+            match stream.read(&mut buf) {
+                Ok(0) => conn.handle_eof(Instant::now()),
+                Ok(n) => conn.handle_input(Instant::now(), &buf[..n]),
+                Err(e) if common::is_timeout(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // 2. handle timeouts
         conn.handle_timeout(Instant::now());
+        // 3. drain events
         while let Some(event) = conn.poll_event() {
             if !(quiet && matches!(event, Event::Received(_))) {
                 println!("{peer} {event}");
@@ -134,18 +144,12 @@ fn serve(
             println!("{peer} closing: the server is shutting down");
             return Ok(());
         }
+        // 4. transmit
         if conn.wants_write() {
             match stream.write(conn.pending_output()) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => conn.consume_output_at(n, Instant::now()),
-                Err(e) if is_timeout(&e) => {}
-                Err(e) => return Err(e),
-            }
-        } else if conn.wants_read() {
-            match stream.read(&mut buf) {
-                Ok(0) => conn.handle_eof(),
-                Ok(n) => conn.handle_input_at(buf.get(..n).unwrap_or_default(), Instant::now()),
-                Err(e) if is_timeout(&e) => {}
+                Ok(n) => conn.consume_output(Instant::now(), n),
+                Err(e) if common::is_timeout(&e) => {}
                 Err(e) => return Err(e),
             }
         }

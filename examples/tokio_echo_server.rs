@@ -1,6 +1,12 @@
 //! The async counterpart of `tcp_selector_server`: a tokio TCP server that
-//! frames each connection with the protocol's codec and reply policy from
-//! `sockwire::conn`, under tokio-util's `Framed`.
+//! frames each connection with the protocol's service and reply policy from
+//! `sockwire::builtin`, under tokio-util's `Framed`
+//! (`sockwire::tokio_adapter::ServiceCodec`).
+//!
+//! Replies are fed, not sent: each is queued, and one flush writes all the
+//! replies to the messages that already arrived, when no further message is
+//! ready. TCP_NODELAY is set, so a reply is not held back by Nagle's
+//! algorithm waiting for the client's next segment.
 //!
 //! ```sh
 //! cargo run --features tokio-util --example tokio_echo_server -- --protocol variable --reply upper
@@ -15,9 +21,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
-use sockwire::conn::{ConnError, Protocol, Reply};
-use sockwire::tokio::{Error, ReplyTo, ServiceCodec};
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use sockwire::builtin::{Protocol, ReplyPolicy};
+use sockwire::conn::Timeout;
+use sockwire::tokio_adapter::{Error, ReplyTo, ServiceCodec};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::Framed;
 
@@ -33,7 +40,7 @@ struct Args {
     protocol: Protocol,
     /// Reply to each message: none, echo or upper.
     #[arg(long, default_value = "echo")]
-    reply: Reply,
+    reply: ReplyPolicy,
     /// Close a connection that delivers no whole message for this many
     /// seconds (0: never). Unlike the std servers' idle timeout, a peer
     /// dribbling a message byte by byte does not reset it.
@@ -46,24 +53,36 @@ async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     protocol: Protocol,
-    reply: Reply,
+    reply: ReplyPolicy,
     idle: Option<Duration>,
 ) -> Result<(), Error> {
+    stream.set_nodelay(true)?;
     let mut framed = Framed::new(stream, ServiceCodec::new(protocol.service(reply)));
     loop {
-        let next = match idle {
-            Some(idle) => tokio::time::timeout(idle, framed.next())
-                .await
-                .map_err(|_| {
-                    io::Error::new(io::ErrorKind::TimedOut, ConnError::IdleTimeout { idle })
-                })?,
-            None => framed.next().await,
+        let next = match framed.next().now_or_never() {
+            // a message that already arrived: answer it before flushing
+            Some(next) => next,
+            None => {
+                // nothing more ready: write every queued reply at once
+                framed.flush().await?;
+                match idle {
+                    Some(idle) => {
+                        tokio::time::timeout(idle, framed.next())
+                            .await
+                            .map_err(|_| {
+                                io::Error::new(io::ErrorKind::TimedOut, Timeout::Idle { idle })
+                            })?
+                    }
+                    None => framed.next().await,
+                }
+            }
         };
         let Some(message) = next else { break };
         let message = message?;
         println!("{peer} -> {message}");
-        framed.send(ReplyTo(&message)).await?;
+        framed.feed(ReplyTo(&message)).await?;
     }
+    framed.flush().await?;
     Ok(())
 }
 
@@ -90,7 +109,7 @@ async fn main() -> std::io::Result<()> {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     println!("{peer} connected");
-                    let (protocol, reply) = (args.protocol, args.reply);
+                    let (protocol, reply) = (args.protocol, args.reply.clone());
                     let idle = (args.idle_timeout > 0.0)
                         .then(|| Duration::from_secs_f64(args.idle_timeout));
                     tokio::spawn(async move {

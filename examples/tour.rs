@@ -15,7 +15,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use sockwire::conn::{Client, Connection, DatagramService, Protocol, Reply};
+use sockwire::builtin::{BuiltinService, Client, DatagramService, Protocol, ReplyPolicy};
+use sockwire::conn::{Connection, ConnectionConfig};
 use sockwire::dump::{self, Field};
 use sockwire::room::{Name, RoomClient, RoomServer, Transmit};
 
@@ -153,15 +154,15 @@ fn udp_text() -> io::Result<()> {
     println!("server bound to {s}; client bound to {c}");
     let mut buf = vec![0u8; 65_536];
     for (reply, text) in [
-        (Reply::Echo, "Hello, world"),
-        (Reply::Upper, "  ação, mundo  "),
+        (ReplyPolicy::Echo, "Hello, world"),
+        (ReplyPolicy::Upper, "  ação, mundo  "),
     ] {
         println!();
         println!("  server reply policy: {reply}");
         let mut service = DatagramService::new(reply);
         client.send_to(text.as_bytes(), s)?;
         let (n, peer) = server.recv_from(&mut buf)?;
-        let datagram = buf.get(..n).unwrap_or_default();
+        let datagram = &buf[..n];
         show(
             ("client", c),
             ("server", s),
@@ -174,7 +175,7 @@ fn udp_text() -> io::Result<()> {
         if let Some(answer) = handled.reply {
             server.send_to(&answer, peer)?;
             let (n, _) = client.recv_from(&mut buf)?;
-            let back = buf.get(..n).unwrap_or_default();
+            let back = &buf[..n];
             let fields = dump::text_fields(back);
             show_reply(
                 ("server", s),
@@ -196,7 +197,7 @@ struct Tcp {
     server: TcpStream,
     c: SocketAddr,
     s: SocketAddr,
-    conn: Connection,
+    conn: Connection<BuiltinService>,
     side: Client,
     protocol: Protocol,
     /// What the client wrote last.
@@ -204,7 +205,7 @@ struct Tcp {
 }
 
 impl Tcp {
-    fn open(protocol: Protocol, reply: Reply) -> io::Result<Tcp> {
+    fn open(protocol: Protocol, reply: ReplyPolicy) -> io::Result<Tcp> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let client = TcpStream::connect(listener.local_addr()?)?;
         let (server, c) = listener.accept()?;
@@ -224,7 +225,11 @@ impl Tcp {
             server,
             c,
             s,
-            conn: Connection::new(protocol, reply),
+            conn: Connection::new(
+                Instant::now(),
+                protocol.service(reply),
+                ConnectionConfig::default(),
+            ),
             side: Client::new(protocol),
             protocol,
             request: Vec::new(),
@@ -246,9 +251,9 @@ impl Tcp {
         let mut buf = vec![0u8; 65_536];
         let n = self.server.read(&mut buf)?;
         if n == 0 {
-            self.conn.handle_eof();
+            self.conn.handle_eof(Instant::now());
         } else {
-            self.conn.handle_input(buf.get(..n).unwrap_or_default());
+            self.conn.handle_input(Instant::now(), &buf[..n]);
         }
         while let Some(event) = self.conn.poll_event() {
             println!("  server log: {} {event}", self.c);
@@ -259,11 +264,13 @@ impl Tcp {
                 bytes(self.conn.buffered_input())
             );
         }
-        if let Some(reply) = self.conn.poll_transmit() {
-            let fields = dump::fields(self.protocol, &reply);
+        if self.conn.wants_write() {
+            let reply = self.conn.pending_output().to_vec();
+            let fields = self.protocol.dump_fields(&reply);
             let (from, to) = (("server", self.s), ("client", self.c));
             show_reply(from, to, "TCP", &reply, &self.request, &fields);
             self.server.write_all(&reply)?;
+            self.conn.consume_output(Instant::now(), reply.len());
             let mut got = 0;
             while got < reply.len() {
                 let n = self.client.read(&mut buf)?;
@@ -271,7 +278,7 @@ impl Tcp {
                     break;
                 }
                 got += n;
-                self.side.handle_input(buf.get(..n).unwrap_or_default());
+                self.side.handle_input(&buf[..n]);
             }
             while let Some(event) = self.side.poll_event() {
                 println!("  client got: {event}");
@@ -287,7 +294,7 @@ impl Tcp {
     /// The client sends `text` as the next message of the protocol.
     fn send(&mut self, text: &str) -> io::Result<()> {
         let wire = self.side.encode_message(text).map_err(io::Error::other)?;
-        let fields = dump::fields(self.protocol, &wire);
+        let fields = self.protocol.dump_fields(&wire);
         self.client_writes(&wire, &fields)
     }
 
@@ -308,7 +315,7 @@ impl Tcp {
 }
 
 fn tcp_text() -> io::Result<()> {
-    let mut tcp = Tcp::open(Protocol::Text, Reply::Echo)?;
+    let mut tcp = Tcp::open(Protocol::Text, ReplyPolicy::Echo)?;
     tcp.send("Hello, world")?;
     println!();
     println!("  'ã' is two bytes (c3 a3); a read can cut it, and the decoder holds the half");
@@ -331,14 +338,14 @@ fn tcp_text() -> io::Result<()> {
     tcp.close()?;
     println!();
     println!("  the same with reply upper: the decoded text upper-cased, nothing stripped");
-    let mut tcp = Tcp::open(Protocol::Text, Reply::Upper)?;
+    let mut tcp = Tcp::open(Protocol::Text, ReplyPolicy::Upper)?;
     tcp.send("Hello, world")?;
     tcp.close()
 }
 
 fn lines() -> io::Result<()> {
     // a chat: both peers decode lines; nobody echoes
-    let mut tcp = Tcp::open(Protocol::Line, Reply::None)?;
+    let mut tcp = Tcp::open(Protocol::Line, ReplyPolicy::None)?;
     println!("(a chat: each typed line is sent with its LF; the peer prints it)");
     tcp.send("hello")?;
     let two = b"how are you?\r\nfine\n";
@@ -356,7 +363,7 @@ fn lines() -> io::Result<()> {
 }
 
 fn fixed() -> io::Result<()> {
-    let mut tcp = Tcp::open(Protocol::Fixed, Reply::Echo)?;
+    let mut tcp = Tcp::open(Protocol::Fixed, ReplyPolicy::Echo)?;
     tcp.send("hi")?;
     tcp.send("ação 🐰")?;
     println!();
@@ -366,7 +373,7 @@ fn fixed() -> io::Result<()> {
 }
 
 fn variable() -> io::Result<()> {
-    let mut tcp = Tcp::open(Protocol::Variable, Reply::Upper)?;
+    let mut tcp = Tcp::open(Protocol::Variable, ReplyPolicy::Upper)?;
     tcp.send("hello")?;
     tcp.send("ação 🐰")?;
     println!();
@@ -381,7 +388,7 @@ fn variable() -> io::Result<()> {
 #[cfg(feature = "json")]
 fn app() -> io::Result<()> {
     // the reply policy does not apply: the server answers from its table
-    let mut tcp = Tcp::open(Protocol::App, Reply::None)?;
+    let mut tcp = Tcp::open(Protocol::App, ReplyPolicy::None)?;
     println!("(the client sends `search` requests; the server answers from its table)");
     tcp.send("morpheus")?;
     tcp.send("🐶")?;
@@ -467,7 +474,7 @@ fn pump(parties: &mut [(UdpSocket, Party)], now: Instant) -> io::Result<()> {
                 };
                 let (n, sender) = dest.recv_from(&mut buf)?;
                 if let Some((_, party)) = parties.get_mut(j) {
-                    party.handle(now, sender, buf.get(..n).unwrap_or_default());
+                    party.handle(now, sender, &buf[..n]);
                 }
             }
         }

@@ -36,18 +36,14 @@ fn main() -> io::Result<()> {
         socket.send_to(text.as_bytes(), args.server)?;
         let deadline = Instant::now() + WAIT;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if Instant::now() >= deadline {
                 println!("no reply within 1 s");
                 break;
             }
-            socket.set_read_timeout(Some(left))?;
+            socket.set_read_timeout(sockwire::timeout_from(Instant::now(), Some(deadline)))?;
             match socket.recv_from(&mut buf) {
                 Ok((n, from)) if from == args.server => {
-                    println!(
-                        "Reply from {from} -> {}",
-                        lossy(buf.get(..n).unwrap_or_default())
-                    );
+                    println!("Reply from {from} -> {}", lossy(&buf[..n]));
                     break;
                 }
                 Ok(_) => {} // not from the server: ignored

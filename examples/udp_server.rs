@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Parser;
-use sockwire::conn::{DatagramService, Reply};
+use sockwire::builtin::{DatagramService, ReplyPolicy};
 
 #[path = "common/mod.rs"]
 mod common;
@@ -23,13 +23,13 @@ struct Args {
     #[arg(long, default_value = "0.0.0.0:5005")]
     bind: SocketAddr,
     /// What to send back: nothing, the same bytes, or the text stripped and upper-cased.
-    #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
-    reply: String,
+    #[arg(long, default_value = "echo", value_parser = common::names::<ReplyPolicy>(ReplyPolicy::NAMES))]
+    reply: ReplyPolicy,
 }
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let reply: Reply = args.reply.parse().map_err(io::Error::other)?;
+    let reply = args.reply;
     let stop = common::stop_flag()?;
 
     let socket = UdpSocket::bind(args.bind)?;
@@ -47,7 +47,7 @@ fn main() -> io::Result<()> {
                 continue;
             }
         };
-        let handled = service.handle_datagram(buf.get(..n).unwrap_or_default());
+        let handled = service.handle_datagram(&buf[..n]);
         println!("{}", handled.log_line(peer));
         if let Some(reply) = handled.reply {
             if let Err(e) = socket.send_to(&reply, peer) {

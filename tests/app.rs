@@ -6,8 +6,9 @@ use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 use sockwire::app::{
     AppCodec, AppHeader, AppMessage, ByteOrder, ClientCodec, DEFAULT_MAX_CONTENT_LENGTH, Request,
-    Response, SearchService, ServerCodec,
+    Response, ServerCodec,
 };
+use sockwire::builtin::SearchService;
 use sockwire::{ContentError, DecodeError, Decoder, EncodeError, Encoder, HeaderError};
 
 /// The real request of PROTOCOLS.md §6, as the Python client sends it.

@@ -6,9 +6,9 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use serde_json::Value;
 use sockwire::app::{
-    AppCodec, AppHeader, AppMessage, ByteOrder, ClientCodec, Request, Response, SearchService,
-    ServerCodec,
+    AppCodec, AppHeader, AppMessage, ByteOrder, ClientCodec, Request, Response, ServerCodec,
 };
+use sockwire::builtin::SearchService;
 use sockwire::{DecodeError, Decoder, Encoder};
 
 /// Feeds `wire` cut at `cuts` (sorted, deduplicated positions) and collects

@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
+use sockwire::builtin::{Protocol, ReplyPolicy};
+use sockwire::conn::ConnectionConfig;
+
 /// A flag that Ctrl-C (and SIGTERM) sets; loops check it to stop cleanly.
 pub fn stop_flag() -> io::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -52,6 +55,17 @@ pub fn stdin_lines() -> mpsc::Receiver<Option<String>> {
     rx
 }
 
+/// A clap value parser for a library type that parses from its
+/// command-line names (`Protocol`, `ReplyPolicy`): `--help` lists the
+/// names, and the value arrives as the library's type.
+pub fn names<T>(names: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = sockwire::builtin::UnknownName> + Clone + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
+}
+
 /// The options both TCP servers take (each adds its own
 /// `--max-connections`, whose default differs).
 #[derive(clap::Args)]
@@ -61,11 +75,11 @@ pub struct ServeArgs {
     pub bind: SocketAddr,
     /// Wire protocol (`app`: §6, answered from the search table whatever
     /// --reply says).
-    #[arg(long, default_value = "text", value_parser = ["text", "line", "fixed", "variable", "app"])]
-    pub protocol: String,
+    #[arg(long, default_value = "text", value_parser = names::<Protocol>(Protocol::NAMES))]
+    pub protocol: Protocol,
     /// What to send back for each message (text, line, fixed, variable).
-    #[arg(long, default_value = "echo", value_parser = ["none", "echo", "upper"])]
-    pub reply: String,
+    #[arg(long, default_value = "echo", value_parser = names::<ReplyPolicy>(ReplyPolicy::NAMES))]
+    pub reply: ReplyPolicy,
     /// Close a connection after this many seconds with no byte read or
     /// written (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 300.0)]
@@ -80,20 +94,12 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The protocol, reply policy and timeouts these options ask for.
-    pub fn policy(
-        &self,
-    ) -> io::Result<(
-        sockwire::conn::Protocol,
-        sockwire::conn::Reply,
-        sockwire::conn::Timeouts,
-    )> {
-        let protocol = self.protocol.parse().map_err(io::Error::other)?;
-        let reply = self.reply.parse().map_err(io::Error::other)?;
-        let mut timeouts = sockwire::conn::Timeouts::none();
-        timeouts.idle = secs(self.idle_timeout);
-        timeouts.message = secs(self.message_timeout);
-        Ok((protocol, reply, timeouts))
+    /// The connection config these options ask for.
+    pub fn config(&self) -> ConnectionConfig {
+        ConnectionConfig::default()
+            .idle_timeout(secs(self.idle_timeout))
+            .message_timeout(secs(self.message_timeout))
+            .clone()
     }
 }
 

@@ -27,7 +27,12 @@ pub struct Run<T> {
 ///
 /// Panics if the decoder keeps answering without consuming its input (a
 /// decoder that loops forever would hang the test otherwise).
-pub fn run<D: Decoder>(decoder: &mut D, data: &[u8], cuts: &[usize], eof: bool) -> Run<D::Item> {
+pub fn run<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    cuts: &[usize],
+    eof: bool,
+) -> Run<D::Item> {
     let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
     bounds.push(0);
     bounds.push(data.len());
@@ -84,18 +89,29 @@ pub fn run<D: Decoder>(decoder: &mut D, data: &[u8], cuts: &[usize], eof: bool) 
 }
 
 /// The whole stream in one read.
-pub fn all_at_once<D: Decoder>(decoder: &mut D, data: &[u8], eof: bool) -> Run<D::Item> {
+pub fn all_at_once<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    eof: bool,
+) -> Run<D::Item> {
     run(decoder, data, &[], eof)
 }
 
 /// The stream one byte per read.
-pub fn byte_by_byte<D: Decoder>(decoder: &mut D, data: &[u8], eof: bool) -> Run<D::Item> {
+pub fn byte_by_byte<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    eof: bool,
+) -> Run<D::Item> {
     let cuts: Vec<usize> = (0..=data.len()).collect();
     run(decoder, data, &cuts, eof)
 }
 
 /// Decodes a whole stream in one read, then ends it, and returns the events.
-pub fn decode_stream<D: Decoder>(mut decoder: D, data: &[u8]) -> Events<D::Item> {
+pub fn decode_stream<D: Decoder<Error = DecodeError>>(
+    mut decoder: D,
+    data: &[u8],
+) -> Events<D::Item> {
     all_at_once(&mut decoder, data, true).events
 }
 
