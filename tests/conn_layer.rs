@@ -1,11 +1,39 @@
 //! The sans-IO connection layer: every split of the input, events, partial
 //! output, the high-water mark, errors, the UDP handler and the client.
 
+use std::sync::OnceLock;
+use std::time::Instant;
+
 use proptest::prelude::*;
-use sockwire::conn::{
-    Client, ConnError, Connection, DatagramService, Event, Message, Protocol, Reply,
+use sockwire::builtin::{
+    BuiltinService, Client, DatagramService, Message, Protocol, ReplyPolicy as Reply,
 };
+use sockwire::conn::{Connection, ConnectionConfig, Event};
 use sockwire::{DecodeError, FixedPacket, VariablePacket};
+
+type Ev = Event<BuiltinService>;
+
+/// The tests' clock: one fixed instant (no timeout is ever checked here).
+fn now() -> Instant {
+    static T0: OnceLock<Instant> = OnceLock::new();
+    *T0.get_or_init(Instant::now)
+}
+
+/// A server connection for `protocol` and `reply`, with `config`.
+fn serve(
+    protocol: Protocol,
+    reply: Reply,
+    config: &ConnectionConfig,
+) -> Connection<BuiltinService> {
+    Connection::new(now(), protocol.service(reply), config.clone())
+}
+
+/// A server connection for `protocol` and `reply`, default config.
+fn conn(protocol: Protocol, reply: Reply) -> Connection<BuiltinService> {
+    serve(protocol, reply, &ConnectionConfig::default())
+}
+
+const REPLIES: [Reply; 3] = [Reply::None, Reply::Echo, Reply::Upper];
 
 const STREAM_PROTOCOLS: [Protocol; 4] = [
     Protocol::Text,
@@ -26,11 +54,11 @@ fn three_messages(protocol: Protocol) -> Vec<u8> {
 /// Feeds `chunks` then EOF; returns the received messages, the output
 /// (consumed as it comes) and the other events.
 fn run<'a>(
-    mut conn: Connection,
+    mut conn: Connection<BuiltinService>,
     chunks: impl IntoIterator<Item = &'a [u8]>,
-) -> (Vec<Message>, Vec<u8>, Vec<Event>) {
+) -> (Vec<Message>, Vec<u8>, Vec<Ev>) {
     let (mut messages, mut output, mut other) = (Vec::new(), Vec::new(), Vec::new());
-    let mut drain = |conn: &mut Connection| {
+    let mut drain = |conn: &mut Connection<BuiltinService>| {
         while let Some(e) = conn.poll_event() {
             match e {
                 Event::Received(m) => messages.push(m),
@@ -39,14 +67,14 @@ fn run<'a>(
         }
         output.extend_from_slice(conn.pending_output());
         let n = conn.pending_output().len();
-        conn.consume_output(n);
+        conn.consume_output(now(), n);
     };
     for chunk in chunks {
         assert!(conn.wants_read());
-        conn.handle_input(chunk);
+        conn.handle_input(now(), chunk);
         drain(&mut conn);
     }
-    conn.handle_eof();
+    conn.handle_eof(now());
     drain(&mut conn);
     assert!(conn.is_closed());
     (messages, output, other)
@@ -69,12 +97,12 @@ fn joined(messages: &[Message]) -> String {
 fn echo_is_byte_exact_at_every_split() {
     for protocol in STREAM_PROTOCOLS {
         let wire = three_messages(protocol);
-        let (whole, out, other) = run(Connection::new(protocol, Reply::Echo), [&wire[..]]);
+        let (whole, out, other) = run(conn(protocol, Reply::Echo), [&wire[..]]);
         assert_eq!(out, wire, "{protocol}");
         assert_eq!(other, [Event::PeerClosed]);
         for cut in 0..=wire.len() {
             let (a, b) = wire.split_at(cut);
-            let (messages, out, other) = run(Connection::new(protocol, Reply::Echo), [a, b]);
+            let (messages, out, other) = run(conn(protocol, Reply::Echo), [a, b]);
             assert_eq!(out, wire, "{protocol} cut at {cut}");
             assert_eq!(joined(&messages), joined(&whole), "{protocol} cut at {cut}");
             assert_eq!(other, [Event::PeerClosed]);
@@ -82,7 +110,7 @@ fn echo_is_byte_exact_at_every_split() {
                 assert_eq!(messages, whole, "{protocol} cut at {cut}");
             }
         }
-        let (messages, out, _) = run(Connection::new(protocol, Reply::Echo), wire.chunks(1));
+        let (messages, out, _) = run(conn(protocol, Reply::Echo), wire.chunks(1));
         assert_eq!(out, wire, "{protocol} byte by byte");
         assert_eq!(joined(&messages), joined(&whole));
     }
@@ -90,11 +118,11 @@ fn echo_is_byte_exact_at_every_split() {
 
 #[test]
 fn text_stream_holds_a_split_character() {
-    let mut conn = Connection::new(Protocol::Text, Reply::Echo);
-    conn.handle_input(b"\xf0\x9f");
+    let mut conn = conn(Protocol::Text, Reply::Echo);
+    conn.handle_input(now(), b"\xf0\x9f");
     assert_eq!(conn.poll_event(), None);
     assert_eq!(conn.buffered_input(), 2);
-    conn.handle_input(b"\x90\xb0!");
+    conn.handle_input(now(), b"\x90\xb0!");
     assert_eq!(
         conn.poll_event(),
         Some(Event::Received(Message::Text("🐰!".into())))
@@ -104,23 +132,14 @@ fn text_stream_holds_a_split_character() {
 
 #[test]
 fn upper_replies() {
-    let (_, out, _) = run(
-        Connection::new(Protocol::Text, Reply::Upper),
-        [&b"Hello, world"[..]],
-    );
+    let (_, out, _) = run(conn(Protocol::Text, Reply::Upper), [&b"Hello, world"[..]]);
     assert_eq!(out, b"HELLO, WORLD", "12 bytes, nothing stripped");
-    let (_, out, _) = run(
-        Connection::new(Protocol::Text, Reply::Upper),
-        [&b" x\n"[..]],
-    );
+    let (_, out, _) = run(conn(Protocol::Text, Reply::Upper), [&b" x\n"[..]]);
     assert_eq!(out, b" X\n");
-    let (_, out, _) = run(
-        Connection::new(Protocol::Line, Reply::Upper),
-        [&b"hi\r\nyo\n"[..]],
-    );
+    let (_, out, _) = run(conn(Protocol::Line, Reply::Upper), [&b"hi\r\nyo\n"[..]]);
     assert_eq!(out, b"HI\nYO\n");
     let (_, out, _) = run(
-        Connection::new(Protocol::Fixed, Reply::Upper),
+        conn(Protocol::Fixed, Reply::Upper),
         [&FixedPacket::new(4, "straße").with_version(3).to_bytes()[..]],
     );
     assert_eq!(
@@ -129,10 +148,7 @@ fn upper_replies() {
     );
     // truncated: the declared size is kept
     let long = FixedPacket::new(5, "abcdefghijklmnopqrstuvwxyz");
-    let (_, out, _) = run(
-        Connection::new(Protocol::Fixed, Reply::Upper),
-        [&long.to_bytes()[..]],
-    );
+    let (_, out, _) = run(conn(Protocol::Fixed, Reply::Upper), [&long.to_bytes()[..]]);
     let back = FixedPacket::from_bytes(out.first_chunk().unwrap());
     assert_eq!(
         (back.order(), back.size(), back.text()),
@@ -140,10 +156,7 @@ fn upper_replies() {
     );
     assert!(back.is_truncated());
     let wire = Protocol::Variable.encode(9, "hello").unwrap();
-    let (_, out, _) = run(
-        Connection::new(Protocol::Variable, Reply::Upper),
-        [&wire[..]],
-    );
+    let (_, out, _) = run(conn(Protocol::Variable, Reply::Upper), [&wire[..]]);
     assert_eq!(out, b"\x01\x00\x00\x00\x05\x00\x00\x00\x09HELLO");
     // not UTF-8: ASCII letters upper-cased, other bytes kept
     let mut raw = bytes::BytesMut::new();
@@ -153,10 +166,7 @@ fn upper_replies() {
         &mut raw,
     )
     .unwrap();
-    let (_, out, _) = run(
-        Connection::new(Protocol::Variable, Reply::Upper),
-        [&raw[..]],
-    );
+    let (_, out, _) = run(conn(Protocol::Variable, Reply::Upper), [&raw[..]]);
     assert_eq!(&out[9..], b"A\xffB");
 }
 
@@ -164,7 +174,7 @@ fn upper_replies() {
 fn reply_none_logs_only() {
     for protocol in STREAM_PROTOCOLS {
         let wire = three_messages(protocol);
-        let (messages, out, _) = run(Connection::new(protocol, Reply::None), [&wire[..]]);
+        let (messages, out, _) = run(conn(protocol, Reply::None), [&wire[..]]);
         assert!(out.is_empty());
         assert!(!messages.is_empty());
     }
@@ -175,17 +185,17 @@ fn error_closes_after_queued_output() {
     let mut wire = Protocol::Variable.encode(1, "ok").unwrap().to_vec();
     wire.extend_from_slice(b"\x01\x00\x20\x00\x00\x00\x00\x00\x02"); // 2 MiB
     wire.extend_from_slice(&Protocol::Variable.encode(3, "never").unwrap());
-    let mut conn = Connection::new(Protocol::Variable, Reply::Echo);
-    conn.handle_input(&wire);
+    let mut conn = conn(Protocol::Variable, Reply::Echo);
+    conn.handle_input(now(), &wire);
     assert!(matches!(conn.poll_event(), Some(Event::Received(_))));
     let error = conn.poll_event().unwrap();
     assert_eq!(
         error,
-        Event::Error {
-            error: ConnError::Decode(DecodeError::FrameTooLarge {
+        Event::PeerError {
+            error: DecodeError::FrameTooLarge {
                 size: 2 << 20,
                 max: 1 << 20
-            }),
+            },
             closes: true
         }
     );
@@ -197,10 +207,10 @@ fn error_closes_after_queued_output() {
     assert!(!conn.wants_read());
     assert!(!conn.is_closed(), "the echo of #1 is still to be written");
     assert_eq!(conn.pending_output(), &wire[..11]);
-    conn.consume_output(11);
+    conn.consume_output(now(), 11);
     assert!(conn.is_closed());
-    conn.handle_input(b"more");
-    conn.handle_eof();
+    conn.handle_input(now(), b"more");
+    conn.handle_eof(now());
     assert_eq!(conn.poll_event(), None, "ignored once closed");
 }
 
@@ -208,25 +218,29 @@ fn error_closes_after_queued_output() {
 fn recoverable_errors_can_keep_the_connection() {
     let mut wire = b"\x01\x00\x00\x00\x05\x00\x00\x00\x02abcde".to_vec();
     wire.extend_from_slice(&Protocol::Variable.encode(3, "next").unwrap());
-    let conn = Connection::with_service(Box::new(sockwire::conn::CodecService::new(
+    let service = sockwire::conn::CodecService::new(
         sockwire::VariablePacketCodec::with_max_size(4),
+        Message::Variable,
         |m: &Message, dst: &mut bytes::BytesMut| Reply::Echo.write(m, dst),
-    )))
-    .recover_from_errors(true);
+    );
+    let recover = ConnectionConfig::default()
+        .recover_from_errors(true)
+        .clone();
+    let conn = Connection::new(now(), Box::new(service) as BuiltinService, recover.clone());
     let (messages, out, other) = run(conn, [&wire[..]]);
     assert_eq!(joined(&messages), "[3:next]");
     assert_eq!(out, &wire[14..]);
     assert!(matches!(
         other[0],
-        Event::Error {
-            error: ConnError::Decode(DecodeError::FrameTooLarge { size: 5, max: 4 }),
+        Event::PeerError {
+            error: DecodeError::FrameTooLarge { size: 5, max: 4 },
             closes: false
         }
     ));
     assert_eq!(other[1], Event::PeerClosed);
 
-    let mut conn = Connection::new(Protocol::Text, Reply::Echo).recover_from_errors(true);
-    conn.handle_input(b"a\xffb");
+    let mut conn = serve(Protocol::Text, Reply::Echo, &recover);
+    conn.handle_input(now(), b"a\xffb");
     let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
     assert_eq!(events.len(), 3, "{events:?}");
     assert!(conn.wants_read());
@@ -235,8 +249,8 @@ fn recoverable_errors_can_keep_the_connection() {
 
 #[test]
 fn invalid_utf8_closes_by_default() {
-    let mut conn = Connection::new(Protocol::Text, Reply::Echo);
-    conn.handle_input(b"ok\xff rest");
+    let mut conn = conn(Protocol::Text, Reply::Echo);
+    conn.handle_input(now(), b"ok\xff rest");
     assert_eq!(
         conn.poll_event(),
         Some(Event::Received(Message::Text("ok".into())))
@@ -253,19 +267,19 @@ fn eof_inside_a_message_is_one_error() {
     for protocol in [Protocol::Fixed, Protocol::Variable, Protocol::Text] {
         let wire = protocol.encode(1, "ação 🐰").unwrap();
         let cut = wire.len() - 1;
-        let mut conn = Connection::new(protocol, Reply::Echo);
-        conn.handle_input(&wire[..cut]);
+        let mut conn = conn(protocol, Reply::Echo);
+        conn.handle_input(now(), &wire[..cut]);
         let _ = std::iter::from_fn(|| conn.poll_event()).count();
         let n = conn.pending_output().len();
-        conn.consume_output(n);
-        conn.handle_eof();
+        conn.consume_output(now(), n);
+        conn.handle_eof(now());
         let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
         assert_eq!(events.len(), 1, "{protocol}: {events:?}");
         assert!(
             matches!(
                 &events[0],
-                Event::Error {
-                    error: ConnError::Decode(DecodeError::UnexpectedEof { .. }),
+                Event::PeerError {
+                    error: DecodeError::UnexpectedEof { .. },
                     closes: true
                 }
             ),
@@ -277,34 +291,35 @@ fn eof_inside_a_message_is_one_error() {
 
 #[test]
 fn partial_output_consumption() {
-    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo);
+    let mut conn = conn(Protocol::Fixed, Reply::Echo);
     let a = FixedPacket::new(1, "a").to_bytes();
     let b = FixedPacket::new(2, "b").to_bytes();
-    conn.handle_input(&a);
-    conn.consume_output(10);
+    conn.handle_input(now(), &a);
+    conn.consume_output(now(), 10);
     assert_eq!(conn.pending_output(), &a[10..]);
-    conn.handle_input(&b);
+    conn.handle_input(now(), &b);
     let mut expect = a[10..].to_vec();
     expect.extend_from_slice(&b);
     assert_eq!(conn.pending_output(), &expect[..]);
-    conn.consume_output(1000); // capped
+    conn.consume_output(now(), 1000); // capped
     assert!(!conn.wants_write());
-    conn.handle_input(&a);
-    assert_eq!(conn.poll_transmit().as_deref(), Some(&a[..]));
-    assert_eq!(conn.poll_transmit(), None);
 }
 
 #[test]
 fn high_water_mark_stops_reading_until_output_drains() {
-    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo).with_high_water_mark(40);
-    conn.handle_input(&FixedPacket::new(1, "a").to_bytes());
+    let mut conn = serve(
+        Protocol::Fixed,
+        Reply::Echo,
+        ConnectionConfig::default().high_water_mark(40),
+    );
+    conn.handle_input(now(), &FixedPacket::new(1, "a").to_bytes());
     assert!(conn.wants_read(), "29 <= 40");
-    conn.handle_input(&FixedPacket::new(2, "b").to_bytes());
+    conn.handle_input(now(), &FixedPacket::new(2, "b").to_bytes());
     assert!(!conn.wants_read(), "58 > 40");
     assert!(conn.wants_write());
-    conn.consume_output(17);
+    conn.consume_output(now(), 17);
     assert!(!conn.wants_read(), "41 > 40");
-    conn.consume_output(1);
+    conn.consume_output(now(), 1);
     assert!(conn.wants_read(), "40 <= 40");
 }
 
@@ -372,7 +387,7 @@ fn names_parse_and_print() {
     for &p in Protocol::ALL {
         assert_eq!(p.name().parse(), Ok(p));
     }
-    for r in Reply::ALL {
+    for r in REPLIES {
         assert_eq!(r.to_string().parse(), Ok(r));
     }
     assert_eq!(
@@ -390,18 +405,18 @@ proptest! {
         r in 0..3usize,
     ) {
         let protocol = STREAM_PROTOCOLS[p];
-        let reply = Reply::ALL[r];
+        let reply = REPLIES[r].clone();
         let cut = cut.index(data.len() + 1);
-        let mut conn = Connection::new(protocol, reply).with_high_water_mark(16);
-        conn.handle_input(&data[..cut]);
-        conn.handle_input(&data[cut..]);
-        conn.handle_eof();
+        let mut conn = serve(protocol, reply, ConnectionConfig::default().high_water_mark(16));
+        conn.handle_input(now(), &data[..cut]);
+        conn.handle_input(now(), &data[cut..]);
+        conn.handle_eof(now());
         let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
         prop_assert!(!events.is_empty());
-        let closes = events.iter().filter(|e| matches!(e, Event::PeerClosed | Event::Error { closes: true, .. })).count();
+        let closes = events.iter().filter(|e| matches!(e, Event::PeerClosed) || e.closes()).count();
         prop_assert_eq!(closes, 1, "{:?}", events);
         let n = conn.pending_output().len();
-        conn.consume_output(n);
+        conn.consume_output(now(), n);
         prop_assert!(conn.is_closed());
     }
 }
@@ -417,20 +432,20 @@ fn app_protocol_answers_from_the_search_table_at_every_split() {
     ] {
         sockwire::Encoder::encode(&mut ClientCodec::new(), r, &mut wire).unwrap();
     }
-    let (whole, replies, other) = run(Connection::new(Protocol::App, Reply::Upper), [&wire[..]]);
+    let (whole, replies, other) = run(conn(Protocol::App, Reply::Upper), [&wire[..]]);
     assert_eq!(other, [Event::PeerClosed]);
     assert_eq!(whole.len(), 2);
     assert_eq!(whole[0].to_string(), r#"app request search "morpheus""#);
     for cut in 0..=wire.len() {
         let (a, b) = wire.split_at(cut);
-        let (messages, out, _) = run(Connection::new(Protocol::App, Reply::None), [a, b]);
+        let (messages, out, _) = run(conn(Protocol::App, Reply::None), [a, b]);
         assert_eq!(messages, whole, "cut at {cut}");
         assert_eq!(out, replies, "cut at {cut}: the policy does not apply");
     }
     // the client side decodes the replies
     let mut client = Client::new(Protocol::App);
     let request = client.encode_message("ring").unwrap();
-    let (_, reply, _) = run(Connection::new(Protocol::App, Reply::Echo), [&request[..]]);
+    let (_, reply, _) = run(conn(Protocol::App, Reply::Echo), [&request[..]]);
     client.handle_input(&reply);
     assert!(!client.awaiting_reply());
     assert_eq!(
@@ -440,8 +455,8 @@ fn app_protocol_answers_from_the_search_table_at_every_split() {
         ))))
     );
     // a malformed header closes the connection
-    let mut conn = Connection::new(Protocol::App, Reply::Echo);
-    conn.handle_input(b"\x00\x02[]");
+    let mut conn = conn(Protocol::App, Reply::Echo);
+    conn.handle_input(now(), b"\x00\x02[]");
     assert_eq!(
         conn.poll_event().unwrap().to_string(),
         "error: invalid application header: header is JSON but not an object (closing the connection)"

@@ -3,51 +3,81 @@
 //! a peer that never reads, buffers that do not grow with what a peer
 //! claims, and idle connections that hold no buffer.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use sockwire::builtin::{BuiltinService, Message, Protocol, ReplyPolicy as Reply};
 use sockwire::codec::RESERVE_STEP;
-use sockwire::conn::{
-    ConnError, Connection, DEFAULT_HIGH_WATER_MARK, DEFAULT_IDLE_TIMEOUT, DEFAULT_MESSAGE_TIMEOUT,
-    Event, Message, Protocol, Reply, Timeouts,
-};
+use sockwire::conn::{Connection, ConnectionConfig, Event, Timeout};
 use sockwire::{DecodeError, FixedPacket};
+
+type Ev = Event<BuiltinService>;
+
+const DEFAULT_HIGH_WATER_MARK: usize = ConnectionConfig::DEFAULT_HIGH_WATER_MARK;
+
+/// The fake clock's base: one instant for the whole test binary.
+fn t() -> Instant {
+    static T0: OnceLock<Instant> = OnceLock::new();
+    *T0.get_or_init(Instant::now)
+}
+
+/// A config with these timeouts and the default high-water mark.
+fn timeouts(idle: Option<Duration>, message: Option<Duration>) -> ConnectionConfig {
+    ConnectionConfig::default()
+        .idle_timeout(idle)
+        .message_timeout(message)
+        .clone()
+}
+
+/// A connection opened at `t0` under `config`.
+fn open(
+    protocol: Protocol,
+    reply: Reply,
+    config: ConnectionConfig,
+    t0: Instant,
+) -> Connection<BuiltinService> {
+    Connection::new(t0, protocol.service(reply), config)
+}
+
+/// A connection without timeouts, opened at `t()`.
+fn untimed(protocol: Protocol, reply: Reply) -> Connection<BuiltinService> {
+    open(protocol, reply, timeouts(None, None), t())
+}
 
 const fn s(secs: u64) -> Duration {
     Duration::from_secs(secs)
 }
 
 /// Every event, oldest first.
-fn events(conn: &mut Connection) -> Vec<Event> {
+fn events(conn: &mut Connection<BuiltinService>) -> Vec<Ev> {
     std::iter::from_fn(|| conn.poll_event()).collect()
 }
 
-fn timeout_error(events: &[Event]) -> Option<&ConnError> {
+fn timeout_error(events: &[Ev]) -> Option<&Timeout> {
     events.iter().find_map(|e| match e {
-        Event::Error {
-            error: error @ (ConnError::IdleTimeout { .. } | ConnError::MessageTimeout { .. }),
-            closes: true,
-        } => Some(error),
+        Event::TimedOut(timeout) => Some(timeout),
         _ => None,
     })
 }
 
 #[test]
 fn defaults_are_documented_values() {
-    assert_eq!(DEFAULT_IDLE_TIMEOUT, s(300));
-    assert_eq!(DEFAULT_MESSAGE_TIMEOUT, s(30));
-    let t = Timeouts::default();
-    assert_eq!((t.idle, t.message), (Some(s(300)), Some(s(30))));
+    assert_eq!(ConnectionConfig::DEFAULT_IDLE_TIMEOUT, s(300));
+    assert_eq!(ConnectionConfig::DEFAULT_MESSAGE_TIMEOUT, s(30));
+    assert_eq!(ConnectionConfig::DEFAULT_HIGH_WATER_MARK, 256 * 1024);
+    let c = ConnectionConfig::default();
     assert_eq!(
-        Timeouts::none().idle(s(1)).message(s(2)).message,
-        Some(s(2))
+        (c.idle_timeout, c.message_timeout, c.recover_from_errors),
+        (Some(s(300)), Some(s(30)), false)
     );
+    assert_eq!(timeouts(Some(s(1)), Some(s(2))).message_timeout, Some(s(2)));
 }
 
 #[test]
 fn without_timeouts_nothing_times_out() {
-    let t0 = Instant::now();
-    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo);
-    conn.handle_input_at(&FixedPacket::new(1, "hi").to_bytes()[..5], t0);
+    let t0 = t();
+    let mut conn = untimed(Protocol::Fixed, Reply::Echo);
+    conn.handle_input(t0, &FixedPacket::new(1, "hi").to_bytes()[..5]);
     assert_eq!(conn.poll_timeout(), None);
     conn.handle_timeout(t0 + s(1_000_000));
     assert!(events(&mut conn).is_empty());
@@ -56,26 +86,22 @@ fn without_timeouts_nothing_times_out() {
 
 #[test]
 fn idle_timeout_fires_at_its_deadline_and_activity_resets_it() {
-    let t0 = Instant::now();
-    let mut conn = Connection::new(Protocol::Line, Reply::Echo)
-        .with_timeouts(Timeouts::none().idle(s(10)), t0);
+    let t0 = t();
+    let mut conn = open(Protocol::Line, Reply::Echo, timeouts(Some(s(10)), None), t0);
     assert_eq!(conn.poll_timeout(), Some(t0 + s(10)));
     // input at 8 s moves the deadline to 18 s
-    conn.handle_input_at(b"hello\n", t0 + s(8));
+    conn.handle_input(t0 + s(8), b"hello\n");
     assert_eq!(conn.poll_timeout(), Some(t0 + s(18)));
     // writing the echo at 12 s moves it to 22 s
     assert_eq!(conn.pending_output(), b"hello\n");
-    conn.consume_output_at(6, t0 + s(12));
+    conn.consume_output(t0 + s(12), 6);
     assert_eq!(conn.poll_timeout(), Some(t0 + s(22)));
     conn.handle_timeout(t0 + s(21));
     assert!(timeout_error(&events(&mut conn)).is_none());
     assert!(!conn.is_closed());
     conn.handle_timeout(t0 + s(22));
     let evs = events(&mut conn);
-    assert_eq!(
-        timeout_error(&evs),
-        Some(&ConnError::IdleTimeout { idle: s(10) })
-    );
+    assert_eq!(timeout_error(&evs), Some(&Timeout::Idle { idle: s(10) }));
     assert!(conn.is_closed());
     assert_eq!(conn.poll_timeout(), None);
     assert_eq!(
@@ -83,20 +109,20 @@ fn idle_timeout_fires_at_its_deadline_and_activity_resets_it() {
         Some("error: idle for 10s (idle timeout) (closing the connection)")
     );
     // input after the close is ignored
-    conn.handle_input_at(b"late\n", t0 + s(23));
+    conn.handle_input(t0 + s(23), b"late\n");
     assert!(conn.pending_output().is_empty());
 }
 
 #[test]
 fn a_dribbling_peer_hits_the_message_timeout_though_never_idle() {
-    let t0 = Instant::now();
-    let timeouts = Timeouts::none().idle(s(10)).message(s(5));
-    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo).with_timeouts(timeouts, t0);
+    let t0 = t();
+    let config = timeouts(Some(s(10)), Some(s(5)));
+    let mut conn = open(Protocol::Fixed, Reply::Echo, config.clone(), t0);
     let packet = FixedPacket::new(1, "slow").to_bytes();
     // one byte a second: never idle for 10 s, but the message started at 1 s
     for (i, byte) in packet.iter().take(5).enumerate() {
         let now = t0 + s(1 + i as u64);
-        conn.handle_input_at(std::slice::from_ref(byte), now);
+        conn.handle_input(now, std::slice::from_ref(byte));
         conn.handle_timeout(now);
     }
     assert_eq!(conn.poll_timeout(), Some(t0 + s(6)));
@@ -105,7 +131,7 @@ fn a_dribbling_peer_hits_the_message_timeout_though_never_idle() {
     let evs = events(&mut conn);
     assert_eq!(
         timeout_error(&evs),
-        Some(&ConnError::MessageTimeout {
+        Some(&Timeout::Message {
             limit: s(5),
             buffered: 5
         })
@@ -117,22 +143,21 @@ fn a_dribbling_peer_hits_the_message_timeout_though_never_idle() {
 
 #[test]
 fn the_message_timer_restarts_with_each_message() {
-    let t0 = Instant::now();
-    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo)
-        .with_timeouts(Timeouts::none().message(s(5)), t0);
+    let t0 = t();
+    let mut conn = open(Protocol::Fixed, Reply::Echo, timeouts(None, Some(s(5))), t0);
     let a = FixedPacket::new(1, "a").to_bytes();
     let b = FixedPacket::new(2, "b").to_bytes();
     assert_eq!(conn.poll_timeout(), None, "no message started yet");
-    conn.handle_input_at(&a[..10], t0 + s(1));
+    conn.handle_input(t0 + s(1), &a[..10]);
     assert_eq!(conn.poll_timeout(), Some(t0 + s(6)));
     // the rest of `a` and the start of `b` in one read at 4 s
     let mut read = a[10..].to_vec();
     read.extend_from_slice(&b[..3]);
-    conn.handle_input_at(&read, t0 + s(4));
+    conn.handle_input(t0 + s(4), &read);
     assert_eq!(conn.poll_timeout(), Some(t0 + s(9)), "b started at 4 s");
     conn.handle_timeout(t0 + s(8));
     assert!(!conn.is_closed());
-    conn.handle_input_at(&b[3..], t0 + s(8));
+    conn.handle_input(t0 + s(8), &b[3..]);
     assert_eq!(conn.poll_timeout(), None, "nothing unfinished");
     let received = events(&mut conn)
         .into_iter()
@@ -146,10 +171,9 @@ fn the_message_timer_restarts_with_each_message() {
 
 #[test]
 fn a_timeout_drops_unsent_output_so_the_connection_closes() {
-    let t0 = Instant::now();
-    let mut conn =
-        Connection::new(Protocol::Text, Reply::Echo).with_timeouts(Timeouts::none().idle(s(1)), t0);
-    conn.handle_input_at(b"never read back", t0);
+    let t0 = t();
+    let mut conn = open(Protocol::Text, Reply::Echo, timeouts(Some(s(1)), None), t0);
+    conn.handle_input(t0, b"never read back");
     assert!(conn.wants_write());
     conn.handle_timeout(t0 + s(1));
     assert!(!conn.wants_write());
@@ -158,7 +182,7 @@ fn a_timeout_drops_unsent_output_so_the_connection_closes() {
 
 #[test]
 fn a_peer_that_never_reads_cannot_grow_the_output_past_the_mark() {
-    let mut conn = Connection::new(Protocol::Variable, Reply::Echo);
+    let mut conn = untimed(Protocol::Variable, Reply::Echo);
     let packet = Protocol::Variable.encode(1, &"x".repeat(4000)).unwrap();
     let read: Vec<u8> = packet
         .iter()
@@ -168,7 +192,7 @@ fn a_peer_that_never_reads_cannot_grow_the_output_past_the_mark() {
         .collect();
     let mut fed = 0;
     while conn.wants_read() {
-        conn.handle_input(&read);
+        conn.handle_input(t(), &read);
         fed += 1;
         assert!(fed < 10_000, "never stopped reading");
     }
@@ -177,19 +201,19 @@ fn a_peer_that_never_reads_cannot_grow_the_output_past_the_mark() {
     assert!(conn.pending_output().len() <= DEFAULT_HIGH_WATER_MARK + read.len());
     // draining below the mark resumes reading
     let n = conn.pending_output().len() - DEFAULT_HIGH_WATER_MARK;
-    conn.consume_output(n);
+    conn.consume_output(t(), n);
     assert!(conn.wants_read());
 }
 
 #[test]
 fn memory_does_not_follow_what_a_peer_claims() {
     // a variable packet claiming 1,000,000 bytes (within the 1 MiB limit)
-    let mut conn = Connection::new(Protocol::Variable, Reply::Echo);
+    let mut conn = untimed(Protocol::Variable, Reply::Echo);
     let mut wire = vec![1u8];
     wire.extend_from_slice(&1_000_000u32.to_be_bytes());
     wire.extend_from_slice(&1u32.to_be_bytes());
     wire.extend_from_slice(b"0123456789");
-    conn.handle_input(&wire);
+    conn.handle_input(t(), &wire);
     assert!(conn.buffered_input() <= 19);
     assert!(conn.wants_read());
     assert!(
@@ -198,17 +222,17 @@ fn memory_does_not_follow_what_a_peer_claims() {
         conn.buffered_capacity()
     );
     // over the limit: an error at once, nothing kept
-    let mut conn = Connection::new(Protocol::Variable, Reply::Echo);
+    let mut conn = untimed(Protocol::Variable, Reply::Echo);
     let mut wire = vec![1u8];
     wire.extend_from_slice(&u32::MAX.to_be_bytes());
     wire.extend_from_slice(&1u32.to_be_bytes());
-    conn.handle_input(&wire);
+    conn.handle_input(t(), &wire);
     let evs = events(&mut conn);
     assert!(
         evs.iter().any(|e| matches!(
             e,
-            Event::Error {
-                error: ConnError::Decode(DecodeError::FrameTooLarge { .. }),
+            Event::PeerError {
+                error: DecodeError::FrameTooLarge { .. },
                 closes: true
             }
         )),
@@ -222,42 +246,44 @@ fn memory_does_not_follow_what_a_peer_claims() {
 
 #[cfg(feature = "json")]
 fn app_claim() {
-    let mut conn = Connection::new(Protocol::App, Reply::Echo);
+    let mut conn = untimed(Protocol::App, Reply::Echo);
     let header = br#"{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 1048576}"#;
     let mut wire = (header.len() as u16).to_be_bytes().to_vec();
     wire.extend_from_slice(header);
     wire.extend_from_slice(b"{\"action\"");
-    conn.handle_input(&wire);
+    conn.handle_input(t(), &wire);
     assert!(conn.buffered_capacity() <= 2 * RESERVE_STEP);
 }
 
 #[test]
 fn an_idle_connection_holds_no_buffer() {
     for &protocol in Protocol::ALL {
-        let mut conn = Connection::new(protocol, Reply::Echo);
+        let mut conn = untimed(protocol, Reply::Echo);
         let wire = protocol.encode(1, &"m".repeat(3000)).unwrap();
         // in two reads, the first one partial
-        conn.handle_input(&wire[..wire.len() / 2]);
+        conn.handle_input(t(), &wire[..wire.len() / 2]);
         assert!(conn.buffered_capacity() > 0 || protocol == Protocol::Text);
-        conn.handle_input(&wire[wire.len() / 2..]);
+        conn.handle_input(t(), &wire[wire.len() / 2..]);
         let n = conn.pending_output().len();
         assert!(n > 0, "{protocol}");
-        conn.consume_output(n / 3);
-        conn.consume_output(n);
+        conn.consume_output(t(), n / 3);
+        conn.consume_output(t(), n);
         assert!(!events(&mut conn).is_empty(), "{protocol}");
         assert_eq!(conn.buffered_capacity(), 0, "{protocol}");
         // and the connection still works
-        conn.handle_input(&wire);
+        conn.handle_input(t(), &wire);
         assert_eq!(conn.pending_output().len(), n, "{protocol}");
     }
 }
 
 #[test]
 fn the_readme_timeout_example_holds() {
-    let t0 = Instant::now();
-    let timeouts = Timeouts::default().idle(s(60));
-    let mut conn = Connection::new(Protocol::Fixed, Reply::Echo).with_timeouts(timeouts, t0);
-    conn.handle_input_at(b"\x01\x00\x00", t0);
+    let t0 = t();
+    let config = ConnectionConfig::default()
+        .idle_timeout(Some(s(60)))
+        .clone();
+    let mut conn = open(Protocol::Fixed, Reply::Echo, config.clone(), t0);
+    conn.handle_input(t0, b"\x01\x00\x00");
     let wake = conn.poll_timeout().expect("a message is under way");
     assert_eq!(wake, t0 + s(30));
     conn.handle_timeout(wake);
@@ -266,11 +292,11 @@ fn the_readme_timeout_example_holds() {
 
 #[test]
 fn a_half_closed_peer_that_never_reads_still_times_out() {
-    let t0 = Instant::now();
-    let timeouts = Timeouts::none().idle(s(10)).message(s(1));
-    let mut conn = Connection::new(Protocol::Line, Reply::Echo).with_timeouts(timeouts, t0);
-    conn.handle_input_at(b"read me\n", t0);
-    conn.handle_eof();
+    let t0 = t();
+    let config = timeouts(Some(s(10)), Some(s(1)));
+    let mut conn = open(Protocol::Line, Reply::Echo, config.clone(), t0);
+    conn.handle_input(t0, b"read me\n");
+    conn.handle_eof(t0);
     let evs = events(&mut conn);
     assert_eq!(evs.last(), Some(&Event::PeerClosed));
     assert!(!conn.is_closed(), "the echo is still to be written");
@@ -279,14 +305,14 @@ fn a_half_closed_peer_that_never_reads_still_times_out() {
     conn.handle_timeout(t0 + s(10));
     assert_eq!(
         timeout_error(&events(&mut conn)),
-        Some(&ConnError::IdleTimeout { idle: s(10) })
+        Some(&Timeout::Idle { idle: s(10) })
     );
     assert!(conn.is_closed());
     // a half-closed peer that reads its echo closes normally
-    let mut conn = Connection::new(Protocol::Line, Reply::Echo).with_timeouts(timeouts, t0);
-    conn.handle_input_at(b"bye\n", t0);
-    conn.handle_eof();
-    conn.consume_output_at(4, t0 + s(1));
+    let mut conn = open(Protocol::Line, Reply::Echo, config.clone(), t0);
+    conn.handle_input(t0, b"bye\n");
+    conn.handle_eof(t0);
+    conn.consume_output(t0 + s(1), 4);
     assert!(conn.is_closed());
     assert_eq!(conn.poll_timeout(), None);
 }
