@@ -133,7 +133,7 @@ type Events<T> = Vec<Result<T, DecodeError>>;
 /// after each, then ends the stream. Checks, on the way, that every message
 /// or error consumed input, that `after_none` holds whenever the decoder
 /// answers "need more", and that nothing is left once the stream ended.
-fn drive<D: Decoder>(
+fn drive<D: Decoder<Error = DecodeError>>(
     mut decoder: D,
     chunks: &[&[u8]],
     mut after_none: impl FnMut(&BytesMut, u64),
@@ -196,7 +196,7 @@ fn drive<D: Decoder>(
 
 /// Runs `drive` over the three feeds of `plan`, checks they agree, and
 /// returns the events.
-fn drive_all<D: Decoder + Clone>(
+fn drive_all<D: Decoder<Error = DecodeError> + Clone>(
     plan: &Plan<'_>,
     decoder: &D,
     mut after_none: impl FnMut(&BytesMut, u64),
@@ -218,7 +218,7 @@ where
 }
 
 /// Decodes `wire` all at once with `decoder` and returns the events.
-fn decode_all<D: Decoder>(decoder: D, wire: &[u8]) -> Events<D::Item> {
+fn decode_all<D: Decoder<Error = DecodeError>>(decoder: D, wire: &[u8]) -> Events<D::Item> {
     drive(decoder, &[wire], |_, _| ())
 }
 

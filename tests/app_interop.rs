@@ -13,7 +13,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use sockwire::app::{ClientCodec, Request, Response, SearchService, ServerCodec};
+use sockwire::app::{ClientCodec, Request, Response, ServerCodec};
+use sockwire::builtin::SearchService;
 use sockwire::{Decoder, Encoder};
 use support::{Proc, example, python_script, python3};
 

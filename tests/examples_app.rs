@@ -13,7 +13,8 @@ use std::thread;
 
 use bytes::BytesMut;
 use sockwire::Encoder;
-use sockwire::app::{ClientCodec, Request, SearchService, ServerCodec};
+use sockwire::app::{ClientCodec, Request, ServerCodec};
+use sockwire::builtin::SearchService;
 use support::{LIMIT, Proc, python_script, python3};
 
 const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];

@@ -11,7 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use sockwire::tokio::Error;
+use sockwire::Recoverable;
+use sockwire::tokio_adapter::{Error, TokioCodec, TokioDatagramCodec};
 use sockwire::{
     DecodeError, EncodeError, FixedPacket, FixedPacketCodec, LineCodec, Text, TextDatagramCodec,
     TextStreamCodec, VariablePacket, VariablePacketCodec,
@@ -60,13 +61,13 @@ async fn text_stream_echoes_hello_world() {
     within(async {
         let (client, server) = pair().await;
         let server = tokio::spawn(async move {
-            let mut framed = Framed::new(server, TextStreamCodec::new());
+            let mut framed = Framed::new(server, TokioCodec::new(TextStreamCodec::new()));
             while let Some(text) = framed.next().await {
                 let text = text.unwrap();
                 framed.send(text).await.unwrap();
             }
         });
-        let mut framed = Framed::new(client, TextStreamCodec::new());
+        let mut framed = Framed::new(client, TokioCodec::new(TextStreamCodec::new()));
         framed.send("Hello, world").await.unwrap();
         let mut echoed = String::new();
         while echoed.len() < 12 {
@@ -83,7 +84,7 @@ async fn text_stream_echoes_hello_world() {
 async fn text_stream_holds_a_split_character_and_keeps_every_byte() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, TextStreamCodec::new());
+        let mut framed = Framed::new(server, TokioCodec::new(TextStreamCodec::new()));
         // 'ã' is c3 a3: cut it between two writes.
         client.write_all(b"n\xc3").await.unwrap();
         assert_eq!(ok(framed.next().await), "n");
@@ -99,7 +100,7 @@ async fn text_stream_holds_a_split_character_and_keeps_every_byte() {
 async fn text_stream_reports_invalid_utf8_then_goes_on() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, TextStreamCodec::new());
+        let mut framed = Framed::new(server, TokioCodec::new(TextStreamCodec::new()));
         client.write_all(b"ok\xffgo").await.unwrap();
         client.shutdown().await.unwrap();
         let mut texts = String::new();
@@ -123,7 +124,7 @@ async fn text_stream_reports_invalid_utf8_then_goes_on() {
 async fn text_stream_eof_inside_a_character_is_an_error() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, TextStreamCodec::new());
+        let mut framed = Framed::new(server, TokioCodec::new(TextStreamCodec::new()));
         client.write_all(b"ab\xe2\x82").await.unwrap(); // half a '€'
         client.shutdown().await.unwrap();
         let mut item = framed.next().await;
@@ -146,15 +147,15 @@ async fn lines_round_trip_many_messages() {
     within(async {
         let (client, server) = pair().await;
         let server = tokio::spawn(async move {
-            let mut framed = Framed::new(server, LineCodec::new());
+            let mut framed = Framed::new(server, TokioCodec::new(LineCodec::new()));
             while let Some(line) = framed.next().await {
                 let line = line.unwrap();
                 framed.send(line).await.unwrap();
             }
         });
         let (read, write) = client.into_split();
-        let mut stream = FramedRead::new(read, LineCodec::new());
-        let mut sink = FramedWrite::new(write, LineCodec::new());
+        let mut stream = FramedRead::new(read, TokioCodec::new(LineCodec::new()));
+        let mut sink = FramedWrite::new(write, TokioCodec::new(LineCodec::new()));
         let writer = tokio::spawn(async move {
             for i in 0..1000 {
                 sink.feed(format!("line {i} ação").as_str()).await.unwrap();
@@ -175,7 +176,7 @@ async fn lines_round_trip_many_messages() {
 async fn lines_wire_bytes_are_the_chat_format() {
     within(async {
         let (client, mut server) = pair().await;
-        let mut framed = Framed::new(client, LineCodec::new());
+        let mut framed = Framed::new(client, TokioCodec::new(LineCodec::new()));
         framed.send("hello").await.unwrap();
         drop(framed);
         let mut wire = Vec::new();
@@ -191,7 +192,7 @@ async fn lines_wire_bytes_are_the_chat_format() {
 async fn line_too_long_then_recovery() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, LineCodec::with_max_length(8));
+        let mut framed = Framed::new(server, TokioCodec::new(LineCodec::with_max_length(8)));
         client.write_all(b"short\n").await.unwrap();
         client.write_all(&[b'x'; 100]).await.unwrap();
         client.write_all(b"\nok\r\n").await.unwrap();
@@ -219,7 +220,7 @@ async fn line_too_long_then_recovery() {
 async fn line_with_invalid_utf8_is_dropped_alone() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, LineCodec::new());
+        let mut framed = Framed::new(server, TokioCodec::new(LineCodec::new()));
         client.write_all(b"a\xffb\nfine\n").await.unwrap();
         client.shutdown().await.unwrap();
         assert_eq!(
@@ -237,14 +238,14 @@ async fn line_with_invalid_utf8_is_dropped_alone() {
 async fn line_encode_error_writes_nothing() {
     within(async {
         let (client, server) = pair().await;
-        let mut framed = Framed::new(client, LineCodec::new());
+        let mut framed = Framed::new(client, TokioCodec::new(LineCodec::new()));
         match framed.send("two\nlines").await {
             Err(Error::Encode(EncodeError::NewlineInLine { offset: 3 })) => {}
             other => panic!("expected NewlineInLine, got {other:?}"),
         }
         framed.send("one line").await.unwrap();
         drop(framed);
-        let mut reader = Framed::new(server, LineCodec::new());
+        let mut reader = Framed::new(server, TokioCodec::new(LineCodec::new()));
         assert_eq!(ok(reader.next().await), "one line");
         assert!(reader.next().await.is_none());
     })
@@ -258,15 +259,15 @@ async fn fixed_packets_round_trip_many_messages() {
     within(async {
         let (client, server) = pair().await;
         let server = tokio::spawn(async move {
-            let mut framed = Framed::new(server, FixedPacketCodec::new());
+            let mut framed = Framed::new(server, TokioCodec::new(FixedPacketCodec::new()));
             while let Some(packet) = framed.next().await {
                 let packet = packet.unwrap();
                 framed.send(packet).await.unwrap();
             }
         });
         let (read, write) = client.into_split();
-        let mut stream = FramedRead::new(read, FixedPacketCodec::new());
-        let mut sink = FramedWrite::new(write, FixedPacketCodec::new());
+        let mut stream = FramedRead::new(read, TokioCodec::new(FixedPacketCodec::new()));
+        let mut sink = FramedWrite::new(write, TokioCodec::new(FixedPacketCodec::new()));
         let sent: Vec<FixedPacket> = (1..=500)
             .map(|i| FixedPacket::new(i, &format!("pacote nº {i} with a long tail")))
             .collect();
@@ -294,7 +295,7 @@ async fn fixed_packets_round_trip_many_messages() {
 async fn fixed_packet_eof_mid_frame() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, FixedPacketCodec::new());
+        let mut framed = Framed::new(server, TokioCodec::new(FixedPacketCodec::new()));
         let packet = FixedPacket::new(1, "hi").to_bytes();
         client.write_all(&packet).await.unwrap();
         client.write_all(&packet[..10]).await.unwrap();
@@ -316,15 +317,15 @@ async fn variable_packets_round_trip_many_messages_and_a_large_one() {
     within(async {
         let (client, server) = pair().await;
         let server = tokio::spawn(async move {
-            let mut framed = Framed::new(server, VariablePacketCodec::new());
+            let mut framed = Framed::new(server, TokioCodec::new(VariablePacketCodec::new()));
             while let Some(packet) = framed.next().await {
                 let packet = packet.unwrap();
                 framed.send(&packet).await.unwrap();
             }
         });
         let (read, write) = client.into_split();
-        let mut stream = FramedRead::new(read, VariablePacketCodec::new());
-        let mut sink = FramedWrite::new(write, VariablePacketCodec::new());
+        let mut stream = FramedRead::new(read, TokioCodec::new(VariablePacketCodec::new()));
+        let mut sink = FramedWrite::new(write, TokioCodec::new(VariablePacketCodec::new()));
         let mut sent: Vec<VariablePacket> = (1..=500)
             .map(|i| VariablePacket::new(i, format!("message {i}: {}", "é".repeat(i as usize))))
             .collect();
@@ -351,7 +352,10 @@ async fn variable_packets_round_trip_many_messages_and_a_large_one() {
 async fn variable_oversize_packet_is_skipped_and_the_next_one_arrives() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, VariablePacketCodec::with_max_size(16));
+        let mut framed = Framed::new(
+            server,
+            TokioCodec::new(VariablePacketCodec::with_max_size(16)),
+        );
         // A 100-byte packet, over the limit, then a good one.
         client
             .write_all(b"\x01\x00\x00\x00\x64\x00\x00\x00\x01")
@@ -379,7 +383,7 @@ async fn variable_oversize_packet_is_skipped_and_the_next_one_arrives() {
 async fn variable_eof_mid_frame() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, VariablePacketCodec::new());
+        let mut framed = Framed::new(server, TokioCodec::new(VariablePacketCodec::new()));
         client
             .write_all(b"\x01\x00\x00\x00\x05\x00\x00\x00\x01he")
             .await
@@ -398,7 +402,10 @@ async fn variable_eof_mid_frame() {
 async fn variable_encode_over_the_limit_writes_nothing() {
     within(async {
         let (client, server) = pair().await;
-        let mut framed = Framed::new(client, VariablePacketCodec::with_max_size(4));
+        let mut framed = Framed::new(
+            client,
+            TokioCodec::new(VariablePacketCodec::with_max_size(4)),
+        );
         match framed.send(VariablePacket::new(1, "too long")).await {
             Err(e @ Error::Encode(EncodeError::TooLarge { size: 8, max: 4 })) => {
                 assert!(e.is_recoverable());
@@ -407,7 +414,7 @@ async fn variable_encode_over_the_limit_writes_nothing() {
         }
         framed.send(VariablePacket::new(2, "ok")).await.unwrap();
         drop(framed);
-        let mut reader = Framed::new(server, VariablePacketCodec::new());
+        let mut reader = Framed::new(server, TokioCodec::new(VariablePacketCodec::new()));
         assert_eq!(ok(reader.next().await), VariablePacket::new(2, "ok"));
         assert!(reader.next().await.is_none());
     })
@@ -419,18 +426,19 @@ async fn variable_encode_over_the_limit_writes_nothing() {
 #[cfg(feature = "json")]
 #[tokio::test]
 async fn app_requests_and_replies_over_framed() {
-    use sockwire::app::{ClientCodec, Request, Response, SearchService, ServerCodec};
+    use sockwire::app::{ClientCodec, Request, Response, ServerCodec};
+    use sockwire::builtin::SearchService;
     within(async {
         let (client, server) = pair().await;
         let server = tokio::spawn(async move {
-            let mut framed = Framed::new(server, ServerCodec::new());
+            let mut framed = Framed::new(server, TokioCodec::new(ServerCodec::new()));
             let mut service = SearchService::new();
             while let Some(request) = framed.next().await {
                 let reply = service.respond(&request.unwrap());
                 framed.send(reply).await.unwrap();
             }
         });
-        let mut framed = Framed::new(client, ClientCodec::new());
+        let mut framed = Framed::new(client, TokioCodec::new(ClientCodec::new()));
         framed.send(Request::new("search", "🐶")).await.unwrap();
         assert_eq!(
             ok(framed.next().await),
@@ -453,7 +461,7 @@ async fn app_malformed_header_is_an_unrecoverable_decode_error() {
     use sockwire::app::AppCodec;
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, AppCodec::new());
+        let mut framed = Framed::new(server, TokioCodec::new(AppCodec::new()));
         client.write_all(b"\x00\x02{}").await.unwrap();
         match framed.next().await {
             Some(Err(e @ Error::Decode(DecodeError::InvalidHeader(_)))) => {
@@ -469,8 +477,8 @@ async fn app_malformed_header_is_an_unrecoverable_decode_error() {
 
 #[tokio::test]
 async fn service_codec_replies_by_the_policy_and_none_writes_nothing() {
-    use sockwire::conn::{Message, Protocol, Reply};
-    use sockwire::tokio::{ReplyTo, ServiceCodec};
+    use sockwire::builtin::{Message, Protocol, ReplyPolicy as Reply};
+    use sockwire::tokio_adapter::{ReplyTo, ServiceCodec};
     within(async {
         for (reply, expected) in [
             (Reply::Echo, &b"stra\xc3\x9fe\n"[..]),
@@ -478,8 +486,9 @@ async fn service_codec_replies_by_the_policy_and_none_writes_nothing() {
             (Reply::None, b""),
         ] {
             let (mut client, server) = pair().await;
+            let policy = reply.to_string();
             let server = tokio::spawn(async move {
-                let service = Protocol::Line.service(reply);
+                let service = Protocol::Line.service(reply.clone());
                 let mut framed = Framed::new(server, ServiceCodec::new(service));
                 let mut seen = Vec::new();
                 while let Some(message) = framed.next().await {
@@ -495,7 +504,7 @@ async fn service_codec_replies_by_the_policy_and_none_writes_nothing() {
             tokio::io::AsyncReadExt::read_to_end(&mut client, &mut back)
                 .await
                 .unwrap();
-            assert_eq!(back, expected, "{reply}");
+            assert_eq!(back, expected, "{policy}");
             let seen = server.await.unwrap();
             assert_eq!(seen, [Message::Line(Text::from("straße"))]);
         }
@@ -505,8 +514,8 @@ async fn service_codec_replies_by_the_policy_and_none_writes_nothing() {
 
 #[tokio::test]
 async fn service_codec_reports_decode_errors() {
-    use sockwire::conn::{Protocol, Reply};
-    use sockwire::tokio::ServiceCodec;
+    use sockwire::builtin::{Protocol, ReplyPolicy as Reply};
+    use sockwire::tokio_adapter::ServiceCodec;
     within(async {
         let (mut client, server) = pair().await;
         let mut framed = Framed::new(
@@ -529,12 +538,12 @@ async fn service_codec_reports_decode_errors() {
 /// Decodes `wire` with `codec` through `FramedRead`, one byte per read.
 async fn one_byte_reads<C>(wire: &[u8], codec: C) -> Vec<Result<C::Item, String>>
 where
-    C: tokio_util::codec::Decoder<Error = Error>,
+    C: sockwire::Decoder<Error = DecodeError>,
 {
     let (mut tx, rx) = tokio::io::duplex(1);
     let wire = wire.to_vec();
     let writer = tokio::spawn(async move { tx.write_all(&wire).await });
-    let mut framed = FramedRead::new(rx, codec);
+    let mut framed = FramedRead::new(rx, TokioCodec::new(codec));
     let mut out = Vec::new();
     // Go on after errors: Framed ends the stream once after each.
     let mut nones = 0;
@@ -606,18 +615,24 @@ async fn one_byte_reads_give_the_same_messages_and_errors() {
 #[test]
 fn errors_convert_to_io_errors_with_a_kind() {
     use std::io::ErrorKind;
-    let decode = std::io::Error::from(Error::from(DecodeError::LineTooLong { max: 1 }));
+    let decode = std::io::Error::from(Error::<DecodeError>::Decode(DecodeError::LineTooLong {
+        max: 1,
+    }));
     assert_eq!(decode.kind(), ErrorKind::InvalidData);
     assert_eq!(decode.to_string(), "line longer than the limit of 1 bytes");
-    let encode = std::io::Error::from(Error::from(EncodeError::NewlineInLine { offset: 0 }));
+    let encode = std::io::Error::from(Error::<DecodeError>::Encode(EncodeError::NewlineInLine {
+        offset: 0,
+    }));
     assert_eq!(encode.kind(), ErrorKind::InvalidInput);
-    let io = std::io::Error::from(Error::from(std::io::Error::from(
+    let io = std::io::Error::from(Error::<DecodeError>::from(std::io::Error::from(
         ErrorKind::ConnectionReset,
     )));
     assert_eq!(io.kind(), ErrorKind::ConnectionReset);
-    assert!(!Error::from(DecodeError::UnexpectedEof { pending: 1 }).is_recoverable());
+    assert!(
+        !Error::<DecodeError>::Decode(DecodeError::UnexpectedEof { pending: 1 }).is_recoverable()
+    );
     assert_eq!(
-        Error::from(DecodeError::UnexpectedEof { pending: 1 }).as_decode(),
+        Error::<DecodeError>::Decode(DecodeError::UnexpectedEof { pending: 1 }).as_decode(),
         Some(&DecodeError::UnexpectedEof { pending: 1 })
     );
 }
@@ -635,7 +650,7 @@ async fn udp_pair() -> (UdpSocket, UdpSocket, SocketAddr, SocketAddr) {
 async fn datagrams_invalid_then_valid_then_empty() {
     within(async {
         let (client, server, client_addr, server_addr) = udp_pair().await;
-        let mut framed = UdpFramed::new(server, TextDatagramCodec::new());
+        let mut framed = UdpFramed::new(server, TokioDatagramCodec::new(TextDatagramCodec::new()));
         client.send_to(b"\xff\xfeno", server_addr).await.unwrap();
         client.send_to(b"hello", server_addr).await.unwrap();
         client.send_to(b"", server_addr).await.unwrap();
@@ -663,8 +678,8 @@ async fn datagrams_invalid_then_valid_then_empty() {
 async fn datagrams_echo_through_udp_framed_both_ways() {
     within(async {
         let (client, server, client_addr, server_addr) = udp_pair().await;
-        let mut server = UdpFramed::new(server, TextDatagramCodec::new());
-        let mut client = UdpFramed::new(client, TextDatagramCodec::new());
+        let mut server = UdpFramed::new(server, TokioDatagramCodec::new(TextDatagramCodec::new()));
+        let mut client = UdpFramed::new(client, TokioDatagramCodec::new(TextDatagramCodec::new()));
         for message in ["hello", "", " x y\r\n"] {
             client.send((message, server_addr)).await.unwrap();
             let (text, from) = ok(server.next().await);
@@ -682,7 +697,10 @@ async fn datagrams_echo_through_udp_framed_both_ways() {
 async fn datagram_over_the_limit_is_dropped_alone() {
     within(async {
         let (client, server, _, server_addr) = udp_pair().await;
-        let mut framed = UdpFramed::new(server, TextDatagramCodec::with_max_len(4));
+        let mut framed = UdpFramed::new(
+            server,
+            TokioDatagramCodec::new(TextDatagramCodec::with_max_len(4)),
+        );
         client.send_to(b"too long", server_addr).await.unwrap();
         client.send_to(b"fits", server_addr).await.unwrap();
         match framed.next().await {
@@ -893,4 +911,38 @@ fn example_closes_a_connection_that_sends_nothing() {
     let mut back = [0u8; 10];
     conn.read_exact(&mut back).unwrap();
     assert_eq!(&back, b"still here");
+}
+
+// ---------------------------------------------------------------- the adapter's shape
+
+#[test]
+fn a_direct_decode_call_is_not_ambiguous_with_both_traits_in_scope() {
+    use sockwire::Decoder;
+    #[allow(unused_imports)]
+    use tokio_util::codec::Decoder as _;
+    let mut buf = bytes::BytesMut::from(&b"hi\n"[..]);
+    assert_eq!(
+        LineCodec::new().decode(&mut buf).unwrap().as_deref(),
+        Some("hi")
+    );
+}
+
+#[tokio::test]
+async fn fed_messages_go_out_with_one_flush() {
+    within(async {
+        let (client, mut server) = pair().await;
+        client.set_nodelay(true).unwrap();
+        let mut framed = Framed::new(client, TokioCodec::new(LineCodec::new()));
+        for line in ["one", "two", "three"] {
+            framed.feed(line).await.unwrap();
+        }
+        SinkExt::<&str>::flush(&mut framed).await.unwrap();
+        drop(framed);
+        let mut back = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut server, &mut back)
+            .await
+            .unwrap();
+        assert_eq!(back, b"one\ntwo\nthree\n");
+    })
+    .await;
 }
