@@ -43,7 +43,7 @@ fn header(content_type: &str, encoding: &str, length: u64) -> String {
 }
 
 /// Everything a decoder yields for `input` fed as `chunks`, then at EOF.
-fn run<D: Decoder>(mut codec: D, chunks: &[&[u8]]) -> Vec<Result<D::Item, DecodeError>> {
+fn run<D: Decoder<Error = DecodeError>>(mut codec: D, chunks: &[&[u8]]) -> Vec<Result<D::Item, DecodeError>> {
     let mut out = Vec::new();
     let mut buf = BytesMut::new();
     for chunk in chunks {
@@ -70,7 +70,7 @@ fn run<D: Decoder>(mut codec: D, chunks: &[&[u8]]) -> Vec<Result<D::Item, Decode
 /// point, and one byte at a time; returns them.
 fn every_split<D, F>(make: F, input: &[u8]) -> Vec<Result<D::Item, DecodeError>>
 where
-    D: Decoder,
+    D: Decoder<Error = DecodeError>,
     D::Item: PartialEq + std::fmt::Debug,
     F: Fn() -> D,
 {
@@ -84,7 +84,7 @@ where
     whole
 }
 
-fn decode_one<D: Decoder>(mut codec: D, input: &[u8]) -> Result<Option<D::Item>, DecodeError> {
+fn decode_one<D: Decoder<Error = DecodeError>>(mut codec: D, input: &[u8]) -> Result<Option<D::Item>, DecodeError> {
     codec.decode(&mut BytesMut::from(input))
 }
 

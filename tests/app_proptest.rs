@@ -13,7 +13,7 @@ use sockwire::{DecodeError, Decoder, Encoder};
 
 /// Feeds `wire` cut at `cuts` (sorted, deduplicated positions) and collects
 /// every item, then EOF.
-fn decode_cut<D: Decoder>(
+fn decode_cut<D: Decoder<Error = DecodeError>>(
     mut codec: D,
     wire: &[u8],
     cuts: &[usize],

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use sockwire::conn::Protocol;
+use sockwire::builtin::Protocol;
 use support::{LIMIT, Proc};
 
 const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];

@@ -9,7 +9,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::thread;
 
-use sockwire::conn::{Protocol, Reply};
+use sockwire::builtin::{Protocol, ReplyPolicy as Reply};
 use sockwire::{FixedPacket, VariablePacket};
 use support::{LIMIT, Proc};
 
@@ -209,8 +209,9 @@ fn a_slow_reader_loses_nothing_and_stalls_no_one() {
 
 #[test]
 fn udp_server_in_each_reply_mode() {
-    for reply in Reply::ALL {
-        let (mut proc, addr) = Proc::server("udp_server", &["--reply", reply.name()]);
+    for name in Reply::NAMES {
+        let reply: Reply = name.parse().unwrap();
+        let (mut proc, addr) = Proc::server("udp_server", &["--reply", name]);
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         let local = socket.local_addr().unwrap();
         socket.set_read_timeout(Some(LIMIT)).unwrap();

@@ -63,7 +63,7 @@ fn messy_bytes() -> impl Strategy<Value = Vec<u8>> {
 /// Runs a fresh decoder over `data` all at once, byte by byte and cut at
 /// `cuts`, asserts that the three agree, and returns one of the runs with
 /// the largest `max_held` and `max_capacity` of the three.
-fn three_ways<D: Decoder + Clone>(
+fn three_ways<D: Decoder<Error = DecodeError> + Clone>(
     decoder: &D,
     data: &[u8],
     cuts: &[usize],

@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use sockwire::conn::Protocol;
+use sockwire::builtin::Protocol;
 use support::{Proc, python_script, python3};
 
 const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];
