@@ -1,0 +1,558 @@
+//! A protocol that PROTOCOLS.md does not have, served through
+//! `sockwire::conn::Connection` from outside the crate, as a user would:
+//! netstrings (`5:hello,`), with their own message type, their own decode
+//! and encode error types (no variant of the crate's pressed into service)
+//! and their own recoverability; checked at every split of the input, under
+//! backpressure and against timeouts on a fake clock.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes, BytesMut};
+use sockwire::conn::{CodecService, Connection, ConnectionConfig, Event, Service, Timeout};
+use sockwire::{Decoder, Encoder, Recoverable, Truncated};
+
+// ---------------------------------------------------------------- the protocol
+
+/// One netstring's payload: the protocol's own message type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Netstring(Bytes);
+
+impl fmt::Display for Netstring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "netstring {:?}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+/// What is wrong with the input: the protocol's own decode error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NetstringError {
+    /// The length is not a decimal number (or has a leading zero).
+    BadLength,
+    /// The declared length is over the limit; the payload is skipped.
+    TooLong { len: u64, max: usize },
+    /// The byte after the payload is not a comma.
+    MissingComma { found: u8 },
+    /// The stream ended inside a netstring.
+    Truncated { pending: u64 },
+}
+
+impl fmt::Display for NetstringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetstringError::BadLength => f.write_str("netstring length is not a decimal number"),
+            NetstringError::TooLong { len, max } => {
+                write!(f, "netstring of {len} bytes over the limit of {max}")
+            }
+            NetstringError::MissingComma { found } => {
+                write!(f, "netstring ends with {found:#04x}, not a comma")
+            }
+            NetstringError::Truncated { pending } => {
+                write!(f, "stream ended {pending} bytes into a netstring")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NetstringError {}
+
+impl From<Truncated> for NetstringError {
+    fn from(t: Truncated) -> Self {
+        NetstringError::Truncated { pending: t.pending }
+    }
+}
+
+impl Recoverable for NetstringError {
+    /// Only an over-long netstring: its length is known, so the decoder
+    /// skips it and the framing holds. Anything else loses the framing.
+    fn is_recoverable(&self) -> bool {
+        matches!(self, NetstringError::TooLong { .. })
+    }
+}
+
+/// Why a netstring cannot be encoded: the protocol's own encode error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PayloadTooLong {
+    len: usize,
+    max: usize,
+}
+
+impl fmt::Display for PayloadTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "payload of {} bytes over the limit of {}",
+            self.len, self.max
+        )
+    }
+}
+
+impl std::error::Error for PayloadTooLong {}
+
+/// Most decimal digits a length may have.
+const MAX_DIGITS: usize = 9;
+
+#[derive(Debug, Clone)]
+struct NetstringCodec {
+    max_len: usize,
+    /// Bytes of an over-long netstring still to skip.
+    skip: usize,
+}
+
+impl NetstringCodec {
+    fn with_max_len(max_len: usize) -> Self {
+        NetstringCodec { max_len, skip: 0 }
+    }
+
+    fn bad_length(src: &mut BytesMut) -> NetstringError {
+        src.clear();
+        NetstringError::BadLength
+    }
+}
+
+impl Decoder for NetstringCodec {
+    type Item = Netstring;
+    type Error = NetstringError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Netstring>, NetstringError> {
+        if self.skip > 0 {
+            let n = self.skip.min(src.len());
+            src.advance(n);
+            self.skip -= n;
+            if self.skip > 0 {
+                return Ok(None);
+            }
+        }
+        let Some(colon) = src.iter().position(|&b| b == b':') else {
+            if src.len() > MAX_DIGITS || !src.iter().all(u8::is_ascii_digit) {
+                return Err(Self::bad_length(src));
+            }
+            return Ok(None);
+        };
+        let digits = &src[..colon];
+        if digits.is_empty()
+            || digits.len() > MAX_DIGITS
+            || !digits.iter().all(u8::is_ascii_digit)
+            || (digits.len() > 1 && digits[0] == b'0')
+        {
+            return Err(Self::bad_length(src));
+        }
+        // at most 9 ASCII digits: always a number that fits
+        let Some(len) = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| d.parse::<usize>().ok())
+        else {
+            return Err(Self::bad_length(src));
+        };
+        if len > self.max_len {
+            src.advance(colon + 1);
+            self.skip = len + 1; // the payload and its comma
+            let error = NetstringError::TooLong {
+                len: len as u64,
+                max: self.max_len,
+            };
+            // skip what is already here
+            let n = self.skip.min(src.len());
+            src.advance(n);
+            self.skip -= n;
+            return Err(error);
+        }
+        let end = colon + 1 + len;
+        let Some(&last) = src.get(end) else {
+            return Ok(None);
+        };
+        if last != b',' {
+            src.clear();
+            return Err(NetstringError::MissingComma { found: last });
+        }
+        let mut frame = src.split_to(end + 1).freeze();
+        frame.advance(colon + 1);
+        frame.truncate(len);
+        Ok(Some(Netstring(frame)))
+    }
+}
+
+impl Encoder<&[u8]> for NetstringCodec {
+    type Error = PayloadTooLong;
+
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), PayloadTooLong> {
+        if payload.len() > self.max_len {
+            return Err(PayloadTooLong {
+                len: payload.len(),
+                max: self.max_len,
+            });
+        }
+        dst.extend_from_slice(format!("{}:", payload.len()).as_bytes());
+        dst.extend_from_slice(payload);
+        dst.extend_from_slice(b",");
+        Ok(())
+    }
+}
+
+/// The server: answers each netstring with its payload reversed, written
+/// by hand against `Service`.
+struct Reverser {
+    codec: NetstringCodec,
+}
+
+impl Service for Reverser {
+    type Item = Netstring;
+    type Error = NetstringError;
+    type ReplyError = PayloadTooLong;
+
+    fn decode(
+        &mut self,
+        src: &mut BytesMut,
+        eof: bool,
+    ) -> Result<Option<Netstring>, NetstringError> {
+        if eof {
+            self.codec.decode_eof(src)
+        } else {
+            self.codec.decode(src)
+        }
+    }
+
+    fn respond(&mut self, item: &Netstring, dst: &mut BytesMut) -> Result<(), PayloadTooLong> {
+        let reversed: Vec<u8> = item.0.iter().rev().copied().collect();
+        self.codec.encode(&reversed[..], dst)
+    }
+}
+
+const MAX_LEN: usize = 64;
+
+fn reverser() -> Reverser {
+    Reverser {
+        codec: NetstringCodec::with_max_len(MAX_LEN),
+    }
+}
+
+fn netstring(payload: &[u8]) -> Vec<u8> {
+    let mut dst = BytesMut::new();
+    NetstringCodec::with_max_len(usize::MAX)
+        .encode(payload, &mut dst)
+        .unwrap();
+    dst.to_vec()
+}
+
+// ---------------------------------------------------------------- driving it
+
+const fn s(secs: u64) -> Duration {
+    Duration::from_secs(secs)
+}
+
+type Ev = Event<Reverser>;
+
+/// One turn of the loop per chunk (feed input, handle timeouts, drain
+/// events, transmit everything), then EOF; returns the messages, the
+/// output and the other events.
+fn run<'a>(
+    config: ConnectionConfig,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> (Vec<Netstring>, Vec<u8>, Vec<Ev>) {
+    let now = Instant::now();
+    let mut conn = Connection::new(now, reverser(), config);
+    let (mut messages, mut output, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    let mut turn = |conn: &mut Connection<Reverser>| {
+        conn.handle_timeout(now);
+        while let Some(event) = conn.poll_event() {
+            match event {
+                Event::Received(m) => messages.push(m),
+                e => other.push(e),
+            }
+        }
+        output.extend_from_slice(conn.pending_output());
+        let n = conn.pending_output().len();
+        conn.consume_output(now, n);
+    };
+    for chunk in chunks {
+        conn.handle_input(now, chunk);
+        turn(&mut conn);
+    }
+    conn.handle_eof(now);
+    turn(&mut conn);
+    assert!(conn.is_closed());
+    (messages, output, other)
+}
+
+fn wire() -> Vec<u8> {
+    [
+        &b"hello"[..],
+        b"",
+        b"a,b:c",
+        "ação 🐰".as_bytes(),
+        b"0123456789",
+    ]
+    .iter()
+    .flat_map(|p| netstring(p))
+    .collect()
+}
+
+fn reversed_wire() -> Vec<u8> {
+    [
+        &b"olleh"[..],
+        b"",
+        b"c:b,a",
+        &"ação 🐰".bytes().rev().collect::<Vec<_>>(),
+        b"9876543210",
+    ]
+    .iter()
+    .flat_map(|p| netstring(p))
+    .collect()
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn the_codec_reads_netstrings() {
+    let mut codec = NetstringCodec::with_max_len(MAX_LEN);
+    let mut buf = BytesMut::from(&b"5:hello,0:,3:ab"[..]);
+    assert_eq!(
+        codec.decode(&mut buf),
+        Ok(Some(Netstring(Bytes::from_static(b"hello"))))
+    );
+    assert_eq!(codec.decode(&mut buf), Ok(Some(Netstring(Bytes::new()))));
+    assert_eq!(codec.decode(&mut buf), Ok(None));
+    // the crate's default decode_eof reports the rest through From<Truncated>
+    assert_eq!(
+        codec.decode_eof(&mut buf),
+        Err(NetstringError::Truncated { pending: 4 })
+    );
+    assert!(buf.is_empty());
+}
+
+#[test]
+fn every_split_gives_the_same_messages_and_replies() {
+    let wire = wire();
+    let (whole, out, other) = run(ConnectionConfig::default(), [&wire[..]]);
+    assert_eq!(whole.len(), 5);
+    assert_eq!(whole[0].to_string(), r#"netstring "hello""#);
+    assert_eq!(out, reversed_wire());
+    assert_eq!(other, [Event::PeerClosed]);
+    for cut in 0..=wire.len() {
+        let (a, b) = wire.split_at(cut);
+        let (messages, out, other) = run(ConnectionConfig::default(), [a, b]);
+        assert_eq!(messages, whole, "cut at {cut}");
+        assert_eq!(out, reversed_wire(), "cut at {cut}");
+        assert_eq!(other, [Event::PeerClosed], "cut at {cut}");
+        for cut2 in cut..=wire.len() {
+            let (b1, b2) = b.split_at(cut2 - cut);
+            let (messages, _, _) = run(ConnectionConfig::default(), [a, b1, b2]);
+            assert_eq!(messages, whole, "cuts at {cut} and {cut2}");
+        }
+    }
+    let (messages, out, _) = run(ConnectionConfig::default(), wire.chunks(1));
+    assert_eq!((messages, out), (whole, reversed_wire()), "byte by byte");
+}
+
+#[test]
+fn a_broken_frame_is_the_peers_error_in_the_protocols_own_type() {
+    let mut wire = netstring(b"ok");
+    wire.extend_from_slice(b"3:abcX");
+    wire.extend_from_slice(&netstring(b"never"));
+    let (messages, out, other) = run(ConnectionConfig::default(), [&wire[..]]);
+    assert_eq!(messages, [Netstring(Bytes::from_static(b"ok"))]);
+    assert_eq!(
+        out,
+        netstring(b"ko"),
+        "the reply queued before the error is written"
+    );
+    assert_eq!(
+        other,
+        [Event::PeerError {
+            error: NetstringError::MissingComma { found: b'X' },
+            closes: true
+        }]
+    );
+    assert_eq!(
+        other[0].to_string(),
+        "error: netstring ends with 0x58, not a comma (closing the connection)"
+    );
+    // not a number, even with the recovery on: the framing is lost
+    let recover = ConnectionConfig::default()
+        .recover_from_errors(true)
+        .clone();
+    let (_, _, other) = run(recover, [&b"x5:hello,"[..]]);
+    assert_eq!(
+        other,
+        [Event::PeerError {
+            error: NetstringError::BadLength,
+            closes: true
+        }]
+    );
+}
+
+#[test]
+fn the_protocol_decides_what_it_recovers_from() {
+    let mut wire = netstring(&[b'x'; 100]);
+    wire.extend_from_slice(&netstring(b"next"));
+    let too_long = NetstringError::TooLong { len: 100, max: 64 };
+    // by default every error closes
+    let (messages, _, other) = run(ConnectionConfig::default(), [&wire[..]]);
+    assert!(messages.is_empty());
+    assert_eq!(
+        other,
+        [Event::PeerError {
+            error: too_long.clone(),
+            closes: true
+        }]
+    );
+    // asked to recover, the connection skips it, at every split
+    let recover = ConnectionConfig::default()
+        .recover_from_errors(true)
+        .clone();
+    for cut in 0..=wire.len() {
+        let (a, b) = wire.split_at(cut);
+        let (messages, out, other) = run(recover.clone(), [a, b]);
+        assert_eq!(
+            messages,
+            [Netstring(Bytes::from_static(b"next"))],
+            "cut at {cut}"
+        );
+        assert_eq!(out, netstring(b"txen"));
+        assert_eq!(
+            other,
+            [
+                Event::PeerError {
+                    error: too_long.clone(),
+                    closes: false
+                },
+                Event::PeerClosed
+            ],
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
+fn a_reply_that_cannot_be_encoded_is_this_sides_error() {
+    // a service from a codec and two functions: the map wraps nothing, the
+    // reply doubles the payload, which can outgrow the limit
+    let service = CodecService::new(
+        NetstringCodec::with_max_len(MAX_LEN),
+        std::convert::identity,
+        |item: &Netstring, dst: &mut BytesMut| {
+            let doubled = [&item.0[..], &item.0[..]].concat();
+            NetstringCodec::with_max_len(MAX_LEN).encode(&doubled[..], dst)
+        },
+    );
+    let now = Instant::now();
+    let mut conn = Connection::new(now, service, ConnectionConfig::default());
+    conn.handle_input(now, &netstring(b"ab"));
+    conn.handle_input(now, &netstring(&[b'y'; 40]));
+    let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(matches!(
+        &events[2],
+        Event::ReplyFailed(PayloadTooLong { len: 80, max: 64 })
+    ));
+    assert_eq!(
+        events[2].to_string(),
+        "error: cannot encode the reply: payload of 80 bytes over the limit of 64 (closing the connection)"
+    );
+    assert_eq!(
+        conn.pending_output(),
+        netstring(b"abab"),
+        "nothing of the failed reply"
+    );
+    assert!(!conn.wants_read());
+    conn.consume_output(now, 9);
+    assert!(conn.is_closed());
+}
+
+#[test]
+fn a_peer_that_never_reads_is_held_at_the_high_water_mark() {
+    let now = Instant::now();
+    let config = ConnectionConfig::default().high_water_mark(20).clone();
+    let mut conn = Connection::new(now, reverser(), config);
+    let one = netstring(b"0123456789"); // 14 bytes, and so is its reply
+    conn.handle_input(now, &one);
+    assert!(conn.wants_read(), "14 <= 20");
+    conn.handle_input(now, &one);
+    assert!(!conn.wants_read(), "28 > 20: stop reading");
+    assert!(conn.wants_write());
+    conn.consume_output(now, 7);
+    assert!(!conn.wants_read(), "21 > 20");
+    conn.consume_output(now, 1);
+    assert!(conn.wants_read(), "20 <= 20");
+    // a loop that reads only while wants_read never holds more than one
+    // read's replies over the mark
+    let read: Vec<u8> = one.iter().copied().cycle().take(one.len() * 4).collect();
+    let mut reads = 0;
+    while conn.wants_read() {
+        conn.handle_input(now, &read);
+        reads += 1;
+        assert!(reads < 100);
+    }
+    assert!(conn.pending_output().len() <= 20 + read.len());
+}
+
+#[test]
+fn timeouts_run_on_the_callers_clock() {
+    let t0 = Instant::now();
+    let config = ConnectionConfig::default()
+        .idle_timeout(Some(s(10)))
+        .message_timeout(Some(s(4)))
+        .clone();
+
+    // idle: activity in either direction moves the deadline
+    let mut conn = Connection::new(t0, reverser(), config.clone());
+    assert_eq!(conn.poll_timeout(), Some(t0 + s(10)));
+    assert_eq!(
+        sockwire::timeout_from(t0 + s(7), conn.poll_timeout()),
+        Some(s(3))
+    );
+    conn.handle_input(t0 + s(2), &netstring(b"hi"));
+    assert_eq!(conn.poll_timeout(), Some(t0 + s(12)));
+    conn.consume_output(t0 + s(5), 2);
+    assert_eq!(conn.poll_timeout(), Some(t0 + s(15)));
+    conn.handle_timeout(t0 + s(14));
+    assert!(!conn.is_closed());
+    conn.handle_timeout(t0 + s(15));
+    let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
+    assert_eq!(
+        events.last(),
+        Some(&Event::TimedOut(Timeout::Idle { idle: s(10) }))
+    );
+    assert!(conn.is_closed(), "unsent output is dropped");
+
+    // message: a peer dribbling one byte a second is never idle, but its
+    // netstring must be whole 4 s after it began
+    let mut conn = Connection::new(t0, reverser(), config);
+    let wire = netstring(b"slowly");
+    for (i, byte) in wire.iter().take(4).enumerate() {
+        let now = t0 + s(1 + i as u64);
+        conn.handle_input(now, std::slice::from_ref(byte));
+        conn.handle_timeout(now);
+    }
+    assert_eq!(conn.poll_timeout(), Some(t0 + s(5)));
+    assert!(!conn.is_closed());
+    conn.handle_timeout(t0 + s(5));
+    assert_eq!(
+        conn.poll_event(),
+        Some(Event::TimedOut(Timeout::Message {
+            limit: s(4),
+            buffered: 4
+        }))
+    );
+    assert!(conn.is_closed());
+    assert_eq!(conn.buffered_capacity(), 0);
+}
+
+#[test]
+fn eof_inside_a_netstring_reports_the_protocols_truncation() {
+    let wire = netstring(b"cut short");
+    for cut in 1..wire.len() {
+        let (messages, _, other) = run(ConnectionConfig::default(), [&wire[..cut]]);
+        assert!(messages.is_empty());
+        assert_eq!(
+            other,
+            [Event::PeerError {
+                error: NetstringError::Truncated {
+                    pending: cut as u64
+                },
+                closes: true
+            }],
+            "cut at {cut}"
+        );
+    }
+}
