@@ -83,10 +83,12 @@ pub fn render(bytes: &[u8], fields: &[Field]) -> String {
         .max(4);
     let mut out = String::new();
     let mut at = 0;
+    // `range` is always within `bytes`: the callers clamp it to its length
     let row = |out: &mut String, range: Range<usize>, name: &str, value: &str| {
-        let chunk = bytes.get(range.clone()).unwrap_or_default();
-        let mut rows = chunk.chunks(BYTES_PER_ROW);
-        let first = rows.next().unwrap_or_default();
+        let (_, from_start) = bytes.split_at(range.start);
+        let (chunk, _) = from_start.split_at(range.end - range.start);
+        let (first, more) = chunk.split_at(chunk.len().min(BYTES_PER_ROW));
+        let rows = more.chunks(BYTES_PER_ROW);
         let shown = if first.is_empty() {
             "(no bytes)".to_owned()
         } else {
@@ -186,20 +188,17 @@ pub fn text_fields(bytes: &[u8]) -> Vec<Field> {
 /// ```
 #[must_use]
 pub fn line_fields(bytes: &[u8]) -> Vec<Field> {
-    let mut end = bytes.len();
-    let lf = bytes.last() == Some(&b'\n');
-    if lf {
-        end -= 1;
-    }
-    let cr = lf && end > 0 && bytes.get(end - 1) == Some(&b'\r');
-    if cr {
-        end -= 1;
-    }
-    let mut fields = vec![Field::new(
-        "line",
-        0..end,
-        text_value(bytes.get(..end).unwrap_or_default()),
-    )];
+    let (body, lf) = match bytes.strip_suffix(b"\n") {
+        Some(body) => (body, true),
+        None => (bytes, false),
+    };
+    // a CR counts only before the LF
+    let (line, cr) = match body.strip_suffix(b"\r") {
+        Some(line) if lf => (line, true),
+        _ => (body, false),
+    };
+    let end = line.len();
+    let mut fields = vec![Field::new("line", 0..end, text_value(line))];
     if cr {
         fields.push(Field::new(
             "CR",
@@ -249,8 +248,7 @@ pub fn fixed_fields(bytes: &[u8]) -> Vec<Field> {
         Field::new("size", 5..9, size),
         Field::new("text", 9..text_end, format!("{:?}", p.text())),
     ];
-    if text_end < FIXED_PACKET_LEN {
-        let pad = bytes.get(text_end..FIXED_PACKET_LEN).unwrap_or_default();
+    if let Some(pad) = wire.get(text_end..).filter(|pad| !pad.is_empty()) {
         fields.push(Field::new(
             "padding",
             text_end..FIXED_PACKET_LEN,
@@ -263,13 +261,16 @@ pub fn fixed_fields(bytes: &[u8]) -> Vec<Field> {
 /// §5: `version`, `size`, `order`, `payload`.
 #[must_use]
 pub fn variable_fields(bytes: &[u8]) -> Vec<Field> {
-    let (Some(&version), Some(size), Some(order)) =
-        (bytes.first(), be_u32(bytes, 1), be_u32(bytes, 5))
-    else {
+    let (Some((header, rest)), Some(size), Some(order)) = (
+        bytes.split_first_chunk::<HEADER_LEN>(),
+        be_u32(bytes, 1),
+        be_u32(bytes, 5),
+    ) else {
         return header_fields(bytes, &[("version", 1), ("size", 4), ("order", 4)]);
     };
-    let end = HEADER_LEN.saturating_add(size as usize).min(bytes.len());
-    let payload = bytes.get(HEADER_LEN..end).unwrap_or_default();
+    let [version, ..] = *header;
+    let (payload, _) = rest.split_at(rest.len().min(size as usize));
+    let end = HEADER_LEN + payload.len();
     let mut value = text_value(payload);
     if payload.len() < size as usize {
         let _ = write!(value, " ({} of {size} bytes here)", payload.len());
@@ -313,13 +314,12 @@ fn header_fields(bytes: &[u8], layout: &[(&'static str, usize)]) -> Vec<Field> {
 #[cfg(feature = "json")]
 #[must_use]
 pub fn app_fields(bytes: &[u8]) -> Vec<Field> {
-    let Some(&[hi, lo]) = bytes.first_chunk::<2>() else {
+    let Some((&prefix, rest)) = bytes.split_first_chunk::<2>() else {
         return header_fields(bytes, &[("header length", 2)]);
     };
-    let n = usize::from(u16::from_be_bytes([hi, lo]));
-    let header_end = (2 + n).min(bytes.len());
-    let header = bytes.get(2..header_end).unwrap_or_default();
-    let content = bytes.get(header_end..).unwrap_or_default();
+    let n = usize::from(u16::from_be_bytes(prefix));
+    let (header, content) = rest.split_at(rest.len().min(n));
+    let header_end = 2 + header.len();
     let mut header_value = lossy(header).into_owned();
     if header.len() < n {
         let _ = write!(header_value, " ({} of {n} bytes here)", header.len());
@@ -348,25 +348,31 @@ pub fn app_fields(bytes: &[u8]) -> Vec<Field> {
 pub fn room_fields(bytes: &[u8]) -> Vec<Field> {
     let mut fields = Vec::new();
     let mut at = 0;
+    let mut rest = bytes;
     for name in ["tag", "op"] {
-        let rest = bytes.get(at..).unwrap_or_default();
-        let (end, next) = match rest.iter().position(|&b| b == b' ') {
-            Some(i) => (at + i, at + i + 1),
-            None => (bytes.len(), bytes.len()),
+        // the word, and what follows the space that ends it
+        let (word, after, taken) = match rest.iter().position(|&b| b == b' ') {
+            Some(i) => {
+                let (word, space_and_after) = rest.split_at(i);
+                let (_space, after) = space_and_after.split_at(1);
+                (word, after, i + 1)
+            }
+            None => (rest, &[][..], rest.len()),
         };
-        let word = lossy(bytes.get(at..end).unwrap_or_default()).into_owned();
+        let word = lossy(word).into_owned();
         let value = if name == "tag" && word == "0" {
             "0 (unsolicited)".to_owned()
         } else {
             word
         };
-        fields.push(Field::new(name, at..next, value));
-        at = next;
-        if at >= bytes.len() {
+        fields.push(Field::new(name, at..at + taken, value));
+        at += taken;
+        rest = after;
+        if rest.is_empty() {
             return fields;
         }
     }
-    let args = lossy(bytes.get(at..).unwrap_or_default()).into_owned();
+    let args = lossy(rest).into_owned();
     fields.push(Field::new("args", at..bytes.len(), args));
     fields
 }
