@@ -134,7 +134,10 @@ fn memcpy(group: &mut Group<'_>, size: usize, wire: &Wire) {
 }
 
 /// Decodes every message in `buf` with a `sockwire` decoder.
-fn drain_sockwire<D: Decoder<Error = sockwire::DecodeError>>(decoder: &mut D, buf: &mut BytesMut) -> usize {
+fn drain_sockwire<D: Decoder<Error = sockwire::DecodeError>>(
+    decoder: &mut D,
+    buf: &mut BytesMut,
+) -> usize {
     drain(|| decoder.decode(buf).expect("valid input"))
 }
 

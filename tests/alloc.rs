@@ -116,7 +116,11 @@ fn steady_state<D: Decoder>(mut decoder: D, wire: &[u8]) -> u64 {
     n
 }
 
-fn encode_counts<T, E: Encoder<T, Error = sockwire::EncodeError>>(mut encoder: E, items: Vec<T>, wire_len: usize) -> u64 {
+fn encode_counts<T, E: Encoder<T, Error = sockwire::EncodeError>>(
+    mut encoder: E,
+    items: Vec<T>,
+    wire_len: usize,
+) -> u64 {
     let mut buf = BytesMut::with_capacity(wire_len);
     let (n, ()) = allocs(|| {
         for item in items {

@@ -43,7 +43,10 @@ fn header(content_type: &str, encoding: &str, length: u64) -> String {
 }
 
 /// Everything a decoder yields for `input` fed as `chunks`, then at EOF.
-fn run<D: Decoder<Error = DecodeError>>(mut codec: D, chunks: &[&[u8]]) -> Vec<Result<D::Item, DecodeError>> {
+fn run<D: Decoder<Error = DecodeError>>(
+    mut codec: D,
+    chunks: &[&[u8]],
+) -> Vec<Result<D::Item, DecodeError>> {
     let mut out = Vec::new();
     let mut buf = BytesMut::new();
     for chunk in chunks {
@@ -84,7 +87,10 @@ where
     whole
 }
 
-fn decode_one<D: Decoder<Error = DecodeError>>(mut codec: D, input: &[u8]) -> Result<Option<D::Item>, DecodeError> {
+fn decode_one<D: Decoder<Error = DecodeError>>(
+    mut codec: D,
+    input: &[u8],
+) -> Result<Option<D::Item>, DecodeError> {
     codec.decode(&mut BytesMut::from(input))
 }
 
