@@ -256,10 +256,10 @@ impl Reply {
                 FixedPacketCodec::new().encode(upper_fixed(p), dst)
             }
             (Reply::Echo, Message::Variable(p)) => {
-                VariablePacketCodec::with_max_size(u32::MAX).encode(p, dst)
+                VariablePacketCodec::with_max_len(usize::MAX).encode(p, dst)
             }
             (Reply::Upper, Message::Variable(p)) => {
-                VariablePacketCodec::with_max_size(u32::MAX).encode(upper_variable(p), dst)
+                VariablePacketCodec::with_max_len(usize::MAX).encode(upper_variable(p), dst)
             }
             // §6 answers by its own rules (SearchService), not by a policy
             #[cfg(feature = "json")]
@@ -302,7 +302,7 @@ fn upper_variable(p: &VariablePacket) -> VariablePacket {
         Ok(text) => Bytes::from(text.to_uppercase()),
         Err(_) => Bytes::from(p.payload().to_ascii_uppercase()),
     };
-    VariablePacket::new(p.order(), payload).with_version(p.version())
+    VariablePacket::from_payload(p.order(), payload).with_version(p.version())
 }
 
 impl fmt::Display for Reply {
@@ -455,14 +455,13 @@ impl Protocol {
             Protocol::Fixed => {
                 FixedPacketCodec::new().encode(FixedPacket::new(order, text), &mut dst)?
             }
-            Protocol::Variable => VariablePacketCodec::new().encode(
-                VariablePacket::new(order, Bytes::copy_from_slice(text.as_bytes())),
-                &mut dst,
-            )?,
+            Protocol::Variable => {
+                VariablePacketCodec::new().encode(VariablePacket::new(order, text), &mut dst)?
+            }
             // `text` is the search value
             #[cfg(feature = "json")]
             Protocol::App => crate::app::ClientCodec::new()
-                .encode(crate::app::Request::new("search", text), &mut dst)?,
+                .encode(crate::app::AppRequest::new("search", text), &mut dst)?,
         }
         Ok(dst.freeze())
     }
@@ -512,22 +511,22 @@ pub enum Message {
     Variable(VariablePacket),
     /// §6: a request (as a server decodes it).
     #[cfg(feature = "json")]
-    App(crate::app::Request),
+    App(crate::app::AppRequest),
     /// §6: a reply (as a client decodes it).
     #[cfg(feature = "json")]
-    AppReply(crate::app::Response),
+    AppReply(crate::app::AppResponse),
 }
 
 #[cfg(feature = "json")]
-impl From<crate::app::Request> for Message {
-    fn from(r: crate::app::Request) -> Self {
+impl From<crate::app::AppRequest> for Message {
+    fn from(r: crate::app::AppRequest) -> Self {
         Message::App(r)
     }
 }
 
 #[cfg(feature = "json")]
-impl From<crate::app::Response> for Message {
-    fn from(r: crate::app::Response) -> Self {
+impl From<crate::app::AppResponse> for Message {
+    fn from(r: crate::app::AppResponse) -> Self {
         Message::AppReply(r)
     }
 }
@@ -562,11 +561,11 @@ impl fmt::Display for Message {
             Message::Fixed(p) => write!(f, "fixed packet {p}"),
             Message::Variable(p) => write!(f, "variable packet {p}"),
             #[cfg(feature = "json")]
-            Message::App(crate::app::Request::Json { action, value }) => {
+            Message::App(crate::app::AppRequest::Json { action, value }) => {
                 write!(f, "app request {action} {value:?}")
             }
             #[cfg(feature = "json")]
-            Message::App(crate::app::Request::Binary {
+            Message::App(crate::app::AppRequest::Binary {
                 content_type,
                 content,
             }) => {

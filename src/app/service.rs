@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{AppMessage, Request, Response};
+use super::{AppMessage, AppRequest, AppResponse};
 use crate::ContentError;
 
 /// The search table: VALUE and its ANSWER.
@@ -24,7 +24,7 @@ pub const BINARY_QUOTE_LEN: usize = 10;
 /// - `text/json`, action `search`: `{"result": ANSWER}` from the table, or
 ///   `No match for 'VALUE'.`;
 /// - `text/json`, any other action: `Error: invalid action 'ACTION'.`;
-/// - binary: [`SERVER_BINARY_TYPE`](super::SERVER_BINARY_TYPE) content
+/// - binary: [`AppResponse::BINARY_CONTENT_TYPE`] content
 ///   `First 10 bytes of request: ` and the request's first 10 bytes (an
 ///   empty request gets a reply too).
 ///
@@ -32,23 +32,23 @@ pub const BINARY_QUOTE_LEN: usize = 10;
 /// request, `respond`, encode the reply.
 ///
 /// ```
-/// use sockwire::app::{Request, Response, SearchService};
+/// use sockwire::app::{AppRequest, AppResponse, SearchService};
 /// let mut service = SearchService::new();
 /// assert_eq!(
-///     service.respond(&Request::new("search", "ring")),
-///     Response::json("In the caves beneath the Misty Mountains. 💍")
+///     service.respond(&AppRequest::new("search", "ring")),
+///     AppResponse::json("In the caves beneath the Misty Mountains. 💍")
 /// );
 /// assert_eq!(
-///     service.respond(&Request::new("search", "neo")),
-///     Response::json("No match for 'neo'.")
+///     service.respond(&AppRequest::new("search", "neo")),
+///     AppResponse::json("No match for 'neo'.")
 /// );
 /// assert_eq!(
-///     service.respond(&Request::json("find", "neo")),
-///     Response::json("Error: invalid action 'find'.")
+///     service.respond(&AppRequest::json("find", "neo")),
+///     AppResponse::json("Error: invalid action 'find'.")
 /// );
 /// assert_eq!(
-///     service.respond(&Request::new("double", "0123456789abc")),
-///     Response::binary(&b"First 10 bytes of request: double0123"[..])
+///     service.respond(&AppRequest::new("double", "0123456789abc")),
+///     AppResponse::binary(&b"First 10 bytes of request: double0123"[..])
 /// );
 /// assert_eq!(service.answered(), 4);
 /// ```
@@ -65,22 +65,22 @@ impl SearchService {
     }
 
     /// The reply to `request`.
-    pub fn respond(&mut self, request: &Request) -> Response {
+    pub fn respond(&mut self, request: &AppRequest) -> AppResponse {
         self.answered += 1;
         match request {
-            Request::Json { action, value } if action == "search" => match Self::lookup(value) {
-                Some(answer) => Response::json(answer),
-                None => Response::json(format!("No match for '{value}'.")),
+            AppRequest::Json { action, value } if action == "search" => match Self::lookup(value) {
+                Some(answer) => AppResponse::json(answer),
+                None => AppResponse::json(format!("No match for '{value}'.")),
             },
-            Request::Json { action, .. } => {
-                Response::json(format!("Error: invalid action '{action}'."))
+            AppRequest::Json { action, .. } => {
+                AppResponse::json(format!("Error: invalid action '{action}'."))
             }
-            Request::Binary { content, .. } => {
+            AppRequest::Binary { content, .. } => {
                 let quote = content.slice(..content.len().min(BINARY_QUOTE_LEN));
                 let mut reply = Vec::with_capacity(BINARY_REPLY_PREFIX.len() + quote.len());
                 reply.extend_from_slice(BINARY_REPLY_PREFIX);
                 reply.extend_from_slice(&quote);
-                Response::binary(Bytes::from(reply))
+                AppResponse::binary(Bytes::from(reply))
             }
         }
     }
@@ -96,14 +96,14 @@ impl SearchService {
     /// valid request; the server should close the connection.
     ///
     /// ```
-    /// use sockwire::app::{AppMessage, Request, SearchService};
-    /// let request = Request::new("search", "🐶").to_message();
+    /// use sockwire::app::{AppMessage, AppRequest, SearchService};
+    /// let request = AppRequest::new("search", "🐶").to_message();
     /// let reply = SearchService::new().respond_message(&request)?;
     /// assert_eq!(&reply.content()[..], r#"{"result": "🐾 Playing ball! 🏐"}"#.as_bytes());
     /// # Ok::<(), sockwire::ContentError>(())
     /// ```
     pub fn respond_message(&mut self, request: &AppMessage) -> Result<AppMessage, ContentError> {
-        let request = Request::from_message(request)?;
+        let request = AppRequest::from_message(request)?;
         Ok(self.respond(&request).to_message())
     }
 
