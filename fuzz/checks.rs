@@ -32,7 +32,12 @@
 
 #![allow(dead_code)]
 
+// The split-feed driver, one source with the integration tests'.
+#[path = "../tests/common/feed.rs"]
+mod feed;
+
 use bytes::{Bytes, BytesMut};
+use feed::Events;
 use sockwire::app::{
     AppCodec, AppHeader, AppMessage, AppRequest, AppResponse, ByteOrder, ClientCodec, ServerCodec,
 };
@@ -99,118 +104,38 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// The three ways the payload is fed to a stream decoder.
+    /// The three ways the payload is fed to a stream decoder: all at once,
+    /// one byte at a time, and cut as the split bytes say.
     fn feeds(&self) -> [Vec<&'a [u8]>; 3] {
-        let whole = vec![self.payload];
-        let bytes = self.payload.chunks(1).collect();
-        let mut cut = Vec::new();
-        let mut rest = self.payload;
-        let lens: &[u8] = if self.splits.iter().all(|&b| b == 0) {
-            &[1]
-        } else {
-            self.splits
-        };
-        for &len in lens.iter().cycle() {
-            if rest.is_empty() {
-                break;
-            }
-            let (head, tail) = rest.split_at(usize::from(len).min(rest.len()));
-            cut.push(head);
-            rest = tail;
-        }
-        [whole, bytes, cut]
+        [
+            vec![self.payload],
+            feed::one_byte_reads(self.payload),
+            feed::reads_of_lens(self.payload, self.splits),
+        ]
     }
 }
 
-/// What a stream decoder produced: its messages and errors, in order.
-type Events<T> = Vec<Result<T, DecodeError>>;
-
-/// Feeds `chunks` to `decoder` as successive reads, decoding everything
-/// after each, then ends the stream. Checks, on the way, that every message
-/// or error consumed input, that `after_none` holds whenever the decoder
-/// answers "need more", and that nothing is left once the stream ended.
+/// Feeds `reads` to a fresh `decoder`, decoding everything after each, then
+/// ends the stream (see [`feed::feed`] for what it checks on the way).
 fn drive<D: Decoder>(
     mut decoder: D,
-    chunks: &[&[u8]],
-    mut after_none: impl FnMut(&BytesMut, u64),
+    reads: &[&[u8]],
+    after_none: impl FnMut(&BytesMut, u64),
 ) -> Events<D::Item> {
-    let total: usize = chunks.iter().map(|c| c.len()).sum();
-    // No decoder needs more calls than bytes, plus one per read and a few.
-    let mut budget = total + chunks.len() + 8;
-    let mut events = Vec::new();
-    let mut buf = BytesMut::new();
-    let mut fed = 0u64;
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        fed += chunk.len() as u64;
-        loop {
-            budget = budget.checked_sub(1).expect("decoder makes no progress");
-            let before = buf.len();
-            match decoder.decode(&mut buf) {
-                Ok(None) => {
-                    after_none(&buf, fed);
-                    break;
-                }
-                Ok(Some(item)) => {
-                    assert!(buf.len() < before, "a message consumed no input");
-                    events.push(Ok(item));
-                }
-                Err(e) => {
-                    assert!(buf.len() < before, "an error consumed no input: {e}");
-                    let go_on = e.is_recoverable();
-                    events.push(Err(e));
-                    if !go_on {
-                        return events;
-                    }
-                }
-            }
-        }
-    }
-    loop {
-        budget = budget
-            .checked_sub(1)
-            .expect("decoder makes no progress at eof");
-        match decoder.decode_eof(&mut buf) {
-            Ok(None) => break,
-            Ok(Some(item)) => events.push(Ok(item)),
-            Err(e) => {
-                let go_on = e.is_recoverable();
-                events.push(Err(e));
-                if !go_on {
-                    break;
-                }
-            }
-        }
-    }
-    assert!(
-        buf.is_empty(),
-        "{} bytes left after end of stream",
-        buf.len()
-    );
-    events
+    feed::feed(&mut decoder, reads, true, after_none).events
 }
 
-/// Runs `drive` over the three feeds of `plan`, checks they agree, and
+/// Runs the decoder over the three feeds of `plan`, checks they agree, and
 /// returns the events.
 fn drive_all<D: Decoder + Clone>(
     plan: &Plan<'_>,
     decoder: &D,
-    mut after_none: impl FnMut(&BytesMut, u64),
+    after_none: impl FnMut(&BytesMut, u64),
 ) -> Events<D::Item>
 where
     D::Item: PartialEq + std::fmt::Debug,
 {
-    let [whole, bytes, cut] = plan.feeds();
-    let once = drive(decoder.clone(), &whole, &mut after_none);
-    let by_byte = drive(decoder.clone(), &bytes, &mut after_none);
-    assert_eq!(once, by_byte, "one byte at a time differs from all at once");
-    let split = drive(decoder.clone(), &cut, &mut after_none);
-    assert_eq!(
-        once, split,
-        "split at {:?} differs from all at once",
-        plan.splits
-    );
-    once
+    feed::same_every_way(decoder, &plan.feeds(), true, after_none).events
 }
 
 /// Decodes `wire` all at once with `decoder` and returns the events.

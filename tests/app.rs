@@ -2,6 +2,8 @@
 //! every error, every split, and the search service.
 #![cfg(feature = "json")]
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 use sockwire::app::{
@@ -43,26 +45,7 @@ fn header(content_type: &str, encoding: &str, length: u64) -> String {
 
 /// Everything a decoder yields for `input` fed as `chunks`, then at EOF.
 fn run<D: Decoder>(mut codec: D, chunks: &[&[u8]]) -> Vec<Result<D::Item, DecodeError>> {
-    let mut out = Vec::new();
-    let mut buf = BytesMut::new();
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        loop {
-            match codec.decode(&mut buf) {
-                Ok(Some(item)) => out.push(Ok(item)),
-                Ok(None) => break,
-                Err(e) => out.push(Err(e)),
-            }
-        }
-    }
-    loop {
-        match codec.decode_eof(&mut buf) {
-            Ok(Some(item)) => out.push(Ok(item)),
-            Ok(None) => break,
-            Err(e) => out.push(Err(e)),
-        }
-    }
-    out
+    common::feed(&mut codec, chunks, true, |_, _| ()).events
 }
 
 /// Asserts that `input` gives the same results whole, split at every

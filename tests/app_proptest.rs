@@ -2,6 +2,8 @@
 //! requests, replies and messages, at arbitrary split points.
 #![cfg(feature = "json")]
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -13,26 +15,17 @@ use sockwire::{DecodeError, Decoder, Encoder};
 
 /// Feeds `wire` cut at `cuts` (sorted, deduplicated positions) and collects
 /// every item, then EOF.
+/// Decodes `wire` cut at `cuts` and ended: the messages, or the first
+/// error.
 fn decode_cut<D: Decoder>(
     mut codec: D,
     wire: &[u8],
     cuts: &[usize],
 ) -> Result<Vec<D::Item>, DecodeError> {
-    let mut buf = BytesMut::new();
-    let mut items = Vec::new();
-    let mut start = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&wire.len())) {
-        let cut = cut.clamp(start, wire.len());
-        buf.extend_from_slice(&wire[start..cut]);
-        start = cut;
-        while let Some(item) = codec.decode(&mut buf)? {
-            items.push(item);
-        }
-    }
-    while let Some(item) = codec.decode_eof(&mut buf)? {
-        items.push(item);
-    }
-    Ok(items)
+    common::run(&mut codec, wire, cuts, true)
+        .events
+        .into_iter()
+        .collect()
 }
 
 fn cuts(len: usize, raw: &[prop::sample::Index]) -> Vec<usize> {

@@ -6,7 +6,7 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use common::{Events, Run, all_at_once, byte_by_byte, run};
+use common::{Events, Run, all_at_once, byte_by_byte, cut_at, one_byte_reads, run, same_every_way};
 use proptest::prelude::*;
 use sockwire::{
     DatagramDecoder, DatagramEncoder, DecodeError, Decoder, Encoder, FixedPacket, FixedPacketCodec,
@@ -59,8 +59,8 @@ fn messy_bytes() -> impl Strategy<Value = Vec<u8>> {
 // ---------------------------------------------------------------------------
 
 /// Runs a fresh decoder over `data` all at once, byte by byte and cut at
-/// `cuts`, asserts that the three agree, and returns one of the runs with
-/// the largest `max_held` and `max_capacity` of the three.
+/// `cuts`, asserts that the three agree, and returns the events with the
+/// largest `max_held` and `max_capacity` of the three runs.
 fn three_ways<D: Decoder + Clone>(
     decoder: &D,
     data: &[u8],
@@ -70,19 +70,8 @@ fn three_ways<D: Decoder + Clone>(
 where
     D::Item: PartialEq + std::fmt::Debug,
 {
-    let whole = all_at_once(&mut decoder.clone(), data, eof);
-    let bytes = byte_by_byte(&mut decoder.clone(), data, eof);
-    let split = run(&mut decoder.clone(), data, cuts, eof);
-    prop_assert_eq!(&whole.events, &bytes.events, "all at once vs byte by byte");
-    prop_assert_eq!(&whole.events, &split.events, "all at once vs split");
-    Ok(Run {
-        max_held: whole.max_held.max(bytes.max_held).max(split.max_held),
-        max_capacity: whole
-            .max_capacity
-            .max(bytes.max_capacity)
-            .max(split.max_capacity),
-        events: whole.events,
-    })
+    let feeds = [vec![data], one_byte_reads(data), cut_at(data, cuts)];
+    Ok(same_every_way(decoder, &feeds, eof, |_, _| ()))
 }
 
 /// Like [`three_ways`] for the text stream, whose message boundaries follow
