@@ -144,7 +144,7 @@ fn drain_sockwire<D: Decoder<Error = sockwire::DecodeError>>(
 fn variable(c: &mut Criterion) {
     for size in SIZES {
         let packets: Vec<VariablePacket> = (0..count(9 + size))
-            .map(|i| VariablePacket::new(i as u32 + 1, payload(size, i)))
+            .map(|i| VariablePacket::from_payload(i as u32 + 1, payload(size, i)))
             .collect();
         let mut bytes = BytesMut::new();
         for p in &packets {
@@ -197,7 +197,8 @@ fn line(c: &mut Criterion) {
                 drain_sockwire(&mut LineCodec::new(), buf)
             });
             bench_decode(g, format!("tokio_lines/{size}"), wire, |buf| {
-                let mut codec = LinesCodec::new_with_max_length(sockwire::line::DEFAULT_MAX_LINE);
+                let mut codec =
+                    LinesCodec::new_with_max_length(sockwire::LineCodec::DEFAULT_MAX_LEN);
                 drain(|| codec.decode(buf).expect("valid input"))
             });
             memcpy(g, size, wire);
@@ -279,7 +280,7 @@ fn utf8_text(len: usize, seed: usize) -> String {
 fn text(c: &mut Criterion) {
     for size in SIZES {
         // The largest datagram is 65,507 bytes.
-        let size = size.min(sockwire::text::MAX_DATAGRAM);
+        let size = size.min(sockwire::TextDatagramCodec::MAX_LEN);
         let texts: Vec<String> = (0..count(size)).map(|i| utf8_text(size, i)).collect();
         let bytes: Vec<u8> = texts.concat().into_bytes();
         let wire = Wire {
@@ -358,10 +359,15 @@ fn text(c: &mut Criterion) {
 /// search request is the 16-byte case's typical cousin.
 #[cfg(feature = "json")]
 fn app(c: &mut Criterion) {
-    use sockwire::app::{AppCodec, AppMessage, CLIENT_BINARY_TYPE};
+    use sockwire::app::{AppCodec, AppMessage, AppRequest};
     for size in SIZES {
         let messages: Vec<AppMessage> = (0..count(size + 128))
-            .map(|i| AppMessage::binary(CLIENT_BINARY_TYPE, payload(size, i).into_bytes()))
+            .map(|i| {
+                AppMessage::binary(
+                    AppRequest::BINARY_CONTENT_TYPE,
+                    payload(size, i).into_bytes(),
+                )
+            })
             .collect();
         let mut bytes = BytesMut::new();
         for m in &messages {

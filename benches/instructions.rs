@@ -45,7 +45,7 @@ fn main() {
         }
     } else {
         for i in 0..n {
-            let packet = VariablePacket::new(i as u32, payload(size, i));
+            let packet = VariablePacket::from_payload(i as u32, payload(size, i));
             VariablePacketCodec::new()
                 .encode(packet, &mut wire)
                 .unwrap();
@@ -73,7 +73,7 @@ fn main() {
                 Some(())
             }),
             "tokio_lines" => {
-                let mut c = LinesCodec::new_with_max_length(sockwire::line::DEFAULT_MAX_LINE);
+                let mut c = LinesCodec::new_with_max_length(sockwire::LineCodec::DEFAULT_MAX_LEN);
                 drain(|| c.decode(&mut buf).unwrap())
             }
             "none" => {

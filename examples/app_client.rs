@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use clap::Parser;
-use sockwire::app::{ClientCodec, Request, Response};
+use sockwire::app::{AppRequest, AppResponse, ClientCodec};
 use sockwire::{Decoder, Encoder};
 
 /// Send one §6 application request and print the reply.
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<Response, Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<AppResponse, Box<dyn std::error::Error>> {
     let timeout = Duration::from_secs(args.timeout.max(1));
     let stream = TcpStream::connect((args.host.as_str(), args.port))?;
     stream.set_read_timeout(Some(timeout))?;
@@ -58,7 +58,7 @@ fn run(args: &Args) -> Result<Response, Box<dyn std::error::Error>> {
 
     let mut codec = ClientCodec::new();
     let mut out = BytesMut::new();
-    codec.encode(Request::new(&args.action, &args.value), &mut out)?;
+    codec.encode(AppRequest::new(&args.action, &args.value), &mut out)?;
     stream.write_all(&out)?;
 
     let mut buf = BytesMut::with_capacity(4096);
@@ -84,13 +84,13 @@ fn run(args: &Args) -> Result<Response, Box<dyn std::error::Error>> {
 
 /// One line on stderr per reply: who sent it and its content type (stdout
 /// gets the reply itself).
-fn log_reply(stream: &TcpStream, response: &Response) {
+fn log_reply(stream: &TcpStream, response: &AppResponse) {
     let peer = stream
         .peer_addr()
         .map_or_else(|_| "?".to_owned(), |a| a.to_string());
     let kind = match response {
-        Response::Json { .. } => "text/json",
-        Response::Binary { content_type, .. } => content_type,
+        AppResponse::Json { .. } => "text/json",
+        AppResponse::Binary { content_type, .. } => content_type,
     };
     eprintln!("app_client: reply from {peer}: {kind}");
 }

@@ -124,7 +124,7 @@ fn message(protocol: Protocol, conn: usize, k: u32, len: usize) -> io::Result<(B
 /// A §6 `search` request (every fourth value misses the table) and the
 /// reply the library's search service and server codec make of it.
 fn app_message(conn: usize, k: u32, text: &str) -> io::Result<(Bytes, Bytes)> {
-    use sockwire::app::{Request, ServerCodec};
+    use sockwire::app::{AppRequest, ServerCodec};
     use sockwire::builtin::SearchService;
     let value = match (conn as u64 + u64::from(k)) % 4 {
         0 => "morpheus",
@@ -136,7 +136,7 @@ fn app_message(conn: usize, k: u32, text: &str) -> io::Result<(Bytes, Bytes)> {
     let mut expected = BytesMut::new();
     ServerCodec::new()
         .encode(
-            SearchService::new().respond(&Request::new("search", value)),
+            SearchService::new().respond(&AppRequest::new("search", value)),
             &mut expected,
         )
         .map_err(io::Error::other)?;

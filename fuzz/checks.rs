@@ -32,18 +32,19 @@
 
 #![allow(dead_code)]
 
+// The split-feed driver, one source with the integration tests'.
+#[path = "../tests/common/feed.rs"]
+mod feed;
+
 use bytes::{Bytes, BytesMut};
+use feed::Events;
 use sockwire::app::{
-    AppCodec, AppMessage, ByteOrder, ClientCodec, JSON_CONTENT_TYPE, MAX_HEADER_LEN, PREFIX_LEN,
-    Request as AppRequest, Response, ServerCodec,
+    AppCodec, AppHeader, AppMessage, AppRequest, AppResponse, ByteOrder, ClientCodec, ServerCodec,
 };
-use sockwire::fixed::{FIELD_LEN, FIXED_PACKET_LEN};
 use sockwire::room::{
     ClientBound, ClientConfig, MAX_DATAGRAM as ROOM_MAX_DATAGRAM, Name, Notification, Reply,
     ServerBound, ServerConfig, read_tag,
 };
-use sockwire::text::MAX_DATAGRAM;
-use sockwire::variable::HEADER_LEN;
 use sockwire::{
     DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder, FixedPacket,
     FixedPacketCodec, LineCodec, RoomClient, RoomServer, Text, TextDatagramCodec, TextStreamCodec,
@@ -103,118 +104,38 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// The three ways the payload is fed to a stream decoder.
+    /// The three ways the payload is fed to a stream decoder: all at once,
+    /// one byte at a time, and cut as the split bytes say.
     fn feeds(&self) -> [Vec<&'a [u8]>; 3] {
-        let whole = vec![self.payload];
-        let bytes = self.payload.chunks(1).collect();
-        let mut cut = Vec::new();
-        let mut rest = self.payload;
-        let lens: &[u8] = if self.splits.iter().all(|&b| b == 0) {
-            &[1]
-        } else {
-            self.splits
-        };
-        for &len in lens.iter().cycle() {
-            if rest.is_empty() {
-                break;
-            }
-            let (head, tail) = rest.split_at(usize::from(len).min(rest.len()));
-            cut.push(head);
-            rest = tail;
-        }
-        [whole, bytes, cut]
+        [
+            vec![self.payload],
+            feed::one_byte_reads(self.payload),
+            feed::reads_of_lens(self.payload, self.splits),
+        ]
     }
 }
 
-/// What a stream decoder produced: its messages and errors, in order.
-type Events<T> = Vec<Result<T, DecodeError>>;
-
-/// Feeds `chunks` to `decoder` as successive reads, decoding everything
-/// after each, then ends the stream. Checks, on the way, that every message
-/// or error consumed input, that `after_none` holds whenever the decoder
-/// answers "need more", and that nothing is left once the stream ended.
+/// Feeds `reads` to a fresh `decoder`, decoding everything after each, then
+/// ends the stream (see [`feed::feed`] for what it checks on the way).
 fn drive<D: Decoder<Error = DecodeError>>(
     mut decoder: D,
-    chunks: &[&[u8]],
-    mut after_none: impl FnMut(&BytesMut, u64),
+    reads: &[&[u8]],
+    after_none: impl FnMut(&BytesMut, u64),
 ) -> Events<D::Item> {
-    let total: usize = chunks.iter().map(|c| c.len()).sum();
-    // No decoder needs more calls than bytes, plus one per read and a few.
-    let mut budget = total + chunks.len() + 8;
-    let mut events = Vec::new();
-    let mut buf = BytesMut::new();
-    let mut fed = 0u64;
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        fed += chunk.len() as u64;
-        loop {
-            budget = budget.checked_sub(1).expect("decoder makes no progress");
-            let before = buf.len();
-            match decoder.decode(&mut buf) {
-                Ok(None) => {
-                    after_none(&buf, fed);
-                    break;
-                }
-                Ok(Some(item)) => {
-                    assert!(buf.len() < before, "a message consumed no input");
-                    events.push(Ok(item));
-                }
-                Err(e) => {
-                    assert!(buf.len() < before, "an error consumed no input: {e}");
-                    let go_on = e.is_recoverable();
-                    events.push(Err(e));
-                    if !go_on {
-                        return events;
-                    }
-                }
-            }
-        }
-    }
-    loop {
-        budget = budget
-            .checked_sub(1)
-            .expect("decoder makes no progress at eof");
-        match decoder.decode_eof(&mut buf) {
-            Ok(None) => break,
-            Ok(Some(item)) => events.push(Ok(item)),
-            Err(e) => {
-                let go_on = e.is_recoverable();
-                events.push(Err(e));
-                if !go_on {
-                    break;
-                }
-            }
-        }
-    }
-    assert!(
-        buf.is_empty(),
-        "{} bytes left after end of stream",
-        buf.len()
-    );
-    events
+    feed::feed(&mut decoder, reads, true, after_none).events
 }
 
-/// Runs `drive` over the three feeds of `plan`, checks they agree, and
+/// Runs the decoder over the three feeds of `plan`, checks they agree, and
 /// returns the events.
 fn drive_all<D: Decoder<Error = DecodeError> + Clone>(
     plan: &Plan<'_>,
     decoder: &D,
-    mut after_none: impl FnMut(&BytesMut, u64),
+    after_none: impl FnMut(&BytesMut, u64),
 ) -> Events<D::Item>
 where
     D::Item: PartialEq + std::fmt::Debug,
 {
-    let [whole, bytes, cut] = plan.feeds();
-    let once = drive(decoder.clone(), &whole, &mut after_none);
-    let by_byte = drive(decoder.clone(), &bytes, &mut after_none);
-    assert_eq!(once, by_byte, "one byte at a time differs from all at once");
-    let split = drive(decoder.clone(), &cut, &mut after_none);
-    assert_eq!(
-        once, split,
-        "split at {:?} differs from all at once",
-        plan.splits
-    );
-    once
+    feed::same_every_way(decoder, &plan.feeds(), true, after_none).events
 }
 
 /// Decodes `wire` all at once with `decoder` and returns the events.
@@ -239,7 +160,7 @@ pub fn text_datagram(data: &[u8]) {
         _ => TextDatagramCodec::with_max_len(usize::from(config / 4)),
     };
     let max = codec.max_len();
-    assert!(max <= MAX_DATAGRAM);
+    assert!(max <= TextDatagramCodec::MAX_LEN);
 
     // Decode, against the reference.
     let got = codec.decode_datagram(Bytes::copy_from_slice(payload));
@@ -404,7 +325,7 @@ pub fn text_stream(data: &[u8]) {
 
 fn line_codec(config: u8) -> LineCodec {
     if config & 1 == 0 {
-        LineCodec::with_max_length(usize::from(config >> 1) % 64)
+        LineCodec::with_max_len(usize::from(config >> 1) % 64)
     } else {
         LineCodec::new()
     }
@@ -446,7 +367,7 @@ fn texts_to_strings(events: Events<Text>) -> Events<String> {
 pub fn line(data: &[u8]) {
     let plan = Plan::new(data);
     let codec = line_codec(plan.config);
-    let max = codec.max_length();
+    let max = codec.max_len();
     let events = drive_all(&plan, &codec, |buf, _| {
         assert!(
             buf.len() <= max + 1,
@@ -510,10 +431,13 @@ pub fn line(data: &[u8]) {
 
 /// The 20-byte field as the Python peer computes it:
 /// `(text + '-' * (20 - len(text))).encode()[:20]`, NUL-padded by `struct`.
-fn python_field(text: &str) -> [u8; FIELD_LEN] {
+fn python_field(text: &str) -> [u8; FixedPacket::TEXT_LEN] {
     let chars = text.chars().count();
-    let padded = format!("{text}{}", "-".repeat(FIELD_LEN.saturating_sub(chars)));
-    let mut field = [0u8; FIELD_LEN];
+    let padded = format!(
+        "{text}{}",
+        "-".repeat(FixedPacket::TEXT_LEN.saturating_sub(chars))
+    );
+    let mut field = [0u8; FixedPacket::TEXT_LEN];
     for (slot, b) in field.iter_mut().zip(padded.bytes()) {
         *slot = b;
     }
@@ -524,15 +448,15 @@ fn python_field(text: &str) -> [u8; FIELD_LEN] {
 pub fn fixed_packet(data: &[u8]) {
     let plan = Plan::new(data);
     let events = drive_all(&plan, &FixedPacketCodec::new(), |buf, _| {
-        assert!(buf.len() < FIXED_PACKET_LEN, "holds {} bytes", buf.len());
+        assert!(buf.len() < FixedPacket::LEN, "holds {} bytes", buf.len());
     });
 
     // Reference: one packet per 29 bytes, re-encoding to exactly them; an
     // unfinished packet at the end is UnexpectedEof.
-    let mut chunks = plan.payload.chunks_exact(FIXED_PACKET_LEN);
+    let mut chunks = plan.payload.chunks_exact(FixedPacket::LEN);
     let mut want: Events<FixedPacket> = Vec::new();
     for chunk in chunks.by_ref() {
-        let bytes: &[u8; FIXED_PACKET_LEN] = chunk.try_into().expect("29 bytes");
+        let bytes: &[u8; FixedPacket::LEN] = chunk.try_into().expect("29 bytes");
         want.push(Ok(FixedPacket::from_bytes(bytes)));
     }
     if !chunks.remainder().is_empty() {
@@ -551,7 +475,7 @@ pub fn fixed_packet(data: &[u8]) {
         assert!(text.chars().count() <= packet.size() as usize);
         let _ = packet.to_string();
     }
-    let whole = plan.payload.len() / FIXED_PACKET_LEN * FIXED_PACKET_LEN;
+    let whole = plan.payload.len() / FixedPacket::LEN * FixedPacket::LEN;
     assert_eq!(&wire[..], plan.payload.get(..whole).unwrap_or_default());
 
     // Round trip from a message: order and text from the payload.
@@ -574,7 +498,7 @@ pub fn fixed_packet(data: &[u8]) {
     FixedPacketCodec::new()
         .encode(packet, &mut wire)
         .expect("a packet encodes");
-    assert_eq!(wire.len(), FIXED_PACKET_LEN);
+    assert_eq!(wire.len(), FixedPacket::LEN);
     assert_eq!(decode_all(FixedPacketCodec::new(), &wire), vec![Ok(packet)]);
 }
 
@@ -582,8 +506,8 @@ pub fn fixed_packet(data: &[u8]) {
 // §5 variable packet
 
 fn variable_codec(config: u8) -> VariablePacketCodec {
-    const MAX: [u32; 8] = [0, 1, 2, 5, 9, 16, 300, sockwire::variable::DEFAULT_MAX_SIZE];
-    VariablePacketCodec::with_max_size(MAX[usize::from(config % 8)])
+    const MAX: [usize; 8] = [0, 1, 2, 5, 9, 16, 300, VariablePacketCodec::DEFAULT_MAX_LEN];
+    VariablePacketCodec::with_max_len(MAX[usize::from(config % 8)])
 }
 
 /// The packets of `wire` as PROTOCOLS.md §5 describes them.
@@ -591,7 +515,8 @@ fn variable_model(wire: &[u8], max: u32) -> Events<VariablePacket> {
     let mut out = Vec::new();
     let mut rest = wire;
     while !rest.is_empty() {
-        let Some((header, tail)) = rest.split_first_chunk::<HEADER_LEN>() else {
+        let Some((header, tail)) = rest.split_first_chunk::<{ VariablePacket::HEADER_LEN }>()
+        else {
             out.push(Err(DecodeError::UnexpectedEof {
                 pending: rest.len() as u64,
             }));
@@ -608,7 +533,7 @@ fn variable_model(wire: &[u8], max: u32) -> Events<VariablePacket> {
                 }));
             }
             out.push(Err(DecodeError::UnexpectedEof {
-                pending: (HEADER_LEN + tail.len()) as u64,
+                pending: (VariablePacket::HEADER_LEN + tail.len()) as u64,
             }));
             break;
         };
@@ -618,7 +543,7 @@ fn variable_model(wire: &[u8], max: u32) -> Events<VariablePacket> {
                 max: u64::from(max),
             }));
         } else {
-            let packet = VariablePacket::new(order, Bytes::copy_from_slice(payload));
+            let packet = VariablePacket::from_payload(order, Bytes::copy_from_slice(payload));
             out.push(Ok(packet.with_version(version)));
         }
         rest = tail;
@@ -631,18 +556,19 @@ fn variable_model(wire: &[u8], max: u32) -> Events<VariablePacket> {
 pub fn variable_packet(data: &[u8]) {
     let plan = Plan::new(data);
     let codec = variable_codec(plan.config);
-    let max = codec.max_size() as usize;
+    let max = codec.max_len();
     let events = drive_all(&plan, &codec, |buf, fed| {
         assert!(
-            buf.len() < HEADER_LEN.max(max),
+            buf.len() < VariablePacket::HEADER_LEN.max(max),
             "holds {} bytes over a limit of {max}",
             buf.len()
         );
         // Never reserves for what a header declares over the limit.
-        let bound = 2 * (fed as usize + max + HEADER_LEN) + 64;
+        let bound = 2 * (fed as usize + max + VariablePacket::HEADER_LEN) + 64;
         assert!(buf.capacity() <= bound, "capacity {}", buf.capacity());
     });
-    assert_eq!(events, variable_model(plan.payload, codec.max_size()));
+    let max32 = u32::try_from(max).expect("the limits above are under 4 GiB");
+    assert_eq!(events, variable_model(plan.payload, max32));
 
     // Every decoded packet re-encodes to the bytes it came from; together
     // they decode to the same packets.
@@ -663,12 +589,13 @@ pub fn variable_packet(data: &[u8]) {
         Some(([v, o @ ..], rest)) => (*v, u32::from_be_bytes(*o), rest),
         None => (1, 1, plan.payload),
     };
-    let packet = VariablePacket::new(order, Bytes::copy_from_slice(payload)).with_version(version);
+    let packet =
+        VariablePacket::from_payload(order, Bytes::copy_from_slice(payload)).with_version(version);
     let mut wire = BytesMut::from(&b"kept"[..]);
     match codec.clone().encode(&packet, &mut wire) {
         Ok(()) => {
-            assert_eq!(wire.len(), 4 + HEADER_LEN + payload.len());
-            let header = wire.get(4..4 + HEADER_LEN).expect("header");
+            assert_eq!(wire.len(), 4 + VariablePacket::HEADER_LEN + payload.len());
+            let header = wire.get(4..4 + VariablePacket::HEADER_LEN).expect("header");
             assert_eq!(header[0], version);
             assert_eq!(header[1..5], (payload.len() as u32).to_be_bytes());
             assert_eq!(header[5..9], order.to_be_bytes());
@@ -698,7 +625,7 @@ pub fn variable_packet(data: &[u8]) {
 fn app_capacity_bound(fed: u64) -> usize {
     let fed = usize::try_from(fed).unwrap_or(usize::MAX);
     fed.saturating_mul(2)
-        .saturating_add(2 * (MAX_HEADER_LEN + PREFIX_LEN))
+        .saturating_add(2 * (AppCodec::MAX_HEADER_LEN + AppCodec::PREFIX_LEN))
         .saturating_add(2 * 64 * 1024)
 }
 
@@ -707,13 +634,13 @@ fn app_capacity_bound(fed: u64) -> usize {
 pub fn app_message(data: &[u8]) {
     let plan = Plan::new(data);
     let limit = usize::from(plan.config) * 8;
-    let codec = AppCodec::with_max_content_length(limit);
+    let codec = AppCodec::with_max_len(limit);
     let events = drive_all(&plan, &codec, |buf, fed| {
         // Holding: under 2 prefix bytes, under one header, or under the
         // declared content (itself within the limit).
-        let hold = MAX_HEADER_LEN.max(limit);
+        let hold = AppCodec::MAX_HEADER_LEN.max(limit);
         assert!(
-            buf.len() < hold.max(PREFIX_LEN),
+            buf.len() < hold.max(AppCodec::PREFIX_LEN),
             "app decoder holds {} bytes (limit {limit})",
             buf.len()
         );
@@ -753,7 +680,7 @@ pub fn app_message(data: &[u8]) {
             }
             // Re-encoding escapes non-ASCII as Python does, which may
             // push a header near the limit over it.
-            Err(EncodeError::TooLarge { max, .. }) if max == MAX_HEADER_LEN as u64 => {}
+            Err(EncodeError::TooLarge { max, .. }) if max == AppCodec::MAX_HEADER_LEN as u64 => {}
             Err(e) => panic!("a decoded message does not re-encode: {e}"),
         }
     }
@@ -829,9 +756,9 @@ pub fn app_roundtrip(data: &[u8]) {
     }
 
     let responses = [
-        Response::json(value.as_str()),
-        Response::binary(Bytes::copy_from_slice(b)),
-        Response::Binary {
+        AppResponse::json(value.as_str()),
+        AppResponse::binary(Bytes::copy_from_slice(b)),
+        AppResponse::Binary {
             content_type: action.clone(),
             content: Bytes::copy_from_slice(b),
         },
@@ -844,7 +771,7 @@ pub fn app_roundtrip(data: &[u8]) {
         {
             Ok(()) => {}
             // Binary content cannot be declared text/json.
-            Err(EncodeError::Unrepresentable { .. }) if matches!(&response, Response::Binary { content_type, .. } if content_type == JSON_CONTENT_TYPE) =>
+            Err(EncodeError::Unrepresentable { .. }) if matches!(&response, AppResponse::Binary { content_type, .. } if content_type == AppHeader::JSON_CONTENT_TYPE) =>
             {
                 assert!(wire.is_empty(), "a failed encode wrote something");
                 continue;

@@ -13,8 +13,9 @@
 //!   writes headers byte for byte as the Python peer's
 //!   `json.dumps(obj, ensure_ascii=False)` does, and reads any valid JSON
 //!   object.
-//! - [`Request`] and [`Response`] are what the content means; [`ServerCodec`]
-//!   decodes requests and encodes replies, [`ClientCodec`] the other way.
+//! - [`AppRequest`] and [`AppResponse`] are what the content means;
+//!   [`ServerCodec`] decodes requests and encodes replies, [`ClientCodec`]
+//!   the other way.
 //! - The server's answer policy, the search table, is built-in behaviour:
 //!   [`builtin::SearchService`](crate::builtin::SearchService).
 //!
@@ -24,14 +25,14 @@
 //!
 //! ```
 //! use bytes::BytesMut;
-//! use sockwire::app::{ByteOrder, ClientCodec, Request, Response, ServerCodec};
+//! use sockwire::app::{AppRequest, AppResponse, ByteOrder, ClientCodec, ServerCodec};
 //! use sockwire::builtin::SearchService;
 //! use sockwire::{Decoder, Encoder};
 //!
 //! // The client side, writing what the Python client writes.
 //! let mut client = ClientCodec::new().with_byteorder(ByteOrder::Little);
 //! let mut wire = BytesMut::new();
-//! client.encode(Request::new("search", "morpheus"), &mut wire)?;
+//! client.encode(AppRequest::new("search", "morpheus"), &mut wire)?;
 //! assert_eq!(
 //!     &wire[..],
 //!     &b"\x00g{\"byteorder\": \"little\", \"content-type\": \"text/json\", \
@@ -48,11 +49,12 @@
 //!
 //! assert_eq!(
 //!     client.decode(&mut reply)?,
-//!     Some(Response::json("Follow the white rabbit. 🐰"))
+//!     Some(AppResponse::json("Follow the white rabbit. 🐰"))
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::mem;
 
@@ -66,34 +68,14 @@ mod pyjson;
 mod typed;
 
 pub use pyjson::{PythonFormatter, to_python_json};
-pub use typed::{ClientCodec, Request, Response, ServerCodec};
+pub use typed::{AppRequest, AppResponse, ClientCodec, ServerCodec};
 
-/// Default maximum `content-length`: 1 MiB.
-pub const DEFAULT_MAX_CONTENT_LENGTH: usize = 1024 * 1024;
-/// Largest header the 2-byte length prefix can announce.
-pub const MAX_HEADER_LEN: usize = u16::MAX as usize;
-/// Bytes of the header length prefix.
-pub const PREFIX_LEN: usize = 2;
-
-/// Content type of JSON content.
-pub const JSON_CONTENT_TYPE: &str = "text/json";
-/// The only encoding allowed for `text/json` content.
-pub const JSON_ENCODING: &str = "utf-8";
-/// Encoding the peers declare for binary content.
-pub const BINARY_ENCODING: &str = "binary";
-/// Content type of the client's binary requests.
-pub const CLIENT_BINARY_TYPE: &str = "binary/custom-client-binary-type";
-/// Content type of the server's binary replies.
-pub const SERVER_BINARY_TYPE: &str = "binary/custom-server-binary-type";
-
-/// The header keys every message must have, in the order the Python peer
-/// writes them.
-pub const REQUIRED_KEYS: [&str; 4] = [
-    "byteorder",
-    "content-type",
-    "content-encoding",
-    "content-length",
-];
+const JSON_CONTENT_TYPE: &str = AppHeader::JSON_CONTENT_TYPE;
+const JSON_ENCODING: &str = AppHeader::JSON_ENCODING;
+const BINARY_ENCODING: &str = AppHeader::BINARY_ENCODING;
+const REQUIRED_KEYS: [&str; 4] = AppHeader::REQUIRED_KEYS;
+const PREFIX_LEN: usize = AppCodec::PREFIX_LEN;
+const MAX_HEADER_LEN: usize = AppCodec::MAX_HEADER_LEN;
 
 /// The sender's native byte order, the header's `byteorder` (Python's
 /// `sys.byteorder`). Informational only: nothing in the message depends on
@@ -167,6 +149,23 @@ pub struct AppHeader {
 }
 
 impl AppHeader {
+    /// The `content-type` of JSON content: `"text/json"`.
+    pub const JSON_CONTENT_TYPE: &str = "text/json";
+    /// The only `content-encoding` allowed for `text/json` content:
+    /// `"utf-8"`.
+    pub const JSON_ENCODING: &str = "utf-8";
+    /// The `content-encoding` the peers declare for binary content:
+    /// `"binary"`.
+    pub const BINARY_ENCODING: &str = "binary";
+    /// The keys every header must have, in the order the Python peer
+    /// writes them.
+    pub const REQUIRED_KEYS: [&str; 4] = [
+        "byteorder",
+        "content-type",
+        "content-encoding",
+        "content-length",
+    ];
+
     /// A header with the native byte order and no extra keys.
     #[must_use]
     pub fn new(
@@ -202,7 +201,7 @@ impl AppHeader {
     ///
     /// A [`HeaderError`] naming what is wrong: not UTF-8, not JSON, not an
     /// object, a missing key or a value of the wrong type (checked in the
-    /// order of [`REQUIRED_KEYS`]), or `text/json` with an encoding other
+    /// order of [`REQUIRED_KEYS`](Self::REQUIRED_KEYS)), or `text/json` with an encoding other
     /// than `utf-8`. The content limit is the codec's business.
     ///
     /// ```
@@ -278,7 +277,8 @@ impl AppHeader {
     }
 
     /// The header's JSON bytes, exactly as the Python peer writes them:
-    /// required keys first, in [`REQUIRED_KEYS`] order, then the extra keys.
+    /// required keys first, in [`REQUIRED_KEYS`](Self::REQUIRED_KEYS)
+    /// order, then the extra keys.
     ///
     /// # Errors
     ///
@@ -346,8 +346,8 @@ impl AppHeader {
 /// constructors set it.
 ///
 /// ```
-/// use sockwire::app::{AppMessage, SERVER_BINARY_TYPE};
-/// let msg = AppMessage::binary(SERVER_BINARY_TYPE, &b"\x00\x01"[..]);
+/// use sockwire::app::{AppMessage, AppResponse};
+/// let msg = AppMessage::binary(AppResponse::BINARY_CONTENT_TYPE, &b"\x00\x01"[..]);
 /// assert_eq!(msg.header().content_encoding, "binary");
 /// assert_eq!(msg.header().content_length, 2);
 /// assert!(!msg.is_json());
@@ -493,10 +493,12 @@ enum State {
     Prefix,
     /// Waiting for `len` header bytes.
     Header { len: usize },
-    /// Header read; waiting for its content.
+    /// Header read; waiting for its content of `len` bytes (its
+    /// `content-length`, within the limit).
     Content {
         header: AppHeader,
         header_len: usize,
+        len: usize,
     },
     /// An error was reported; all further input is dropped.
     Failed,
@@ -517,7 +519,7 @@ enum State {
 /// use sockwire::app::{AppCodec, AppMessage};
 /// use sockwire::{DecodeError, Decoder, HeaderError};
 ///
-/// let mut codec = AppCodec::with_max_content_length(4);
+/// let mut codec = AppCodec::with_max_len(4);
 /// let header = br#"{"content-length": 5, "byteorder": "big", "content-type": "a", "content-encoding": "b"}"#;
 /// let mut buf = BytesMut::new();
 /// buf.extend_from_slice(&(header.len() as u16).to_be_bytes());
@@ -528,31 +530,45 @@ enum State {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppCodec {
-    max_content_length: usize,
+    max_len: usize,
     state: State,
 }
 
 impl AppCodec {
-    /// A codec with the default limit of [`DEFAULT_MAX_CONTENT_LENGTH`]
-    /// (1 MiB).
+    /// The default limit: content of at most 1 MiB.
+    pub const DEFAULT_MAX_LEN: usize = 1024 * 1024;
+    /// Bytes of the header length prefix: 2.
+    pub const PREFIX_LEN: usize = 2;
+    /// The largest header the 2-byte prefix can announce: 65,535 bytes.
+    pub const MAX_HEADER_LEN: usize = u16::MAX as usize;
+
+    /// A codec with the default limit of
+    /// [`DEFAULT_MAX_LEN`](Self::DEFAULT_MAX_LEN) bytes of content.
     #[must_use]
     pub const fn new() -> Self {
-        Self::with_max_content_length(DEFAULT_MAX_CONTENT_LENGTH)
+        Self::with_max_len(Self::DEFAULT_MAX_LEN)
     }
 
-    /// A codec that accepts content of at most `max` bytes.
+    /// A codec that accepts content of at most `max_len` bytes (the
+    /// header's `content-length`).
+    ///
+    /// ```
+    /// use sockwire::app::AppCodec;
+    /// assert_eq!(AppCodec::with_max_len(4096).max_len(), 4096);
+    /// assert_eq!(AppCodec::new().max_len(), AppCodec::DEFAULT_MAX_LEN);
+    /// ```
     #[must_use]
-    pub const fn with_max_content_length(max: usize) -> Self {
+    pub const fn with_max_len(max_len: usize) -> Self {
         AppCodec {
-            max_content_length: max,
+            max_len,
             state: State::Prefix,
         }
     }
 
     /// The largest content accepted, in bytes.
     #[must_use]
-    pub const fn max_content_length(&self) -> usize {
-        self.max_content_length
+    pub const fn max_len(&self) -> usize {
+        self.max_len
     }
 
     /// Whether the codec has reported an error and now drops its input.
@@ -568,38 +584,6 @@ impl AppCodec {
         src.clear();
         err.into()
     }
-
-    fn encode_message(&self, item: &AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        let len = item.content.len();
-        if len > self.max_content_length {
-            return Err(EncodeError::TooLarge {
-                size: len as u64,
-                max: self.max_content_length as u64,
-            });
-        }
-        if item.header.is_json() && item.header.content_encoding != JSON_ENCODING {
-            return Err(EncodeError::Unrepresentable {
-                reason: format!(
-                    "text/json content must be utf-8 encoded, not {:?}",
-                    item.header.content_encoding
-                ),
-            });
-        }
-        // An `AppMessage`'s content-length is its content's (see `from_parts`).
-        let mut header = Vec::with_capacity(96);
-        item.header.write_json(&mut header)?;
-        let Ok(header_len) = u16::try_from(header.len()) else {
-            return Err(EncodeError::TooLarge {
-                size: header.len() as u64,
-                max: MAX_HEADER_LEN as u64,
-            });
-        };
-        dst.reserve(PREFIX_LEN + header.len() + len);
-        dst.put_u16(header_len);
-        dst.put_slice(&header);
-        dst.put_slice(&item.content);
-        Ok(())
-    }
 }
 
 impl Default for AppCodec {
@@ -614,13 +598,16 @@ impl Decoder for AppCodec {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<AppMessage>, DecodeError> {
         loop {
-            match &self.state {
+            // Each arm puts back the state it leaves the codec in (an
+            // error leaves it failed).
+            match mem::replace(&mut self.state, State::Failed) {
                 State::Failed => {
                     src.clear();
                     return Ok(None);
                 }
                 State::Prefix => {
                     let Some(prefix) = src.first_chunk::<PREFIX_LEN>() else {
+                        self.state = State::Prefix;
                         return Ok(None);
                     };
                     let len = usize::from(u16::from_be_bytes(*prefix));
@@ -630,10 +617,11 @@ impl Decoder for AppCodec {
                     }
                     self.state = State::Header { len };
                 }
-                &State::Header { len } => {
+                State::Header { len } => {
                     if src.len() < len {
                         // At most 65,535 bytes, in bounded steps.
                         crate::codec::reserve_towards(src, len);
+                        self.state = State::Header { len };
                         return Ok(None);
                     }
                     let bytes = src.split_to(len);
@@ -641,33 +629,41 @@ impl Decoder for AppCodec {
                         Ok(header) => header,
                         Err(e) => return Err(self.fail(src, e)),
                     };
-                    if header.content_length > self.max_content_length as u64 {
+                    let Some(content_len) = usize::try_from(header.content_length)
+                        .ok()
+                        .filter(|&n| n <= self.max_len)
+                    else {
                         let err = HeaderError::ContentTooLarge {
                             size: header.content_length,
-                            max: self.max_content_length as u64,
+                            max: self.max_len as u64,
                         };
                         return Err(self.fail(src, err));
-                    }
+                    };
                     self.state = State::Content {
                         header,
                         header_len: len,
+                        len: content_len,
                     };
                 }
-                State::Content { header, .. } => {
-                    // Checked against the limit when the header was read.
-                    let size = usize::try_from(header.content_length).unwrap_or(usize::MAX);
-                    if src.len() < size {
+                State::Content {
+                    header,
+                    header_len,
+                    len,
+                } => {
+                    if src.len() < len {
                         // Grow in bounded steps: the length is the peer's
                         // claim (checked against the limit), not data.
-                        crate::codec::reserve_towards(src, size);
+                        crate::codec::reserve_towards(src, len);
+                        self.state = State::Content {
+                            header,
+                            header_len,
+                            len,
+                        };
                         return Ok(None);
                     }
-                    let content = src.split_to(size).freeze();
-                    if let State::Content { header, .. } =
-                        mem::replace(&mut self.state, State::Prefix)
-                    {
-                        return Ok(Some(AppMessage { header, content }));
-                    }
+                    let content = src.split_to(len).freeze();
+                    self.state = State::Prefix;
+                    return Ok(Some(AppMessage { header, content }));
                 }
             }
         }
@@ -698,26 +694,56 @@ impl Decoder for AppCodec {
     }
 }
 
-/// Writes the prefix, the header (Python's formatting) and the content.
+/// Writes the prefix, the header (Python's formatting) and the content;
+/// takes an [`AppMessage`] by value or by reference (anything that is
+/// `Borrow<AppMessage>`).
 ///
 /// # Errors
 ///
 /// [`EncodeError::TooLarge`] for content over the codec's limit or a header
 /// over 65,535 bytes; [`EncodeError::Unrepresentable`] for a repeated
 /// header key, or `text/json` declared with an encoding other than `utf-8`
-/// (nothing the decoder would refuse is written).
-impl Encoder<&AppMessage> for AppCodec {
+/// (nothing the decoder would refuse is written). `dst` is unchanged then.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::app::{AppCodec, AppMessage};
+/// use sockwire::{EncodeError, Encoder};
+/// let message = AppMessage::binary("binary/x", &b"abc"[..]);
+/// let mut buf = BytesMut::new();
+/// AppCodec::new().encode(&message, &mut buf)?;
+/// AppCodec::new().encode(message.clone(), &mut buf)?;
+/// assert_eq!(
+///     AppCodec::with_max_len(2).encode(message, &mut buf),
+///     Err(EncodeError::TooLarge { size: 3, max: 2 })
+/// );
+/// # Ok::<(), EncodeError>(())
+/// ```
+impl<M: Borrow<AppMessage>> Encoder<M> for AppCodec {
     type Error = EncodeError;
 
-    fn encode(&mut self, item: &AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.encode_message(item, dst)
-    }
-}
-
-impl Encoder<AppMessage> for AppCodec {
-    type Error = EncodeError;
-
-    fn encode(&mut self, item: AppMessage, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.encode_message(&item, dst)
+    fn encode(&mut self, item: M, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let item = item.borrow();
+        let len = item.content.len();
+        crate::codec::check_len(len, self.max_len)?;
+        if item.header.is_json() && item.header.content_encoding != JSON_ENCODING {
+            return Err(EncodeError::Unrepresentable {
+                reason: format!(
+                    "text/json content must be utf-8 encoded, not {:?}",
+                    item.header.content_encoding
+                ),
+            });
+        }
+        // An `AppMessage`'s content-length is its content's (see `from_parts`).
+        let mut header = Vec::with_capacity(96);
+        item.header.write_json(&mut header)?;
+        let Ok(header_len) = u16::try_from(header.len()) else {
+            return Err(crate::codec::too_large(header.len(), MAX_HEADER_LEN));
+        };
+        dst.reserve(PREFIX_LEN + header.len() + len);
+        dst.put_u16(header_len);
+        dst.put_slice(&header);
+        dst.put_slice(&item.content);
+        Ok(())
     }
 }

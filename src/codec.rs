@@ -38,7 +38,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::Truncated;
+use crate::{EncodeError, Truncated};
 
 /// Decodes messages from a byte stream.
 ///
@@ -157,4 +157,22 @@ pub const RESERVE_STEP: usize = 64 * 1024;
 pub(crate) fn reserve_towards(src: &mut BytesMut, needed: usize) {
     let missing = needed.saturating_sub(src.len());
     src.reserve(missing.min(RESERVE_STEP));
+}
+
+/// The one "message too large" check of every encoder: `Ok` if a message
+/// of `size` bytes fits the limit `max`, else [`EncodeError::TooLarge`]
+/// naming both.
+pub(crate) fn check_len(size: usize, max: usize) -> Result<(), EncodeError> {
+    if size > max {
+        return Err(too_large(size, max));
+    }
+    Ok(())
+}
+
+/// The error for a message of `size` bytes over the limit `max`.
+pub(crate) fn too_large(size: usize, max: usize) -> EncodeError {
+    EncodeError::TooLarge {
+        size: size as u64,
+        max: max as u64,
+    }
 }

@@ -24,9 +24,11 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::FixedPacket;
-use crate::fixed::{FIELD_LEN, FIXED_PACKET_LEN};
 use crate::text::lossy;
-use crate::variable::HEADER_LEN;
+
+const FIELD_LEN: usize = FixedPacket::TEXT_LEN;
+const FIXED_PACKET_LEN: usize = FixedPacket::LEN;
+const HEADER_LEN: usize = crate::VariablePacket::HEADER_LEN;
 
 /// Bytes shown per row.
 pub const BYTES_PER_ROW: usize = 16;

@@ -29,20 +29,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use bytes::{Buf, BufMut, BytesMut};
 
 use crate::{DecodeError, Decoder, EncodeError, Encoder};
-
-/// Bytes of a fixed packet on the wire.
-pub const FIXED_PACKET_LEN: usize = 29;
-/// Bytes of the text field.
-pub const FIELD_LEN: usize = 20;
-/// The padding character the Python peer uses.
-pub const PAD: char = '-';
-/// The protocol version this crate writes.
-pub const VERSION: u8 = 1;
 
 /// One fixed 29-byte packet.
 ///
@@ -54,10 +46,19 @@ pub struct FixedPacket {
     version: u8,
     order: u32,
     size: u32,
-    field: [u8; FIELD_LEN],
+    field: [u8; FixedPacket::TEXT_LEN],
 }
 
 impl FixedPacket {
+    /// Bytes of a packet on the wire: 29.
+    pub const LEN: usize = 29;
+    /// Bytes of the text field: 20.
+    pub const TEXT_LEN: usize = 20;
+    /// The character the Python peer pads the text with: `-`.
+    pub const PAD: char = '-';
+    /// The protocol version this crate writes: 1.
+    pub const VERSION: u8 = 1;
+
     /// A version-1 packet carrying `text`, encoded as the Python peer does:
     /// `size` is the text's length in characters, the field is the text
     /// padded with `-` to 20 characters, UTF-8 encoded, cut to 20 bytes.
@@ -72,9 +73,9 @@ impl FixedPacket {
     #[must_use]
     pub fn new(order: u32, text: &str) -> Self {
         let chars = text.chars().count();
-        let mut field = [0u8; FIELD_LEN];
+        let mut field = [0u8; Self::TEXT_LEN];
         let mut at = 0;
-        let padding = std::iter::repeat_n(PAD, FIELD_LEN.saturating_sub(chars));
+        let padding = std::iter::repeat_n(Self::PAD, Self::TEXT_LEN.saturating_sub(chars));
         'fill: for c in text.chars().chain(padding) {
             let mut utf8 = [0u8; 4];
             for &b in c.encode_utf8(&mut utf8).as_bytes() {
@@ -86,7 +87,7 @@ impl FixedPacket {
             }
         }
         FixedPacket {
-            version: VERSION,
+            version: Self::VERSION,
             order,
             // Python's struct would refuse more than u32::MAX characters;
             // such a text (over 4 GiB) is capped instead.
@@ -97,7 +98,12 @@ impl FixedPacket {
 
     /// A packet from its four fields as they are on the wire.
     #[must_use]
-    pub const fn from_parts(version: u8, order: u32, size: u32, field: [u8; FIELD_LEN]) -> Self {
+    pub const fn from_parts(
+        version: u8,
+        order: u32,
+        size: u32,
+        field: [u8; Self::TEXT_LEN],
+    ) -> Self {
         FixedPacket {
             version,
             order,
@@ -115,20 +121,20 @@ impl FixedPacket {
 
     /// Reads a packet from its 29 wire bytes. Any 29 bytes are a packet.
     #[must_use]
-    pub fn from_bytes(bytes: &[u8; FIXED_PACKET_LEN]) -> Self {
+    pub fn from_bytes(bytes: &[u8; Self::LEN]) -> Self {
         let mut buf = &bytes[..];
         let version = buf.get_u8();
         let order = buf.get_u32();
         let size = buf.get_u32();
-        let mut field = [0u8; FIELD_LEN];
+        let mut field = [0u8; Self::TEXT_LEN];
         buf.copy_to_slice(&mut field);
         Self::from_parts(version, order, size, field)
     }
 
     /// The 29 wire bytes of the packet.
     #[must_use]
-    pub fn to_bytes(&self) -> [u8; FIXED_PACKET_LEN] {
-        let mut out = [0u8; FIXED_PACKET_LEN];
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
         let mut buf = &mut out[..];
         buf.put_u8(self.version);
         buf.put_u32(self.order);
@@ -157,20 +163,19 @@ impl FixedPacket {
 
     /// The 20 field bytes as they are on the wire.
     #[must_use]
-    pub const fn field(&self) -> &[u8; FIELD_LEN] {
+    pub const fn field(&self) -> &[u8; Self::TEXT_LEN] {
         &self.field
     }
 
-    /// The field's valid UTF-8 prefix.
+    /// The field's valid UTF-8 prefix: the valid part of its first UTF-8
+    /// chunk (a field that starts with a bad byte has an empty one).
     fn valid_prefix(&self) -> &str {
-        match std::str::from_utf8(&self.field) {
-            Ok(s) => s,
-            Err(e) => self
-                .field
-                .get(..e.valid_up_to())
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or_default(),
-        }
+        // `utf8_chunks` yields at least one chunk for the 20 bytes; `""` is
+        // what an empty input's (absent) first chunk would hold.
+        self.field
+            .utf8_chunks()
+            .next()
+            .map_or("", |chunk| chunk.valid())
     }
 
     /// The text: the first [`size`](Self::size) characters of the field's
@@ -179,11 +184,12 @@ impl FixedPacket {
     #[must_use]
     pub fn text(&self) -> &str {
         let prefix = self.valid_prefix();
-        let end = prefix
-            .char_indices()
-            .nth(self.size as usize)
-            .map_or(prefix.len(), |(i, _)| i);
-        prefix.get(..end).unwrap_or_default()
+        // Cut before character `size`, if there is one: `char_indices`
+        // gives a character boundary, so `split_at` cannot panic.
+        match prefix.char_indices().nth(self.size as usize) {
+            Some((end, _)) => prefix.split_at(end).0,
+            None => prefix,
+        }
     }
 
     /// Whether the original text was longer than what the field holds: the
@@ -229,13 +235,13 @@ impl fmt::Display for FixedPacket {
     }
 }
 
-impl From<[u8; FIXED_PACKET_LEN]> for FixedPacket {
-    fn from(bytes: [u8; FIXED_PACKET_LEN]) -> Self {
+impl From<[u8; FixedPacket::LEN]> for FixedPacket {
+    fn from(bytes: [u8; FixedPacket::LEN]) -> Self {
         FixedPacket::from_bytes(&bytes)
     }
 }
 
-impl From<FixedPacket> for [u8; FIXED_PACKET_LEN] {
+impl From<FixedPacket> for [u8; FixedPacket::LEN] {
     fn from(packet: FixedPacket) -> Self {
         packet.to_bytes()
     }
@@ -259,30 +265,35 @@ impl Decoder for FixedPacketCodec {
     type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<FixedPacket>, DecodeError> {
-        let Some(bytes) = src.first_chunk::<FIXED_PACKET_LEN>() else {
-            src.reserve(FIXED_PACKET_LEN.saturating_sub(src.len()));
+        let Some(bytes) = src.first_chunk::<{ FixedPacket::LEN }>() else {
+            src.reserve(FixedPacket::LEN.saturating_sub(src.len()));
             return Ok(None);
         };
         let packet = FixedPacket::from_bytes(bytes);
-        src.advance(FIXED_PACKET_LEN);
+        src.advance(FixedPacket::LEN);
         Ok(Some(packet))
     }
 }
 
-impl Encoder<&FixedPacket> for FixedPacketCodec {
+/// Writes the packet's 29 bytes; takes a [`FixedPacket`] by value or by
+/// reference (anything that is `Borrow<FixedPacket>`). Never fails.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{Encoder, FixedPacket, FixedPacketCodec};
+/// let packet = FixedPacket::new(1, "hi");
+/// let mut buf = BytesMut::new();
+/// FixedPacketCodec::new().encode(&packet, &mut buf)?;
+/// FixedPacketCodec::new().encode(packet, &mut buf)?;
+/// assert_eq!(buf.len(), 2 * FixedPacket::LEN);
+/// # Ok::<(), sockwire::EncodeError>(())
+/// ```
+impl<P: Borrow<FixedPacket>> Encoder<P> for FixedPacketCodec {
     type Error = EncodeError;
 
-    fn encode(&mut self, item: &FixedPacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        dst.put_slice(&item.to_bytes());
+    fn encode(&mut self, item: P, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        dst.put_slice(&item.borrow().to_bytes());
         Ok(())
-    }
-}
-
-impl Encoder<FixedPacket> for FixedPacketCodec {
-    type Error = EncodeError;
-
-    fn encode(&mut self, item: FixedPacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.encode(&item, dst)
     }
 }
 
@@ -296,8 +307,8 @@ mod tests {
         let mut buf = BytesMut::new();
         buf.extend_from_slice(&[1; 10]);
         assert_eq!(codec.decode(&mut buf), Ok(None));
-        assert!(buf.capacity() >= FIXED_PACKET_LEN);
-        assert!(buf.capacity() <= 2 * FIXED_PACKET_LEN, "{}", buf.capacity());
+        assert!(buf.capacity() >= FixedPacket::LEN);
+        assert!(buf.capacity() <= 2 * FixedPacket::LEN, "{}", buf.capacity());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! | 3 | line | TCP | [`Text`] | [`LineCodec`] |
 //! | 4 | fixed packet, `!BLL20s` | TCP | [`FixedPacket`] | [`FixedPacketCodec`] |
 //! | 5 | variable packet, `!BLL` + payload | TCP | [`VariablePacket`] | [`VariablePacketCodec`] |
-//! | 6 | application message, JSON header | TCP | `app::AppMessage`, `app::Request`, `app::Response` | `app::AppCodec`, `app::ServerCodec`, `app::ClientCodec` |
+//! | 6 | application message, JSON header | TCP | `app::AppMessage`, `app::AppRequest`, `app::AppResponse` | `app::AppCodec`, `app::ServerCodec`, `app::ClientCodec` |
 //! | 7 | room chat | UDP | [`room::ServerBound`], [`room::ClientBound`] | [`RoomServer`], [`RoomClient`] |
 //!
 //! The P2P line chat of §3 has a session type, [`ChatSession`].

@@ -3,7 +3,7 @@
 //!
 //! | bytes | content |
 //! |---|---|
-//! | n | the UTF-8 line, at most `max_length` bytes (64 KiB by default) |
+//! | n | the UTF-8 line, at most `max_len` bytes (64 KiB by default) |
 //! | 0 or 1 | CR (0x0D), not part of the line |
 //! | 1 | LF (0x0A) |
 //!
@@ -17,7 +17,7 @@
 //! use bytes::BytesMut;
 //! use sockwire::{DecodeError, Decoder, Encoder, LineCodec};
 //!
-//! let mut codec = LineCodec::with_max_length(4);
+//! let mut codec = LineCodec::with_max_len(4);
 //! let mut buf = BytesMut::new();
 //! codec.encode("hi", &mut buf).unwrap();
 //! assert_eq!(&buf[..], b"hi\n");
@@ -32,21 +32,18 @@ use bytes::{Buf, BufMut, BytesMut};
 
 use crate::{DecodeError, Decoder, EncodeError, Encoder, Text};
 
-/// Default maximum line length: 64 KiB.
-pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
-
 const LF: u8 = b'\n';
 const CR: u8 = b'\r';
 
 /// Codec for LF-terminated UTF-8 lines.
 ///
 /// The line's length is counted without its LF and without a CR just before
-/// the LF. The decoder never keeps more than `max_length + 1` bytes of an
+/// the LF. The decoder never keeps more than `max_len + 1` bytes of an
 /// unfinished line, and finds the same lines and errors however the input is
 /// split.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineCodec {
-    max_length: usize,
+    max_len: usize,
     /// How far `src` has been searched for an LF already.
     scanned: usize,
     /// Discarding the rest of an over-long line.
@@ -56,17 +53,28 @@ pub struct LineCodec {
 }
 
 impl LineCodec {
-    /// A codec with the default limit of [`DEFAULT_MAX_LINE`] bytes.
+    /// The default limit: lines of at most 64 KiB.
+    pub const DEFAULT_MAX_LEN: usize = 64 * 1024;
+
+    /// A codec with the default limit of
+    /// [`DEFAULT_MAX_LEN`](Self::DEFAULT_MAX_LEN) bytes.
     #[must_use]
     pub const fn new() -> Self {
-        Self::with_max_length(DEFAULT_MAX_LINE)
+        Self::with_max_len(Self::DEFAULT_MAX_LEN)
     }
 
-    /// A codec that accepts lines of at most `max_length` bytes.
+    /// A codec that accepts lines of at most `max_len` bytes (not counting
+    /// the CR and LF).
+    ///
+    /// ```
+    /// use sockwire::LineCodec;
+    /// assert_eq!(LineCodec::with_max_len(80).max_len(), 80);
+    /// assert_eq!(LineCodec::new().max_len(), LineCodec::DEFAULT_MAX_LEN);
+    /// ```
     #[must_use]
-    pub const fn with_max_length(max_length: usize) -> Self {
+    pub const fn with_max_len(max_len: usize) -> Self {
         LineCodec {
-            max_length,
+            max_len,
             scanned: 0,
             discarding: false,
             consumed: 0,
@@ -75,8 +83,8 @@ impl LineCodec {
 
     /// The longest line accepted, in bytes.
     #[must_use]
-    pub const fn max_length(&self) -> usize {
-        self.max_length
+    pub const fn max_len(&self) -> usize {
+        self.max_len
     }
 
     /// Drops the first `n` bytes of `src`.
@@ -92,7 +100,7 @@ impl LineCodec {
         let start = self.consumed;
         self.consumed += n as u64;
         self.scanned = 0;
-        Text::take(src, n, len, false).map_err(|e| match e {
+        Text::take(src, n, len).map_err(|e| match e {
             DecodeError::InvalidUtf8 { offset } => DecodeError::InvalidUtf8 {
                 offset: start + offset,
             },
@@ -130,11 +138,9 @@ impl Decoder for LineCodec {
                     } else {
                         lf
                     };
-                    if len > self.max_length {
+                    if len > self.max_len {
                         self.drop_front(src, lf + 1);
-                        return Err(DecodeError::LineTooLong {
-                            max: self.max_length,
-                        });
+                        return Err(DecodeError::LineTooLong { max: self.max_len });
                     }
                     return self.take_line(src, lf + 1, len).map(Some);
                 }
@@ -145,13 +151,11 @@ impl Decoder for LineCodec {
                 }
                 // More than max + 1 bytes without an LF: even if the last
                 // one is a CR, the line is too long.
-                None if src.len() > self.max_length.saturating_add(1) => {
+                None if src.len() > self.max_len.saturating_add(1) => {
                     let n = src.len();
                     self.drop_front(src, n);
                     self.discarding = true;
-                    return Err(DecodeError::LineTooLong {
-                        max: self.max_length,
-                    });
+                    return Err(DecodeError::LineTooLong { max: self.max_len });
                 }
                 None => {
                     self.scanned = src.len();
@@ -171,43 +175,18 @@ impl Decoder for LineCodec {
         }
         // An unterminated last line (at most max + 1 bytes, by `decode`).
         let n = src.len();
-        if n > self.max_length {
+        if n > self.max_len {
             self.drop_front(src, n);
-            return Err(DecodeError::LineTooLong {
-                max: self.max_length,
-            });
+            return Err(DecodeError::LineTooLong { max: self.max_len });
         }
         self.take_line(src, n, n).map(Some)
     }
 }
 
-impl LineCodec {
-    fn encode_str(&self, line: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        if let Some(offset) = memchr::memchr(LF, line.as_bytes()) {
-            return Err(EncodeError::NewlineInLine { offset });
-        }
-        if line.len() > self.max_length {
-            return Err(EncodeError::TooLarge {
-                size: line.len() as u64,
-                max: self.max_length as u64,
-            });
-        }
-        // A line that itself ends with CR gets one more CR before the LF:
-        // the decoder strips exactly one, so the line reads back whole.
-        let cr = line.as_bytes().last() == Some(&CR);
-        dst.reserve(line.len() + 1 + usize::from(cr));
-        dst.put_slice(line.as_bytes());
-        if cr {
-            dst.put_u8(CR);
-        }
-        dst.put_u8(LF);
-        Ok(())
-    }
-}
-
-/// Writes the line and its LF. A line that itself ends with CR is written
-/// with CR CR LF: the decoder strips the one CR before the LF, so the line
-/// reads back whole.
+/// Writes the line and its LF: a `&str`, a `String`, a [`Text`] or
+/// anything else that is `AsRef<str>`. A line that itself ends with CR is
+/// written with CR CR LF: the decoder strips the one CR before the LF, so
+/// the line reads back whole.
 ///
 /// # Errors
 ///
@@ -217,24 +196,34 @@ impl LineCodec {
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use sockwire::{Encoder, LineCodec};
+/// use sockwire::{Encoder, LineCodec, Text};
+/// let mut codec = LineCodec::new();
 /// let mut buf = BytesMut::new();
-/// LineCodec::new().encode("a\r", &mut buf).unwrap();
-/// assert_eq!(&buf[..], b"a\r\r\n");
+/// codec.encode("a\r", &mut buf)?;
+/// codec.encode(String::from("b"), &mut buf)?;
+/// codec.encode(Text::from("c"), &mut buf)?;
+/// assert_eq!(&buf[..], b"a\r\r\nb\nc\n");
+/// # Ok::<(), sockwire::EncodeError>(())
 /// ```
-impl Encoder<&str> for LineCodec {
+impl<T: AsRef<str>> Encoder<T> for LineCodec {
     type Error = EncodeError;
 
-    fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.encode_str(item, dst)
-    }
-}
-
-impl Encoder<Text> for LineCodec {
-    type Error = EncodeError;
-
-    fn encode(&mut self, item: Text, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.encode_str(&item, dst)
+    fn encode(&mut self, item: T, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let line = item.as_ref().as_bytes();
+        if let Some(offset) = memchr::memchr(LF, line) {
+            return Err(EncodeError::NewlineInLine { offset });
+        }
+        crate::codec::check_len(line.len(), self.max_len)?;
+        // A line that itself ends with CR gets one more CR before the LF:
+        // the decoder strips exactly one, so the line reads back whole.
+        let cr = line.last() == Some(&CR);
+        dst.reserve(line.len() + 1 + usize::from(cr));
+        dst.put_slice(line);
+        if cr {
+            dst.put_u8(CR);
+        }
+        dst.put_u8(LF);
+        Ok(())
     }
 }
 
@@ -244,7 +233,7 @@ mod tests {
 
     #[test]
     fn scan_resumes_where_the_last_call_stopped() {
-        let mut codec = LineCodec::with_max_length(16);
+        let mut codec = LineCodec::with_max_len(16);
         let mut buf = BytesMut::from(&b"abc"[..]);
         assert_eq!(codec.decode(&mut buf), Ok(None));
         assert_eq!(codec.scanned, 3);
@@ -259,7 +248,7 @@ mod tests {
 
     #[test]
     fn discarding_ends_at_the_next_lf() {
-        let mut codec = LineCodec::with_max_length(2);
+        let mut codec = LineCodec::with_max_len(2);
         let mut buf = BytesMut::from(&b"abcd"[..]);
         assert_eq!(
             codec.decode(&mut buf),
@@ -277,7 +266,7 @@ mod tests {
 
     #[test]
     fn decode_eof_leaves_the_codec_fresh_for_the_next_stream() {
-        let mut codec = LineCodec::with_max_length(2);
+        let mut codec = LineCodec::with_max_len(2);
         let mut buf = BytesMut::from(&b"abcd"[..]);
         assert!(codec.decode(&mut buf).is_err());
         assert_eq!(codec.decode_eof(&mut buf), Ok(None));

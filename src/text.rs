@@ -54,9 +54,6 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::{DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder};
 
-/// Largest UDP payload over IPv4: 65,535 − 8 (UDP header) − 20 (IP header).
-pub const MAX_DATAGRAM: usize = 65_507;
-
 /// Immutable UTF-8 text backed by [`Bytes`], or held inline when short.
 ///
 /// Decoders hand out a `Text` without allocating: a text of at most
@@ -66,11 +63,12 @@ pub const MAX_DATAGRAM: usize = 65_507;
 /// is split off the input without copying, sharing its allocation. Either
 /// way the value is immutable, cheap to clone, and dereferences to `str`.
 ///
-/// This crate has no `unsafe` code, so the bytes are validated again when
-/// they are viewed as `str` ([`as_str`](Text::as_str), `Deref`, `Display`):
-/// a linear scan that the standard library does at several GB/s. Lengths and
-/// byte views ([`len`](Text::len), [`as_bytes`](Text::as_bytes)) cost
-/// nothing.
+/// Every way to make a `Text` checks that its bytes are UTF-8 (or takes
+/// them from a `str`), and they never change afterwards. This crate has no
+/// `unsafe` code, so the bytes are validated again when they are viewed as
+/// `str` ([`as_str`](Text::as_str), `Deref`, `Display`): a linear scan that
+/// runs at several GB/s, and cannot fail. Lengths and byte views
+/// ([`len`](Text::len), [`as_bytes`](Text::as_bytes)) cost nothing.
 ///
 /// Equality, ordering and hashing are those of the `str` (so a
 /// `HashMap<Text, _>` can be queried with a `&str`), whichever way the
@@ -144,84 +142,46 @@ impl Text {
     }
 
     /// Takes the first `n` bytes of `src` as a text, the first `len` of
-    /// them (`len <= n`) being the text and the rest dropped: copied inline
-    /// if `len` is at most [`INLINE_CAPACITY`](Text::INLINE_CAPACITY), split
-    /// off without copying if longer. `checked`: the caller has seen that
-    /// the text is UTF-8 (ASCII, say), so it is not checked again. The `n`
-    /// bytes are consumed whether or not the text is UTF-8.
+    /// them (`len <= n`) being the text and the rest dropped, and checks
+    /// that the text is UTF-8. The `n` bytes are consumed whether or not it
+    /// is.
     ///
     /// On `Err`, the offset is that of the first bad byte within the text.
-    pub(crate) fn take(
-        src: &mut BytesMut,
-        n: usize,
-        len: usize,
-        checked: bool,
-    ) -> Result<Self, DecodeError> {
-        let n = n.min(src.len());
-        let len = len.min(n);
-        if len <= Text::INLINE_CAPACITY {
-            let inline = match src.get(..Text::INLINE_CAPACITY) {
-                // A fixed-size copy is a few vector moves, where a copy of
-                // `len` bytes is a call to `memcpy`; the bytes past `len`
-                // are never read.
-                Some(window) => Text::inline_window(window, len),
-                None => src.get(..len).and_then(Text::inline),
-            };
-            if let Some(inline) = inline {
-                src.advance(n);
-                if !checked {
-                    validate(inline.as_bytes())?;
-                }
-                return Ok(inline);
-            }
-        }
-        let mut shared = src.split_to(n);
-        shared.truncate(len);
-        let shared = shared.freeze();
-        if !checked {
-            validate(&shared)?;
-        }
-        Ok(Text(Repr::Shared(shared)))
+    pub(crate) fn take(src: &mut BytesMut, n: usize, len: usize) -> Result<Self, DecodeError> {
+        let repr = Repr::split_off(src, n, len);
+        validate(repr.bytes())?;
+        Ok(Text(repr))
     }
 
-    /// A copy of `bytes` held inline, if short enough. Not checked.
-    fn inline(bytes: &[u8]) -> Option<Self> {
-        let mut inline = [0; Text::INLINE_CAPACITY];
-        inline.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(Text(Repr::Inline {
-            len: u8::try_from(bytes.len()).ok()?,
-            bytes: Aligned(inline),
-        }))
-    }
-
-    /// The first `len` bytes of `window` held inline. Not checked.
-    fn inline_window(window: &[u8], len: usize) -> Option<Self> {
-        let bytes = <[u8; Text::INLINE_CAPACITY]>::try_from(window).ok()?;
-        Some(Text(Repr::Inline {
-            len: u8::try_from(len)
-                .ok()
-                .filter(|&l| usize::from(l) <= bytes.len())?,
-            bytes: Aligned(bytes),
-        }))
+    /// Takes the first `n` bytes of `src` as a text that the caller has
+    /// already seen to be UTF-8 (with `simdutf8` or an ASCII check on
+    /// `src`), so it is not checked again.
+    ///
+    /// This is the one constructor that trusts its caller; it is private to
+    /// the crate, and a caller that broke the promise would make
+    /// [`as_str`](Text::as_str) panic, never return wrong text.
+    pub(crate) fn take_valid(src: &mut BytesMut, n: usize) -> Self {
+        Text(Repr::split_off(src, n, n))
     }
 
     /// The text as `str`.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        // The bytes were validated when the `Text` was made and are
-        // immutable, so this never falls back to "". `simdutf8` checks 64
-        // bytes and more with SIMD (several times the standard library's
-        // speed) and hands shorter input to the standard library.
-        simdutf8::basic::from_utf8(self.as_bytes()).unwrap_or_default()
+        // `simdutf8` checks 64 bytes and more with SIMD (several times the
+        // standard library's speed) and hands shorter input to the standard
+        // library.
+        match simdutf8::basic::from_utf8(self.as_bytes()) {
+            Ok(s) => s,
+            // Unreachable from any input: every constructor checks the
+            // bytes (or takes them from a `str`) and they are immutable.
+            Err(_) => unreachable!("a Text holds UTF-8: checked when it was made"),
+        }
     }
 
     /// The UTF-8 bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        match &self.0 {
-            Repr::Inline { len, bytes } => bytes.0.get(..usize::from(*len)).unwrap_or_default(),
-            Repr::Shared(bytes) => bytes,
-        }
+        self.0.bytes()
     }
 
     /// The text as [`Bytes`]: without copying if it shares a buffer, a
@@ -266,6 +226,58 @@ impl Text {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Repr {
+    /// The bytes held.
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Repr::Inline { len, bytes } => match bytes.0.get(..usize::from(*len)) {
+                Some(text) => text,
+                // Unreachable from any input: `inline` is the only place
+                // that sets `len`, from a slice that fit the array.
+                None => unreachable!("inline length over Text::INLINE_CAPACITY"),
+            },
+            Repr::Shared(bytes) => bytes,
+        }
+    }
+
+    /// A copy of `bytes` held inline, if they fit.
+    fn inline(bytes: &[u8]) -> Option<Self> {
+        let mut inline = [0; Text::INLINE_CAPACITY];
+        inline.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Repr::Inline {
+            len: u8::try_from(bytes.len()).ok()?,
+            bytes: Aligned(inline),
+        })
+    }
+
+    /// Takes the first `n` bytes of `src`, keeping the first `len` of them
+    /// (`len <= n`): copied inline if `len` is at most
+    /// [`Text::INLINE_CAPACITY`], split off without copying if longer.
+    fn split_off(src: &mut BytesMut, n: usize, len: usize) -> Self {
+        let n = n.min(src.len());
+        let len = len.min(n);
+        if len <= Text::INLINE_CAPACITY {
+            // With a whole window in `src`, a fixed-size copy is a few
+            // vector moves, where a copy of `len` bytes is a call to
+            // `memcpy`; the bytes past `len` are never read.
+            let inline = match src.first_chunk::<{ Text::INLINE_CAPACITY }>() {
+                Some(window) => u8::try_from(len).ok().map(|len| Repr::Inline {
+                    len,
+                    bytes: Aligned(*window),
+                }),
+                None => src.get(..len).and_then(Repr::inline),
+            };
+            if let Some(inline) = inline {
+                src.advance(n);
+                return inline;
+            }
+        }
+        let mut shared = src.split_to(n);
+        shared.truncate(len);
+        Repr::Shared(shared.freeze())
     }
 }
 
@@ -367,8 +379,10 @@ impl From<String> for Text {
 /// Copies the string: inline if short, else into one new allocation.
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text::inline(s.as_bytes())
-            .unwrap_or_else(|| Text(Repr::Shared(Bytes::copy_from_slice(s.as_bytes()))))
+        Text(
+            Repr::inline(s.as_bytes())
+                .unwrap_or_else(|| Repr::Shared(Bytes::copy_from_slice(s.as_bytes()))),
+        )
     }
 }
 
@@ -435,7 +449,7 @@ pub fn upper_reply(text: &str) -> String {
 }
 
 /// Codec for text datagrams (PROTOCOLS.md §1): one datagram, one UTF-8
-/// message, at most [`MAX_DATAGRAM`] bytes.
+/// message, at most [`MAX_LEN`](Self::MAX_LEN) bytes.
 ///
 /// With the `tokio-util` feature, `tokio_adapter::TokioDatagramCodec` puts it
 /// under `tokio_util::udp::UdpFramed`.
@@ -445,20 +459,31 @@ pub struct TextDatagramCodec {
 }
 
 impl TextDatagramCodec {
-    /// A codec with the protocol's limit of [`MAX_DATAGRAM`] bytes.
+    /// The largest UDP payload over IPv4, the protocol's limit: 65,535 − 8
+    /// (UDP header) − 20 (IP header) = 65,507 bytes.
+    pub const MAX_LEN: usize = 65_507;
+
+    /// A codec with the protocol's limit of [`MAX_LEN`](Self::MAX_LEN)
+    /// bytes.
     #[must_use]
     pub const fn new() -> Self {
         TextDatagramCodec {
-            max_len: MAX_DATAGRAM,
+            max_len: Self::MAX_LEN,
         }
     }
 
     /// A codec with a lower limit (a higher one is capped at
-    /// [`MAX_DATAGRAM`]).
+    /// [`MAX_LEN`](Self::MAX_LEN)).
+    ///
+    /// ```
+    /// use sockwire::TextDatagramCodec;
+    /// assert_eq!(TextDatagramCodec::with_max_len(512).max_len(), 512);
+    /// assert_eq!(TextDatagramCodec::with_max_len(usize::MAX).max_len(), TextDatagramCodec::MAX_LEN);
+    /// ```
     #[must_use]
     pub fn with_max_len(max_len: usize) -> Self {
         TextDatagramCodec {
-            max_len: max_len.min(MAX_DATAGRAM),
+            max_len: max_len.min(Self::MAX_LEN),
         }
     }
 
@@ -466,16 +491,6 @@ impl TextDatagramCodec {
     #[must_use]
     pub const fn max_len(&self) -> usize {
         self.max_len
-    }
-
-    fn check_len(&self, len: usize) -> Result<(), EncodeError> {
-        if len > self.max_len {
-            return Err(EncodeError::TooLarge {
-                size: len as u64,
-                max: self.max_len as u64,
-            });
-        }
-        Ok(())
     }
 }
 
@@ -504,22 +519,36 @@ impl DatagramDecoder for TextDatagramCodec {
     }
 }
 
-impl DatagramEncoder<&str> for TextDatagramCodec {
+/// Writes the text as the datagram, unchanged: a `&str`, a `String`, a
+/// [`Text`] or anything else that is `AsRef<str>`.
+///
+/// # Errors
+///
+/// [`EncodeError::TooLarge`] over the codec's limit; `dst` is unchanged
+/// then.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{DatagramEncoder, EncodeError, Text, TextDatagramCodec};
+/// let mut codec = TextDatagramCodec::with_max_len(4);
+/// let mut out = BytesMut::new();
+/// codec.encode_datagram("abc", &mut out)?;
+/// codec.encode_datagram(String::from("d"), &mut out)?;
+/// codec.encode_datagram(&Text::from("e"), &mut out)?;
+/// assert_eq!(&out[..], b"abcde");
+/// assert_eq!(
+///     codec.encode_datagram("vwxyz", &mut out),
+///     Err(EncodeError::TooLarge { size: 5, max: 4 })
+/// );
+/// # Ok::<(), EncodeError>(())
+/// ```
+impl<T: AsRef<str>> DatagramEncoder<T> for TextDatagramCodec {
     type Error = EncodeError;
 
-    fn encode_datagram(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.check_len(item.len())?;
-        dst.extend_from_slice(item.as_bytes());
-        Ok(())
-    }
-}
-
-impl DatagramEncoder<Text> for TextDatagramCodec {
-    type Error = EncodeError;
-
-    fn encode_datagram(&mut self, item: Text, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.check_len(item.len())?;
-        dst.extend_from_slice(item.as_bytes());
+    fn encode_datagram(&mut self, item: T, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let text = item.as_ref();
+        crate::codec::check_len(text.len(), self.max_len)?;
+        dst.extend_from_slice(text.as_bytes());
         Ok(())
     }
 }
@@ -560,7 +589,7 @@ impl TextStreamCodec {
     /// Consumes the first `n` bytes of `src`, seen to be UTF-8, as a text.
     fn take(&mut self, src: &mut BytesMut, n: usize) -> Text {
         self.consumed += n as u64;
-        Text::take(src, n, n, true).unwrap_or_default()
+        Text::take_valid(src, n)
     }
 
     /// Drops the first `n` bytes of `src`.
@@ -615,20 +644,24 @@ impl Decoder for TextStreamCodec {
     }
 }
 
-impl Encoder<&str> for TextStreamCodec {
+/// Writes the text's bytes unchanged: a `&str`, a `String`, a [`Text`] or
+/// anything else that is `AsRef<str>`. Never fails.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{Encoder, Text, TextStreamCodec};
+/// let mut codec = TextStreamCodec::new();
+/// let mut out = BytesMut::new();
+/// codec.encode("ab", &mut out)?;
+/// codec.encode(Text::from("c"), &mut out)?;
+/// assert_eq!(&out[..], b"abc");
+/// # Ok::<(), sockwire::EncodeError>(())
+/// ```
+impl<T: AsRef<str>> Encoder<T> for TextStreamCodec {
     type Error = EncodeError;
 
-    fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        dst.put_slice(item.as_bytes());
-        Ok(())
-    }
-}
-
-impl Encoder<Text> for TextStreamCodec {
-    type Error = EncodeError;
-
-    fn encode(&mut self, item: Text, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        dst.put_slice(item.as_bytes());
+    fn encode(&mut self, item: T, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        dst.put_slice(item.as_ref().as_bytes());
         Ok(())
     }
 }
@@ -683,12 +716,12 @@ mod tests {
         for size in [3, Text::INLINE_CAPACITY + 5] {
             let mut buf = BytesMut::from("a".repeat(size).as_bytes());
             buf.extend_from_slice(b"\r\nrest");
-            let text = Text::take(&mut buf, size + 2, size, false).unwrap();
+            let text = Text::take(&mut buf, size + 2, size).unwrap();
             assert_eq!(text.len(), size);
             assert_eq!(&buf[..], b"rest");
             let mut bad = BytesMut::from("b".repeat(size).as_bytes());
             bad.extend_from_slice(b"\xff!");
-            let err = Text::take(&mut bad, size + 1, size + 1, false);
+            let err = Text::take(&mut bad, size + 1, size + 1);
             assert_eq!(
                 err,
                 Err(DecodeError::InvalidUtf8 {

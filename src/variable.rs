@@ -29,17 +29,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use crate::fixed::VERSION;
 use crate::{DecodeError, Decoder, EncodeError, Encoder};
 
-/// Bytes of the header.
-pub const HEADER_LEN: usize = 9;
-/// Default maximum payload: 1 MiB.
-pub const DEFAULT_MAX_SIZE: u32 = 1024 * 1024;
+/// The largest payload the header's 32-bit `size` can announce, as a
+/// `usize` (all of `usize` on a target whose `usize` is narrower).
+const MAX_WIRE_LEN: usize = if usize::BITS > u32::BITS {
+    u32::MAX as usize
+} else {
+    usize::MAX
+};
+
+const HEADER_LEN: usize = VariablePacket::HEADER_LEN;
 
 /// One variable packet: a version, a sequence number and a payload.
 ///
@@ -52,17 +57,38 @@ pub struct VariablePacket {
 }
 
 impl VariablePacket {
-    /// A version-1 packet.
+    /// Bytes of the header: 9.
+    pub const HEADER_LEN: usize = 9;
+    /// The protocol version this crate writes: 1.
+    pub const VERSION: u8 = 1;
+
+    /// A version-1 packet carrying `text`, copied.
     ///
     /// ```
     /// use sockwire::VariablePacket;
     /// let p = VariablePacket::new(3, "hello");
     /// assert_eq!((p.version(), p.order(), p.size()), (1, 3, 5));
+    /// let owned = String::from("borrowed");
+    /// assert_eq!(VariablePacket::new(4, &owned).text(), Ok("borrowed"));
     /// ```
     #[must_use]
-    pub fn new(order: u32, payload: impl Into<Bytes>) -> Self {
+    pub fn new(order: u32, text: &str) -> Self {
+        Self::from_payload(order, Bytes::copy_from_slice(text.as_bytes()))
+    }
+
+    /// A version-1 packet carrying `payload`, any bytes, without copying
+    /// them (a `Vec<u8>`, a `String`, [`Bytes`], a `&'static [u8]`...).
+    ///
+    /// ```
+    /// use sockwire::VariablePacket;
+    /// let p = VariablePacket::from_payload(1, vec![0xff, 0x00]);
+    /// assert_eq!(&p.payload()[..], b"\xff\x00");
+    /// assert!(p.text().is_err());
+    /// ```
+    #[must_use]
+    pub fn from_payload(order: u32, payload: impl Into<Bytes>) -> Self {
         VariablePacket {
-            version: VERSION,
+            version: Self::VERSION,
             order,
             payload: payload.into(),
         }
@@ -134,7 +160,7 @@ impl fmt::Debug for VariablePacket {
 /// ```
 /// use sockwire::VariablePacket;
 /// assert_eq!(VariablePacket::new(1, "hello").to_string(), r#"#1 v1 size=5 "hello""#);
-/// assert_eq!(VariablePacket::new(2, &b"\xff\x00"[..]).to_string(), "#2 v1 size=2 [ff 00]");
+/// assert_eq!(VariablePacket::from_payload(2, &b"\xff\x00"[..]).to_string(), "#2 v1 size=2 [ff 00]");
 /// ```
 impl fmt::Display for VariablePacket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -172,47 +198,48 @@ enum State {
 /// Stream codec for variable packets, with a maximum payload size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariablePacketCodec {
-    max_size: u32,
+    /// At most `MAX_WIRE_LEN`, so that every payload it admits has a size
+    /// the header can carry.
+    max_len: usize,
     state: State,
 }
 
 impl VariablePacketCodec {
-    /// A codec with the default limit of [`DEFAULT_MAX_SIZE`] (1 MiB).
+    /// The default limit: payloads of at most 1 MiB.
+    pub const DEFAULT_MAX_LEN: usize = 1024 * 1024;
+
+    /// A codec with the default limit of
+    /// [`DEFAULT_MAX_LEN`](Self::DEFAULT_MAX_LEN) bytes.
     #[must_use]
     pub const fn new() -> Self {
-        Self::with_max_size(DEFAULT_MAX_SIZE)
+        Self::with_max_len(Self::DEFAULT_MAX_LEN)
     }
 
-    /// A codec that accepts payloads of at most `max_size` bytes, up to
-    /// `u32::MAX`.
+    /// A codec that accepts payloads of at most `max_len` bytes. The header
+    /// cannot announce more than `u32::MAX`, so a higher limit is capped
+    /// there.
+    ///
+    /// ```
+    /// use sockwire::VariablePacketCodec;
+    /// assert_eq!(VariablePacketCodec::with_max_len(64).max_len(), 64);
+    /// assert_eq!(VariablePacketCodec::with_max_len(usize::MAX).max_len() as u64, u64::from(u32::MAX));
+    /// ```
     #[must_use]
-    pub const fn with_max_size(max_size: u32) -> Self {
+    pub const fn with_max_len(max_len: usize) -> Self {
         VariablePacketCodec {
-            max_size,
+            max_len: if max_len < MAX_WIRE_LEN {
+                max_len
+            } else {
+                MAX_WIRE_LEN
+            },
             state: State::Header,
         }
     }
 
     /// The largest payload accepted, in bytes.
     #[must_use]
-    pub const fn max_size(&self) -> u32 {
-        self.max_size
-    }
-
-    fn encode_packet(&self, item: &VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        let len = item.payload.len();
-        if len > self.max_size as usize {
-            return Err(EncodeError::TooLarge {
-                size: len as u64,
-                max: u64::from(self.max_size),
-            });
-        }
-        dst.reserve(HEADER_LEN + len);
-        dst.put_u8(item.version);
-        dst.put_u32(item.size());
-        dst.put_u32(item.order);
-        dst.put_slice(&item.payload);
-        Ok(())
+    pub const fn max_len(&self) -> usize {
+        self.max_len
     }
 }
 
@@ -230,14 +257,15 @@ impl Decoder for VariablePacketCodec {
         loop {
             match self.state {
                 State::Header => {
-                    let Some(header) = src.first_chunk::<HEADER_LEN>() else {
+                    let Some(header) = src.first_chunk::<{ VariablePacket::HEADER_LEN }>() else {
                         return Ok(None);
                     };
                     let mut header = &header[..];
                     let version = header.get_u8();
                     let size = header.get_u32();
                     let order = header.get_u32();
-                    if size > self.max_size {
+                    let Some(size) = usize::try_from(size).ok().filter(|&s| s <= self.max_len)
+                    else {
                         src.advance(HEADER_LEN);
                         self.state = State::Skip {
                             size: u64::from(size),
@@ -245,10 +273,9 @@ impl Decoder for VariablePacketCodec {
                         };
                         return Err(DecodeError::FrameTooLarge {
                             size: u64::from(size),
-                            max: u64::from(self.max_size),
+                            max: self.max_len as u64,
                         });
-                    }
-                    let size = size as usize;
+                    };
                     if src.len().saturating_sub(HEADER_LEN) >= size {
                         // The whole packet is here: one split, and the
                         // header is dropped from the frozen frame, which
@@ -275,7 +302,7 @@ impl Decoder for VariablePacketCodec {
                 } => {
                     if src.len() < size {
                         // Grow in bounded steps: the size is the peer's
-                        // claim (checked against max_size), not data.
+                        // claim (checked against max_len), not data.
                         crate::codec::reserve_towards(src, size);
                         return Ok(None);
                     }
@@ -323,24 +350,46 @@ impl Decoder for VariablePacketCodec {
     }
 }
 
-/// Writes the 9-byte header and the payload.
+/// Writes the 9-byte header and the payload; takes a [`VariablePacket`] by
+/// value or by reference (anything that is `Borrow<VariablePacket>`).
 ///
 /// # Errors
 ///
-/// [`EncodeError::TooLarge`] if the payload is over the codec's limit.
-impl Encoder<&VariablePacket> for VariablePacketCodec {
+/// [`EncodeError::TooLarge`] if the payload is over the codec's limit;
+/// `dst` is unchanged then.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{EncodeError, Encoder, VariablePacket, VariablePacketCodec};
+/// let mut codec = VariablePacketCodec::with_max_len(4);
+/// let packet = VariablePacket::new(1, "abc");
+/// let mut buf = BytesMut::new();
+/// codec.encode(&packet, &mut buf)?;
+/// codec.encode(packet, &mut buf)?;
+/// assert_eq!(buf.len(), 2 * (VariablePacket::HEADER_LEN + 3));
+/// assert_eq!(
+///     codec.encode(VariablePacket::new(2, "abcde"), &mut buf),
+///     Err(EncodeError::TooLarge { size: 5, max: 4 })
+/// );
+/// # Ok::<(), EncodeError>(())
+/// ```
+impl<P: Borrow<VariablePacket>> Encoder<P> for VariablePacketCodec {
     type Error = EncodeError;
 
-    fn encode(&mut self, item: &VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.encode_packet(item, dst)
-    }
-}
-
-impl Encoder<VariablePacket> for VariablePacketCodec {
-    type Error = EncodeError;
-
-    fn encode(&mut self, item: VariablePacket, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        self.encode_packet(&item, dst)
+    fn encode(&mut self, item: P, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let item = item.borrow();
+        let len = item.payload.len();
+        crate::codec::check_len(len, self.max_len)?;
+        // Within the limit, so within `u32` (see `with_max_len`).
+        let Ok(size) = u32::try_from(len) else {
+            return Err(crate::codec::too_large(len, self.max_len));
+        };
+        dst.reserve(HEADER_LEN + len);
+        dst.put_u8(item.version);
+        dst.put_u32(size);
+        dst.put_u32(item.order);
+        dst.put_slice(&item.payload);
+        Ok(())
     }
 }
 
@@ -358,7 +407,7 @@ mod tests {
 
     #[test]
     fn header_moves_to_payload_state_and_consumes_9_bytes() {
-        let mut codec = VariablePacketCodec::with_max_size(10);
+        let mut codec = VariablePacketCodec::with_max_len(10);
         let mut buf = header(4, 7);
         buf.extend_from_slice(b"ab");
         assert_eq!(codec.decode(&mut buf), Ok(None));
@@ -375,7 +424,7 @@ mod tests {
 
     #[test]
     fn skip_state_counts_down_without_storing() {
-        let mut codec = VariablePacketCodec::with_max_size(2);
+        let mut codec = VariablePacketCodec::with_max_len(2);
         let mut buf = header(10, 1);
         assert!(codec.decode(&mut buf).is_err());
         assert_eq!(

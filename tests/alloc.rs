@@ -245,7 +245,7 @@ fn variable_packet() {
     let packets: Vec<VariablePacket> = texts()
         .into_iter()
         .enumerate()
-        .map(|(i, t)| VariablePacket::new(i as u32 + 1, Bytes::from_static(t.as_bytes())))
+        .map(|(i, t)| VariablePacket::from_payload(i as u32 + 1, Bytes::from_static(t.as_bytes())))
         .collect();
     let mut wire = BytesMut::new();
     for p in &packets {

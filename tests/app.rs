@@ -2,11 +2,12 @@
 //! every error, every split, and the search service.
 #![cfg(feature = "json")]
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 use sockwire::app::{
-    AppCodec, AppHeader, AppMessage, ByteOrder, ClientCodec, DEFAULT_MAX_CONTENT_LENGTH, Request,
-    Response, ServerCodec,
+    AppCodec, AppHeader, AppMessage, AppRequest, AppResponse, ByteOrder, ClientCodec, ServerCodec,
 };
 use sockwire::builtin::SearchService;
 use sockwire::{ContentError, DecodeError, Decoder, EncodeError, Encoder, HeaderError};
@@ -47,26 +48,7 @@ fn run<D: Decoder<Error = DecodeError>>(
     mut codec: D,
     chunks: &[&[u8]],
 ) -> Vec<Result<D::Item, DecodeError>> {
-    let mut out = Vec::new();
-    let mut buf = BytesMut::new();
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        loop {
-            match codec.decode(&mut buf) {
-                Ok(Some(item)) => out.push(Ok(item)),
-                Ok(None) => break,
-                Err(e) => out.push(Err(e)),
-            }
-        }
-    }
-    loop {
-        match codec.decode_eof(&mut buf) {
-            Ok(Some(item)) => out.push(Ok(item)),
-            Ok(None) => break,
-            Err(e) => out.push(Err(e)),
-        }
-    }
-    out
+    common::feed(&mut codec, chunks, true, |_, _| ()).events
 }
 
 /// Asserts that `input` gives the same results whole, split at every
@@ -123,7 +105,7 @@ fn python_request_decodes_to_the_search_request() {
         br#"{"action": "search", "value": "morpheus"}"#
     );
     let request = every_split(ServerCodec::new, PY_REQUEST);
-    assert_eq!(request, [Ok(Request::json("search", "morpheus"))]);
+    assert_eq!(request, [Ok(AppRequest::json("search", "morpheus"))]);
 }
 
 #[test]
@@ -131,12 +113,12 @@ fn client_encoder_writes_the_python_request_byte_for_byte() {
     let mut codec = ClientCodec::new().with_byteorder(ByteOrder::Little);
     let mut out = BytesMut::new();
     codec
-        .encode(Request::new("search", "morpheus"), &mut out)
+        .encode(AppRequest::new("search", "morpheus"), &mut out)
         .unwrap();
     assert_eq!(&out[..], PY_REQUEST);
     out.clear();
     codec
-        .encode(Request::new("double", "0123456789abc"), &mut out)
+        .encode(AppRequest::new("double", "0123456789abc"), &mut out)
         .unwrap();
     assert_eq!(&out[..], PY_BINARY_REQUEST);
 }
@@ -154,11 +136,11 @@ fn server_encoder_writes_the_python_replies_byte_for_byte() {
     }
     assert_eq!(
         every_split(ClientCodec::new, PY_REPLY),
-        [Ok(Response::json("Follow the white rabbit. 🐰"))]
+        [Ok(AppResponse::json("Follow the white rabbit. 🐰"))]
     );
     assert_eq!(
         every_split(ClientCodec::new, PY_BINARY_REPLY),
-        [Ok(Response::binary(
+        [Ok(AppResponse::binary(
             &b"First 10 bytes of request: double0123"[..]
         ))]
     );
@@ -168,7 +150,7 @@ fn server_encoder_writes_the_python_replies_byte_for_byte() {
 fn native_byteorder_is_the_default() {
     let mut out = BytesMut::new();
     ClientCodec::new()
-        .encode(Request::new("search", "x"), &mut out)
+        .encode(AppRequest::new("search", "x"), &mut out)
         .unwrap();
     let msg = decode_one(AppCodec::new(), &out).unwrap().unwrap();
     assert_eq!(msg.header().byteorder, ByteOrder::native());
@@ -203,7 +185,7 @@ fn any_key_order_and_spacing_decodes_the_same() {
             let decoded = every_split(ServerCodec::new, &input);
             assert_eq!(
                 decoded,
-                [Ok(Request::json("search", "morpheus"))],
+                [Ok(AppRequest::json("search", "morpheus"))],
                 "{header}"
             );
         }
@@ -215,8 +197,8 @@ fn our_output_decodes_after_reformatting_with_serde_json() {
     // Take our encoding apart, reformat header and content compactly and
     // pretty-printed, in another key order: it still decodes the same.
     let requests = [
-        Request::new("search", "🐶 \"quoted\" \\ \n\t\u{1}"),
-        Request::json("find", ""),
+        AppRequest::new("search", "🐶 \"quoted\" \\ \n\t\u{1}"),
+        AppRequest::json("find", ""),
     ];
     for request in requests {
         let mut out = BytesMut::new();
@@ -443,7 +425,7 @@ fn content_limit_at_limit_minus_one_limit_and_plus_one() {
     for len in [MAX - 1, MAX] {
         let content = vec![b'x'; len];
         let input = frame(&header("binary/x", "binary", len as u64), &content);
-        let results = every_split(|| AppCodec::with_max_content_length(MAX), &input);
+        let results = every_split(|| AppCodec::with_max_len(MAX), &input);
         assert_eq!(results.len(), 1);
         let msg = results.into_iter().next().unwrap().unwrap();
         assert_eq!(&msg.content()[..], &content[..]);
@@ -457,7 +439,7 @@ fn content_limit_at_limit_minus_one_limit_and_plus_one() {
     let mut with_content = over.clone();
     with_content.extend_from_slice(&[b'x'; MAX + 1]);
     for input in [&over, &with_content] {
-        let results = every_split(|| AppCodec::with_max_content_length(MAX), input);
+        let results = every_split(|| AppCodec::with_max_len(MAX), input);
         assert_eq!(results, [Err(err.clone())]);
     }
     assert!(!err.is_recoverable());
@@ -465,7 +447,7 @@ fn content_limit_at_limit_minus_one_limit_and_plus_one() {
 
 #[test]
 fn default_limit_is_one_mib_and_nothing_is_reserved_for_a_huge_length() {
-    assert_eq!(DEFAULT_MAX_CONTENT_LENGTH, 1 << 20);
+    assert_eq!(AppCodec::DEFAULT_MAX_LEN, 1 << 20);
     let at = frame(&header("binary/x", "binary", 1 << 20), b"");
     assert_eq!(decode_one(AppCodec::new(), &at), Ok(None));
 
@@ -580,7 +562,7 @@ fn bad_reply_content_is_a_typed_error() {
     let input = frame(&header("image/png", "binary", 2), b"\x89P");
     assert_eq!(
         decode_one(ClientCodec::new(), &input),
-        Ok(Some(Response::Binary {
+        Ok(Some(AppResponse::Binary {
             content_type: "image/png".into(),
             content: Bytes::from_static(b"\x89P")
         }))
@@ -598,7 +580,7 @@ fn content_errors_hold_at_every_split_and_stop_the_stream() {
     assert_eq!(
         results,
         [
-            Ok(Request::json("search", "morpheus")),
+            Ok(AppRequest::json("search", "morpheus")),
             Err(DecodeError::InvalidContent(ContentError::MissingKey {
                 key: "value"
             }))
@@ -613,7 +595,7 @@ fn encoding_refuses_what_the_peer_could_not_read() {
     let mut dst = BytesMut::from(&b"kept"[..]);
     let big = AppMessage::binary("b/x", vec![0u8; 17]);
     assert_eq!(
-        AppCodec::with_max_content_length(16).encode(&big, &mut dst),
+        AppCodec::with_max_len(16).encode(&big, &mut dst),
         Err(EncodeError::TooLarge { size: 17, max: 16 })
     );
     let long_type = AppMessage::binary("t".repeat(70_000), &b""[..]);
@@ -631,7 +613,7 @@ fn encoding_refuses_what_the_peer_could_not_read() {
         AppCodec::new().encode(&latin, &mut dst),
         Err(EncodeError::Unrepresentable { .. })
     ));
-    let wrong = Request::Binary {
+    let wrong = AppRequest::Binary {
         content_type: "text/json".into(),
         content: Bytes::from_static(b"{}"),
     };
@@ -683,8 +665,8 @@ fn service_answers_each_table_entry_and_misses() {
     ];
     for (value, answer) in cases {
         assert_eq!(
-            service.respond(&Request::new("search", value)),
-            Response::json(answer),
+            service.respond(&AppRequest::new("search", value)),
+            AppResponse::json(answer),
             "{value}"
         );
     }
@@ -696,8 +678,8 @@ fn service_rejects_other_json_actions() {
     let mut service = SearchService::new();
     for action in ["find", "Search", "", "🐶"] {
         assert_eq!(
-            service.respond(&Request::json(action, "morpheus")),
-            Response::json(format!("Error: invalid action '{action}'."))
+            service.respond(&AppRequest::json(action, "morpheus")),
+            AppResponse::json(format!("Error: invalid action '{action}'."))
         );
     }
 }
@@ -716,14 +698,14 @@ fn service_quotes_the_first_ten_bytes_of_binary_requests() {
         ),
     ];
     for (content, quoted) in cases {
-        let request = Request::Binary {
+        let request = AppRequest::Binary {
             content_type: "binary/custom-client-binary-type".into(),
             content: Bytes::copy_from_slice(content),
         };
         let mut expected = b"First 10 bytes of request: ".to_vec();
         expected.extend_from_slice(quoted);
         let reply = service.respond(&request);
-        assert_eq!(reply, Response::binary(expected));
+        assert_eq!(reply, AppResponse::binary(expected));
         let msg = reply.to_message();
         assert_eq!(
             msg.header().content_type,
@@ -733,33 +715,33 @@ fn service_quotes_the_first_ten_bytes_of_binary_requests() {
     }
     // The client rule makes `find` + `ring` binary: "findring".
     assert_eq!(
-        service.respond(&Request::new("find", "ring")),
-        Response::binary(&b"First 10 bytes of request: findring"[..])
+        service.respond(&AppRequest::new("find", "ring")),
+        AppResponse::binary(&b"First 10 bytes of request: findring"[..])
     );
     // An empty action and value give an empty binary request.
     assert_eq!(
-        service.respond(&Request::new("", "")),
-        Response::binary(&b"First 10 bytes of request: "[..])
+        service.respond(&AppRequest::new("", "")),
+        AppResponse::binary(&b"First 10 bytes of request: "[..])
     );
 }
 
 #[test]
 fn pipelined_requests_are_answered_in_order_at_every_split() {
     let requests = [
-        Request::new("search", "morpheus"),
-        Request::new("search", "🐶"),
-        Request::new("double", "0123456789abc"),
-        Request::new("search", "neo"),
-        Request::new("", ""),
-        Request::json("find", "x"),
-        Request::new("search", "ring"),
+        AppRequest::new("search", "morpheus"),
+        AppRequest::new("search", "🐶"),
+        AppRequest::new("double", "0123456789abc"),
+        AppRequest::new("search", "neo"),
+        AppRequest::new("", ""),
+        AppRequest::json("find", "x"),
+        AppRequest::new("search", "ring"),
     ];
     let mut client = ClientCodec::new();
     let mut wire = BytesMut::new();
     for request in &requests {
         client.encode(request, &mut wire).unwrap();
     }
-    let expected: Vec<Response> = {
+    let expected: Vec<AppResponse> = {
         let mut service = SearchService::new();
         requests.iter().map(|r| service.respond(r)).collect()
     };
@@ -794,7 +776,7 @@ fn pipelined_requests_are_answered_in_order_at_every_split() {
 
     // The client side reads the replies back, in order, at every split.
     let replies = every_split(ClientCodec::new, &expected_wire);
-    let replies: Vec<Response> = replies.into_iter().map(Result::unwrap).collect();
+    let replies: Vec<AppResponse> = replies.into_iter().map(Result::unwrap).collect();
     assert_eq!(replies, expected);
     assert_eq!(
         every_split(ServerCodec::new, &wire)
@@ -808,22 +790,25 @@ fn pipelined_requests_are_answered_in_order_at_every_split() {
 #[test]
 fn message_level_conversions_round_trip() {
     for request in [
-        Request::new("search", "ring"),
-        Request::new("x", "y"),
-        Request::Binary {
+        AppRequest::new("search", "ring"),
+        AppRequest::new("x", "y"),
+        AppRequest::Binary {
             content_type: "text/plain".into(),
             content: Bytes::from_static(b"hi"),
         },
     ] {
         let msg = AppMessage::from(&request);
-        assert_eq!(Request::try_from(&msg), Ok(request));
+        assert_eq!(AppRequest::try_from(&msg), Ok(request));
     }
-    for response in [Response::json("ok"), Response::binary(&b"\x00"[..])] {
+    for response in [AppResponse::json("ok"), AppResponse::binary(&b"\x00"[..])] {
         let msg = AppMessage::from(&response);
-        assert_eq!(Response::try_from(&msg), Ok(response));
+        assert_eq!(AppResponse::try_from(&msg), Ok(response));
     }
     let msg = AppMessage::json(&json!({"action": "search", "value": "ring", "n": 1})).unwrap();
-    assert_eq!(Request::try_from(&msg), Ok(Request::new("search", "ring")));
+    assert_eq!(
+        AppRequest::try_from(&msg),
+        Ok(AppRequest::new("search", "ring"))
+    );
 }
 
 #[test]
@@ -832,8 +817,8 @@ fn respond_message_answers_messages_and_refuses_bad_content() {
     let request = AppMessage::json(&json!({"value": "ring", "action": "search"})).unwrap();
     let reply = service.respond_message(&request).unwrap();
     assert_eq!(
-        Response::try_from(&reply),
-        Ok(Response::json(
+        AppResponse::try_from(&reply),
+        Ok(AppResponse::json(
             "In the caves beneath the Misty Mountains. 💍"
         ))
     );

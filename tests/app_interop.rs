@@ -13,7 +13,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use sockwire::app::{ClientCodec, Request, Response, ServerCodec};
+use sockwire::app::{AppRequest, AppResponse, ClientCodec, ServerCodec};
 use sockwire::builtin::SearchService;
 use sockwire::{Decoder, Encoder};
 use support::{Proc, example, python_script, python3};
@@ -26,7 +26,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn client_bytes(requests: &[Request]) -> Vec<u8> {
+fn client_bytes(requests: &[AppRequest]) -> Vec<u8> {
     let mut out = BytesMut::new();
     for request in requests {
         ClientCodec::new().encode(request, &mut out).unwrap();
@@ -34,13 +34,13 @@ fn client_bytes(requests: &[Request]) -> Vec<u8> {
     out.to_vec()
 }
 
-fn server_bytes(reply: &Response) -> Vec<u8> {
+fn server_bytes(reply: &AppResponse) -> Vec<u8> {
     let mut out = BytesMut::new();
     ServerCodec::new().encode(reply, &mut out).unwrap();
     out.to_vec()
 }
 
-fn answer(request: &Request) -> Response {
+fn answer(request: &AppRequest) -> AppResponse {
     SearchService::new().respond(request)
 }
 
@@ -208,7 +208,7 @@ fn app_client_against_our_service_over_loopback() {
     let received = server.join().unwrap();
     assert_eq!(received.len(), cases.len());
     for ((action, value, _), got) in cases.iter().zip(received) {
-        assert_eq!(got, client_bytes(&[Request::new(action, value)]));
+        assert_eq!(got, client_bytes(&[AppRequest::new(action, value)]));
     }
 }
 
@@ -246,7 +246,7 @@ fn app_client_reports_a_server_that_closes_without_replying() {
         let n = stream.read(&mut got).unwrap();
         // Half a reply, then close.
         stream
-            .write_all(&server_bytes(&Response::json("x"))[..5])
+            .write_all(&server_bytes(&AppResponse::json("x"))[..5])
             .unwrap();
         n
     });
@@ -277,7 +277,7 @@ fn app_client_against_the_python_server() {
     let lines = server.finish();
     let mut expected = Vec::new();
     for (action, value, _) in &cases {
-        let request = Request::new(action, value);
+        let request = AppRequest::new(action, value);
         expected.push(format!(
             "REQUEST {}",
             hex(&client_bytes(std::slice::from_ref(&request)))
@@ -318,7 +318,7 @@ fn python_client_against_our_service_pipelined() {
     let out = waiter.join().unwrap().unwrap();
     assert!(out.status.success(), "python client {pid}: {out:?}");
 
-    let requests: Vec<Request> = pairs.iter().map(|(a, v)| Request::new(a, v)).collect();
+    let requests: Vec<AppRequest> = pairs.iter().map(|(a, v)| AppRequest::new(a, v)).collect();
     let sent = client_bytes(&requests);
     assert_eq!(received, std::slice::from_ref(&sent));
     let mut expected = format!("SENT {}\n", hex(&sent));
@@ -326,8 +326,8 @@ fn python_client_against_our_service_pipelined() {
         let reply = answer(request);
         expected += &format!("RECEIVED {}\n", hex(&server_bytes(&reply)));
         match &reply {
-            Response::Json { result } => expected += &format!("RESULT {result}\n"),
-            Response::Binary { .. } => expected += &format!("CONTENT {reply}\n"),
+            AppResponse::Json { result } => expected += &format!("RESULT {result}\n"),
+            AppResponse::Binary { .. } => expected += &format!("CONTENT {reply}\n"),
         }
     }
     assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
@@ -388,7 +388,7 @@ for line in sys.stdin:
         for v in strings {
             let line = lines.next().unwrap();
             let (content_hex, header_hex) = line.split_once(' ').unwrap();
-            let request = Request::json(a, v).to_message();
+            let request = AppRequest::json(a, v).to_message();
             assert_eq!(hex(request.content()), content_hex, "{a:?} {v:?}");
 
             let message = sockwire::app::AppMessage::new(v, a, request.content().clone())

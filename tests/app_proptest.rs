@@ -2,37 +2,30 @@
 //! requests, replies and messages, at arbitrary split points.
 #![cfg(feature = "json")]
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use serde_json::Value;
 use sockwire::app::{
-    AppCodec, AppHeader, AppMessage, ByteOrder, ClientCodec, Request, Response, ServerCodec,
+    AppCodec, AppHeader, AppMessage, AppRequest, AppResponse, ByteOrder, ClientCodec, ServerCodec,
 };
 use sockwire::builtin::SearchService;
 use sockwire::{DecodeError, Decoder, Encoder};
 
 /// Feeds `wire` cut at `cuts` (sorted, deduplicated positions) and collects
 /// every item, then EOF.
+/// Decodes `wire` cut at `cuts` and ended: the messages, or the first
+/// error.
 fn decode_cut<D: Decoder<Error = DecodeError>>(
     mut codec: D,
     wire: &[u8],
     cuts: &[usize],
 ) -> Result<Vec<D::Item>, DecodeError> {
-    let mut buf = BytesMut::new();
-    let mut items = Vec::new();
-    let mut start = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&wire.len())) {
-        let cut = cut.clamp(start, wire.len());
-        buf.extend_from_slice(&wire[start..cut]);
-        start = cut;
-        while let Some(item) = codec.decode(&mut buf)? {
-            items.push(item);
-        }
-    }
-    while let Some(item) = codec.decode_eof(&mut buf)? {
-        items.push(item);
-    }
-    Ok(items)
+    common::run(&mut codec, wire, cuts, true)
+        .events
+        .into_iter()
+        .collect()
 }
 
 fn cuts(len: usize, raw: &[prop::sample::Index]) -> Vec<usize> {
@@ -51,14 +44,14 @@ fn any_text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn any_request() -> impl Strategy<Value = Request> {
+fn any_request() -> impl Strategy<Value = AppRequest> {
     prop_oneof![
-        (any_text(), any_text()).prop_map(|(a, v)| Request::new(&a, &v)),
-        (any_text(), any_text()).prop_map(|(a, v)| Request::json(a, v)),
+        (any_text(), any_text()).prop_map(|(a, v)| AppRequest::new(&a, &v)),
+        (any_text(), any_text()).prop_map(|(a, v)| AppRequest::json(a, v)),
         ("[a-z/.-]{0,20}", prop::collection::vec(any::<u8>(), 0..64)).prop_map(|(t, c)| {
             // text/json would be read as JSON: keep binary types binary.
             let content_type = if t == "text/json" { "b".to_owned() } else { t };
-            Request::Binary {
+            AppRequest::Binary {
                 content_type,
                 content: c.into(),
             }
@@ -66,10 +59,10 @@ fn any_request() -> impl Strategy<Value = Request> {
     ]
 }
 
-fn any_response() -> impl Strategy<Value = Response> {
+fn any_response() -> impl Strategy<Value = AppResponse> {
     prop_oneof![
-        any_text().prop_map(Response::json),
-        prop::collection::vec(any::<u8>(), 0..64).prop_map(Response::binary),
+        any_text().prop_map(AppResponse::json),
+        prop::collection::vec(any::<u8>(), 0..64).prop_map(AppResponse::binary),
     ]
 }
 
@@ -176,8 +169,8 @@ proptest! {
     fn the_service_answers_every_request(request in any_request()) {
         let reply = SearchService::new().respond(&request);
         match (&request, &reply) {
-            (Request::Json { .. }, Response::Json { result }) => prop_assert!(!result.is_empty()),
-            (Request::Binary { content, .. }, Response::Binary { content: out, .. }) => {
+            (AppRequest::Json { .. }, AppResponse::Json { result }) => prop_assert!(!result.is_empty()),
+            (AppRequest::Binary { content, .. }, AppResponse::Binary { content: out, .. }) => {
                 let quoted = &content[..content.len().min(10)];
                 prop_assert_eq!(&out[..], &[&b"First 10 bytes of request: "[..], quoted].concat()[..]);
             }
@@ -191,8 +184,8 @@ proptest! {
         raw_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
     ) {
         let cuts = cuts(input.len(), &raw_cuts);
-        let whole = decode_cut(ServerCodec::with_max_content_length(64), &input, &[]);
-        let split = decode_cut(ServerCodec::with_max_content_length(64), &input, &cuts);
+        let whole = decode_cut(ServerCodec::with_max_len(64), &input, &[]);
+        let split = decode_cut(ServerCodec::with_max_len(64), &input, &cuts);
         prop_assert_eq!(&whole, &split);
         if let Err(e) = whole {
             prop_assert!(!e.is_recoverable());
@@ -214,8 +207,8 @@ proptest! {
             wire[i] = byte;
         }
         let cuts = cuts(wire.len(), &raw_cuts);
-        let whole = decode_cut(ServerCodec::with_max_content_length(256), &wire, &[]);
-        let split = decode_cut(ServerCodec::with_max_content_length(256), &wire, &cuts);
+        let whole = decode_cut(ServerCodec::with_max_len(256), &wire, &[]);
+        let split = decode_cut(ServerCodec::with_max_len(256), &wire, &cuts);
         prop_assert_eq!(&whole, &split);
         if let Err(e) = whole {
             prop_assert!(!e.is_recoverable());

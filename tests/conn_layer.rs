@@ -162,7 +162,7 @@ fn upper_replies() {
     let mut raw = bytes::BytesMut::new();
     sockwire::Encoder::encode(
         &mut sockwire::VariablePacketCodec::new(),
-        VariablePacket::new(1, &b"a\xffb"[..]),
+        VariablePacket::from_payload(1, &b"a\xffb"[..]),
         &mut raw,
     )
     .unwrap();
@@ -219,7 +219,7 @@ fn recoverable_errors_can_keep_the_connection() {
     let mut wire = b"\x01\x00\x00\x00\x05\x00\x00\x00\x02abcde".to_vec();
     wire.extend_from_slice(&Protocol::Variable.encode(3, "next").unwrap());
     let service = sockwire::conn::CodecService::new(
-        sockwire::VariablePacketCodec::with_max_size(4),
+        sockwire::VariablePacketCodec::with_max_len(4),
         Message::Variable,
         |m: &Message, dst: &mut bytes::BytesMut| Reply::Echo.write(m, dst),
     );
@@ -424,11 +424,11 @@ proptest! {
 #[cfg(feature = "json")]
 #[test]
 fn app_protocol_answers_from_the_search_table_at_every_split() {
-    use sockwire::app::{ClientCodec, Request, Response};
+    use sockwire::app::{AppRequest, AppResponse, ClientCodec};
     let mut wire = bytes::BytesMut::new();
     for r in [
-        Request::new("search", "morpheus"),
-        Request::new("double", "0123456789abc"),
+        AppRequest::new("search", "morpheus"),
+        AppRequest::new("double", "0123456789abc"),
     ] {
         sockwire::Encoder::encode(&mut ClientCodec::new(), r, &mut wire).unwrap();
     }
@@ -450,7 +450,7 @@ fn app_protocol_answers_from_the_search_table_at_every_split() {
     assert!(!client.awaiting_reply());
     assert_eq!(
         client.poll_event(),
-        Some(Event::Received(Message::AppReply(Response::json(
+        Some(Event::Received(Message::AppReply(AppResponse::json(
             "In the caves beneath the Misty Mountains. 💍"
         ))))
     );

@@ -25,7 +25,7 @@ fn a_line_ending_with_cr_round_trips() {
 /// The length limit counts the line, not the extra CR.
 #[test]
 fn a_line_ending_with_cr_at_the_limit_encodes_and_decodes() {
-    let mut codec = LineCodec::with_max_length(2);
+    let mut codec = LineCodec::with_max_len(2);
     let mut buf = BytesMut::new();
     codec.encode("a\r", &mut buf).unwrap();
     assert_eq!(&buf[..], b"a\r\r\n");

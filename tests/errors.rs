@@ -7,7 +7,6 @@ mod common;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use common::{all_at_once, byte_by_byte, decode_stream, run};
-use sockwire::text::MAX_DATAGRAM;
 use sockwire::{
     DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder, FixedPacket,
     FixedPacketCodec, HeaderError, LineCodec, Text, TextDatagramCodec, TextStreamCodec,
@@ -47,16 +46,16 @@ fn datagram(n: usize) -> Bytes {
 #[test]
 fn datagram_one_below_65507_is_accepted() {
     let text = TextDatagramCodec::new()
-        .decode_datagram(datagram(MAX_DATAGRAM - 1))
+        .decode_datagram(datagram(TextDatagramCodec::MAX_LEN - 1))
         .unwrap();
     assert_eq!(text.len(), 65_506);
 }
 
 #[test]
 fn datagram_of_exactly_65507_bytes_is_accepted() {
-    assert_eq!(MAX_DATAGRAM, 65_507);
+    assert_eq!(TextDatagramCodec::MAX_LEN, 65_507);
     let text = TextDatagramCodec::new()
-        .decode_datagram(datagram(MAX_DATAGRAM))
+        .decode_datagram(datagram(TextDatagramCodec::MAX_LEN))
         .unwrap();
     assert_eq!(text.len(), 65_507);
 }
@@ -64,7 +63,7 @@ fn datagram_of_exactly_65507_bytes_is_accepted() {
 #[test]
 fn datagram_of_65508_bytes_is_frame_too_large() {
     assert_eq!(
-        TextDatagramCodec::new().decode_datagram(datagram(MAX_DATAGRAM + 1)),
+        TextDatagramCodec::new().decode_datagram(datagram(TextDatagramCodec::MAX_LEN + 1)),
         Err(DecodeError::FrameTooLarge {
             size: 65_508,
             max: 65_507
@@ -74,7 +73,7 @@ fn datagram_of_65508_bytes_is_frame_too_large() {
 
 #[test]
 fn encoding_text_of_65506_and_65507_bytes_succeeds() {
-    for n in [MAX_DATAGRAM - 1, MAX_DATAGRAM] {
+    for n in [TextDatagramCodec::MAX_LEN - 1, TextDatagramCodec::MAX_LEN] {
         let mut out = BytesMut::new();
         TextDatagramCodec::new()
             .encode_datagram(ascii(n).as_str(), &mut out)
@@ -86,7 +85,7 @@ fn encoding_text_of_65506_and_65507_bytes_succeeds() {
 #[test]
 fn encoding_text_of_65508_bytes_is_too_large_and_writes_nothing() {
     let mut out = BytesMut::from(&b"kept"[..]);
-    let text = ascii(MAX_DATAGRAM + 1);
+    let text = ascii(TextDatagramCodec::MAX_LEN + 1);
     assert_eq!(
         TextDatagramCodec::new().encode_datagram(text.as_str(), &mut out),
         Err(EncodeError::TooLarge {
@@ -127,9 +126,9 @@ fn datagram_with_max_len_10_accepts_9_and_10_and_rejects_11() {
 #[test]
 fn datagram_with_max_len_above_65507_is_capped() {
     let mut codec = TextDatagramCodec::with_max_len(100_000);
-    assert_eq!(codec.max_len(), MAX_DATAGRAM);
+    assert_eq!(codec.max_len(), TextDatagramCodec::MAX_LEN);
     assert_eq!(
-        codec.decode_datagram(datagram(MAX_DATAGRAM + 1)),
+        codec.decode_datagram(datagram(TextDatagramCodec::MAX_LEN + 1)),
         Err(DecodeError::FrameTooLarge {
             size: 65_508,
             max: 65_507
@@ -348,19 +347,19 @@ fn text_stream_encoder_writes_the_bytes_unchanged() {
 
 #[test]
 fn line_one_below_the_limit_is_accepted() {
-    let events = decode_stream(LineCodec::with_max_length(4), b"abc\n");
+    let events = decode_stream(LineCodec::with_max_len(4), b"abc\n");
     assert_eq!(events, [ok("abc")]);
 }
 
 #[test]
 fn line_exactly_at_the_limit_is_accepted() {
-    let events = decode_stream(LineCodec::with_max_length(4), b"abcd\n");
+    let events = decode_stream(LineCodec::with_max_len(4), b"abcd\n");
     assert_eq!(events, [ok("abcd")]);
 }
 
 #[test]
 fn line_one_over_the_limit_is_line_too_long() {
-    let events = decode_stream(LineCodec::with_max_length(4), b"abcde\nok\n");
+    let events = decode_stream(LineCodec::with_max_len(4), b"abcde\nok\n");
     assert_eq!(events, [Err(DecodeError::LineTooLong { max: 4 }), ok("ok")]);
 }
 
@@ -368,7 +367,7 @@ fn line_one_over_the_limit_is_line_too_long() {
 fn line_with_cr_exactly_at_limit_is_accepted() {
     // the CR before the LF is not part of the line: 4 bytes at a limit of 4
     for feed in [all_at_once, byte_by_byte] {
-        let mut codec = LineCodec::with_max_length(4);
+        let mut codec = LineCodec::with_max_len(4);
         let run = feed(&mut codec, b"abcd\r\n", true);
         assert_eq!(run.events, [ok("abcd")]);
         assert!(run.max_held <= 5);
@@ -378,7 +377,7 @@ fn line_with_cr_exactly_at_limit_is_accepted() {
 #[test]
 fn line_with_cr_one_over_the_limit_is_line_too_long() {
     for feed in [all_at_once, byte_by_byte] {
-        let mut codec = LineCodec::with_max_length(4);
+        let mut codec = LineCodec::with_max_len(4);
         let run = feed(&mut codec, b"abcde\r\nok\r\n", true);
         assert_eq!(
             run.events,
@@ -390,7 +389,7 @@ fn line_with_cr_one_over_the_limit_is_line_too_long() {
 #[test]
 fn line_with_cr_not_before_lf_counts_the_cr() {
     // "abc\rd" is 5 bytes: the CR is part of the line
-    let events = decode_stream(LineCodec::with_max_length(4), b"abc\rd\nab\rc\n");
+    let events = decode_stream(LineCodec::with_max_len(4), b"abc\rd\nab\rc\n");
     assert_eq!(
         events,
         [Err(DecodeError::LineTooLong { max: 4 }), ok("ab\rc")]
@@ -399,7 +398,7 @@ fn line_with_cr_not_before_lf_counts_the_cr() {
 
 #[test]
 fn line_of_max_plus_1_bytes_without_lf_is_held_in_case_the_last_is_cr() {
-    let mut codec = LineCodec::with_max_length(4);
+    let mut codec = LineCodec::with_max_len(4);
     let mut buf = BytesMut::from(&b"abcd\r"[..]);
     assert_eq!(codec.decode(&mut buf), Ok(None));
     assert_eq!(buf.len(), 5);
@@ -409,7 +408,7 @@ fn line_of_max_plus_1_bytes_without_lf_is_held_in_case_the_last_is_cr() {
 
 #[test]
 fn line_of_max_plus_2_bytes_without_lf_is_reported_at_once_and_dropped() {
-    let mut codec = LineCodec::with_max_length(4);
+    let mut codec = LineCodec::with_max_len(4);
     let mut buf = BytesMut::from(&b"abcdef"[..]);
     assert_eq!(
         codec.decode(&mut buf),
@@ -434,7 +433,7 @@ fn line_default_limit_is_64_kib() {
     data.extend_from_slice(ascii(65_537).as_bytes());
     data.push(b'\n');
     let events = decode_stream(LineCodec::new(), &data);
-    assert_eq!(LineCodec::new().max_length(), 65_536);
+    assert_eq!(LineCodec::new().max_len(), 65_536);
     assert_eq!(events.len(), 3);
     assert_eq!(events[0].as_ref().map(Text::len), Ok(65_535));
     assert_eq!(events[1].as_ref().map(Text::len), Ok(65_536));
@@ -443,7 +442,7 @@ fn line_default_limit_is_64_kib() {
 
 #[test]
 fn line_limit_of_zero_accepts_only_empty_lines() {
-    let events = decode_stream(LineCodec::with_max_length(0), b"\n\r\na\n\n");
+    let events = decode_stream(LineCodec::with_max_len(0), b"\n\r\na\n\n");
     assert_eq!(
         events,
         [
@@ -471,7 +470,7 @@ fn line_invalid_utf8_offset_is_the_stream_position() {
 #[test]
 fn line_invalid_utf8_offset_counts_discarded_bytes() {
     // 7 bytes of over-long line (+ LF) are dropped; the bad byte is at 10
-    let events = decode_stream(LineCodec::with_max_length(4), b"abcdefg\nok\xc3(\n");
+    let events = decode_stream(LineCodec::with_max_len(4), b"abcdefg\nok\xc3(\n");
     assert_eq!(
         events,
         [
@@ -480,7 +479,7 @@ fn line_invalid_utf8_offset_counts_discarded_bytes() {
         ]
     );
     // the same over byte-by-byte reads, where the long line is caught early
-    let mut codec = LineCodec::with_max_length(4);
+    let mut codec = LineCodec::with_max_len(4);
     let run = byte_by_byte(&mut codec, b"abcdefg\nok\xc3(\n", true);
     assert_eq!(run.events, events);
 }
@@ -513,14 +512,14 @@ fn line_eof_with_nothing_left_is_clean() {
 
 #[test]
 fn line_eof_unterminated_line_at_the_limit_is_yielded() {
-    let events = decode_stream(LineCodec::with_max_length(4), b"abcd");
+    let events = decode_stream(LineCodec::with_max_len(4), b"abcd");
     assert_eq!(events, [ok("abcd")]);
 }
 
 #[test]
 fn line_eof_unterminated_line_one_over_the_limit_is_line_too_long() {
     for feed in [all_at_once, byte_by_byte] {
-        let mut codec = LineCodec::with_max_length(4);
+        let mut codec = LineCodec::with_max_len(4);
         let run = feed(&mut codec, b"abcde", true);
         assert_eq!(run.events, [Err(DecodeError::LineTooLong { max: 4 })]);
     }
@@ -531,14 +530,14 @@ fn line_eof_unterminated_line_keeps_its_trailing_cr() {
     // with no LF, the CR is not "just before the LF": it stays, and counts
     assert_eq!(decode_stream(LineCodec::new(), b"abc\r"), [ok("abc\r")]);
     assert_eq!(
-        decode_stream(LineCodec::with_max_length(3), b"abc\r"),
+        decode_stream(LineCodec::with_max_len(3), b"abc\r"),
         [Err(DecodeError::LineTooLong { max: 3 })]
     );
 }
 
 #[test]
 fn line_eof_while_discarding_an_over_long_line_reports_it_once() {
-    let mut codec = LineCodec::with_max_length(2);
+    let mut codec = LineCodec::with_max_len(2);
     let run = byte_by_byte(&mut codec, b"abcdefgh", true);
     assert_eq!(run.events, [Err(DecodeError::LineTooLong { max: 2 })]);
     // the codec is usable again afterwards
@@ -556,7 +555,7 @@ fn line_eof_unterminated_invalid_line_is_invalid_utf8() {
 
 #[test]
 fn line_encode_at_the_limit_and_one_below_succeeds() {
-    let mut codec = LineCodec::with_max_length(4);
+    let mut codec = LineCodec::with_max_len(4);
     let mut out = BytesMut::new();
     codec.encode("abc", &mut out).unwrap();
     codec.encode(Text::from("abcd"), &mut out).unwrap();
@@ -566,7 +565,7 @@ fn line_encode_at_the_limit_and_one_below_succeeds() {
 
 #[test]
 fn line_encode_one_over_the_limit_is_too_large_and_writes_nothing() {
-    let mut codec = LineCodec::with_max_length(4);
+    let mut codec = LineCodec::with_max_len(4);
     let mut out = BytesMut::new();
     assert_eq!(
         codec.encode("abcde", &mut out),
@@ -598,21 +597,21 @@ fn line_encode_with_lf_inside_is_newline_in_line_at_its_offset() {
 fn line_encode_ending_in_cr_comes_back_whole() {
     // "abc\r" goes out as "abc\r\r\n": the decoder strips the one CR
     // before the LF and reads "abc\r" back.
-    let mut codec = LineCodec::with_max_length(7);
+    let mut codec = LineCodec::with_max_len(7);
     let mut out = BytesMut::new();
     for line in ["abc\r", "\r", "ação\r", "a\rb", "\ra"] {
         codec.encode(line, &mut out).unwrap();
     }
     assert_eq!(&out[..9], b"abc\r\r\n\r\r\n");
     assert_eq!(
-        decode_stream(LineCodec::with_max_length(7), &out),
+        decode_stream(LineCodec::with_max_len(7), &out),
         [ok("abc\r"), ok("\r"), ok("ação\r"), ok("a\rb"), ok("\ra")]
     );
 }
 
 #[test]
 fn line_encode_checks_lf_before_length() {
-    let mut codec = LineCodec::with_max_length(2);
+    let mut codec = LineCodec::with_max_len(2);
     assert_eq!(
         codec.encode("abc\n", &mut BytesMut::new()),
         Err(EncodeError::NewlineInLine { offset: 3 })
@@ -757,24 +756,30 @@ fn fixed_packet_debug_shows_text_and_truncation() {
 #[test]
 fn variable_payload_one_below_the_limit_is_accepted() {
     let events = decode_stream(
-        VariablePacketCodec::with_max_size(8),
+        VariablePacketCodec::with_max_len(8),
         &var_frame(1, b"1234567"),
     );
-    assert_eq!(events, [Ok(VariablePacket::new(1, &b"1234567"[..]))]);
+    assert_eq!(
+        events,
+        [Ok(VariablePacket::from_payload(1, &b"1234567"[..]))]
+    );
 }
 
 #[test]
 fn variable_payload_exactly_at_the_limit_is_accepted() {
     let events = decode_stream(
-        VariablePacketCodec::with_max_size(8),
+        VariablePacketCodec::with_max_len(8),
         &var_frame(1, b"12345678"),
     );
-    assert_eq!(events, [Ok(VariablePacket::new(1, &b"12345678"[..]))]);
+    assert_eq!(
+        events,
+        [Ok(VariablePacket::from_payload(1, &b"12345678"[..]))]
+    );
 }
 
 #[test]
 fn variable_header_one_over_the_limit_is_frame_too_large_before_the_payload() {
-    let mut codec = VariablePacketCodec::with_max_size(8);
+    let mut codec = VariablePacketCodec::with_max_len(8);
     let mut buf = BytesMut::from(&var_header(9, 1)[..]);
     assert_eq!(
         codec.decode(&mut buf),
@@ -790,10 +795,10 @@ fn variable_oversize_frame_is_skipped_exactly_and_the_next_packet_decodes() {
     data.extend_from_slice(&var_frame(2, b"next"));
     let expected = [
         Err(DecodeError::FrameTooLarge { size: 9, max: 8 }),
-        Ok(VariablePacket::new(2, &b"next"[..])),
+        Ok(VariablePacket::from_payload(2, &b"next"[..])),
     ];
     for feed in [all_at_once, byte_by_byte] {
-        let mut codec = VariablePacketCodec::with_max_size(8);
+        let mut codec = VariablePacketCodec::with_max_len(8);
         let run = feed(&mut codec, &data, true);
         assert_eq!(run.events, expected);
         assert!(run.max_held < 9, "held {} bytes", run.max_held);
@@ -823,7 +828,7 @@ fn variable_oversize_header_reserves_nothing() {
 
 #[test]
 fn variable_header_within_the_limit_reserves_at_most_the_payload() {
-    let mut codec = VariablePacketCodec::with_max_size(1000);
+    let mut codec = VariablePacketCodec::with_max_len(1000);
     let mut buf = BytesMut::with_capacity(9);
     buf.extend_from_slice(&var_header(1000, 1));
     assert_eq!(codec.decode(&mut buf), Ok(None));
@@ -836,7 +841,7 @@ fn variable_header_within_the_limit_reserves_at_most_the_payload() {
 #[test]
 fn variable_default_limit_is_1_mib_at_decode() {
     let mut codec = VariablePacketCodec::new();
-    assert_eq!(codec.max_size(), 1_048_576);
+    assert_eq!(codec.max_len(), 1_048_576);
     let mut buf = BytesMut::from(&var_header(1_048_576, 1)[..]);
     assert_eq!(codec.decode(&mut buf), Ok(None), "1 MiB is accepted");
     let mut codec = VariablePacketCodec::new();
@@ -855,15 +860,24 @@ fn variable_default_limit_is_1_mib_at_encode() {
     let mut codec = VariablePacketCodec::new();
     let mut out = BytesMut::new();
     codec
-        .encode(VariablePacket::new(1, vec![b'x'; 1_048_575]), &mut out)
+        .encode(
+            VariablePacket::from_payload(1, vec![b'x'; 1_048_575]),
+            &mut out,
+        )
         .unwrap();
     codec
-        .encode(VariablePacket::new(2, vec![b'x'; 1_048_576]), &mut out)
+        .encode(
+            VariablePacket::from_payload(2, vec![b'x'; 1_048_576]),
+            &mut out,
+        )
         .unwrap();
     let len = out.len();
     assert_eq!(len, 2 * 9 + 1_048_575 + 1_048_576);
     assert_eq!(
-        codec.encode(VariablePacket::new(3, vec![b'x'; 1_048_577]), &mut out),
+        codec.encode(
+            VariablePacket::from_payload(3, vec![b'x'; 1_048_577]),
+            &mut out
+        ),
         Err(EncodeError::TooLarge {
             size: 1_048_577,
             max: 1_048_576
@@ -874,16 +888,16 @@ fn variable_default_limit_is_1_mib_at_encode() {
 
 #[test]
 fn variable_encode_at_max_minus_1_max_and_max_plus_1() {
-    let mut codec = VariablePacketCodec::with_max_size(8);
+    let mut codec = VariablePacketCodec::with_max_len(8);
     let mut out = BytesMut::new();
     codec
-        .encode(&VariablePacket::new(1, &b"1234567"[..]), &mut out)
+        .encode(&VariablePacket::from_payload(1, &b"1234567"[..]), &mut out)
         .unwrap();
     codec
-        .encode(VariablePacket::new(2, &b"12345678"[..]), &mut out)
+        .encode(VariablePacket::from_payload(2, &b"12345678"[..]), &mut out)
         .unwrap();
     assert_eq!(
-        codec.encode(VariablePacket::new(3, &b"123456789"[..]), &mut out),
+        codec.encode(VariablePacket::from_payload(3, &b"123456789"[..]), &mut out),
         Err(EncodeError::TooLarge { size: 9, max: 8 })
     );
     assert_eq!(out.len(), 9 + 7 + 9 + 8);
@@ -895,11 +909,11 @@ fn variable_limit_of_zero_accepts_only_empty_payloads() {
     data.extend_from_slice(&var_frame(2, b"x"));
     data.extend_from_slice(&var_frame(3, b""));
     assert_eq!(
-        decode_stream(VariablePacketCodec::with_max_size(0), &data),
+        decode_stream(VariablePacketCodec::with_max_len(0), &data),
         [
-            Ok(VariablePacket::new(1, Bytes::new())),
+            Ok(VariablePacket::from_payload(1, Bytes::new())),
             Err(DecodeError::FrameTooLarge { size: 1, max: 0 }),
-            Ok(VariablePacket::new(3, Bytes::new())),
+            Ok(VariablePacket::from_payload(3, Bytes::new())),
         ]
     );
 }
@@ -942,7 +956,7 @@ fn variable_eof_inside_a_skipped_frame_is_reported_after_frame_too_large() {
     let mut data = var_header(100, 1);
     data.extend_from_slice(&[0; 30]);
     for feed in [all_at_once, byte_by_byte] {
-        let mut codec = VariablePacketCodec::with_max_size(10);
+        let mut codec = VariablePacketCodec::with_max_len(10);
         let run = feed(&mut codec, &data, true);
         assert_eq!(
             run.events,
@@ -967,7 +981,7 @@ fn variable_codec_starts_afresh_after_unexpected_eof() {
     buf.extend_from_slice(&var_frame(2, b"again"));
     assert_eq!(
         codec.decode(&mut buf),
-        Ok(Some(VariablePacket::new(2, &b"again"[..])))
+        Ok(Some(VariablePacket::from_payload(2, &b"again"[..])))
     );
 }
 
@@ -981,7 +995,7 @@ fn variable_payload_text_invalid_utf8_gives_the_offset_in_the_payload() {
 
 #[test]
 fn variable_version_byte_and_empty_payload_are_kept() {
-    let p = VariablePacket::new(9, Bytes::new()).with_version(2);
+    let p = VariablePacket::from_payload(9, Bytes::new()).with_version(2);
     let mut out = BytesMut::new();
     VariablePacketCodec::new().encode(&p, &mut out).unwrap();
     assert_eq!(&out[..], b"\x02\x00\x00\x00\x00\x00\x00\x00\x09");
@@ -999,11 +1013,11 @@ fn variable_packet_display_shows_text_or_hex() {
         r#"#7 v1 size=7 "ação\n""#
     );
     assert_eq!(
-        VariablePacket::new(2, &b"\xff\x00"[..]).to_string(),
+        VariablePacket::from_payload(2, &b"\xff\x00"[..]).to_string(),
         "#2 v1 size=2 [ff 00]"
     );
     assert_eq!(
-        VariablePacket::new(3, Bytes::new())
+        VariablePacket::from_payload(3, Bytes::new())
             .with_version(4)
             .to_string(),
         r#"#3 v4 size=0 """#
@@ -1037,7 +1051,7 @@ fn unexpected_eof_and_invalid_header_are_not_recoverable() {
 fn every_error_a_stream_codec_returns_mid_stream_is_recoverable() {
     // the errors `decode` gives before the end of the stream all let the
     // decoder go on; only `decode_eof` gives the unrecoverable one
-    let mut codec = LineCodec::with_max_length(2);
+    let mut codec = LineCodec::with_max_len(2);
     let run = all_at_once(&mut codec, b"\xff\nabc\nok", false);
     assert_eq!(run.events.len(), 2);
     assert!(
@@ -1045,7 +1059,7 @@ fn every_error_a_stream_codec_returns_mid_stream_is_recoverable() {
             .iter()
             .all(|e| e.as_ref().unwrap_err().is_recoverable())
     );
-    let mut codec = VariablePacketCodec::with_max_size(2);
+    let mut codec = VariablePacketCodec::with_max_len(2);
     let run = all_at_once(&mut codec, &var_frame(1, b"abc"), false);
     assert!(run.events[0].as_ref().unwrap_err().is_recoverable());
     let mut codec = TextStreamCodec::new();
@@ -1129,7 +1143,7 @@ fn decoders_keep_going_with_split_reads_after_errors() {
         ok("end"),
     ];
     for cut in 0..=data.len() {
-        let mut codec = LineCodec::with_max_length(4);
+        let mut codec = LineCodec::with_max_len(4);
         assert_eq!(
             run(&mut codec, data, &[cut], true).events,
             expected,

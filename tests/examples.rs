@@ -173,7 +173,7 @@ fn a_slow_reader_loses_nothing_and_stalls_no_one() {
                 let mut w = bytes::BytesMut::new();
                 sockwire::Encoder::encode(
                     &mut sockwire::VariablePacketCodec::new(),
-                    VariablePacket::new(i, payload.clone()),
+                    VariablePacket::from_payload(i, payload.clone()),
                     &mut w,
                 )
                 .unwrap();

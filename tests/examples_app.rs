@@ -13,23 +13,23 @@ use std::thread;
 
 use bytes::BytesMut;
 use sockwire::Encoder;
-use sockwire::app::{ClientCodec, Request, ServerCodec};
+use sockwire::app::{AppRequest, ClientCodec, ServerCodec};
 use sockwire::builtin::SearchService;
 use support::{LIMIT, Proc, python_script, python3};
 
 const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];
 
-fn requests(id: usize) -> Vec<Request> {
+fn requests(id: usize) -> Vec<AppRequest> {
     vec![
-        Request::new("search", "morpheus"),
-        Request::new("search", "🐶"),
-        Request::new("search", &format!("client {id}")),
-        Request::new("double", "0123456789abc"),
+        AppRequest::new("search", "morpheus"),
+        AppRequest::new("search", "🐶"),
+        AppRequest::new("search", &format!("client {id}")),
+        AppRequest::new("double", "0123456789abc"),
     ]
 }
 
 /// What a client sends, and what the server must answer, byte for byte.
-fn wire(requests: &[Request]) -> (Vec<u8>, Vec<u8>) {
+fn wire(requests: &[AppRequest]) -> (Vec<u8>, Vec<u8>) {
     let (mut sent, mut replies) = (BytesMut::new(), BytesMut::new());
     let mut search = SearchService::new();
     for r in requests {
@@ -79,7 +79,7 @@ fn a_malformed_header_drops_only_that_connection() {
         let (mut proc, addr) = Proc::server(server, &["--protocol", "app"]);
         let mut good = TcpStream::connect(addr).unwrap();
         good.set_read_timeout(Some(LIMIT)).unwrap();
-        let (one, one_back) = wire(&[Request::new("search", "ring")]);
+        let (one, one_back) = wire(&[AppRequest::new("search", "ring")]);
         good.write_all(&one).unwrap();
         let mut back = vec![0; one_back.len()];
         good.read_exact(&mut back).unwrap();
@@ -126,10 +126,10 @@ fn the_python_app_client_against_both_servers() {
         let (ok, out) = Proc::start(cmd).finish();
         assert!(ok, "{out:?}");
         let (sent, replies) = wire(&[
-            Request::new("search", "morpheus"),
-            Request::new("search", "ring"),
-            Request::new("find", "x"),
-            Request::new("double", "0123456789abc"),
+            AppRequest::new("search", "morpheus"),
+            AppRequest::new("search", "ring"),
+            AppRequest::new("find", "x"),
+            AppRequest::new("double", "0123456789abc"),
         ]);
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
         assert_eq!(

@@ -242,7 +242,7 @@ fn check_variable(order: u32, text: &str, wire: &str) {
     let wire = hex(wire);
     let mut out = BytesMut::new();
     VariablePacketCodec::new()
-        .encode(VariablePacket::new(order, text.to_owned()), &mut out)
+        .encode(VariablePacket::new(order, text), &mut out)
         .unwrap();
     assert_eq!(to_hex(&out), to_hex(&wire), "encoding {text:?}");
 
@@ -432,7 +432,7 @@ fn fixed_and_variable_packets_match_real_python_byte_for_byte() {
         let fixed = FixedPacket::new(order, text);
         let mut var = BytesMut::new();
         VariablePacketCodec::new()
-            .encode(VariablePacket::new(order, text.clone()), &mut var)
+            .encode(VariablePacket::new(order, text), &mut var)
             .unwrap();
         // An empty text has no hex digits: `E` stands for it.
         let text_hex = if text.is_empty() {

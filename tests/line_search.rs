@@ -31,7 +31,7 @@ fn naive_lines(wire: &[u8], max: usize) -> Vec<Result<Vec<u8>, DecodeError>> {
 }
 
 fn decode(wire: &[u8], max: usize) -> Vec<Result<Vec<u8>, DecodeError>> {
-    let mut codec = LineCodec::with_max_length(max);
+    let mut codec = LineCodec::with_max_len(max);
     let mut buf = BytesMut::from(wire);
     let mut out = Vec::new();
     loop {

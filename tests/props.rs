@@ -6,10 +6,8 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use common::{Events, Run, all_at_once, byte_by_byte, run};
+use common::{Events, Run, all_at_once, byte_by_byte, cut_at, one_byte_reads, run, same_every_way};
 use proptest::prelude::*;
-use sockwire::fixed::{FIELD_LEN, FIXED_PACKET_LEN};
-use sockwire::variable::HEADER_LEN;
 use sockwire::{
     DatagramDecoder, DatagramEncoder, DecodeError, Decoder, Encoder, FixedPacket, FixedPacketCodec,
     LineCodec, Text, TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
@@ -61,8 +59,8 @@ fn messy_bytes() -> impl Strategy<Value = Vec<u8>> {
 // ---------------------------------------------------------------------------
 
 /// Runs a fresh decoder over `data` all at once, byte by byte and cut at
-/// `cuts`, asserts that the three agree, and returns one of the runs with
-/// the largest `max_held` and `max_capacity` of the three.
+/// `cuts`, asserts that the three agree, and returns the events with the
+/// largest `max_held` and `max_capacity` of the three runs.
 fn three_ways<D: Decoder<Error = DecodeError> + Clone>(
     decoder: &D,
     data: &[u8],
@@ -72,19 +70,8 @@ fn three_ways<D: Decoder<Error = DecodeError> + Clone>(
 where
     D::Item: PartialEq + std::fmt::Debug,
 {
-    let whole = all_at_once(&mut decoder.clone(), data, eof);
-    let bytes = byte_by_byte(&mut decoder.clone(), data, eof);
-    let split = run(&mut decoder.clone(), data, cuts, eof);
-    prop_assert_eq!(&whole.events, &bytes.events, "all at once vs byte by byte");
-    prop_assert_eq!(&whole.events, &split.events, "all at once vs split");
-    Ok(Run {
-        max_held: whole.max_held.max(bytes.max_held).max(split.max_held),
-        max_capacity: whole
-            .max_capacity
-            .max(bytes.max_capacity)
-            .max(split.max_capacity),
-        events: whole.events,
-    })
+    let feeds = [vec![data], one_byte_reads(data), cut_at(data, cuts)];
+    Ok(same_every_way(decoder, &feeds, eof, |_, _| ()))
 }
 
 /// Like [`three_ways`] for the text stream, whose message boundaries follow
@@ -205,7 +192,7 @@ fn line_model(data: &[u8], max: usize) -> Vec<Result<String, DecodeError>> {
 /// §4 with the stream ended: every 29 bytes are a packet; a rest is an EOF
 /// error.
 fn fixed_model(data: &[u8]) -> Events<FixedPacket> {
-    let mut chunks = data.chunks_exact(FIXED_PACKET_LEN);
+    let mut chunks = data.chunks_exact(FixedPacket::LEN);
     let mut out: Events<FixedPacket> = chunks
         .by_ref()
         .map(|c| Ok(FixedPacket::from_bytes(c.try_into().unwrap())))
@@ -225,7 +212,7 @@ fn variable_model(data: &[u8], max: u32) -> Events<VariablePacket> {
     let mut out = Vec::new();
     let mut rest = data;
     while !rest.is_empty() {
-        if rest.len() < HEADER_LEN {
+        if rest.len() < VariablePacket::HEADER_LEN {
             out.push(Err(DecodeError::UnexpectedEof {
                 pending: rest.len() as u64,
             }));
@@ -234,7 +221,7 @@ fn variable_model(data: &[u8], max: u32) -> Events<VariablePacket> {
         let version = rest[0];
         let size = u32::from_be_bytes(rest[1..5].try_into().unwrap());
         let order = u32::from_be_bytes(rest[5..9].try_into().unwrap());
-        let body = &rest[HEADER_LEN..];
+        let body = &rest[VariablePacket::HEADER_LEN..];
         if size > max {
             out.push(Err(DecodeError::FrameTooLarge {
                 size: u64::from(size),
@@ -243,13 +230,15 @@ fn variable_model(data: &[u8], max: u32) -> Events<VariablePacket> {
         }
         if body.len() < size as usize {
             out.push(Err(DecodeError::UnexpectedEof {
-                pending: (HEADER_LEN + body.len()) as u64,
+                pending: (VariablePacket::HEADER_LEN + body.len()) as u64,
             }));
             break;
         }
         if size <= max {
             let payload = Bytes::copy_from_slice(&body[..size as usize]);
-            out.push(Ok(VariablePacket::new(order, payload).with_version(version)));
+            out.push(Ok(
+                VariablePacket::from_payload(order, payload).with_version(version)
+            ));
         }
         rest = &body[size as usize..];
     }
@@ -358,7 +347,7 @@ proptest! {
         cuts in cuts(),
     ) {
         let max = lines.iter().map(String::len).max().unwrap_or(0) + slack;
-        let mut codec = LineCodec::with_max_length(max);
+        let mut codec = LineCodec::with_max_len(max);
         let mut wire = BytesMut::new();
         for l in &lines {
             codec.encode(l.as_str(), &mut wire).unwrap();
@@ -368,7 +357,7 @@ proptest! {
             wire.len(),
             lines.iter().map(|l| l.len() + 1 + usize::from(l.ends_with('\r'))).sum::<usize>()
         );
-        let run = three_ways(&LineCodec::with_max_length(max), &wire, &cuts, true)?;
+        let run = three_ways(&LineCodec::with_max_len(max), &wire, &cuts, true)?;
         let expected: Vec<Result<String, DecodeError>> = lines.into_iter().map(Ok).collect();
         prop_assert_eq!(texts(&run.events), expected);
         prop_assert!(run.max_held <= max + 1);
@@ -380,7 +369,7 @@ proptest! {
         max in 0usize..12,
         cuts in cuts(),
     ) {
-        let codec = LineCodec::with_max_length(max);
+        let codec = LineCodec::with_max_len(max);
         let ended = three_ways(&codec, &data, &cuts, true)?;
         prop_assert_eq!(texts(&ended.events), line_model(&data, max));
         prop_assert!(ended.max_held <= max + 1, "held {} > {max} + 1", ended.max_held);
@@ -395,9 +384,9 @@ proptest! {
         max in 0usize..16,
     ) {
         let mut out = BytesMut::new();
-        match LineCodec::with_max_length(max).encode(line.as_str(), &mut out) {
+        match LineCodec::with_max_len(max).encode(line.as_str(), &mut out) {
             Ok(()) => {
-                let events = common::decode_stream(LineCodec::with_max_length(max), &out);
+                let events = common::decode_stream(LineCodec::with_max_len(max), &out);
                 prop_assert_eq!(texts(&events), vec![Ok(line)]);
             }
             Err(e) => {
@@ -415,11 +404,14 @@ proptest! {
 
 /// The Python peer's encoding, written out: `text.ljust(20, '-').encode()`
 /// cut (or NUL-padded) to 20 bytes.
-fn python_field(text: &str) -> [u8; FIELD_LEN] {
+fn python_field(text: &str) -> [u8; FixedPacket::TEXT_LEN] {
     let chars = text.chars().count();
-    let padded = format!("{text}{}", "-".repeat(FIELD_LEN.saturating_sub(chars)));
-    let mut field = [0u8; FIELD_LEN];
-    let n = padded.len().min(FIELD_LEN);
+    let padded = format!(
+        "{text}{}",
+        "-".repeat(FixedPacket::TEXT_LEN.saturating_sub(chars))
+    );
+    let mut field = [0u8; FixedPacket::TEXT_LEN];
+    let n = padded.len().min(FixedPacket::TEXT_LEN);
     field[..n].copy_from_slice(&padded.as_bytes()[..n]);
     field
 }
@@ -439,12 +431,12 @@ proptest! {
     #[test]
     fn fixed_text_comes_back_whole_iff_it_fits_in_20_bytes(order in any::<u32>(), text in text(30)) {
         let p = FixedPacket::new(order, &text);
-        if text.len() <= FIELD_LEN {
+        if text.len() <= FixedPacket::TEXT_LEN {
             prop_assert_eq!(p.text(), text.as_str());
             prop_assert!(!p.is_truncated());
         } else {
             // the longest whole-character prefix of at most 20 bytes
-            let mut end = FIELD_LEN;
+            let mut end = FixedPacket::TEXT_LEN;
             while !text.is_char_boundary(end) {
                 end -= 1;
             }
@@ -465,15 +457,15 @@ proptest! {
         for p in &packets {
             codec.encode(p, &mut wire).unwrap();
         }
-        prop_assert_eq!(wire.len(), FIXED_PACKET_LEN * packets.len());
+        prop_assert_eq!(wire.len(), FixedPacket::LEN * packets.len());
         let run = three_ways(&FixedPacketCodec::new(), &wire, &cuts, true)?;
         let expected: Events<FixedPacket> = packets.into_iter().map(Ok).collect();
         prop_assert_eq!(run.events, expected);
-        prop_assert!(run.max_held < FIXED_PACKET_LEN);
+        prop_assert!(run.max_held < FixedPacket::LEN);
     }
 
     #[test]
-    fn fixed_any_29_bytes_read_back_to_the_same_bytes(bytes in any::<[u8; FIXED_PACKET_LEN]>()) {
+    fn fixed_any_29_bytes_read_back_to_the_same_bytes(bytes in any::<[u8; FixedPacket::LEN]>()) {
         let p = FixedPacket::from_bytes(&bytes);
         prop_assert_eq!(p.to_bytes(), bytes);
         let field = &bytes[9..];
@@ -497,7 +489,7 @@ proptest! {
     ) {
         let run = three_ways(&FixedPacketCodec::new(), &data, &cuts, true)?;
         prop_assert_eq!(run.events, fixed_model(&data));
-        prop_assert!(run.max_held < FIXED_PACKET_LEN);
+        prop_assert!(run.max_held < FixedPacket::LEN);
     }
 }
 
@@ -561,7 +553,7 @@ proptest! {
     ) {
         let packets: Vec<VariablePacket> = packets
             .into_iter()
-            .map(|(version, order, payload)| VariablePacket::new(order, payload).with_version(version))
+            .map(|(version, order, payload)| VariablePacket::from_payload(order, payload).with_version(version))
             .collect();
         let mut codec = VariablePacketCodec::new();
         let mut wire = BytesMut::new();
@@ -577,9 +569,9 @@ proptest! {
     fn variable_text_round_trip_gives_the_text_back(order in any::<u32>(), text in text(30)) {
         let mut wire = BytesMut::new();
         VariablePacketCodec::new()
-            .encode(VariablePacket::new(order, text.clone()), &mut wire)
+            .encode(VariablePacket::from_payload(order, text.clone()), &mut wire)
             .unwrap();
-        prop_assert_eq!(wire.len(), HEADER_LEN + text.len());
+        prop_assert_eq!(wire.len(), VariablePacket::HEADER_LEN + text.len());
         let p = VariablePacketCodec::new().decode(&mut wire).unwrap().unwrap();
         prop_assert_eq!(p.order(), order);
         prop_assert_eq!(p.text(), Ok(text.as_str()));
@@ -604,12 +596,12 @@ proptest! {
         if let Some(end) = end {
             data.truncate(end % (data.len() + 1));
         }
-        let codec = VariablePacketCodec::with_max_size(max);
+        let codec = VariablePacketCodec::with_max_len(max as usize);
         let run = three_ways(&codec, &data, &cuts, true)?;
         prop_assert_eq!(&run.events, &variable_model(&data, max));
         // never holds a whole frame's worth beyond the limit
         prop_assert!(
-            run.max_held < HEADER_LEN.max(max as usize),
+            run.max_held < VariablePacket::HEADER_LEN.max(max as usize),
             "held {} bytes with max {}", run.max_held, max
         );
         let oversize = frames.iter().filter(|f| matches!(f, Frame::Oversize { .. })).count();
@@ -647,26 +639,26 @@ proptest! {
         prop_assert!(held <= 3);
         prop_assert_eq!(events, text_stream_model(&data));
 
-        let r = three_ways(&LineCodec::with_max_length(max), &data, &cuts, true)?;
+        let r = three_ways(&LineCodec::with_max_len(max), &data, &cuts, true)?;
         prop_assert!(r.max_held <= max + 1);
         prop_assert_eq!(texts(&r.events), line_model(&data, max));
 
         let r = three_ways(&FixedPacketCodec::new(), &data, &cuts, true)?;
-        prop_assert!(r.max_held < FIXED_PACKET_LEN);
+        prop_assert!(r.max_held < FixedPacket::LEN);
 
         let max32 = u32::try_from(max).unwrap();
-        let r = three_ways(&VariablePacketCodec::with_max_size(max32), &data, &cuts, true)?;
-        prop_assert!(r.max_held < HEADER_LEN.max(max));
+        let r = three_ways(&VariablePacketCodec::with_max_len(max), &data, &cuts, true)?;
+        prop_assert!(r.max_held < VariablePacket::HEADER_LEN.max(max));
         prop_assert_eq!(&r.events, &variable_model(&data, max32));
         // headers of arbitrary bytes declare sizes up to 4 GiB: none of it
         // may be reserved
-        let bound = 4 * (data.len() + HEADER_LEN + max) + 1024;
+        let bound = 4 * (data.len() + VariablePacket::HEADER_LEN + max) + 1024;
         prop_assert!(r.max_capacity <= bound, "capacity {} > {}", r.max_capacity, bound);
 
         // with the default 1 MiB limit, a random header may reserve up to
         // 1 MiB, never more
         let r = three_ways(&VariablePacketCodec::new(), &data, &cuts, false)?;
-        prop_assert!(r.max_capacity <= 2 * (HEADER_LEN + 1_048_576) + 4 * data.len());
+        prop_assert!(r.max_capacity <= 2 * (VariablePacket::HEADER_LEN + 1_048_576) + 4 * data.len());
     }
 }
 

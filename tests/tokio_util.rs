@@ -192,7 +192,7 @@ async fn lines_wire_bytes_are_the_chat_format() {
 async fn line_too_long_then_recovery() {
     within(async {
         let (mut client, server) = pair().await;
-        let mut framed = Framed::new(server, TokioCodec::new(LineCodec::with_max_length(8)));
+        let mut framed = Framed::new(server, TokioCodec::new(LineCodec::with_max_len(8)));
         client.write_all(b"short\n").await.unwrap();
         client.write_all(&[b'x'; 100]).await.unwrap();
         client.write_all(b"\nok\r\n").await.unwrap();
@@ -327,9 +327,9 @@ async fn variable_packets_round_trip_many_messages_and_a_large_one() {
         let mut stream = FramedRead::new(read, TokioCodec::new(VariablePacketCodec::new()));
         let mut sink = FramedWrite::new(write, TokioCodec::new(VariablePacketCodec::new()));
         let mut sent: Vec<VariablePacket> = (1..=500)
-            .map(|i| VariablePacket::new(i, format!("message {i}: {}", "é".repeat(i as usize))))
+            .map(|i| VariablePacket::new(i, &format!("message {i}: {}", "é".repeat(i as usize))))
             .collect();
-        sent.push(VariablePacket::new(501, vec![0xa5; 1024 * 1024]));
+        sent.push(VariablePacket::from_payload(501, vec![0xa5; 1024 * 1024]));
         sent.push(VariablePacket::new(502, ""));
         let to_send = sent.clone();
         let writer = tokio::spawn(async move {
@@ -354,7 +354,7 @@ async fn variable_oversize_packet_is_skipped_and_the_next_one_arrives() {
         let (mut client, server) = pair().await;
         let mut framed = Framed::new(
             server,
-            TokioCodec::new(VariablePacketCodec::with_max_size(16)),
+            TokioCodec::new(VariablePacketCodec::with_max_len(16)),
         );
         // A 100-byte packet, over the limit, then a good one.
         client
@@ -404,7 +404,7 @@ async fn variable_encode_over_the_limit_writes_nothing() {
         let (client, server) = pair().await;
         let mut framed = Framed::new(
             client,
-            TokioCodec::new(VariablePacketCodec::with_max_size(4)),
+            TokioCodec::new(VariablePacketCodec::with_max_len(4)),
         );
         match framed.send(VariablePacket::new(1, "too long")).await {
             Err(e @ Error::Encode(EncodeError::TooLarge { size: 8, max: 4 })) => {
@@ -426,7 +426,7 @@ async fn variable_encode_over_the_limit_writes_nothing() {
 #[cfg(feature = "json")]
 #[tokio::test]
 async fn app_requests_and_replies_over_framed() {
-    use sockwire::app::{ClientCodec, Request, Response, ServerCodec};
+    use sockwire::app::{AppRequest, AppResponse, ClientCodec, ServerCodec};
     use sockwire::builtin::SearchService;
     within(async {
         let (client, server) = pair().await;
@@ -439,15 +439,15 @@ async fn app_requests_and_replies_over_framed() {
             }
         });
         let mut framed = Framed::new(client, TokioCodec::new(ClientCodec::new()));
-        framed.send(Request::new("search", "🐶")).await.unwrap();
+        framed.send(AppRequest::new("search", "🐶")).await.unwrap();
         assert_eq!(
             ok(framed.next().await),
-            Response::json("🐾 Playing ball! 🏐")
+            AppResponse::json("🐾 Playing ball! 🏐")
         );
-        framed.send(Request::new("search", "neo")).await.unwrap();
+        framed.send(AppRequest::new("search", "neo")).await.unwrap();
         assert_eq!(
             ok(framed.next().await),
-            Response::json("No match for 'neo'.")
+            AppResponse::json("No match for 'neo'.")
         );
         drop(framed);
         server.await.unwrap();
@@ -565,7 +565,7 @@ async fn one_byte_reads_give_the_same_messages_and_errors() {
     within(async {
         let lines = one_byte_reads(
             b"one\r\ntoo long line\nt\xc3\xa9\n\xff\nlast",
-            LineCodec::with_max_length(8),
+            LineCodec::with_max_len(8),
         )
         .await;
         assert_eq!(
@@ -594,7 +594,7 @@ async fn one_byte_reads_give_the_same_messages_and_errors() {
 
         let wire =
             b"\x01\x00\x00\x00\x09\x00\x00\x00\x01too large\x01\x00\x00\x00\x02\x00\x00\x00\x02ok";
-        let variable = one_byte_reads(wire, VariablePacketCodec::with_max_size(4)).await;
+        let variable = one_byte_reads(wire, VariablePacketCodec::with_max_len(4)).await;
         assert_eq!(
             variable,
             [
@@ -857,7 +857,7 @@ fn example_stops_cleanly_on_sigterm() {
 #[test]
 fn example_serves_the_app_protocol_to_a_python_style_request() {
     use sockwire::Decoder;
-    use sockwire::app::{ClientCodec, Response};
+    use sockwire::app::{AppResponse, ClientCodec};
     let mut server = Server::start(&["--protocol", "app"]);
     let mut conn = server.connect();
     // What the Python client writes (PROTOCOLS.md §6).
@@ -878,7 +878,7 @@ fn example_serves_the_app_protocol_to_a_python_style_request() {
         assert!(n > 0, "the server closed before replying");
         buf.extend_from_slice(&chunk[..n]);
     };
-    assert_eq!(reply, Response::json("Follow the white rabbit. 🐰"));
+    assert_eq!(reply, AppResponse::json("Follow the white rabbit. 🐰"));
     assert!(
         server
             .log_line_with("morpheus")

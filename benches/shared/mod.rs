@@ -26,7 +26,7 @@ pub fn tokio_length_delimited() -> LengthDelimitedCodec {
         .length_field_length(4)
         .length_adjustment(9)
         .num_skip(0)
-        .max_frame_length(sockwire::variable::DEFAULT_MAX_SIZE as usize)
+        .max_frame_length(sockwire::VariablePacketCodec::DEFAULT_MAX_LEN)
         .new_codec()
 }
 /// Takes messages from `next` until it has none, each through `black_box`;

@@ -1,30 +1,34 @@
 //! What the content of an application message means: requests, replies,
 //! and the codecs that speak them.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 
 use super::{
-    AppCodec, AppMessage, BINARY_ENCODING, ByteOrder, CLIENT_BINARY_TYPE, JSON_CONTENT_TYPE,
-    JSON_ENCODING, SERVER_BINARY_TYPE, pyjson, python_bytes_repr,
+    AppCodec, AppMessage, BINARY_ENCODING, ByteOrder, JSON_CONTENT_TYPE, JSON_ENCODING, pyjson,
+    python_bytes_repr,
 };
 use crate::{ContentError, DecodeError, Decoder, EncodeError, Encoder};
 
 /// A request, client to server.
 ///
 /// ```
-/// use sockwire::app::{CLIENT_BINARY_TYPE, Request};
+/// use sockwire::app::AppRequest;
 /// // The client rule: `search` goes as JSON, anything else as binary.
-/// assert_eq!(Request::new("search", "ring"), Request::json("search", "ring"));
+/// assert_eq!(AppRequest::new("search", "ring"), AppRequest::json("search", "ring"));
 /// assert_eq!(
-///     Request::new("find", "ring"),
-///     Request::Binary { content_type: CLIENT_BINARY_TYPE.into(), content: "findring".into() }
+///     AppRequest::new("find", "ring"),
+///     AppRequest::Binary {
+///         content_type: AppRequest::BINARY_CONTENT_TYPE.into(),
+///         content: "findring".into(),
+///     }
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Request {
+pub enum AppRequest {
     /// `text/json` content `{"action": ACTION, "value": VALUE}`.
     Json {
         /// `action`.
@@ -35,17 +39,20 @@ pub enum Request {
     /// Any other content type: the content as it is.
     Binary {
         /// `content-type`, anything but `text/json` (the client sends
-        /// [`CLIENT_BINARY_TYPE`](super::CLIENT_BINARY_TYPE)).
+        /// [`BINARY_CONTENT_TYPE`](AppRequest::BINARY_CONTENT_TYPE)).
         content_type: String,
         /// The content.
         content: Bytes,
     },
 }
 
-impl Request {
+impl AppRequest {
+    /// The `content-type` of the client's binary requests.
+    pub const BINARY_CONTENT_TYPE: &str = "binary/custom-client-binary-type";
+
     /// The request the client sends for `action` and `value`: JSON for
-    /// `search`, otherwise binary [`CLIENT_BINARY_TYPE`] content, the UTF-8
-    /// bytes of `action` followed by `value`.
+    /// `search`, otherwise binary [`BINARY_CONTENT_TYPE`](Self::BINARY_CONTENT_TYPE)
+    /// content, the UTF-8 bytes of `action` followed by `value`.
     #[must_use]
     pub fn new(action: &str, value: &str) -> Self {
         if action == "search" {
@@ -54,8 +61,8 @@ impl Request {
             let mut content = Vec::with_capacity(action.len() + value.len());
             content.extend_from_slice(action.as_bytes());
             content.extend_from_slice(value.as_bytes());
-            Request::Binary {
-                content_type: CLIENT_BINARY_TYPE.to_owned(),
+            AppRequest::Binary {
+                content_type: Self::BINARY_CONTENT_TYPE.to_owned(),
                 content: content.into(),
             }
         }
@@ -64,7 +71,7 @@ impl Request {
     /// A `text/json` request, whatever the action.
     #[must_use]
     pub fn json(action: impl Into<String>, value: impl Into<String>) -> Self {
-        Request::Json {
+        AppRequest::Json {
             action: action.into(),
             value: value.into(),
         }
@@ -73,19 +80,19 @@ impl Request {
     /// The message carrying this request, with the native byte order.
     ///
     /// ```
-    /// use sockwire::app::Request;
-    /// let msg = Request::new("search", "🐶").to_message();
+    /// use sockwire::app::AppRequest;
+    /// let msg = AppRequest::new("search", "🐶").to_message();
     /// assert_eq!(&msg.content()[..], r#"{"action": "search", "value": "🐶"}"#.as_bytes());
     /// ```
     #[must_use]
     pub fn to_message(&self) -> AppMessage {
         match self {
-            Request::Json { action, value } => {
+            AppRequest::Json { action, value } => {
                 let mut content = Vec::with_capacity(30 + action.len() + value.len());
                 pyjson::write_str_object(&mut content, &[("action", action), ("value", value)]);
                 AppMessage::new(JSON_CONTENT_TYPE, JSON_ENCODING, content)
             }
-            Request::Binary {
+            AppRequest::Binary {
                 content_type,
                 content,
             } => AppMessage::binary(content_type.clone(), content.clone()),
@@ -101,30 +108,30 @@ impl Request {
     /// ignored). Any other content type is a binary request.
     pub fn from_message(message: &AppMessage) -> Result<Self, ContentError> {
         if !message.is_json() {
-            return Ok(Request::Binary {
+            return Ok(AppRequest::Binary {
                 content_type: message.header().content_type.clone(),
                 content: message.content().clone(),
             });
         }
         let mut entries = json_object(message.content())?;
-        Ok(Request::Json {
+        Ok(AppRequest::Json {
             action: string_key(&mut entries, "action")?,
             value: string_key(&mut entries, "value")?,
         })
     }
 }
 
-impl From<&Request> for AppMessage {
-    fn from(request: &Request) -> Self {
+impl From<&AppRequest> for AppMessage {
+    fn from(request: &AppRequest) -> Self {
         request.to_message()
     }
 }
 
-impl TryFrom<&AppMessage> for Request {
+impl TryFrom<&AppMessage> for AppRequest {
     type Error = ContentError;
 
     fn try_from(message: &AppMessage) -> Result<Self, ContentError> {
-        Request::from_message(message)
+        AppRequest::from_message(message)
     }
 }
 
@@ -134,12 +141,12 @@ impl TryFrom<&AppMessage> for Request {
 /// content as Python's `repr` shows bytes.
 ///
 /// ```
-/// use sockwire::app::Response;
-/// assert_eq!(Response::json("hi").to_string(), "hi");
-/// assert_eq!(Response::binary(&b"ok\x00"[..]).to_string(), r"b'ok\x00'");
+/// use sockwire::app::AppResponse;
+/// assert_eq!(AppResponse::json("hi").to_string(), "hi");
+/// assert_eq!(AppResponse::binary(&b"ok\x00"[..]).to_string(), r"b'ok\x00'");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Response {
+pub enum AppResponse {
     /// `text/json` content `{"result": RESULT}`.
     Json {
         /// `result`.
@@ -148,27 +155,31 @@ pub enum Response {
     /// Any other content type: the content as it is.
     Binary {
         /// `content-type`, anything but `text/json` (the server sends
-        /// [`SERVER_BINARY_TYPE`](super::SERVER_BINARY_TYPE)).
+        /// [`BINARY_CONTENT_TYPE`](AppResponse::BINARY_CONTENT_TYPE)).
         content_type: String,
         /// The content.
         content: Bytes,
     },
 }
 
-impl Response {
+impl AppResponse {
+    /// The `content-type` of the server's binary replies.
+    pub const BINARY_CONTENT_TYPE: &str = "binary/custom-server-binary-type";
+
     /// A `text/json` reply.
     #[must_use]
     pub fn json(result: impl Into<String>) -> Self {
-        Response::Json {
+        AppResponse::Json {
             result: result.into(),
         }
     }
 
-    /// A binary reply of the server's type, [`SERVER_BINARY_TYPE`].
+    /// A binary reply of the server's type,
+    /// [`BINARY_CONTENT_TYPE`](Self::BINARY_CONTENT_TYPE).
     #[must_use]
     pub fn binary(content: impl Into<Bytes>) -> Self {
-        Response::Binary {
-            content_type: SERVER_BINARY_TYPE.to_owned(),
+        AppResponse::Binary {
+            content_type: Self::BINARY_CONTENT_TYPE.to_owned(),
             content: content.into(),
         }
     }
@@ -177,12 +188,12 @@ impl Response {
     #[must_use]
     pub fn to_message(&self) -> AppMessage {
         match self {
-            Response::Json { result } => {
+            AppResponse::Json { result } => {
                 let mut content = Vec::with_capacity(14 + result.len());
                 pyjson::write_str_object(&mut content, &[("result", result)]);
                 AppMessage::new(JSON_CONTENT_TYPE, JSON_ENCODING, content)
             }
-            Response::Binary {
+            AppResponse::Binary {
                 content_type,
                 content,
             } => AppMessage::new(content_type.clone(), BINARY_ENCODING, content.clone()),
@@ -198,38 +209,38 @@ impl Response {
     /// other content type is a binary reply.
     pub fn from_message(message: &AppMessage) -> Result<Self, ContentError> {
         if !message.is_json() {
-            return Ok(Response::Binary {
+            return Ok(AppResponse::Binary {
                 content_type: message.header().content_type.clone(),
                 content: message.content().clone(),
             });
         }
         let mut entries = json_object(message.content())?;
-        Ok(Response::Json {
+        Ok(AppResponse::Json {
             result: string_key(&mut entries, "result")?,
         })
     }
 }
 
-impl fmt::Display for Response {
+impl fmt::Display for AppResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Response::Json { result } => f.write_str(result),
-            Response::Binary { content, .. } => f.write_str(&python_bytes_repr(content)),
+            AppResponse::Json { result } => f.write_str(result),
+            AppResponse::Binary { content, .. } => f.write_str(&python_bytes_repr(content)),
         }
     }
 }
 
-impl From<&Response> for AppMessage {
-    fn from(response: &Response) -> Self {
+impl From<&AppResponse> for AppMessage {
+    fn from(response: &AppResponse) -> Self {
         response.to_message()
     }
 }
 
-impl TryFrom<&AppMessage> for Response {
+impl TryFrom<&AppMessage> for AppResponse {
     type Error = ContentError;
 
     fn try_from(message: &AppMessage) -> Result<Self, ContentError> {
-        Response::from_message(message)
+        AppResponse::from_message(message)
     }
 }
 
@@ -265,18 +276,19 @@ macro_rules! typed_codec {
         }
 
         impl $name {
-            /// A codec with the default content limit (1 MiB) that writes
-            /// the native byte order.
+            /// A codec with the default content limit,
+            /// [`AppCodec::DEFAULT_MAX_LEN`] (1 MiB), that writes the native
+            /// byte order.
             #[must_use]
             pub const fn new() -> Self {
-                Self::with_max_content_length(super::DEFAULT_MAX_CONTENT_LENGTH)
+                Self::with_max_len(AppCodec::DEFAULT_MAX_LEN)
             }
 
-            /// A codec that accepts content of at most `max` bytes.
+            /// A codec that accepts content of at most `max_len` bytes.
             #[must_use]
-            pub const fn with_max_content_length(max: usize) -> Self {
+            pub const fn with_max_len(max_len: usize) -> Self {
                 $name {
-                    inner: AppCodec::with_max_content_length(max),
+                    inner: AppCodec::with_max_len(max_len),
                     byteorder: ByteOrder::native(),
                 }
             }
@@ -290,8 +302,8 @@ macro_rules! typed_codec {
 
             /// The largest content accepted, in bytes.
             #[must_use]
-            pub const fn max_content_length(&self) -> usize {
-                self.inner.max_content_length()
+            pub const fn max_len(&self) -> usize {
+                self.inner.max_len()
             }
 
             fn typed(
@@ -328,27 +340,27 @@ macro_rules! typed_codec {
             }
         }
 
-        impl Encoder<&$out> for $name {
+        /// Writes the message carrying the item, with the codec's byte
+        /// order; takes it by value or by reference (anything that is
+        #[doc = concat!("`Borrow<", stringify!($out), ">`).")]
+        ///
+        /// # Errors
+        ///
+        /// As [`AppCodec`]'s encoder: [`EncodeError::TooLarge`] for content
+        /// over the limit.
+        impl<T: Borrow<$out>> Encoder<T> for $name {
             type Error = EncodeError;
 
-            fn encode(&mut self, item: &$out, dst: &mut BytesMut) -> Result<(), EncodeError> {
-                let message = item.to_message().with_byteorder(self.byteorder);
+            fn encode(&mut self, item: T, dst: &mut BytesMut) -> Result<(), EncodeError> {
+                let message = item.borrow().to_message().with_byteorder(self.byteorder);
                 self.inner.encode(&message, dst)
-            }
-        }
-
-        impl Encoder<$out> for $name {
-            type Error = EncodeError;
-
-            fn encode(&mut self, item: $out, dst: &mut BytesMut) -> Result<(), EncodeError> {
-                self.encode(&item, dst)
             }
         }
     };
 }
 
 typed_codec! {
-    /// The server's codec: decodes [`Request`]s, encodes [`Response`]s.
+    /// The server's codec: decodes [`AppRequest`]s, encodes [`AppResponse`]s.
     ///
     /// Content that is not a valid request is a
     /// [`DecodeError::InvalidContent`], unrecoverable like every error of
@@ -356,7 +368,7 @@ typed_codec! {
     ///
     /// ```
     /// use bytes::BytesMut;
-    /// use sockwire::app::{Request, ServerCodec};
+    /// use sockwire::app::{AppRequest, ServerCodec};
     /// use sockwire::Decoder;
     ///
     /// // Any spacing and key order is read.
@@ -365,16 +377,16 @@ typed_codec! {
     /// buf.extend_from_slice(&(header.len() as u16).to_be_bytes());
     /// buf.extend_from_slice(header);
     /// buf.extend_from_slice(br#"{"value":"ring","action":"find"}"#);
-    /// assert_eq!(ServerCodec::new().decode(&mut buf)?, Some(Request::json("find", "ring")));
+    /// assert_eq!(ServerCodec::new().decode(&mut buf)?, Some(AppRequest::json("find", "ring")));
     /// # Ok::<(), sockwire::DecodeError>(())
     /// ```
-    ServerCodec, decodes Request, encodes Response
+    ServerCodec, decodes AppRequest, encodes AppResponse
 }
 
 typed_codec! {
-    /// The client's codec: encodes [`Request`]s, decodes [`Response`]s.
+    /// The client's codec: encodes [`AppRequest`]s, decodes [`AppResponse`]s.
     ///
     /// Content that is not a valid reply is a
     /// [`DecodeError::InvalidContent`].
-    ClientCodec, decodes Response, encodes Request
+    ClientCodec, decodes AppResponse, encodes AppRequest
 }

@@ -24,10 +24,10 @@ pub enum Message {
     Variable(VariablePacket),
     /// §6: a request (as a server decodes it).
     #[cfg(feature = "json")]
-    App(crate::app::Request),
+    App(crate::app::AppRequest),
     /// §6: a reply (as a client decodes it).
     #[cfg(feature = "json")]
-    AppReply(crate::app::Response),
+    AppReply(crate::app::AppResponse),
 }
 
 impl fmt::Display for Message {
@@ -38,11 +38,11 @@ impl fmt::Display for Message {
             Message::Fixed(p) => write!(f, "fixed packet {p}"),
             Message::Variable(p) => write!(f, "variable packet {p}"),
             #[cfg(feature = "json")]
-            Message::App(crate::app::Request::Json { action, value }) => {
+            Message::App(crate::app::AppRequest::Json { action, value }) => {
                 write!(f, "app request {action} {value:?}")
             }
             #[cfg(feature = "json")]
-            Message::App(crate::app::Request::Binary {
+            Message::App(crate::app::AppRequest::Binary {
                 content_type,
                 content,
             }) => {

@@ -169,15 +169,13 @@ impl Protocol {
             Protocol::Text => TextStreamCodec::new().encode(text, dst),
             Protocol::Line => LineCodec::new().encode(text, dst),
             Protocol::Fixed => FixedPacketCodec::new().encode(FixedPacket::new(order, text), dst),
-            Protocol::Variable => VariablePacketCodec::new().encode(
-                VariablePacket::new(order, Bytes::copy_from_slice(text.as_bytes())),
-                dst,
-            ),
+            Protocol::Variable => {
+                VariablePacketCodec::new().encode(VariablePacket::new(order, text), dst)
+            }
             // `text` is the search value
             #[cfg(feature = "json")]
-            Protocol::App => {
-                crate::app::ClientCodec::new().encode(crate::app::Request::new("search", text), dst)
-            }
+            Protocol::App => crate::app::ClientCodec::new()
+                .encode(crate::app::AppRequest::new("search", text), dst),
         }
     }
 

@@ -97,10 +97,10 @@ impl ReplyPolicy {
                 FixedPacketCodec::new().encode(upper_fixed(p), dst)
             }
             (ReplyPolicy::Echo, Message::Variable(p)) => {
-                VariablePacketCodec::with_max_size(u32::MAX).encode(p, dst)
+                VariablePacketCodec::with_max_len(usize::MAX).encode(p, dst)
             }
             (ReplyPolicy::Upper, Message::Variable(p)) => {
-                VariablePacketCodec::with_max_size(u32::MAX).encode(upper_variable(p), dst)
+                VariablePacketCodec::with_max_len(usize::MAX).encode(upper_variable(p), dst)
             }
             // §6 answers by its own rules (SearchService), not by a policy
             #[cfg(feature = "json")]
@@ -143,7 +143,7 @@ fn upper_variable(p: &VariablePacket) -> VariablePacket {
         Ok(text) => Bytes::from(text.to_uppercase()),
         Err(_) => Bytes::from(p.payload().to_ascii_uppercase()),
     };
-    VariablePacket::new(p.order(), payload).with_version(p.version())
+    VariablePacket::from_payload(p.order(), payload).with_version(p.version())
 }
 
 impl fmt::Display for ReplyPolicy {

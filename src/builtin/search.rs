@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use crate::ContentError;
-use crate::app::{AppMessage, Request, Response};
+use crate::app::{AppMessage, AppRequest, AppResponse};
 
 /// The search table: VALUE and its ANSWER.
 const TABLE: [(&str, &str); 3] = [
@@ -18,7 +18,7 @@ const TABLE: [(&str, &str); 3] = [
 /// - `text/json`, action `search`: `{"result": ANSWER}` from the table, or
 ///   `No match for 'VALUE'.`;
 /// - `text/json`, any other action: `Error: invalid action 'ACTION'.`;
-/// - binary: [`SERVER_BINARY_TYPE`](crate::app::SERVER_BINARY_TYPE) content
+/// - binary: [`AppResponse::BINARY_CONTENT_TYPE`](crate::app::AppResponse::BINARY_CONTENT_TYPE) content
 ///   `First 10 bytes of request: ` and the request's first 10 bytes (an
 ///   empty request gets a reply too).
 ///
@@ -26,24 +26,24 @@ const TABLE: [(&str, &str); 3] = [
 /// request, `respond`, encode the reply.
 ///
 /// ```
-/// use sockwire::app::{Request, Response};
+/// use sockwire::app::{AppRequest, AppResponse};
 /// use sockwire::builtin::SearchService;
 /// let mut service = SearchService::new();
 /// assert_eq!(
-///     service.respond(&Request::new("search", "ring")),
-///     Response::json("In the caves beneath the Misty Mountains. 💍")
+///     service.respond(&AppRequest::new("search", "ring")),
+///     AppResponse::json("In the caves beneath the Misty Mountains. 💍")
 /// );
 /// assert_eq!(
-///     service.respond(&Request::new("search", "neo")),
-///     Response::json("No match for 'neo'.")
+///     service.respond(&AppRequest::new("search", "neo")),
+///     AppResponse::json("No match for 'neo'.")
 /// );
 /// assert_eq!(
-///     service.respond(&Request::json("find", "neo")),
-///     Response::json("Error: invalid action 'find'.")
+///     service.respond(&AppRequest::json("find", "neo")),
+///     AppResponse::json("Error: invalid action 'find'.")
 /// );
 /// assert_eq!(
-///     service.respond(&Request::new("double", "0123456789abc")),
-///     Response::binary(&b"First 10 bytes of request: double0123"[..])
+///     service.respond(&AppRequest::new("double", "0123456789abc")),
+///     AppResponse::binary(&b"First 10 bytes of request: double0123"[..])
 /// );
 /// assert_eq!(service.answered(), 4);
 /// ```
@@ -66,22 +66,22 @@ impl SearchService {
     }
 
     /// The reply to `request`.
-    pub fn respond(&mut self, request: &Request) -> Response {
+    pub fn respond(&mut self, request: &AppRequest) -> AppResponse {
         self.answered += 1;
         match request {
-            Request::Json { action, value } if action == "search" => match Self::lookup(value) {
-                Some(answer) => Response::json(answer),
-                None => Response::json(format!("No match for '{value}'.")),
+            AppRequest::Json { action, value } if action == "search" => match Self::lookup(value) {
+                Some(answer) => AppResponse::json(answer),
+                None => AppResponse::json(format!("No match for '{value}'.")),
             },
-            Request::Json { action, .. } => {
-                Response::json(format!("Error: invalid action '{action}'."))
+            AppRequest::Json { action, .. } => {
+                AppResponse::json(format!("Error: invalid action '{action}'."))
             }
-            Request::Binary { content, .. } => {
+            AppRequest::Binary { content, .. } => {
                 let quote = content.slice(..content.len().min(Self::BINARY_QUOTE_LEN));
                 let mut reply = Vec::with_capacity(Self::BINARY_REPLY_PREFIX.len() + quote.len());
                 reply.extend_from_slice(Self::BINARY_REPLY_PREFIX);
                 reply.extend_from_slice(&quote);
-                Response::binary(Bytes::from(reply))
+                AppResponse::binary(Bytes::from(reply))
             }
         }
     }
@@ -97,15 +97,15 @@ impl SearchService {
     /// valid request; the server should close the connection.
     ///
     /// ```
-    /// use sockwire::app::Request;
+    /// use sockwire::app::AppRequest;
     /// use sockwire::builtin::SearchService;
-    /// let request = Request::new("search", "🐶").to_message();
+    /// let request = AppRequest::new("search", "🐶").to_message();
     /// let reply = SearchService::new().respond_message(&request)?;
     /// assert_eq!(&reply.content()[..], r#"{"result": "🐾 Playing ball! 🏐"}"#.as_bytes());
     /// # Ok::<(), sockwire::ContentError>(())
     /// ```
     pub fn respond_message(&mut self, request: &AppMessage) -> Result<AppMessage, ContentError> {
-        let request = Request::from_message(request)?;
+        let request = AppRequest::from_message(request)?;
         Ok(self.respond(&request).to_message())
     }
 

@@ -1,91 +1,28 @@
 //! Helpers shared by the integration tests: feeding a decoder a stream cut
-//! at chosen points, and recording what it yields.
+//! at chosen points, and recording what it yields (the driver itself is
+//! `feed.rs`, shared with the fuzz checks), and hex.
 
 // Each test binary uses only some of these helpers.
 #![allow(dead_code)]
 
-use bytes::BytesMut;
+mod feed;
+
 use sockwire::{DecodeError, Decoder};
 
-/// Everything a decoder produced for one stream, in order.
-pub type Events<T> = Vec<Result<T, DecodeError>>;
-
-/// The outcome of feeding one stream to a decoder.
-#[derive(Debug)]
-pub struct Run<T> {
-    /// Messages and errors, in the order the decoder gave them.
-    pub events: Events<T>,
-    /// The most bytes left in the buffer after `decode` answered `Ok(None)`.
-    pub max_held: usize,
-    /// The largest buffer capacity seen after any `decode` call.
-    pub max_capacity: usize,
-}
+#[allow(unused_imports)] // each test binary uses some of them
+pub use feed::{Events, Run, cut_at, feed, one_byte_reads, reads_of_lens, same_every_way};
 
 /// Feeds `data` to `decoder` as reads cut at `cuts` (positions, taken modulo
 /// `data.len() + 1`, in any order), calling `decode` after each read until
 /// it answers `Ok(None)`; then, if `eof`, `decode_eof` until `Ok(None)`.
-///
-/// Panics if the decoder keeps answering without consuming its input (a
-/// decoder that loops forever would hang the test otherwise).
+/// See [`feed`] for what it checks on the way.
 pub fn run<D: Decoder<Error = DecodeError>>(
     decoder: &mut D,
     data: &[u8],
     cuts: &[usize],
     eof: bool,
 ) -> Run<D::Item> {
-    let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
-    bounds.push(0);
-    bounds.push(data.len());
-    bounds.sort_unstable();
-    bounds.dedup();
-
-    let mut buf = BytesMut::new();
-    let mut out = Run {
-        events: Vec::new(),
-        max_held: 0,
-        max_capacity: 0,
-    };
-    // Every answer but `Ok(None)` must consume at least one byte, except
-    // an empty message (a zero-size packet) which costs a header; this is a
-    // generous bound on the number of calls.
-    let mut budget = 4 * data.len() + 64;
-    let mut spend = || {
-        budget = budget
-            .checked_sub(1)
-            .expect("decoder keeps answering without consuming its input");
-    };
-    for pair in bounds.windows(2) {
-        buf.extend_from_slice(&data[pair[0]..pair[1]]);
-        loop {
-            spend();
-            let answer = decoder.decode(&mut buf);
-            out.max_capacity = out.max_capacity.max(buf.capacity());
-            match answer {
-                Ok(None) => {
-                    out.max_held = out.max_held.max(buf.len());
-                    break;
-                }
-                Ok(Some(item)) => out.events.push(Ok(item)),
-                Err(e) => out.events.push(Err(e)),
-            }
-        }
-    }
-    if eof {
-        loop {
-            spend();
-            match decoder.decode_eof(&mut buf) {
-                Ok(None) => break,
-                Ok(Some(item)) => out.events.push(Ok(item)),
-                Err(e) => out.events.push(Err(e)),
-            }
-        }
-        assert!(
-            buf.is_empty(),
-            "decode_eof answered Ok(None) with {} bytes left",
-            buf.len()
-        );
-    }
-    out
+    feed(decoder, &cut_at(data, cuts), eof, |_, _| ())
 }
 
 /// The whole stream in one read.
@@ -94,7 +31,7 @@ pub fn all_at_once<D: Decoder<Error = DecodeError>>(
     data: &[u8],
     eof: bool,
 ) -> Run<D::Item> {
-    run(decoder, data, &[], eof)
+    feed(decoder, &[data], eof, |_, _| ())
 }
 
 /// The stream one byte per read.
@@ -103,8 +40,7 @@ pub fn byte_by_byte<D: Decoder<Error = DecodeError>>(
     data: &[u8],
     eof: bool,
 ) -> Run<D::Item> {
-    let cuts: Vec<usize> = (0..=data.len()).collect();
-    run(decoder, data, &cuts, eof)
+    feed(decoder, &one_byte_reads(data), eof, |_, _| ())
 }
 
 /// Decodes a whole stream in one read, then ends it, and returns the events.
