@@ -444,7 +444,7 @@ fn room(c: &mut Criterion) {
             messages: notes.len(),
         };
         both(c, "room_format", &note_wire, |g, wire, _| {
-            let mut out = BytesMut::with_capacity(sockwire::room::MAX_DATAGRAM);
+            let mut out = BytesMut::with_capacity(ClientBound::MAX_LEN);
             g.bench_function(format!("sockwire/{size}"), |b| {
                 b.iter(|| {
                     for n in &notes {

@@ -39,8 +39,7 @@ use sockwire::app::{
 };
 use sockwire::fixed::{FIELD_LEN, FIXED_PACKET_LEN};
 use sockwire::room::{
-    ClientBound, ClientConfig, MAX_DATAGRAM as ROOM_MAX_DATAGRAM, Name, Notification, Reply,
-    ServerBound, ServerConfig, read_tag,
+    ClientBound, ClientConfig, Name, Notification, Reply, ServerBound, ServerConfig, read_tag,
 };
 use sockwire::text::MAX_DATAGRAM;
 use sockwire::variable::HEADER_LEN;
@@ -859,6 +858,8 @@ pub fn app_roundtrip(data: &[u8]) {
 // ---------------------------------------------------------------------------
 // §7 room chat
 
+const ROOM_MAX_LEN: usize = ServerBound::MAX_LEN;
+
 /// The one leniency of the §7 parsers (see `sockwire::room::wire`): an
 /// empty free text may come without the space before it. Returns the
 /// canonical form of an accepted datagram.
@@ -872,7 +873,7 @@ fn room_canonical(datagram: &[u8], formatted: &[u8]) -> bool {
 pub fn room_wire(data: &[u8]) {
     if let Ok(message) = ServerBound::parse(data) {
         let bytes = message.to_bytes().expect("a parsed request formats");
-        assert!(bytes.len() <= ROOM_MAX_DATAGRAM);
+        assert!(bytes.len() <= ROOM_MAX_LEN);
         assert_eq!(ServerBound::parse(&bytes), Ok(message.clone()));
         assert!(
             room_canonical(data, &bytes),
@@ -884,7 +885,7 @@ pub fn room_wire(data: &[u8]) {
     }
     if let Ok(message) = ClientBound::parse(data) {
         let bytes = message.to_bytes().expect("a parsed message formats");
-        assert!(bytes.len() <= ROOM_MAX_DATAGRAM);
+        assert!(bytes.len() <= ROOM_MAX_LEN);
         assert_eq!(ClientBound::parse(&bytes), Ok(message.clone()));
         assert!(
             room_canonical(data, &bytes),
@@ -894,7 +895,7 @@ pub fn room_wire(data: &[u8]) {
         );
         assert_eq!(read_tag(data), Some(message.tag()));
     }
-    if data.len() > ROOM_MAX_DATAGRAM {
+    if data.len() > ROOM_MAX_LEN {
         assert!(ServerBound::parse(data).is_err());
         assert!(ClientBound::parse(data).is_err());
     }
@@ -932,7 +933,7 @@ const ROOM_NAMES: &[&str] = &[
 
 /// A long text that fits a request but not the `ms` relay it causes.
 fn long_text() -> String {
-    "x".repeat(ROOM_MAX_DATAGRAM - 8)
+    "x".repeat(ROOM_MAX_LEN - 8)
 }
 
 fn room_addr(i: u8) -> SocketAddr {
@@ -969,7 +970,7 @@ pub fn room_server(data: &[u8]) {
     config.max_cached_replies = 1 + usize::from(s.byte() & 7);
     config.expiry = Duration::from_secs(30);
     let limits = config.clone();
-    let mut server = RoomServer::with_config(config);
+    let mut server = RoomServer::new(config);
     let start = Instant::now();
     let mut now = start;
     let mut last: Option<(SocketAddr, Vec<u8>, Vec<Bytes>)> = None;
@@ -1023,7 +1024,7 @@ pub fn room_server(data: &[u8]) {
         };
         server.handle_datagram(now, from, &replies);
         let sent = room_drain_server(&mut server, &limits, now, from);
-        let answered = read_tag(&replies).is_some() || replies.len() > ROOM_MAX_DATAGRAM;
+        let answered = read_tag(&replies).is_some() || replies.len() > ROOM_MAX_LEN;
         assert_eq!(
             sent.len(),
             usize::from(answered),
@@ -1044,7 +1045,7 @@ fn room_drain_server(
 ) -> Vec<Bytes> {
     let mut to_sender = Vec::new();
     while let Some(t) = server.poll_transmit() {
-        assert!(t.payload.len() <= ROOM_MAX_DATAGRAM);
+        assert!(t.payload.len() <= ROOM_MAX_LEN);
         let parsed = ClientBound::parse(&t.payload);
         assert!(
             parsed.is_ok(),
@@ -1084,7 +1085,7 @@ pub fn room_client(data: &[u8]) {
     let start = Instant::now();
     let mut now = start;
     let user = Name::new("alice").expect("a valid name");
-    let mut client = RoomClient::with_config(now, server_addr, user, config);
+    let mut client = RoomClient::new(now, server_addr, user, config);
     let mut learned: Vec<SocketAddr> = Vec::new();
 
     let mut steps = 0;
@@ -1140,7 +1141,7 @@ pub fn room_client(data: &[u8]) {
             }
         }
         while let Some(t) = client.poll_transmit() {
-            assert!(t.payload.len() <= ROOM_MAX_DATAGRAM);
+            assert!(t.payload.len() <= ROOM_MAX_LEN);
             // A peer may claim the server's own address: then a `pm` goes
             // there too.
             let to_peer = learned.contains(&t.destination)

@@ -101,15 +101,17 @@ pub mod text;
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub mod tokio;
+mod transmit;
 pub mod variable;
 
-pub use chat::{ChatEvent, ChatSession, LineAction};
+pub use chat::{ChatConfig, ChatEvent, ChatSession, LineAction};
 pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};
 pub use error::{ContentError, DecodeError, EncodeError, HeaderError};
 pub use fixed::{FixedPacket, FixedPacketCodec};
 pub use line::LineCodec;
 pub use room::{RoomClient, RoomServer};
 pub use text::{Text, TextDatagramCodec, TextStreamCodec};
+pub use transmit::Transmit;
 pub use variable::{VariablePacket, VariablePacketCodec};
 
 /// The README's examples, compiled and run as doctests.

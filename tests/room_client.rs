@@ -31,7 +31,12 @@ fn events(client: &mut RoomClient) -> Vec<ClientEvent> {
 }
 
 fn alice(now: Instant) -> RoomClient {
-    RoomClient::new(now, SERVER, Name::new("alice").unwrap())
+    RoomClient::new(
+        now,
+        SERVER,
+        Name::new("alice").unwrap(),
+        ClientConfig::default(),
+    )
 }
 
 fn n(s: &str) -> Name {
@@ -376,7 +381,7 @@ fn the_request_queue_is_bounded() {
     let t0 = Instant::now();
     let mut config = ClientConfig::default();
     config.max_pending = 3;
-    let mut c = RoomClient::with_config(t0, SERVER, n("alice"), config);
+    let mut c = RoomClient::new(t0, SERVER, n("alice"), config);
     c.handle_line(t0, "$userlist").unwrap();
     c.handle_line(t0, "$roomlist").unwrap();
     assert_eq!(
@@ -387,7 +392,7 @@ fn the_request_queue_is_bounded() {
 
 /// alice, bob, carol and the server on a perfect network.
 fn chat() -> Network {
-    let mut net = Network::new(RoomServer::new(), Conditions::perfect(), 1);
+    let mut net = Network::new(RoomServer::default(), Conditions::perfect(), 1);
     net.add_client(2001, "alice");
     net.add_client(2002, "bob");
     net.add_client(2003, "carol");

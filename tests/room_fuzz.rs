@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use room_harness::{SERVER, addr};
-use sockwire::room::{Name, RoomClient, RoomServer, ServerConfig};
+use sockwire::room::{ClientConfig, Name, RoomClient, RoomServer, ServerConfig};
 
 fn regex(re: &str) -> impl Strategy<Value = Vec<u8>> + use<> {
     proptest::string::string_regex(re)
@@ -43,7 +43,7 @@ proptest! {
         config.max_rooms = 2;
         config.max_members = 2;
         config.max_cached_replies = 2;
-        let mut server = RoomServer::with_config(config);
+        let mut server = RoomServer::new(config);
         let mut now = Instant::now();
         for (port, bytes, dt) in input {
             now += Duration::from_millis(dt);
@@ -73,7 +73,7 @@ proptest! {
         lines in prop::collection::vec("(\\$[a-z]{0,10}|[a-z]{0,3})( [a-z]{0,5}){0,2}", 0..5),
     ) {
         let mut now = Instant::now();
-        let mut client = RoomClient::new(now, SERVER, Name::new("me").unwrap());
+        let mut client = RoomClient::new(now, SERVER, Name::new("me").unwrap(), ClientConfig::default());
         for line in &lines {
             let _ = client.handle_line(now, line);
         }

@@ -15,7 +15,7 @@ use sockwire::room::{ClientEvent, Notification, Request, RoomServer, ServerEvent
 const SEEDS: u64 = 200;
 
 fn scenario(loss: f64, seed: u64) -> Network {
-    let mut net = Network::new(RoomServer::new(), Conditions::lossy(loss), seed);
+    let mut net = Network::new(RoomServer::default(), Conditions::lossy(loss), seed);
     let alice = net.add_client(2001, "alice");
     let bob = net.add_client(2002, "bob");
     let carol = net.add_client(2003, "carol");

@@ -13,7 +13,7 @@ const C: u16 = 1003;
 const X: u16 = 1099;
 
 fn harness() -> ServerHarness {
-    ServerHarness::new(RoomServer::new())
+    ServerHarness::new(RoomServer::default())
 }
 
 /// alice, bob and carol registered.
@@ -419,7 +419,7 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
 fn with_a_history_of_one_only_the_last_tag_is_cached() {
     let mut config = ServerConfig::default();
     config.reply_history = 1;
-    let mut h = ServerHarness::new(RoomServer::with_config(config));
+    let mut h = ServerHarness::new(RoomServer::new(config));
     assert_eq!(h.ask(A, "1 hi alice"), "1 ok");
     assert_eq!(h.ask(A, "2 rc lobby"), "2 ok");
     assert_eq!(h.ask(A, "2 rc lobby"), "2 ok");
@@ -490,7 +490,7 @@ fn limits_on_users_rooms_members_and_cache_are_enforced() {
     config.max_rooms = 2;
     config.max_members = 2;
     config.max_cached_replies = 4;
-    let mut h = ServerHarness::new(RoomServer::with_config(config));
+    let mut h = ServerHarness::new(RoomServer::new(config));
     assert_eq!(h.ask(A, "1 hi alice"), "1 ok");
     assert_eq!(h.ask(B, "1 hi bob"), "1 ok");
     assert_eq!(h.ask(C, "1 hi carol"), "1 ok");
@@ -523,7 +523,7 @@ fn limits_on_users_rooms_members_and_cache_are_enforced() {
 fn lists_longer_than_a_datagram_are_cut() {
     let mut config = ServerConfig::default();
     config.max_users = 500;
-    let mut h = ServerHarness::new(RoomServer::with_config(config));
+    let mut h = ServerHarness::new(RoomServer::new(config));
     for i in 0..200u16 {
         let name = format!("{i:03}{}", "u".repeat(29));
         assert_eq!(h.ask(3000 + i, &format!("1 hi {name}")), "1 ok");
@@ -539,7 +539,7 @@ fn lists_longer_than_a_datagram_are_cut() {
 fn the_event_queue_is_bounded() {
     let mut config = ServerConfig::default();
     config.max_events = 3;
-    let mut server = RoomServer::with_config(config);
+    let mut server = RoomServer::new(config);
     let now = std::time::Instant::now();
     for i in 0..10 {
         server.handle_datagram(now, addr(A), format!("{i} ka").as_bytes());

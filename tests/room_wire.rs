@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 use sockwire::EncodeError;
 use sockwire::room::{
-    ClientBound, ErrorCode, MAX_DATAGRAM, Name, Notification, PrivateMessage, Reply, Request,
-    ServerBound, WireError, read_tag,
+    ClientBound, ErrorCode, Name, Notification, PrivateMessage, Reply, Request, ServerBound,
+    WireError, read_tag,
 };
 
 fn n(s: &str) -> Name {
@@ -259,12 +259,12 @@ fn malformed_requests_say_what_is_wrong() {
         }
     );
     assert_eq!(err(b"12 rj \xff"), WireError::InvalidUtf8 { offset: 6 });
-    let long = format!("1 ms {}", "x".repeat(MAX_DATAGRAM));
+    let long = format!("1 ms {}", "x".repeat(ServerBound::MAX_LEN));
     assert_eq!(
         err(long.as_bytes()),
         WireError::TooLong {
-            size: MAX_DATAGRAM + 5,
-            max: MAX_DATAGRAM
+            size: ServerBound::MAX_LEN + 5,
+            max: ServerBound::MAX_LEN
         }
     );
 }
@@ -349,15 +349,15 @@ fn malformed_client_bound_datagrams_say_what_is_wrong() {
 fn encoding_refuses_what_cannot_be_read_back() {
     let long = ServerBound {
         tag: 1,
-        request: Request::Say("x".repeat(MAX_DATAGRAM)),
+        request: Request::Say("x".repeat(ServerBound::MAX_LEN)),
     };
     assert!(matches!(long.to_bytes(), Err(EncodeError::TooLarge { max, .. }) if max == 4096));
     // exactly at the limit is fine
     let exact = ServerBound {
         tag: 1,
-        request: Request::Say("x".repeat(MAX_DATAGRAM - 5)),
+        request: Request::Say("x".repeat(ServerBound::MAX_LEN - 5)),
     };
-    assert_eq!(exact.to_bytes().unwrap().len(), MAX_DATAGRAM);
+    assert_eq!(exact.to_bytes().unwrap().len(), ServerBound::MAX_LEN);
     let pa0 = reply(
         0,
         Reply::Address {

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::Transmit;
+use crate::Transmit;
+
 use super::wire::{
     ClientBound, Name, Notification, PrivateMessage, Reply, Request, ServerBound, Tag, WireError,
 };
@@ -23,6 +24,15 @@ use super::wire::{
 /// | `max_pending` | 32 requests awaiting a reply |
 /// | `max_peers` | 256 addresses learned through `pa` |
 /// | `max_events` | 1024 unpolled events (the oldest is dropped) |
+///
+/// Each field has a setter of the same name that returns `&mut Self`:
+///
+/// ```
+/// use std::time::Duration;
+/// use sockwire::room::ClientConfig;
+/// let config = ClientConfig::default().retransmit_after(Duration::from_millis(200)).clone();
+/// assert_eq!(config.max_retransmits, 4);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientConfig {
@@ -52,6 +62,15 @@ impl Default for ClientConfig {
         }
     }
 }
+
+setters!(ClientConfig {
+    retransmit_after: Duration,
+    max_retransmits: u32,
+    keepalive_every: Duration,
+    max_pending: usize,
+    max_peers: usize,
+    max_events: usize,
+});
 
 /// A command for the client: what a person types, typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,6 +281,84 @@ struct Pending {
 /// every 500 ms, up to 4 times, then reported as
 /// [`ClientEvent::TimedOut`]; `ka` goes out every 20 s. A `pm` is accepted
 /// only from the address a `pa` gave for its user.
+///
+/// # Driving it
+///
+/// One turn of the loop, in this order:
+///
+/// 1. feed what arrived: [`handle_datagram`](Self::handle_datagram), and
+///    what the person typed: [`handle_line`](Self::handle_line);
+/// 2. run the timers when [`poll_timeout`](Self::poll_timeout) is due:
+///    [`handle_timeout`](Self::handle_timeout);
+/// 3. drain [`poll_event`](Self::poll_event): show it, or react to it with
+///    new commands (a bot does);
+/// 4. send every [`poll_transmit`](Self::poll_transmit), which includes
+///    what step 3 queued;
+///
+/// then wait for a datagram until `poll_timeout()`. Sending before
+/// draining the events would leave step 3's requests in the queue until the
+/// next turn; that does no harm here, because while a datagram waits,
+/// `poll_timeout()` is already due, so the wait ends at once (a loop that
+/// slept until the retransmission timer would send each such request late,
+/// twice).
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use std::time::Instant;
+/// use sockwire::Transmit;
+/// use sockwire::room::{ClientConfig, ClientEvent, Name, Notification, RoomClient, RoomServer};
+///
+/// /// One turn of a bot that welcomes whoever joins its room.
+/// fn turn(bot: &mut RoomClient, now: Instant, arrived: Option<(SocketAddr, &[u8])>) -> Vec<Transmit> {
+///     if let Some((from, datagram)) = arrived {
+///         bot.handle_datagram(now, from, datagram); // 1
+///     }
+///     if bot.poll_timeout().is_some_and(|t| t <= now) {
+///         bot.handle_timeout(now); // 2
+///     }
+///     while let Some(event) = bot.poll_event() {
+///         // 3: may queue requests
+///         if let ClientEvent::Notice(Notification::Joined { user, .. }) = event {
+///             bot.handle_line(now, &format!("welcome, {user}")).ok();
+///         }
+///     }
+///     std::iter::from_fn(|| bot.poll_transmit()).collect() // 4
+/// }
+///
+/// let (server_addr, bot_addr, carol_addr): (SocketAddr, SocketAddr, SocketAddr) =
+///     ("127.0.0.1:5005".parse()?, "127.0.0.1:40001".parse()?, "127.0.0.1:40002".parse()?);
+/// let now = Instant::now();
+/// let mut server = RoomServer::default();
+/// let mut bot = RoomClient::new(now, server_addr, Name::new("bot")?, ClientConfig::default());
+/// bot.handle_line(now, "$roomcreate lobby")?;
+/// // a network that delivers at once; carol joins by hand once the room exists
+/// let (mut carol_heard, mut carol_joined) = (Vec::new(), false);
+/// let mut out = turn(&mut bot, now, None);
+/// for _ in 0..10 {
+///     for t in out.drain(..) {
+///         server.handle_datagram(now, bot_addr, &t.payload);
+///     }
+///     if bot.room().is_some() && !carol_joined {
+///         server.handle_datagram(now, carol_addr, b"1 hi carol");
+///         server.handle_datagram(now, carol_addr, b"2 rj lobby");
+///         carol_joined = true;
+///     }
+///     let mut to_bot = Vec::new();
+///     while let Some(t) = server.poll_transmit() {
+///         if t.destination == bot_addr {
+///             to_bot.push(t.payload);
+///         } else {
+///             carol_heard.push(String::from_utf8_lossy(&t.payload).into_owned());
+///         }
+///     }
+///     for datagram in to_bot {
+///         out.extend(turn(&mut bot, now, Some((server_addr, &datagram))));
+///     }
+/// }
+/// // the welcome went out in the turn that saw carol join
+/// assert!(carol_heard.iter().any(|d| d.ends_with("ms lobby bot welcome, carol")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct RoomClient {
     config: ClientConfig,
@@ -278,19 +375,16 @@ pub struct RoomClient {
     closed: bool,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ClientEvent>,
+    /// The `now` of the latest call: `poll_timeout` while output waits.
+    last_now: Instant,
 }
 
 impl RoomClient {
-    /// A client of `server` registering as `user`, with the default
-    /// timers. Queues the `hi` request.
+    /// A client of `server` registering as `user`, with the given timers
+    /// and limits (`ClientConfig::default()`: PROTOCOLS.md's). Queues the
+    /// `hi` request.
     #[must_use]
-    pub fn new(now: Instant, server: SocketAddr, user: Name) -> Self {
-        Self::with_config(now, server, user, ClientConfig::default())
-    }
-
-    /// A client with the given timers and limits.
-    #[must_use]
-    pub fn with_config(now: Instant, server: SocketAddr, user: Name, config: ClientConfig) -> Self {
+    pub fn new(now: Instant, server: SocketAddr, user: Name, config: ClientConfig) -> Self {
         let mut client = RoomClient {
             next_keepalive: now + config.keepalive_every,
             config,
@@ -306,6 +400,7 @@ impl RoomClient {
             closed: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            last_now: now,
         };
         // Cannot fail: nothing is pending and `hi NAME` is short.
         let _ = client.send_request(now, Request::Hello(user));
@@ -368,6 +463,7 @@ impl RoomClient {
     /// [`ClientError::TooManyPending`], [`ClientError::Closed`]; nothing
     /// is sent then.
     pub fn command(&mut self, now: Instant, command: Command) -> Result<Option<Tag>, ClientError> {
+        self.last_now = now;
         if self.closed || self.quitting {
             return Err(ClientError::Closed);
         }
@@ -522,6 +618,7 @@ impl RoomClient {
     /// Retransmits the request whose reply is late, reports it when out of
     /// retries (and sends the next one), and sends `ka` when due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = now;
         if self.closed {
             return;
         }
@@ -564,14 +661,18 @@ impl RoomClient {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    /// While a datagram waits for [`poll_transmit`](Self::poll_transmit),
+    /// the time of the latest call: already due, so that a loop waiting on
+    /// it goes round to send at once.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let queued = (!self.transmits.is_empty()).then_some(self.last_now);
         if self.closed {
-            return None;
+            return queued;
         }
         let retry = self.in_flight.as_ref().map(|p| p.deadline);
         let keepalive = (!self.quitting).then_some(self.next_keepalive);
-        retry.into_iter().chain(keepalive).min()
+        queued.into_iter().chain(retry).chain(keepalive).min()
     }
 
     /// The next event.

@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::wire::{
-    self, ClientBound, ErrorCode, Name, Notification, Reply, Request, Tag, WireError,
+    self, ClientBound, ErrorCode, Name, Notification, Reply, Request, ServerBound, Tag, WireError,
 };
-use super::{MAX_DATAGRAM, Transmit};
+use crate::Transmit;
+
+const MAX_DATAGRAM: usize = ServerBound::MAX_LEN;
 
 /// The server's limits. Every table the server keeps is bounded by one of
 /// them; a request that would go over answers an error reply.
@@ -26,14 +28,15 @@ use super::{MAX_DATAGRAM, Transmit};
 ///
 /// With the defaults a `ul` or `rl` list always fits in one datagram
 /// (100 names of 32 characters); with larger limits a list is cut after the
-/// last name that fits in [`MAX_DATAGRAM`] bytes.
+/// last name that fits in 4,096 bytes ([`ClientBound::MAX_LEN`]).
+///
+/// Each field has a setter of the same name that returns `&mut Self`, so a
+/// config is built in one expression:
 ///
 /// ```
 /// use sockwire::room::{RoomServer, ServerConfig};
-/// let mut config = ServerConfig::default();
-/// config.max_users = 10;
-/// let server = RoomServer::with_config(config);
-/// # let _ = server;
+/// let server = RoomServer::new(ServerConfig::default().max_users(10).max_rooms(5).clone());
+/// assert_eq!(server.config().max_users, 10);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -75,6 +78,16 @@ impl Default for ServerConfig {
         }
     }
 }
+
+setters!(ServerConfig {
+    max_users: usize,
+    max_rooms: usize,
+    max_members: usize,
+    max_cached_replies: usize,
+    reply_history: usize,
+    max_events: usize,
+    expiry: Duration,
+});
 
 /// What the server did, one event per datagram (plus one per expiry), for
 /// logging.
@@ -179,20 +192,67 @@ struct Room {
 /// (see [`ServerConfig::reply_history`]) gets the same reply again, and is
 /// not executed twice.
 ///
-/// Feed it every datagram with [`handle_datagram`](Self::handle_datagram),
-/// call [`handle_timeout`](Self::handle_timeout) at
-/// [`poll_timeout`](Self::poll_timeout), and after each call send every
-/// [`poll_transmit`](Self::poll_transmit) and log every
-/// [`poll_event`](Self::poll_event). The notifications a request causes
-/// are queued before its reply. Every table is bounded by a
-/// [`ServerConfig`] limit; the transmit queue holds only the output of the
-/// calls since it was last drained.
+/// The notifications a request causes are queued before its reply. Every
+/// table is bounded by a [`ServerConfig`] limit; the transmit queue holds
+/// only the output of the calls since it was last drained.
+///
+/// # Driving it
+///
+/// One turn of the loop, in this order:
+///
+/// 1. feed what arrived: [`handle_datagram`](Self::handle_datagram);
+/// 2. run the timers when [`poll_timeout`](Self::poll_timeout) is due:
+///    [`handle_timeout`](Self::handle_timeout);
+/// 3. drain [`poll_event`](Self::poll_event) (log it);
+/// 4. send every [`poll_transmit`](Self::poll_transmit);
+///
+/// then wait for a datagram until `poll_timeout()`. A loop that sends
+/// before it handles does no harm: while a datagram waits in the queue,
+/// `poll_timeout()` is already due, so the wait ends at once.
+///
+/// ```
+/// use std::net::UdpSocket;
+/// use std::time::{Duration, Instant};
+/// use sockwire::room::RoomServer;
+///
+/// /// One turn: input, timers, events, output.
+/// fn turn(server: &mut RoomServer, socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<()> {
+///     let wait = server.poll_timeout().map(|t| t.saturating_duration_since(Instant::now()));
+///     socket.set_read_timeout(Some(wait.unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(1))))?;
+///     if let Ok((n, from)) = socket.recv_from(buf) {
+///         server.handle_datagram(Instant::now(), from, &buf[..n]); // 1
+///     }
+///     if server.poll_timeout().is_some_and(|t| t <= Instant::now()) {
+///         server.handle_timeout(Instant::now()); // 2
+///     }
+///     while let Some(event) = server.poll_event() {
+///         println!("{event}"); // 3
+///     }
+///     while let Some(t) = server.poll_transmit() {
+///         socket.send_to(&t.payload, t.destination)?; // 4
+///     }
+///     Ok(())
+/// }
+///
+/// let socket = UdpSocket::bind("127.0.0.1:0")?;
+/// let client = UdpSocket::bind("127.0.0.1:0")?;
+/// client.send_to(b"1 hi alice", socket.local_addr()?)?;
+/// let mut server = RoomServer::default();
+/// turn(&mut server, &socket, &mut [0; 4096])?;
+/// let mut reply = [0; 4096];
+/// client.set_read_timeout(Some(Duration::from_secs(5)))?;
+/// let (n, _) = client.recv_from(&mut reply)?;
+/// assert_eq!(&reply[..n], b"1 ok");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// Driven by hand, without a socket:
 ///
 /// ```
 /// use std::time::Instant;
 /// use sockwire::room::RoomServer;
 ///
-/// let mut server = RoomServer::new();
+/// let mut server = RoomServer::default();
 /// let alice = "127.0.0.1:40001".parse()?;
 /// server.handle_datagram(Instant::now(), alice, b"1 hi alice");
 /// let reply = server.poll_transmit().unwrap();
@@ -215,24 +275,21 @@ pub struct RoomServer {
     anon_seq: u64,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ServerEvent>,
+    /// The `now` of the latest call: `poll_timeout` while output waits.
+    last_now: Option<Instant>,
 }
 
 impl Default for RoomServer {
+    /// A server with the default limits.
     fn default() -> Self {
-        Self::new()
+        Self::new(ServerConfig::default())
     }
 }
 
 impl RoomServer {
-    /// A server with the default limits.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::with_config(ServerConfig::default())
-    }
-
     /// A server with the given limits.
     #[must_use]
-    pub fn with_config(config: ServerConfig) -> Self {
+    pub fn new(config: ServerConfig) -> Self {
         RoomServer {
             config,
             users: HashMap::new(),
@@ -244,6 +301,7 @@ impl RoomServer {
             anon_seq: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            last_now: None,
         }
     }
 
@@ -280,6 +338,7 @@ impl RoomServer {
 
     /// Handles one datagram from `from`, received at `now`.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.last_now = Some(now);
         self.expire(now);
         self.touch(now, from);
         if datagram.len() > MAX_DATAGRAM {
@@ -354,6 +413,7 @@ impl RoomServer {
 
     /// Expires the registrations whose time is up at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = Some(now);
         self.expire(now);
     }
 
@@ -364,10 +424,14 @@ impl RoomServer {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called
-    /// (the earliest expiry), if ever.
+    /// (the earliest expiry), if ever. While a datagram waits for
+    /// [`poll_transmit`](Self::poll_transmit), the time of the latest call:
+    /// already due, so that a loop waiting on it goes round to send.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.first().map(|(t, _)| *t)
+        let queued = self.last_now.filter(|_| !self.transmits.is_empty());
+        let expiry = self.deadlines.first().map(|(t, _)| *t);
+        queued.into_iter().chain(expiry).min()
     }
 
     /// The next event to log.
@@ -408,30 +472,21 @@ impl RoomServer {
 
     /// Queues `reply` to `to` and returns its bytes.
     fn reply(&mut self, to: SocketAddr, tag: Tag, reply: &Reply) -> Bytes {
-        let payload = encode(&ClientBound::Reply {
-            tag,
-            reply: reply.clone(),
-        });
+        let payload = datagram(tag, reply);
         self.send(to, payload.clone());
         payload
     }
 
     fn notify(&mut self, to: SocketAddr, notification: Notification) {
-        let payload = encode(&ClientBound::Notice(notification));
+        let payload = datagram(0, &notification);
         self.send(to, payload);
     }
 
-    /// Queues a datagram. An empty payload (a message that failed to
-    /// encode, which the server's checks rule out) is never sent: §7 has
-    /// no empty message.
     fn send(&mut self, destination: SocketAddr, payload: Bytes) {
-        debug_assert!(!payload.is_empty(), "room server built an empty datagram");
-        if !payload.is_empty() {
-            self.transmits.push_back(Transmit {
-                destination,
-                payload,
-            });
-        }
+        self.transmits.push_back(Transmit {
+            destination,
+            payload,
+        });
     }
 
     fn cached(&self, from: SocketAddr, tag: Tag) -> Option<Bytes> {
@@ -611,7 +666,10 @@ impl RoomServer {
                             name: name.clone(),
                             last_seen: now,
                             room: None,
-                            history: self.anon.remove(&from).map(|(h, _)| h).unwrap_or_default(),
+                            history: self
+                                .anon
+                                .remove(&from)
+                                .map_or_else(History::new, |(h, _)| h),
                         },
                     );
                     self.deadlines.insert((now + self.config.expiry, from));
@@ -738,16 +796,12 @@ impl RoomServer {
                         text: Some("relayed message would exceed 4096 bytes".into()),
                     };
                 };
-                let members = self
-                    .rooms
-                    .get(&room_name)
-                    .map(|r| r.members.clone())
-                    .unwrap_or_default();
+                // A member's room is always one of the rooms.
+                let Some(members) = self.rooms.get(&room_name).map(|r| r.members.clone()) else {
+                    return err(E::NotInRoom);
+                };
                 for member in members.into_iter().filter(|m| *m != from) {
-                    self.transmits.push_back(Transmit {
-                        destination: member,
-                        payload: payload.clone(),
-                    });
+                    self.send(member, payload.clone());
                 }
                 Reply::Ok
             }
@@ -775,11 +829,19 @@ fn fit_list<'a>(names: impl Iterator<Item = &'a Name>) -> Vec<Name> {
     out
 }
 
-fn encode(message: &ClientBound) -> Bytes {
-    // Every message the server builds fits: names are short, `ms` relays
-    // are checked before they are built, and tag-0 replies are refused.
-    // Should one ever fail, it comes out empty and `send` drops it.
-    message.to_bytes().unwrap_or_default()
+/// A datagram the server sends: `tag`, a space, the message. Formatting
+/// cannot fail, and every message the server builds fits in
+/// [`ClientBound::MAX_LEN`] by construction: names are at most 32
+/// characters, lists are cut by `fit_list`, an `ms` relay is checked
+/// before it is built, a `pa` reply with tag `0` is refused before the
+/// poke runs, and the server sends no `ErrorCode::Other`.
+fn datagram(tag: impl std::fmt::Display, message: &dyn std::fmt::Display) -> Bytes {
+    let payload = Bytes::from(format!("{tag} {message}"));
+    debug_assert!(
+        payload.len() <= MAX_DATAGRAM,
+        "room server datagram over the limit"
+    );
+    payload
 }
 
 impl std::fmt::Display for ServerEvent {
@@ -787,7 +849,7 @@ impl std::fmt::Display for ServerEvent {
     ///
     /// ```
     /// use sockwire::room::RoomServer;
-    /// let mut server = RoomServer::new();
+    /// let mut server = RoomServer::default();
     /// server.handle_datagram(std::time::Instant::now(), "127.0.0.1:4000".parse()?, b"7 hi bob");
     /// let line = server.poll_event().unwrap().to_string();
     /// assert_eq!(line, "127.0.0.1:4000 bob: 7 hi bob -> ok");
@@ -833,15 +895,12 @@ impl<T: std::fmt::Display> std::fmt::Display for Shorten<'_, T> {
         if s.len() <= 200 {
             return f.write_str(&s);
         }
-        let mut end = 200;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        write!(
-            f,
-            "{}... ({} bytes)",
-            s.get(..end).unwrap_or_default(),
-            s.len()
-        )
+        // 0 is always a char boundary
+        let end = (0..=200)
+            .rev()
+            .find(|&i| s.is_char_boundary(i))
+            .unwrap_or(0);
+        let (head, _) = s.split_at(end);
+        write!(f, "{head}... ({} bytes)", s.len())
     }
 }

@@ -1,6 +1,6 @@
 //! The room-chat wire types of PROTOCOLS.md §7: one datagram is
 //! `<tag> <op> [<arg> ...]`, UTF-8, fields separated by one space, at most
-//! [`MAX_DATAGRAM`] bytes.
+//! 4,096 bytes ([`ServerBound::MAX_LEN`], [`ClientBound::MAX_LEN`]).
 //!
 //! | direction | type | ops |
 //! |---|---|---|
@@ -39,11 +39,8 @@ use thiserror::Error;
 
 use crate::EncodeError;
 
-/// Largest room-chat datagram, in bytes.
-pub const MAX_DATAGRAM: usize = 4096;
-
-/// Longest user or room name, in characters (all ASCII, so also bytes).
-pub const MAX_NAME: usize = 32;
+/// Largest room-chat datagram, in bytes, in either direction.
+const MAX_DATAGRAM: usize = 4096;
 
 /// The request tag: chosen by the requester, copied into the reply; `0`
 /// marks an unsolicited message.
@@ -53,7 +50,7 @@ pub type Tag = u32;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum WireError {
-    /// The datagram is longer than [`MAX_DATAGRAM`].
+    /// The datagram is longer than 4,096 bytes ([`ServerBound::MAX_LEN`]).
     #[error("datagram of {size} bytes exceeds the limit of {max} bytes")]
     TooLong {
         /// Its size.
@@ -128,7 +125,7 @@ fn cut(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// A user or room name: 1 to [`MAX_NAME`] characters of
+/// A user or room name: 1 to [`Name::MAX_LEN`] characters of
 /// `A-Z a-z 0-9 _ -`. Ordered as strings (byte-wise), which is the order of
 /// the `ul` and `rl` lists.
 ///
@@ -148,6 +145,9 @@ pub struct Name(String);
 pub struct BadName(pub String);
 
 impl Name {
+    /// Longest name, in characters (all ASCII, so also bytes).
+    pub const MAX_LEN: usize = 32;
+
     /// Validates `name`.
     ///
     /// # Errors
@@ -165,7 +165,7 @@ impl Name {
     /// Whether `name` is a valid name.
     #[must_use]
     pub fn is_valid(name: &str) -> bool {
-        (1..=MAX_NAME).contains(&name.len())
+        (1..=Self::MAX_LEN).contains(&name.len())
             && name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -586,6 +586,9 @@ pub struct ServerBound {
 }
 
 impl ServerBound {
+    /// Largest datagram a client may send, in bytes.
+    pub const MAX_LEN: usize = MAX_DATAGRAM;
+
     /// Parses a datagram.
     ///
     /// # Errors
@@ -603,8 +606,8 @@ impl ServerBound {
     ///
     /// # Errors
     ///
-    /// [`EncodeError::TooLarge`] over [`MAX_DATAGRAM`] bytes; `dst` is
-    /// unchanged then.
+    /// [`EncodeError::TooLarge`] over [`MAX_LEN`](Self::MAX_LEN) bytes;
+    /// `dst` is unchanged then.
     pub fn encode(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
         encode_tagged(self.tag, &self.request, dst)
     }
@@ -644,6 +647,9 @@ pub enum ClientBound {
 }
 
 impl ClientBound {
+    /// Largest datagram a client receives, in bytes.
+    pub const MAX_LEN: usize = MAX_DATAGRAM;
+
     /// Parses a datagram.
     ///
     /// # Errors
@@ -651,7 +657,7 @@ impl ClientBound {
     /// A [`WireError`] saying what is wrong.
     pub fn parse(datagram: &[u8]) -> Result<Self, WireError> {
         let (tag, body) = split_datagram(datagram)?;
-        let op = body.split(' ').next().unwrap_or_default();
+        let op = body.split_once(' ').map_or(body, |(op, _)| op);
         match (tag, op) {
             (0, "ms" | "pa" | "jn" | "lv" | "kd") => parse_notification(body).map(Self::Notice),
             (0, "pm") => parse_private(body).map(Self::Private),
@@ -679,7 +685,7 @@ impl ClientBound {
     ///
     /// # Errors
     ///
-    /// [`EncodeError::TooLarge`] over [`MAX_DATAGRAM`] bytes;
+    /// [`EncodeError::TooLarge`] over [`MAX_LEN`](Self::MAX_LEN) bytes;
     /// [`EncodeError::Unrepresentable`] for a `pa` reply with tag `0`
     /// (it would read as a notification) or an [`ErrorCode::Other`] that is
     /// empty or holds a space. `dst` is unchanged then.
@@ -793,12 +799,12 @@ fn encode_tagged(tag: Tag, msg: &dyn fmt::Display, dst: &mut BytesMut) -> Result
 /// ```
 #[must_use]
 pub fn read_tag(datagram: &[u8]) -> Option<Tag> {
-    let end = datagram
-        .iter()
-        .position(|&b| b == b' ')
-        .unwrap_or(datagram.len());
-    let field = datagram.get(..end)?;
-    parse_tag(field)
+    parse_tag(first_field(datagram))
+}
+
+/// The bytes up to the first space, or all of them.
+fn first_field(datagram: &[u8]) -> &[u8] {
+    datagram.split(|&b| b == b' ').next().unwrap_or(datagram)
 }
 
 fn parse_tag(field: &[u8]) -> Option<Tag> {
@@ -823,15 +829,9 @@ fn split_datagram(datagram: &[u8]) -> Result<(Tag, &str), WireError> {
             max: MAX_DATAGRAM,
         });
     }
-    let tag = read_tag(datagram).ok_or_else(|| {
-        let end = datagram
-            .iter()
-            .position(|&b| b == b' ')
-            .unwrap_or(datagram.len());
-        let field = datagram.get(..end).unwrap_or_default();
-        WireError::BadTag {
-            field: cut(&String::from_utf8_lossy(field), 16),
-        }
+    let field = first_field(datagram);
+    let tag = parse_tag(field).ok_or_else(|| WireError::BadTag {
+        field: cut(&String::from_utf8_lossy(field), 16),
     })?;
     let text = std::str::from_utf8(datagram).map_err(|e| WireError::InvalidUtf8 {
         offset: e.valid_up_to(),
@@ -910,7 +910,8 @@ impl<'a> Fields<'a> {
 
     /// The rest of the datagram, spaces kept (empty if none).
     fn text(&mut self) -> String {
-        self.rest.take().unwrap_or_default().to_owned()
+        // no text at all reads as an empty one (the documented leniency)
+        self.rest.take().map_or_else(String::new, str::to_owned)
     }
 
     fn optional_text(&mut self) -> Option<String> {

@@ -193,7 +193,7 @@ impl Network {
     }
 
     pub fn add_client_with(&mut self, port: u16, user: &str, config: ClientConfig) -> usize {
-        let client = RoomClient::with_config(self.now, SERVER, Name::new(user).unwrap(), config);
+        let client = RoomClient::new(self.now, SERVER, Name::new(user).unwrap(), config);
         self.clients.push(client);
         self.addrs.push(addr(port));
         self.client_events.push(Vec::new());
