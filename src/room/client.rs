@@ -1,6 +1,6 @@
 //! The room-chat client state machine.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -11,7 +11,8 @@ use thiserror::Error;
 use crate::Transmit;
 
 use super::wire::{
-    ClientBound, Name, Notification, PrivateMessage, Reply, Request, ServerBound, Tag, WireError,
+    ClientBound, ErrorCode, Name, NoticeTag, Notification, PrivateMessage, Reply, Request, Seq,
+    ServerBound, Tag, WireError,
 };
 
 /// The client's timers and limits.
@@ -21,9 +22,11 @@ use super::wire::{
 /// | `retransmit_after` | 500 ms |
 /// | `max_retransmits` | 4 |
 /// | `keepalive_every` | 20 s |
-/// | `max_pending` | 32 requests awaiting a reply |
+/// | `max_pending` | 2,048 requests awaiting a reply (a paste of 1,000 lines fits) |
 /// | `max_peers` | 256 addresses learned through `pa` |
 /// | `max_events` | 1024 unpolled events (the oldest is dropped) |
+/// | `gap_timeout` | 3 s: a gap in the notifications still open that long is skipped and reported |
+/// | `max_held` | 64 notifications held back behind a gap |
 ///
 /// Each field has a setter of the same name that returns `&mut Self`:
 ///
@@ -42,12 +45,20 @@ pub struct ClientConfig {
     pub max_retransmits: u32,
     /// Send `ka` this often.
     pub keepalive_every: Duration,
-    /// Most requests awaiting a reply at once.
+    /// Most requests awaiting a reply at once (one in flight, the rest
+    /// queued in order).
     pub max_pending: usize,
     /// Most peer addresses remembered (the oldest is forgotten).
     pub max_peers: usize,
     /// Most events kept until polled.
     pub max_events: usize,
+    /// How long a notification held back behind a missing one waits before
+    /// the gap is skipped and reported as [`ClientEvent::Lost`] (longer
+    /// than the server keeps resending: 4 × 500 ms).
+    pub gap_timeout: Duration,
+    /// Most notifications held back behind a gap; one more skips the gap
+    /// at once (reported as [`ClientEvent::Lost`]).
+    pub max_held: usize,
 }
 
 impl Default for ClientConfig {
@@ -56,9 +67,11 @@ impl Default for ClientConfig {
             retransmit_after: Duration::from_millis(500),
             max_retransmits: 4,
             keepalive_every: Duration::from_secs(20),
-            max_pending: 32,
+            max_pending: 2048,
             max_peers: 256,
             max_events: 1024,
+            gap_timeout: Duration::from_secs(3),
+            max_held: 64,
         }
     }
 }
@@ -70,6 +83,8 @@ setters!(ClientConfig {
     max_pending: usize,
     max_peers: usize,
     max_events: usize,
+    gap_timeout: Duration,
+    max_held: usize,
 });
 
 /// A command for the client: what a person types, typed.
@@ -217,6 +232,10 @@ pub enum DropReason {
     },
     /// A server message from an address that is not the server's.
     NotFromServer,
+    /// A notification shown already (or held back already): a resend whose
+    /// first copy arrived, or a copy the network duplicated. It was
+    /// acknowledged again.
+    Duplicate(Seq),
 }
 
 /// What the client saw, for the user interface.
@@ -239,8 +258,35 @@ pub enum ClientEvent {
         /// The request.
         request: Request,
     },
-    /// A notification from the server.
+    /// A notification from the server, shown once each, in the server's
+    /// order.
     Notice(Notification),
+    /// Notifications the server sent never arrived: a gap in their
+    /// sequence stayed open for [`ClientConfig::gap_timeout`] (the server
+    /// gave up resending), or too many arrived behind it, or the
+    /// registration they belonged to ended. A loss is never silent.
+    Lost {
+        /// The first skipped sequence number.
+        first: Seq,
+        /// How many notifications were skipped (`first` and the ones
+        /// after it).
+        count: u32,
+    },
+    /// A request got `er not-registered` (our `hi` was lost, the
+    /// registration expired, or the server restarted): the client sends
+    /// `hi` again under the same name, then repeats the request under a new
+    /// tag. Its outcome comes as the [`Reply`](ClientEvent::Reply) or
+    /// [`TimedOut`](ClientEvent::TimedOut) of that tag.
+    Reregistering {
+        /// The tag that got `er not-registered`.
+        tag: Tag,
+        /// The tag the repeated request goes out with.
+        retry_tag: Tag,
+        /// The request.
+        request: Request,
+        /// The name registered again.
+        user: Name,
+    },
     /// A private message from a poked user.
     Private {
         /// The sender.
@@ -261,10 +307,22 @@ pub enum ClientEvent {
     Closed,
 }
 
+/// A request waiting its turn.
+#[derive(Debug)]
+struct Queued {
+    tag: Tag,
+    request: Request,
+    /// Already repeated after a re-registration: another
+    /// `er not-registered` is reported, not repeated again.
+    repeated: bool,
+}
+
+/// The request in flight.
 #[derive(Debug)]
 struct Pending {
     tag: Tag,
     request: Request,
+    repeated: bool,
     payload: Bytes,
     deadline: Instant,
     retransmits: u32,
@@ -281,6 +339,32 @@ struct Pending {
 /// every 500 ms, up to 4 times, then reported as
 /// [`ClientEvent::TimedOut`]; `ka` goes out every 20 s. A `pm` is accepted
 /// only from the address a `pa` gave for its user.
+///
+/// # Nothing lost silently
+///
+/// - **Notifications** (`n<seq>`) are acknowledged with `n<seq> ak`, every
+///   copy, and shown once each in `seq` order. One that arrives ahead of a
+///   missing one is held back (at most [`ClientConfig::max_held`]); a gap
+///   still open [`ClientConfig::gap_timeout`] after the first held-back
+///   one arrived is skipped and reported ([`ClientEvent::Lost`]).
+/// - **Re-registration**: a request answered `er not-registered` makes the
+///   client send `hi` again under the same name and repeat the request
+///   once, with new tags, telling the user
+///   ([`ClientEvent::Reregistering`]). The client then expects the new
+///   registration's notifications, from `n1`.
+/// - **Pastes**: requests are sent one at a time, in order, from a queue
+///   deep enough for a paste of 1,000 lines ([`ClientConfig::max_pending`],
+///   2,048). Each ends in a [`Reply`](ClientEvent::Reply) or a
+///   [`TimedOut`](ClientEvent::TimedOut): delivered or reported failed.
+///   PROTOCOLS.md allows a window of requests in flight instead, with the
+///   server executing each client's requests in tag order; this client
+///   chooses the queue because stop-and-wait needs nothing more from the
+///   server than its reply cache, keeps the order by construction (a
+///   request is sent only after the one before it is answered or given
+///   up), and cannot make the server execute a line twice or out of order.
+///   It costs throughput, one round trip per line: over loopback a paste of
+///   1,000 lines takes about 1,000 round trips, seconds, not minutes; on a
+///   lossy network each lost datagram adds a 500 ms wait.
 ///
 /// # Driving it
 ///
@@ -366,7 +450,11 @@ pub struct RoomClient {
     user: Name,
     next_tag: Tag,
     in_flight: Option<Pending>,
-    queue: VecDeque<Request>,
+    queue: VecDeque<Queued>,
+    /// The next notification to show.
+    next_seq: Seq,
+    /// Notifications that came ahead of a gap: when each arrived, and what.
+    held: BTreeMap<Seq, (Instant, Notification)>,
     peers: HashMap<Name, SocketAddr>,
     peer_order: VecDeque<Name>,
     room: Option<Name>,
@@ -393,6 +481,8 @@ impl RoomClient {
             next_tag: 1,
             in_flight: None,
             queue: VecDeque::new(),
+            next_seq: 1,
+            held: BTreeMap::new(),
             peers: HashMap::new(),
             peer_order: VecDeque::new(),
             room: None,
@@ -501,25 +591,29 @@ impl RoomClient {
                 max: self.config.max_pending,
             });
         }
-        // Check the size now, so that a queued request always encodes.
-        ServerBound {
+        // Check the size now, with the longest tag, so that a queued
+        // request always encodes.
+        ServerBound::Request {
             tag: Tag::MAX,
             request: request.clone(),
         }
         .to_bytes()
         .map_err(too_long)?;
-        let tag = self.tag_after(self.queue.len());
-        self.queue.push_back(request);
+        let tag = self.take_tag();
+        self.queue.push_back(Queued {
+            tag,
+            request,
+            repeated: false,
+        });
         self.send_next(now);
         Ok(tag)
     }
 
-    /// The tag a request will get when `n` queued ones go before it.
-    fn tag_after(&self, n: usize) -> Tag {
-        let mut tag = self.next_tag;
-        for _ in 0..n {
-            tag = tag.checked_add(1).unwrap_or(1);
-        }
+    /// A new tag: counted up from 1, skipping 0 (a tag is not reused until
+    /// 2³² − 1 requests later).
+    fn take_tag(&mut self) -> Tag {
+        let tag = self.next_tag;
+        self.next_tag = self.next_tag.checked_add(1).unwrap_or(1);
         tag
     }
 
@@ -528,17 +622,21 @@ impl RoomClient {
         if self.in_flight.is_some() {
             return;
         }
-        let Some(request) = self.queue.pop_front() else {
+        let Some(Queued {
+            tag,
+            request,
+            repeated,
+        }) = self.queue.pop_front()
+        else {
             return;
         };
-        let tag = self.next_tag;
-        self.next_tag = self.next_tag.checked_add(1).unwrap_or(1);
-        let Ok(payload) = (ServerBound {
+        // Checked in `send_request`: a queued request fits.
+        let Ok(payload) = (ServerBound::Request {
             tag,
             request: request.clone(),
         })
         .to_bytes() else {
-            return;
+            return self.push_event(ClientEvent::TimedOut { tag, request });
         };
         self.transmits.push_back(Transmit {
             destination: self.server,
@@ -547,6 +645,7 @@ impl RoomClient {
         self.in_flight = Some(Pending {
             tag,
             request,
+            repeated,
             payload,
             deadline: now + self.config.retransmit_after,
             retransmits: 0,
@@ -573,20 +672,26 @@ impl RoomClient {
                 }
             }
             _ if from != self.server => self.drop_datagram(from, DropReason::NotFromServer),
-            ClientBound::Notice(notice) => {
-                match &notice {
-                    Notification::Poked { user, addr } => self.learn_peer(user.clone(), *addr),
-                    Notification::Kicked { room } if self.room.as_ref() == Some(room) => {
-                        self.room = None;
-                    }
-                    _ => {}
-                }
-                self.push_event(ClientEvent::Notice(notice));
+            ClientBound::Notice { seq, notification } => {
+                self.notice(now, from, seq, notification);
             }
             ClientBound::Reply { tag, reply } => {
                 let Some(pending) = self.in_flight.take_if(|p| p.tag == tag) else {
                     return self.drop_datagram(from, DropReason::UnknownTag(tag));
                 };
+                let not_registered = matches!(
+                    &reply,
+                    Reply::Error {
+                        code: ErrorCode::NotRegistered,
+                        ..
+                    }
+                );
+                if not_registered
+                    && !pending.repeated
+                    && !matches!(pending.request, Request::Hello(_) | Request::Bye)
+                {
+                    return self.reregister(now, pending);
+                }
                 if reply == Reply::Ok {
                     match &pending.request {
                         Request::CreateRoom(room) | Request::JoinRoom(room) => {
@@ -615,10 +720,114 @@ impl RoomClient {
         }
     }
 
+    /// `er not-registered` to `pending`: `hi` again, then the request
+    /// again, both ahead of the queue, with new tags.
+    fn reregister(&mut self, now: Instant, pending: Pending) {
+        // The old registration's notifications will never fill their gaps:
+        // show what was held back, report the rest; the new registration
+        // counts from 1.
+        while !self.held.is_empty() {
+            self.skip_gap();
+        }
+        self.next_seq = 1;
+        self.room = None;
+        let hello = Queued {
+            tag: self.take_tag(),
+            request: Request::Hello(self.user.clone()),
+            repeated: true,
+        };
+        let retry = Queued {
+            tag: self.take_tag(),
+            request: pending.request.clone(),
+            repeated: true,
+        };
+        self.push_event(ClientEvent::Reregistering {
+            tag: pending.tag,
+            retry_tag: retry.tag,
+            request: pending.request,
+            user: self.user.clone(),
+        });
+        self.queue.push_front(retry);
+        self.queue.push_front(hello);
+        self.send_next(now);
+    }
+
+    /// A notification from the server: acknowledge it, then show it in
+    /// order, hold it back, or drop it as a duplicate.
+    fn notice(&mut self, now: Instant, from: SocketAddr, seq: Seq, notification: Notification) {
+        self.transmits.push_back(Transmit {
+            destination: self.server,
+            payload: Bytes::from(format!("{} ak", NoticeTag(seq))),
+        });
+        if seq < self.next_seq || self.held.contains_key(&seq) {
+            return self.drop_datagram(from, DropReason::Duplicate(seq));
+        }
+        if seq > self.next_seq {
+            while self.held.len() >= self.config.max_held.max(1) {
+                self.skip_gap();
+            }
+            if seq > self.next_seq {
+                self.held.insert(seq, (now, notification));
+                return;
+            }
+            if seq < self.next_seq {
+                return self.drop_datagram(from, DropReason::Duplicate(seq));
+            }
+        }
+        self.show(notification);
+        self.next_seq = self.next_seq.saturating_add(1);
+        self.show_held();
+    }
+
+    /// Shows the held-back notifications that are next in order.
+    fn show_held(&mut self) {
+        while let Some((_, notification)) = self.held.remove(&self.next_seq) {
+            self.show(notification);
+            self.next_seq = self.next_seq.saturating_add(1);
+        }
+    }
+
+    /// Gives up on the first gap: reports it lost, shows what follows it.
+    fn skip_gap(&mut self) {
+        let Some(&first) = self.held.keys().next() else {
+            return;
+        };
+        let count = first - self.next_seq;
+        if count > 0 {
+            self.push_event(ClientEvent::Lost {
+                first: self.next_seq,
+                count,
+            });
+        }
+        self.next_seq = first;
+        self.show_held();
+    }
+
+    /// When the oldest open gap is skipped.
+    fn gap_deadline(&self) -> Option<Instant> {
+        let first_held = self.held.values().map(|(at, _)| *at).min()?;
+        Some(first_held + self.config.gap_timeout)
+    }
+
+    fn show(&mut self, notification: Notification) {
+        match &notification {
+            Notification::Poked { user, addr } => self.learn_peer(user.clone(), *addr),
+            Notification::Kicked { room } if self.room.as_ref() == Some(room) => {
+                self.room = None;
+            }
+            _ => {}
+        }
+        self.push_event(ClientEvent::Notice(notification));
+    }
+
     /// Retransmits the request whose reply is late, reports it when out of
-    /// retries (and sends the next one), and sends `ka` when due.
+    /// retries (and sends the next one), skips a notification gap that
+    /// stayed open too long, and sends `ka` when due.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = now;
+        while self.gap_deadline().is_some_and(|t| t <= now) {
+            self.skip_gap();
+        }
         if self.closed {
             return;
         }
@@ -668,11 +877,17 @@ impl RoomClient {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let queued = (!self.transmits.is_empty()).then_some(self.last_now);
         if self.closed {
-            return queued;
+            return queued.into_iter().chain(self.gap_deadline()).min();
         }
         let retry = self.in_flight.as_ref().map(|p| p.deadline);
         let keepalive = (!self.quitting).then_some(self.next_keepalive);
-        queued.into_iter().chain(retry).chain(keepalive).min()
+        let gap = self.gap_deadline();
+        queued
+            .into_iter()
+            .chain(retry)
+            .chain(keepalive)
+            .chain(gap)
+            .min()
     }
 
     /// The next event.
@@ -741,6 +956,7 @@ impl fmt::Display for DropReason {
                 )
             }
             DropReason::NotFromServer => write!(f, "server message not from the server"),
+            DropReason::Duplicate(seq) => write!(f, "notification n{seq} again, shown already"),
         }
     }
 }
@@ -786,8 +1002,20 @@ impl fmt::Display for ClientEvent {
                     f,
                     "no reply from the server to {} (timed out)",
                     request.op()
-                )
+                )?;
+                match request {
+                    Request::Say(text) => write!(f, ", it may not have arrived: {text}"),
+                    _ => Ok(()),
+                }
             }
+            ClientEvent::Lost { count: 1, .. } => write!(f, "lost 1 message from the server"),
+            ClientEvent::Lost { count, .. } => write!(f, "lost {count} messages from the server"),
+            ClientEvent::Reregistering { request, user, .. } => write!(
+                f,
+                "not registered with the server (it may have restarted): \
+                 registering again as {user}, then repeating {}",
+                request.op()
+            ),
             ClientEvent::Notice(n) => match n {
                 Notification::Said { room, user, text } => write!(f, "[{room}] {user}: {text}"),
                 Notification::Poked { user, addr } => {

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::wire::{
-    self, ClientBound, ErrorCode, Name, Notification, Reply, Request, ServerBound, Tag, WireError,
+    self, ClientBound, ErrorCode, Name, NoticeTag, Notification, Reply, Request, Seq, ServerBound,
+    Tag, WireError,
 };
 use crate::Transmit;
 
@@ -25,6 +26,9 @@ const MAX_DATAGRAM: usize = ServerBound::MAX_LEN;
 /// | `reply_history` | 4 | replies kept per address (at least 1) |
 /// | `max_events` | 1024 | the oldest unpolled [`ServerEvent`] is dropped |
 /// | `expiry` | 60 s | a registration with no datagram for that long expires |
+/// | `resend_after` | 500 ms | a notification not acknowledged for that long is sent again |
+/// | `max_resends` | 4 | then the server gives up on it ([`ServerEvent::GaveUp`]) |
+/// | `max_unacked` | 64 | unacknowledged notifications kept per client; past that the oldest is given up |
 ///
 /// With the defaults a `ul` or `rl` list always fits in one datagram
 /// (100 names of 32 characters); with larger limits a list is cut after the
@@ -63,6 +67,15 @@ pub struct ServerConfig {
     pub max_events: usize,
     /// How long a registration lives without a datagram from its address.
     pub expiry: Duration,
+    /// How long to wait for a notification's `n<seq> ak` before sending it
+    /// again.
+    pub resend_after: Duration,
+    /// How many times a notification is sent again before the server gives
+    /// up on it (the client then reports a gap).
+    pub max_resends: u32,
+    /// Most unacknowledged notifications kept per client (at least 1); a
+    /// new one past that gives up on the oldest.
+    pub max_unacked: usize,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +88,9 @@ impl Default for ServerConfig {
             reply_history: 4,
             max_events: 1024,
             expiry: Duration::from_secs(60),
+            resend_after: Duration::from_millis(500),
+            max_resends: 4,
+            max_unacked: 64,
         }
     }
 }
@@ -87,6 +103,9 @@ setters!(ServerConfig {
     reply_history: usize,
     max_events: usize,
     expiry: Duration,
+    resend_after: Duration,
+    max_resends: u32,
+    max_unacked: usize,
 });
 
 /// What the server did, one event per datagram (plus one per expiry), for
@@ -144,6 +163,27 @@ pub enum ServerEvent {
         /// Its address.
         addr: SocketAddr,
     },
+    /// `n<seq> ak`: a client acknowledged a notification (also logged for
+    /// a duplicate, or from an address that is not registered).
+    Acked {
+        /// The sender.
+        from: SocketAddr,
+        /// The registered user at that address, if any.
+        user: Option<Name>,
+        /// The notification's sequence number.
+        seq: Seq,
+    },
+    /// A notification was not acknowledged after all its resends, or was
+    /// pushed out by newer ones ([`ServerConfig::max_unacked`]): the server
+    /// stops sending it, and the client will report the gap.
+    GaveUp {
+        /// The user it was for.
+        user: Name,
+        /// Their address.
+        addr: SocketAddr,
+        /// The notification's sequence number.
+        seq: Seq,
+    },
 }
 
 type History = VecDeque<(Tag, Bytes)>;
@@ -155,6 +195,19 @@ struct User {
     room: Option<Name>,
     /// The last requests' tags and the reply datagrams sent for them.
     history: History,
+    /// The next notification's sequence number.
+    next_seq: Seq,
+    /// Notifications sent and not yet acknowledged, by sequence number.
+    unacked: BTreeMap<Seq, Unacked>,
+}
+
+/// A notification awaiting its `ak`.
+#[derive(Debug)]
+struct Unacked {
+    payload: Bytes,
+    /// When it is sent again (its key in `RoomServer::resends`).
+    deadline: Instant,
+    resends: u32,
 }
 
 #[derive(Debug)]
@@ -269,6 +322,8 @@ pub struct RoomServer {
     rooms: BTreeMap<Name, Room>,
     /// (deadline, address) of every registration.
     deadlines: BTreeSet<(Instant, SocketAddr)>,
+    /// (deadline, address, seq) of every unacknowledged notification.
+    resends: BTreeSet<(Instant, SocketAddr, Seq)>,
     /// Last replies to each unregistered address, and its insertion seq.
     anon: HashMap<SocketAddr, (History, u64)>,
     anon_order: VecDeque<(u64, SocketAddr)>,
@@ -296,6 +351,7 @@ impl RoomServer {
             by_name: BTreeMap::new(),
             rooms: BTreeMap::new(),
             deadlines: BTreeSet::new(),
+            resends: BTreeSet::new(),
             anon: HashMap::new(),
             anon_order: VecDeque::new(),
             anon_seq: 0,
@@ -330,6 +386,14 @@ impl RoomServer {
         Some((name(&r.owner)?, members))
     }
 
+    /// How many notifications to `user` await an acknowledgement (`None`
+    /// if no such user).
+    #[must_use]
+    pub fn unacknowledged(&self, user: &str) -> Option<usize> {
+        let addr = self.by_name.get(user)?;
+        self.users.get(addr).map(|u| u.unacked.len())
+    }
+
     /// How many replies to unregistered addresses are cached.
     #[must_use]
     pub fn cached_replies(&self) -> usize {
@@ -338,8 +402,7 @@ impl RoomServer {
 
     /// Handles one datagram from `from`, received at `now`.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        self.last_now = Some(now);
-        self.expire(now);
+        self.handle_timeout(now);
         self.touch(now, from);
         if datagram.len() > MAX_DATAGRAM {
             let tag = wire::read_tag(datagram);
@@ -358,11 +421,12 @@ impl RoomServer {
             return;
         }
         let Some(tag) = wire::read_tag(datagram) else {
-            let error = match wire::ServerBound::parse(datagram) {
-                Err(e) => e,
-                Ok(_) => WireError::MissingOp,
-            };
-            self.push_event(ServerEvent::Dropped { from, error });
+            match ServerBound::parse(datagram) {
+                Ok(ServerBound::Ack { seq }) => self.acknowledge(from, seq),
+                Err(error) => self.push_event(ServerEvent::Dropped { from, error }),
+                // a request always has a readable tag
+                Ok(ServerBound::Request { .. }) => {}
+            }
             return;
         };
         if let Some(cached) = self.cached(from, tag) {
@@ -370,8 +434,10 @@ impl RoomServer {
             self.push_event(ServerEvent::Retransmitted { from, tag });
             return;
         }
-        let request = match wire::ServerBound::parse(datagram) {
-            Ok(sb) => sb.request,
+        let request = match ServerBound::parse(datagram) {
+            Ok(ServerBound::Request { request, .. }) => request,
+            // an acknowledgement has no readable tag
+            Ok(ServerBound::Ack { .. }) => return,
             Err(error) => {
                 let registered = self.users.contains_key(&from);
                 let code = match wire::bad_name_op(&error) {
@@ -411,10 +477,50 @@ impl RoomServer {
         });
     }
 
-    /// Expires the registrations whose time is up at `now`.
+    /// Expires the registrations whose time is up at `now`, sends again
+    /// the notifications whose acknowledgement is late, and gives up on
+    /// those out of resends.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = Some(now);
         self.expire(now);
+        self.resend(now);
+    }
+
+    fn resend(&mut self, now: Instant) {
+        while let Some(&(deadline, addr, seq)) = self.resends.first() {
+            if deadline > now {
+                break;
+            }
+            self.resends.pop_first();
+            let Some(user) = self.users.get_mut(&addr) else {
+                continue;
+            };
+            let Some(entry) = user.unacked.get_mut(&seq) else {
+                continue;
+            };
+            if entry.resends >= self.config.max_resends {
+                user.unacked.remove(&seq);
+                let user = user.name.clone();
+                self.push_event(ServerEvent::GaveUp { user, addr, seq });
+                continue;
+            }
+            entry.resends += 1;
+            entry.deadline = now + self.config.resend_after;
+            let payload = entry.payload.clone();
+            self.resends.insert((entry.deadline, addr, seq));
+            self.send(addr, payload);
+        }
+    }
+
+    /// `n<seq> ak` from `from`.
+    fn acknowledge(&mut self, from: SocketAddr, seq: Seq) {
+        let user = self.users.get_mut(&from).map(|user| {
+            if let Some(entry) = user.unacked.remove(&seq) {
+                self.resends.remove(&(entry.deadline, from, seq));
+            }
+            user.name.clone()
+        });
+        self.push_event(ServerEvent::Acked { from, user, seq });
     }
 
     /// The next datagram to send.
@@ -431,7 +537,8 @@ impl RoomServer {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let queued = self.last_now.filter(|_| !self.transmits.is_empty());
         let expiry = self.deadlines.first().map(|(t, _)| *t);
-        queued.into_iter().chain(expiry).min()
+        let resend = self.resends.first().map(|(t, _, _)| *t);
+        queued.into_iter().chain(expiry).chain(resend).min()
     }
 
     /// The next event to log.
@@ -477,8 +584,43 @@ impl RoomServer {
         payload
     }
 
-    fn notify(&mut self, to: SocketAddr, notification: Notification) {
-        let payload = datagram(0, &notification);
+    /// Sends `notification` to the registered user at `to` with its next
+    /// sequence number, and keeps it until acknowledged.
+    fn notify(&mut self, now: Instant, to: SocketAddr, notification: Notification) {
+        let Some(user) = self.users.get_mut(&to) else {
+            return;
+        };
+        let seq = user.next_seq;
+        // 0 is not a sequence number: after u32::MAX comes 1
+        user.next_seq = seq.checked_add(1).unwrap_or(1);
+        let payload = datagram(NoticeTag(seq), &notification);
+        let mut gave_up = Vec::new();
+        while user.unacked.len() >= self.config.max_unacked.max(1) {
+            let Some((old, entry)) = user.unacked.pop_first() else {
+                break;
+            };
+            self.resends.remove(&(entry.deadline, to, old));
+            gave_up.push(old);
+        }
+        let deadline = now + self.config.resend_after;
+        user.unacked.insert(
+            seq,
+            Unacked {
+                payload: payload.clone(),
+                deadline,
+                resends: 0,
+            },
+        );
+        self.resends.insert((deadline, to, seq));
+        let name = user.name.clone();
+        for seq in gave_up {
+            let user = name.clone();
+            self.push_event(ServerEvent::GaveUp {
+                user,
+                addr: to,
+                seq,
+            });
+        }
         self.send(to, payload);
     }
 
@@ -557,18 +699,21 @@ impl RoomServer {
                 break;
             }
             self.deadlines.pop_first();
-            if let Some(user) = self.remove_user(addr) {
+            if let Some(user) = self.remove_user(now, addr) {
                 self.push_event(ServerEvent::Expired { user, addr });
             }
         }
     }
 
     /// Unregisters `addr`, leaving its room.
-    fn remove_user(&mut self, addr: SocketAddr) -> Option<Name> {
-        self.leave_room(addr);
+    fn remove_user(&mut self, now: Instant, addr: SocketAddr) -> Option<Name> {
+        self.leave_room(now, addr);
         let user = self.users.remove(&addr)?;
         self.deadlines
             .remove(&(user.last_seen + self.config.expiry, addr));
+        for (seq, entry) in &user.unacked {
+            self.resends.remove(&(entry.deadline, addr, *seq));
+        }
         self.by_name.remove(&user.name);
         // A late duplicate of a request sent before `by` still finds its
         // reply.
@@ -583,7 +728,7 @@ impl RoomServer {
 
     /// Takes `addr` out of its room: hands ownership over, removes an empty
     /// room, tells those who stay.
-    fn leave_room(&mut self, addr: SocketAddr) {
+    fn leave_room(&mut self, now: Instant, addr: SocketAddr) {
         let Some(user) = self.users.get_mut(&addr) else {
             return;
         };
@@ -605,6 +750,7 @@ impl RoomServer {
         let stay = room.members.clone();
         for member in stay {
             self.notify(
+                now,
                 member,
                 Notification::Left {
                     room: room_name.clone(),
@@ -615,7 +761,7 @@ impl RoomServer {
     }
 
     /// Puts `addr` into the existing room `room_name`, telling the members.
-    fn join_room(&mut self, addr: SocketAddr, room_name: &Name) {
+    fn join_room(&mut self, now: Instant, addr: SocketAddr, room_name: &Name) {
         let Some(user) = self.users.get_mut(&addr) else {
             return;
         };
@@ -628,6 +774,7 @@ impl RoomServer {
         room.members.push(addr);
         for member in others {
             self.notify(
+                now,
                 member,
                 Notification::Joined {
                     room: room_name.clone(),
@@ -670,6 +817,8 @@ impl RoomServer {
                                 .anon
                                 .remove(&from)
                                 .map_or_else(History::new, |(h, _)| h),
+                            next_seq: 1,
+                            unacked: BTreeMap::new(),
                         },
                     );
                     self.deadlines.insert((now + self.config.expiry, from));
@@ -691,7 +840,7 @@ impl RoomServer {
                 if self.rooms.len() - usize::from(freed) >= self.config.max_rooms {
                     return err(E::TooManyRooms);
                 }
-                self.leave_room(from);
+                self.leave_room(now, from);
                 self.rooms.insert(
                     room.clone(),
                     Room {
@@ -699,7 +848,7 @@ impl RoomServer {
                         members: Vec::new(),
                     },
                 );
-                self.join_room(from, room);
+                self.join_room(now, from, room);
                 Reply::Ok
             }
             Request::JoinRoom(room) => {
@@ -712,15 +861,15 @@ impl RoomServer {
                 if r.members.len() >= self.config.max_members {
                     return err(E::RoomFull);
                 }
-                self.leave_room(from);
-                self.join_room(from, room);
+                self.leave_room(now, from);
+                self.join_room(now, from, room);
                 Reply::Ok
             }
             Request::LeaveRoom => {
                 if self.room_of(from).is_none() {
                     return err(E::NotInRoom);
                 }
-                self.leave_room(from);
+                self.leave_room(now, from);
                 Reply::Ok
             }
             Request::Poke(target) => {
@@ -732,7 +881,7 @@ impl RoomServer {
                         user: me.name.clone(),
                         addr: from,
                     };
-                    self.notify(target_addr, poke);
+                    self.notify(now, target_addr, poke);
                 }
                 Reply::Address {
                     user: target.clone(),
@@ -763,12 +912,14 @@ impl RoomServer {
                     user.room = None;
                     let name = user.name.clone();
                     self.notify(
+                        now,
                         addr,
                         Notification::Kicked {
                             room: room_name.clone(),
                         },
                     );
                     self.notify(
+                        now,
                         from,
                         Notification::Left {
                             room: room_name.clone(),
@@ -785,29 +936,32 @@ impl RoomServer {
                 let Some(user_name) = self.users.get(&from).map(|u| u.name.clone()) else {
                     return err(E::NotRegistered);
                 };
-                let said = ClientBound::Notice(Notification::Said {
+                let said = Notification::Said {
                     room: room_name.clone(),
                     user: user_name,
                     text: text.clone(),
-                });
-                let Ok(payload) = said.to_bytes() else {
+                };
+                // checked with the longest tag, so the limit does not
+                // depend on the members' sequence numbers
+                let longest = format!("{} {said}", NoticeTag(Seq::MAX)).len();
+                if longest > ClientBound::MAX_LEN {
                     return Reply::Error {
                         code: E::TooLong,
                         text: Some("relayed message would exceed 4096 bytes".into()),
                     };
-                };
+                }
                 // A member's room is always one of the rooms.
                 let Some(members) = self.rooms.get(&room_name).map(|r| r.members.clone()) else {
                     return err(E::NotInRoom);
                 };
                 for member in members.into_iter().filter(|m| *m != from) {
-                    self.send(member, payload.clone());
+                    self.notify(now, member, said.clone());
                 }
                 Reply::Ok
             }
             Request::KeepAlive => Reply::Ok,
             Request::Bye => {
-                self.remove_user(from);
+                self.remove_user(now, from);
                 Reply::Ok
             }
         }
@@ -882,6 +1036,13 @@ impl std::fmt::Display for ServerEvent {
             } => write!(f, "{from}: {tag} rejected ({error}) -> {reply}"),
             ServerEvent::Dropped { from, error } => write!(f, "{from}: dropped ({error})"),
             ServerEvent::Expired { user, addr } => write!(f, "{addr} {user}: expired"),
+            ServerEvent::Acked { from, user, seq } => match user {
+                Some(user) => write!(f, "{from} {user}: n{seq} ak"),
+                None => write!(f, "{from} (unregistered): n{seq} ak"),
+            },
+            ServerEvent::GaveUp { user, addr, seq } => {
+                write!(f, "{addr} {user}: n{seq} not acknowledged, given up")
+            }
         }
     }
 }
