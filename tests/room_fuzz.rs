@@ -16,13 +16,15 @@ fn regex(re: &str) -> impl Strategy<Value = Vec<u8>> + use<> {
 }
 
 fn datagram() -> impl Strategy<Value = Vec<u8>> {
-    let ops = "(hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|pm|zz)";
+    let ops = "(hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|pm|ak|zz)";
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..80),
         regex(&format!(
-            "(0|[1-9][0-9]{{0,2}}) {ops}( [a-d.:0-9]{{0,4}}){{0,3}}"
+            "n?(0|[1-9][0-9]{{0,2}}) {ops}( [a-d.:0-9]{{0,4}}){{0,3}}"
         )),
-        regex(&format!("[1-3] {ops} [a-c]{{1,2}}")),
+        regex(&format!("n?[1-3] {ops} [a-c]{{1,2}}")),
+        regex("n[1-9] (ms|jn|lv) (a|b|lobby) (a|b)( x)?"),
+        regex("[1-5] er not-registered"),
         (0usize..3, 4090usize..4110).prop_map(|(tag, len)| {
             let mut d = format!("{tag} ms ").into_bytes();
             d.resize(len, b'x');
@@ -58,6 +60,9 @@ proptest! {
             prop_assert!(server.users().count() <= 3);
             prop_assert!(server.rooms().count() <= 2);
             prop_assert!(server.cached_replies() <= 2);
+            for user in server.users() {
+                prop_assert!(server.unacknowledged(user).unwrap() <= 64);
+            }
             let rooms: Vec<Name> = server.rooms().cloned().collect();
             for room in rooms {
                 let (owner, members) = server.room_members(&room).unwrap();

@@ -10,6 +10,12 @@
 //! socket. Each takes its config ([`ServerConfig`], [`ClientConfig`]) by
 //! value at construction.
 //!
+//! Nothing is lost silently: the server's notifications are numbered,
+//! acknowledged, resent and shown in order, a gap is reported in words; a
+//! client whose registration is gone registers again and repeats its
+//! request; a paste of 1,000 lines is queued in order and sent whole (see
+//! [`RoomClient`]).
+//!
 //! ```
 //! use std::net::SocketAddr;
 //! use std::time::Instant;

@@ -219,7 +219,7 @@ struct Room {
 
 /// The room-chat server: a sans-IO state machine (PROTOCOLS.md §7).
 ///
-/// | request | reply | notifications (tag `0`) |
+/// | request | reply | notifications (tag `n<seq>`) |
 /// |---|---|---|
 /// | `hi user` | `ok`; `er name-taken`, `er bad-name`, `er server-full` | none; from a registered address it renames |
 /// | `ul`, `rl` | the sorted list | none |
@@ -244,6 +244,12 @@ struct Room {
 /// room as `by` does). A request whose address and tag match a recent one
 /// (see [`ServerConfig::reply_history`]) gets the same reply again, and is
 /// not executed twice.
+///
+/// Notifications are reliable: each client's are numbered `n1`, `n2`, …
+/// from its `hi` (a rename keeps counting), kept until the client answers
+/// `n<seq> ak`, and sent again every 500 ms up to 4 times; at most 64 are
+/// kept per client (see [`ServerConfig`]). The server then gives up
+/// ([`ServerEvent::GaveUp`]) and the client reports the gap.
 ///
 /// The notifications a request causes are queued before its reply. Every
 /// table is bounded by a [`ServerConfig`] limit; the transmit queue holds
@@ -453,7 +459,7 @@ impl RoomServer {
             }
         };
         if tag == 0 && matches!(request, Request::Poke(_)) {
-            // Its `pa` reply would carry tag 0 and so read as a poke
+            // Its `pa` reply would carry tag 0, which `pa` may not have
             // notification: refuse it before poking anyone.
             let error = WireError::WrongTag { op: "ar", tag };
             self.reject(from, tag, error, ErrorCode::BadRequest, true);

@@ -507,7 +507,7 @@ impl fmt::Display for Reply {
     }
 }
 
-/// A message the server sends on its own, with tag `0`.
+/// A message the server sends on its own, with tag `n<seq>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notification {
     /// `ms room user text`: `user` said `text` in `room`.
