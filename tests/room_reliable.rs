@@ -252,6 +252,16 @@ fn client_holds_at_most_64_back() {
     // 67 is held behind the missing 66
     c.handle_datagram(t0, SERVER, &said(66, "66"));
     assert_eq!(events(&mut c), ["[lobby] bob: 66", "[lobby] bob: 67"]);
+    // full again, and one that fills part of the first gap: the rest of
+    // the gap before it is lost, it is shown
+    for seq in 70..134 {
+        c.handle_datagram(t0, SERVER, &said(seq, &seq.to_string()));
+    }
+    c.handle_datagram(t0, SERVER, &said(69, "69"));
+    let shown = events(&mut c);
+    assert_eq!(shown[0], "lost 1 message from the server");
+    assert_eq!(shown[1], "[lobby] bob: 69");
+    assert_eq!(shown.len(), 2 + 64);
 }
 
 #[test]

@@ -762,17 +762,21 @@ impl RoomClient {
         if seq < self.next_seq || self.held.contains_key(&seq) {
             return self.drop_datagram(from, DropReason::Duplicate(seq));
         }
+        if seq > self.next_seq && self.held.len() >= self.config.max_held.max(1) {
+            // No room to hold it back: give up on what is missing before
+            // it, or (if it comes after the first gap) on that gap.
+            match self.held.keys().next() {
+                Some(&first) if seq > first => {
+                    while self.held.len() >= self.config.max_held.max(1) {
+                        self.skip_gap();
+                    }
+                }
+                _ => self.lose_up_to(seq),
+            }
+        }
         if seq > self.next_seq {
-            while self.held.len() >= self.config.max_held.max(1) {
-                self.skip_gap();
-            }
-            if seq > self.next_seq {
-                self.held.insert(seq, (now, notification));
-                return;
-            }
-            if seq < self.next_seq {
-                return self.drop_datagram(from, DropReason::Duplicate(seq));
-            }
+            self.held.insert(seq, (now, notification));
+            return;
         }
         self.show(notification);
         self.next_seq = self.next_seq.saturating_add(1);
@@ -792,15 +796,20 @@ impl RoomClient {
         let Some(&first) = self.held.keys().next() else {
             return;
         };
-        let count = first - self.next_seq;
-        if count > 0 {
+        self.lose_up_to(first);
+        self.show_held();
+    }
+
+    /// Reports the notifications from `next_seq` up to `seq` lost, and
+    /// expects `seq` next.
+    fn lose_up_to(&mut self, seq: Seq) {
+        if let Some(count) = seq.checked_sub(self.next_seq).filter(|&n| n > 0) {
             self.push_event(ClientEvent::Lost {
                 first: self.next_seq,
                 count,
             });
+            self.next_seq = seq;
         }
-        self.next_seq = first;
-        self.show_held();
     }
 
     /// When the oldest open gap is skipped.
