@@ -27,6 +27,54 @@
 //! [`is_closed`](ChatSession::is_closed) and the output is written.
 //!
 //! ```
+//! use std::io::{self, Read, Write};
+//! use sockwire::ChatSession;
+//!
+//! /// One turn over any byte stream (a `TcpStream` in `tcp_chat`).
+//! fn turn(chat: &mut ChatSession, stream: &mut (impl Read + Write), typed: &[&str]) -> io::Result<()> {
+//!     let mut buf = [0; 4096];
+//!     match stream.read(&mut buf)? {
+//!         0 => chat.handle_eof(), // 1: input
+//!         n => chat.handle_input(&buf[..n]),
+//!     }
+//!     for line in typed {
+//!         chat.send_line(line).map_err(io::Error::other)?;
+//!     }
+//!     while let Some(event) = chat.poll_event() {
+//!         println!("{event}"); // 2: events
+//!     }
+//!     while !chat.pending_output().is_empty() {
+//!         let n = stream.write(chat.pending_output())?; // 3: output
+//!         chat.consume_output(n);
+//!     }
+//!     Ok(())
+//! }
+//!
+//! /// A peer that said one line and takes two bytes per write.
+//! struct Peer { said: &'static [u8], heard: Vec<u8> }
+//! impl Read for Peer {
+//!     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> { self.said.read(buf) }
+//! }
+//! impl Write for Peer {
+//!     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+//!         let n = buf.len().min(2);
+//!         self.heard.extend_from_slice(&buf[..n]);
+//!         Ok(n)
+//!     }
+//!     fn flush(&mut self) -> io::Result<()> { Ok(()) }
+//! }
+//!
+//! let mut peer = Peer { said: b"hi there\n", heard: Vec::new() };
+//! let mut chat = ChatSession::default();
+//! turn(&mut chat, &mut peer, &["hello", ChatSession::QUIT])?;
+//! assert_eq!(peer.heard, b"hello\n");
+//! assert!(chat.is_closed()); // close the connection now
+//! # Ok::<(), io::Error>(())
+//! ```
+//!
+//! Step by step:
+//!
+//! ```
 //! use sockwire::{ChatEvent, ChatSession};
 //!
 //! let mut chat = ChatSession::default();
