@@ -99,7 +99,6 @@ fn chat(loss: f64, seed: u64, a: usize, b: usize) -> Network {
     net.add_client(2002, "bob");
     net.add_client(2003, "carol");
     gather(&mut net);
-    let start = net.server_events.len();
     for k in 0..a.max(b) {
         if k < a {
             net.line(ALICE, &format!("a{k:03}"));
@@ -117,7 +116,6 @@ fn chat(loss: f64, seed: u64, a: usize, b: usize) -> Network {
     net.settle(Duration::from_secs(100));
     // past the gap timeout and the last resends
     net.run_for(Duration::from_secs(5));
-    let _ = start;
     net
 }
 
@@ -188,8 +186,7 @@ fn outcomes(net: &Network, sender: usize, receiver: usize, prefix: &str, n: usiz
         .collect();
     let mut o = Outcomes::default();
     let mut last_index = None;
-    for (index, text) in shown.iter().enumerate() {
-        let _ = index;
+    for text in &shown {
         let k: usize = text
             .get(1..)
             .and_then(|d| d.parse().ok())

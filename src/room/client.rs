@@ -46,7 +46,8 @@ pub struct ClientConfig {
     /// Send `ka` this often.
     pub keepalive_every: Duration,
     /// Most requests awaiting a reply at once (one in flight, the rest
-    /// queued in order).
+    /// queued in order). A re-registration's `hi` may come on top of them:
+    /// [`RoomClient::pending`] is at most `max_pending + 1`.
     pub max_pending: usize,
     /// Most peer addresses remembered (the oldest is forgotten).
     pub max_peers: usize,
