@@ -412,7 +412,7 @@ fn room(c: &mut Criterion) {
     let user = Name::new("alice").unwrap();
     for size in [16, 1024, 4000] {
         let requests: Vec<ServerBound> = (0..count(size + 8))
-            .map(|i| ServerBound {
+            .map(|i| ServerBound::Request {
                 tag: i as u32 + 1,
                 request: Request::Say(payload(size, i)),
             })
@@ -433,12 +433,13 @@ fn room(c: &mut Criterion) {
             memcpy(g, size, wire);
         });
         let notes: Vec<ClientBound> = (0..wire.messages)
-            .map(|i| {
-                ClientBound::Notice(Notification::Said {
+            .map(|i| ClientBound::Notice {
+                seq: i as u32 + 1,
+                notification: Notification::Said {
                     room: room.clone(),
                     user: user.clone(),
                     text: payload(size, i),
-                })
+                },
             })
             .collect();
         let note_wire = Wire {
@@ -453,7 +454,7 @@ fn room(c: &mut Criterion) {
             messages: notes.len(),
         };
         both(c, "room_format", &note_wire, |g, wire, _| {
-            let mut out = BytesMut::with_capacity(sockwire::room::MAX_DATAGRAM);
+            let mut out = BytesMut::with_capacity(ClientBound::MAX_LEN);
             g.bench_function(format!("sockwire/{size}"), |b| {
                 b.iter(|| {
                     for n in &notes {

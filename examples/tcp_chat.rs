@@ -100,23 +100,26 @@ fn listen(port: u16, stop: &AtomicBool) -> io::Result<Option<TcpStream>> {
 fn talk(mut stream: TcpStream, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
     stream.set_read_timeout(Some(TICK))?;
     let lines = common::stdin_lines();
-    let mut chat = ChatSession::new();
+    let mut chat = ChatSession::default();
     let mut buf = vec![0; 8192];
     loop {
         if stop.load(Ordering::SeqCst) {
-            chat.send_line(sockwire::chat::QUIT)?;
+            chat.send_line(ChatSession::QUIT)?;
         }
         while let Ok(line) = lines.try_recv() {
             // end of input ends the chat as `:q` does
-            let line = line.unwrap_or_else(|| sockwire::chat::QUIT.to_owned());
+            let line = line.unwrap_or_else(|| ChatSession::QUIT.to_owned());
             match chat.send_line(&line) {
                 Ok(LineAction::Sent) => {}
                 Ok(LineAction::Close) => break,
                 Err(e) => println!("not sent: {e}"),
             }
         }
-        while let Some(bytes) = chat.poll_transmit() {
-            stream.write_all(&bytes)?;
+        while !chat.pending_output().is_empty() {
+            match stream.write(chat.pending_output())? {
+                0 => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+                n => chat.consume_output(n),
+            }
         }
         if chat.is_closed() {
             let _ = stream.shutdown(std::net::Shutdown::Both);

@@ -15,10 +15,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use sockwire::Transmit;
 use sockwire::builtin::{BuiltinService, Client, DatagramService, Protocol, ReplyPolicy};
 use sockwire::conn::{Connection, ConnectionConfig};
 use sockwire::dump::{self, Field};
-use sockwire::room::{Name, RoomClient, RoomServer, Transmit};
+use sockwire::room::{ClientConfig, Name, RoomClient, RoomServer};
 
 /// Runs every protocol end to end over loopback (127.0.0.1, ports chosen by
 /// the OS) and prints each message and its bytes with the fields named.
@@ -497,7 +498,7 @@ fn room() -> io::Result<()> {
     };
     let server = bind()?;
     let s = server.local_addr()?;
-    let mut parties = vec![(server, Party::Server(Box::new(RoomServer::new())))];
+    let mut parties = vec![(server, Party::Server(Box::default()))];
     for user in ["alice", "bob"] {
         let name = Name::new(user).map_err(io::Error::other)?;
         let socket = bind()?;
@@ -505,7 +506,7 @@ fn room() -> io::Result<()> {
             "{user} at {} (registers with `hi` on start)",
             socket.local_addr()?
         );
-        let client = RoomClient::new(now, s, name);
+        let client = RoomClient::new(now, s, name, ClientConfig::default());
         parties.push((socket, Party::Client(user, Box::new(client))));
     }
     println!("server at {s}");

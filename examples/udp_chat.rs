@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use sockwire::room::{Command, Name, RoomClient, RoomServer, Transmit};
+use sockwire::Transmit;
+use sockwire::room::{ClientConfig, Command, Name, RoomClient, RoomServer};
 
 #[path = "common/mod.rs"]
 mod common;
@@ -87,7 +88,7 @@ fn send(socket: &UdpSocket, t: &Transmit) {
 fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
     let socket = UdpSocket::bind(bind)?;
     println!("room server listening on {}", socket.local_addr()?);
-    let mut server = RoomServer::new();
+    let mut server = RoomServer::default();
     // larger than the 4,096-byte limit, so over-long datagrams are seen
     let mut buf = vec![0; 65_536];
     while !stop.load(Ordering::SeqCst) {
@@ -97,11 +98,11 @@ fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::
         if server.poll_timeout().is_some_and(|t| t <= Instant::now()) {
             server.handle_timeout(Instant::now());
         }
-        while let Some(t) = server.poll_transmit() {
-            send(&socket, &t);
-        }
         while let Some(event) = server.poll_event() {
             println!("{event}");
+        }
+        while let Some(t) = server.poll_transmit() {
+            send(&socket, &t);
         }
     }
     println!("room server stopped");
@@ -116,12 +117,18 @@ fn chat(
     let user = Name::new(user)?;
     let socket = UdpSocket::bind(common::any_addr_for(server_addr))?;
     let lines = common::stdin_lines();
-    let mut client = RoomClient::new(Instant::now(), server_addr, user.clone());
+    let mut client = RoomClient::new(
+        Instant::now(),
+        server_addr,
+        user.clone(),
+        ClientConfig::default(),
+    );
     println!(
         "{user} on {server_addr}, from {} ($quit to leave)",
         socket.local_addr()?
     );
     let mut buf = vec![0; 65_536];
+    // one turn: input (datagram, typed lines), timers, events, output
     let mut quitting = false;
     while !client.is_closed() {
         if stop.load(Ordering::SeqCst) && !quitting {
@@ -147,11 +154,11 @@ fn chat(
         if client.poll_timeout().is_some_and(|t| t <= Instant::now()) {
             client.handle_timeout(Instant::now());
         }
-        while let Some(t) = client.poll_transmit() {
-            send(&socket, &t);
-        }
         while let Some(event) = client.poll_event() {
             println!("{event}");
+        }
+        while let Some(t) = client.poll_transmit() {
+            send(&socket, &t);
         }
     }
     Ok(())

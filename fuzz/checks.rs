@@ -42,8 +42,8 @@ use sockwire::app::{
     AppCodec, AppHeader, AppMessage, AppRequest, AppResponse, ByteOrder, ClientCodec, ServerCodec,
 };
 use sockwire::room::{
-    ClientBound, ClientConfig, MAX_DATAGRAM as ROOM_MAX_DATAGRAM, Name, Notification, Reply,
-    ServerBound, ServerConfig, read_tag,
+    ClientBound, ClientConfig, ClientEvent, Name, Notification, Reply, ServerBound, ServerConfig,
+    read_tag,
 };
 use sockwire::{
     DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder, FixedPacket,
@@ -786,6 +786,8 @@ pub fn app_roundtrip(data: &[u8]) {
 // ---------------------------------------------------------------------------
 // §7 room chat
 
+const ROOM_MAX_LEN: usize = ServerBound::MAX_LEN;
+
 /// The one leniency of the §7 parsers (see `sockwire::room::wire`): an
 /// empty free text may come without the space before it. Returns the
 /// canonical form of an accepted datagram.
@@ -799,7 +801,7 @@ fn room_canonical(datagram: &[u8], formatted: &[u8]) -> bool {
 pub fn room_wire(data: &[u8]) {
     if let Ok(message) = ServerBound::parse(data) {
         let bytes = message.to_bytes().expect("a parsed request formats");
-        assert!(bytes.len() <= ROOM_MAX_DATAGRAM);
+        assert!(bytes.len() <= ROOM_MAX_LEN);
         assert_eq!(ServerBound::parse(&bytes), Ok(message.clone()));
         assert!(
             room_canonical(data, &bytes),
@@ -807,11 +809,11 @@ pub fn room_wire(data: &[u8]) {
             lossy(data),
             lossy(&bytes)
         );
-        assert_eq!(read_tag(data), Some(message.tag));
+        assert_eq!(read_tag(data), message.tag());
     }
     if let Ok(message) = ClientBound::parse(data) {
         let bytes = message.to_bytes().expect("a parsed message formats");
-        assert!(bytes.len() <= ROOM_MAX_DATAGRAM);
+        assert!(bytes.len() <= ROOM_MAX_LEN);
         assert_eq!(ClientBound::parse(&bytes), Ok(message.clone()));
         assert!(
             room_canonical(data, &bytes),
@@ -819,9 +821,9 @@ pub fn room_wire(data: &[u8]) {
             lossy(data),
             lossy(&bytes)
         );
-        assert_eq!(read_tag(data), Some(message.tag()));
+        assert_eq!(read_tag(data), message.tag());
     }
-    if data.len() > ROOM_MAX_DATAGRAM {
+    if data.len() > ROOM_MAX_LEN {
         assert!(ServerBound::parse(data).is_err());
         assert!(ClientBound::parse(data).is_err());
     }
@@ -859,7 +861,7 @@ const ROOM_NAMES: &[&str] = &[
 
 /// A long text that fits a request but not the `ms` relay it causes.
 fn long_text() -> String {
-    "x".repeat(ROOM_MAX_DATAGRAM - 8)
+    "x".repeat(ROOM_MAX_LEN - 8)
 }
 
 fn room_addr(i: u8) -> SocketAddr {
@@ -872,6 +874,10 @@ fn room_request(s: &mut Script<'_>) -> Vec<u8> {
     let op = s.pick(&[
         "hi", "ul", "rl", "rc", "rj", "rk", "ar", "kk", "ms", "ka", "by",
     ]);
+    if s.byte() % 8 == 0 {
+        // an acknowledgement, of a notification that may never have been sent
+        return format!("n{tag} ak").into_bytes();
+    }
     let arg = match op {
         "hi" | "rc" | "rj" | "ar" => format!(" {}", s.pick(ROOM_NAMES)),
         "ms" => match s.byte() % 3 {
@@ -893,10 +899,13 @@ pub fn room_server(data: &[u8]) {
     config.max_rooms = 1 + usize::from((c >> 2) & 3);
     config.max_members = 1 + usize::from((c >> 4) & 3);
     config.reply_history = 1 + usize::from(c >> 6);
-    config.max_cached_replies = 1 + usize::from(s.byte() & 7);
+    let c2 = s.byte();
+    config.max_cached_replies = 1 + usize::from(c2 & 7);
+    config.max_unacked = 1 + usize::from((c2 >> 3) & 7);
+    config.max_resends = u32::from(c2 >> 6);
     config.expiry = Duration::from_secs(30);
     let limits = config.clone();
-    let mut server = RoomServer::with_config(config);
+    let mut server = RoomServer::new(config);
     let start = Instant::now();
     let mut now = start;
     let mut last: Option<(SocketAddr, Vec<u8>, Vec<Bytes>)> = None;
@@ -938,8 +947,19 @@ pub fn room_server(data: &[u8]) {
                 // at once (an expiry may have evicted its cached reply).
                 last = None;
                 server.handle_timeout(now);
-                let sent = room_drain_server(&mut server, &limits, now, from);
-                assert!(sent.is_empty(), "a timeout sent something");
+                let mut resent = Vec::new();
+                while let Some(t) = server.poll_transmit() {
+                    resent.push(t.payload);
+                }
+                // a timeout only sends notifications again
+                for payload in resent {
+                    assert!(
+                        matches!(ClientBound::parse(&payload), Ok(ClientBound::Notice { .. })),
+                        "a timeout sent {:?}",
+                        lossy(&payload)
+                    );
+                }
+                room_drain_server(&mut server, &limits, now, from);
                 continue;
             }
             2..=8 => room_request(&mut s),
@@ -950,7 +970,7 @@ pub fn room_server(data: &[u8]) {
         };
         server.handle_datagram(now, from, &replies);
         let sent = room_drain_server(&mut server, &limits, now, from);
-        let answered = read_tag(&replies).is_some() || replies.len() > ROOM_MAX_DATAGRAM;
+        let answered = read_tag(&replies).is_some() || replies.len() > ROOM_MAX_LEN;
         assert_eq!(
             sent.len(),
             usize::from(answered),
@@ -971,7 +991,7 @@ fn room_drain_server(
 ) -> Vec<Bytes> {
     let mut to_sender = Vec::new();
     while let Some(t) = server.poll_transmit() {
-        assert!(t.payload.len() <= ROOM_MAX_DATAGRAM);
+        assert!(t.payload.len() <= ROOM_MAX_LEN);
         let parsed = ClientBound::parse(&t.payload);
         assert!(
             parsed.is_ok(),
@@ -992,6 +1012,10 @@ fn room_drain_server(
         assert!(members.len() <= limits.max_members);
     }
     assert!(server.cached_replies() <= limits.max_cached_replies);
+    for user in server.users() {
+        let unacked = server.unacknowledged(user).expect("a listed user");
+        assert!(unacked <= limits.max_unacked, "{unacked} unacknowledged");
+    }
     if let Some(deadline) = server.poll_timeout() {
         assert!(deadline > now, "the next deadline is already past");
     }
@@ -1011,8 +1035,9 @@ pub fn room_client(data: &[u8]) {
     let start = Instant::now();
     let mut now = start;
     let user = Name::new("alice").expect("a valid name");
-    let mut client = RoomClient::with_config(now, server_addr, user, config);
+    let mut client = RoomClient::new(now, server_addr, user, config);
     let mut learned: Vec<SocketAddr> = Vec::new();
+    let mut expect_ack = None;
 
     let mut steps = 0;
     while !s.is_empty() && steps < 256 {
@@ -1041,13 +1066,18 @@ pub fn room_client(data: &[u8]) {
             }
             kind => {
                 let from = if kind < 5 { server_addr } else { room_addr(b) };
-                let datagram = match s.byte() % 8 {
+                // notifications with small sequence numbers: in order, ahead
+                // of a gap, duplicated; `er not-registered` to re-register
+                let datagram = match s.byte() % 12 {
                     0 => format!("{} ok", s.byte() % 6).into_bytes(),
                     1 => format!("{} pa bob {}", s.byte() % 6, room_addr(s.byte())).into_bytes(),
-                    2 => format!("0 pa bob {}", room_addr(s.byte())).into_bytes(),
+                    2 => format!("n{} pa bob {}", s.byte() % 8, room_addr(s.byte())).into_bytes(),
                     3 => b"0 pm bob hi alice".to_vec(),
                     4 => format!("{} er bad-request oops", s.byte() % 6).into_bytes(),
-                    5 => b"0 kd lobby".to_vec(),
+                    5 => format!("n{} kd lobby", s.byte() % 8).into_bytes(),
+                    6 => format!("{} er not-registered", s.byte() % 6).into_bytes(),
+                    7 | 8 => format!("n{} ms lobby bob hi", s.byte() % 8).into_bytes(),
+                    9 => format!("n{} jn lobby bob", s.byte() % 8).into_bytes(),
                     _ => {
                         let n = usize::from(s.byte() % 48);
                         s.bytes(n).to_vec()
@@ -1055,7 +1085,10 @@ pub fn room_client(data: &[u8]) {
                 };
                 if from == server_addr {
                     match ClientBound::parse(&datagram) {
-                        Ok(ClientBound::Notice(Notification::Poked { addr, .. }))
+                        Ok(ClientBound::Notice {
+                            notification: Notification::Poked { addr, .. },
+                            ..
+                        })
                         | Ok(ClientBound::Reply {
                             reply: Reply::Address { addr, .. },
                             ..
@@ -1064,10 +1097,16 @@ pub fn room_client(data: &[u8]) {
                     }
                 }
                 client.handle_datagram(now, from, &datagram);
+                if from == server_addr {
+                    if let Ok(ClientBound::Notice { seq, .. }) = ClientBound::parse(&datagram) {
+                        expect_ack = Some(seq);
+                    }
+                }
             }
         }
+        let mut acked = None;
         while let Some(t) = client.poll_transmit() {
-            assert!(t.payload.len() <= ROOM_MAX_DATAGRAM);
+            assert!(t.payload.len() <= ROOM_MAX_LEN);
             // A peer may claim the server's own address: then a `pm` goes
             // there too.
             let to_peer = learned.contains(&t.destination)
@@ -1079,6 +1118,9 @@ pub fn room_client(data: &[u8]) {
                     "client sent {:?}: {parsed:?}",
                     lossy(&t.payload)
                 );
+                if let Ok(ServerBound::Ack { seq }) = parsed {
+                    acked = Some(seq);
+                }
             } else {
                 assert!(
                     learned.contains(&t.destination),
@@ -1093,8 +1135,17 @@ pub fn room_client(data: &[u8]) {
                 );
             }
         }
-        while client.poll_event().is_some() {}
-        assert!(client.pending() <= max_pending);
+        // every notification from the server is acknowledged at once
+        if let Some(seq) = expect_ack.take() {
+            assert_eq!(acked, Some(seq), "notification n{seq} not acknowledged");
+        }
+        while let Some(event) = client.poll_event() {
+            if let ClientEvent::Lost { count, .. } = event {
+                assert!(count > 0, "a gap of no notification reported");
+            }
+        }
+        // a re-registration puts its `hi` on top of the requests waiting
+        assert!(client.pending() <= max_pending + 1);
         // A typed line does not run the timers; everything else does first.
         if (b >> 4) & 7 != 1 && (b >> 4) & 7 != 2 {
             if let Some(deadline) = client.poll_timeout() {

@@ -1,40 +1,105 @@
 //! The peer-to-peer line chat of PROTOCOLS.md §3, as a sans-IO session.
 //!
-//! A [`ChatSession`] sits on one TCP connection. Lines the person types go
-//! in through [`send_line`](ChatSession::send_line) and come out of
-//! [`poll_transmit`](ChatSession::poll_transmit) as bytes to write (the
-//! line and its LF); typing `:q` sends nothing and asks to close. Bytes read
-//! from the socket go in through [`handle_input`](ChatSession::handle_input)
-//! and [`handle_eof`](ChatSession::handle_eof) and come out of
+//! A [`ChatSession`] sits on one TCP connection. It is a stream machine, so
+//! its output model is the stream one (see the crate docs): lines the
+//! person types go in through [`send_line`](ChatSession::send_line) and
+//! wait, as bytes (each line and its LF), in
+//! [`pending_output`](ChatSession::pending_output) until
+//! [`consume_output`](ChatSession::consume_output) says how many a socket
+//! write took (a write may be partial; the session keeps the rest). Typing
+//! `:q` sends nothing and asks to close. Bytes read from the socket go in
+//! through [`handle_input`](ChatSession::handle_input) and
+//! [`handle_eof`](ChatSession::handle_eof) and come out of
 //! [`poll_event`](ChatSession::poll_event) as lines, errors, and
 //! [`ChatEvent::PeerClosed`].
+//!
+//! The chat has no timers, so no call takes `now`: the crate's rule is
+//! that a call that can move a deadline takes `now`, and nothing here has a
+//! deadline (there is no `poll_timeout`). A program that wants an idle
+//! timeout keeps it itself.
+//!
+//! # Driving it
+//!
+//! One turn: feed what was read (`handle_input`, or `handle_eof` at end of
+//! stream) and what the person typed (`send_line`), drain `poll_event`
+//! (show it), then write `pending_output()` and `consume_output(n)` what
+//! the write took. Close the connection when
+//! [`is_closed`](ChatSession::is_closed) and the output is written.
+//!
+//! ```
+//! use std::io::{self, Read, Write};
+//! use sockwire::ChatSession;
+//!
+//! /// One turn over any byte stream (a `TcpStream` in `tcp_chat`).
+//! fn turn(chat: &mut ChatSession, stream: &mut (impl Read + Write), typed: &[&str]) -> io::Result<()> {
+//!     let mut buf = [0; 4096];
+//!     match stream.read(&mut buf)? {
+//!         0 => chat.handle_eof(), // 1: input
+//!         n => chat.handle_input(&buf[..n]),
+//!     }
+//!     for line in typed {
+//!         chat.send_line(line).map_err(io::Error::other)?;
+//!     }
+//!     while let Some(event) = chat.poll_event() {
+//!         println!("{event}"); // 2: events
+//!     }
+//!     while !chat.pending_output().is_empty() {
+//!         let n = stream.write(chat.pending_output())?; // 3: output
+//!         chat.consume_output(n);
+//!     }
+//!     Ok(())
+//! }
+//!
+//! /// A peer that said one line and takes two bytes per write.
+//! struct Peer { said: &'static [u8], heard: Vec<u8> }
+//! impl Read for Peer {
+//!     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> { self.said.read(buf) }
+//! }
+//! impl Write for Peer {
+//!     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+//!         let n = buf.len().min(2);
+//!         self.heard.extend_from_slice(&buf[..n]);
+//!         Ok(n)
+//!     }
+//!     fn flush(&mut self) -> io::Result<()> { Ok(()) }
+//! }
+//!
+//! let mut peer = Peer { said: b"hi there\n", heard: Vec::new() };
+//! let mut chat = ChatSession::default();
+//! turn(&mut chat, &mut peer, &["hello", ChatSession::QUIT])?;
+//! assert_eq!(peer.heard, b"hello\n");
+//! assert!(chat.is_closed()); // close the connection now
+//! # Ok::<(), io::Error>(())
+//! ```
+//!
+//! Step by step:
 //!
 //! ```
 //! use sockwire::{ChatEvent, ChatSession};
 //!
-//! let mut chat = ChatSession::new();
+//! let mut chat = ChatSession::default();
 //! chat.send_line("hello")?;
-//! assert_eq!(&chat.poll_transmit().unwrap()[..], b"hello\n");
+//! assert_eq!(chat.pending_output(), b"hello\n");
+//! chat.consume_output(2); // the socket took 2 bytes
+//! assert_eq!(chat.pending_output(), b"llo\n");
+//! chat.consume_output(4);
 //! chat.handle_input(b"hi the");
 //! assert_eq!(chat.poll_event(), None);
 //! chat.handle_input(b"re\r\n");
 //! assert_eq!(chat.poll_event(), Some(ChatEvent::Line("hi there".into())));
 //! chat.handle_eof();
 //! assert_eq!(chat.poll_event(), Some(ChatEvent::PeerClosed));
-//! chat.send_line(":q")?;
+//! chat.send_line(ChatSession::QUIT)?;
 //! assert!(chat.is_closed());
-//! assert_eq!(chat.poll_transmit(), None); // `:q` is not sent
+//! assert!(chat.pending_output().is_empty()); // `:q` is not sent
 //! # Ok::<(), sockwire::EncodeError>(())
 //! ```
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 
 use crate::{DecodeError, Decoder, EncodeError, Encoder, LineCodec, Text};
-
-/// The line that ends the chat; it is not sent.
-pub const QUIT: &str = ":q";
 
 /// What arrived from the peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,38 +116,77 @@ pub enum ChatEvent {
 /// What [`ChatSession::send_line`] did with a typed line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineAction {
-    /// The line was encoded; write [`ChatSession::poll_transmit`].
+    /// The line was encoded into [`ChatSession::pending_output`].
     Sent,
     /// The line was `:q`: nothing is sent; close the connection.
     Close,
 }
 
+/// The chat's settings.
+///
+/// | field | default |
+/// |---|---|
+/// | `max_len` | 64 KiB: the longest line, either way |
+///
+/// ```
+/// use sockwire::{ChatConfig, ChatSession};
+/// let chat = ChatSession::new(ChatConfig::default().max_len(80).clone());
+/// # let _ = chat;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChatConfig {
+    /// The longest line, in bytes without its LF, sent or received (a
+    /// longer one received is reported as [`ChatEvent::Malformed`]).
+    pub max_len: usize,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            max_len: LineCodec::new().max_len(),
+        }
+    }
+}
+
+impl ChatConfig {
+    /// Sets [`max_len`](#structfield.max_len).
+    pub fn max_len(&mut self, value: usize) -> &mut Self {
+        self.max_len = value;
+        self
+    }
+}
+
 /// One side of a line chat: a [`LineCodec`] in each direction and the
 /// `:q` rule.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ChatSession {
     codec: LineCodec,
     input: BytesMut,
-    output: VecDeque<Bytes>,
+    output: BytesMut,
     events: VecDeque<ChatEvent>,
     closed: bool,
     peer_closed: bool,
 }
 
-impl ChatSession {
-    /// A session with the default line limit (64 KiB).
-    #[must_use]
-    pub fn new() -> Self {
-        Self::with_codec(LineCodec::new())
+impl Default for ChatSession {
+    /// A session with the default config (64 KiB lines).
+    fn default() -> Self {
+        Self::new(ChatConfig::default())
     }
+}
 
-    /// A session using `codec` (for its line limit).
+impl ChatSession {
+    /// The line that ends the chat; it is not sent.
+    pub const QUIT: &str = ":q";
+
+    /// A session with the given settings.
     #[must_use]
-    pub fn with_codec(codec: LineCodec) -> Self {
+    pub fn new(config: ChatConfig) -> Self {
         ChatSession {
-            codec,
+            codec: LineCodec::with_max_len(config.max_len),
             input: BytesMut::new(),
-            output: VecDeque::new(),
+            output: BytesMut::new(),
             events: VecDeque::new(),
             closed: false,
             peer_closed: false,
@@ -97,13 +201,11 @@ impl ChatSession {
     /// The codec's [`EncodeError`] (a line with an LF, or over the limit);
     /// nothing is sent then.
     pub fn send_line(&mut self, line: &str) -> Result<LineAction, EncodeError> {
-        if self.closed || line == QUIT {
+        if self.closed || line == Self::QUIT {
             self.closed = true;
             return Ok(LineAction::Close);
         }
-        let mut buf = BytesMut::new();
-        self.codec.encode(line, &mut buf)?;
-        self.output.push_back(buf.freeze());
+        self.codec.encode(line, &mut self.output)?;
         Ok(LineAction::Sent)
     }
 
@@ -113,13 +215,7 @@ impl ChatSession {
             return;
         }
         self.input.extend_from_slice(bytes);
-        loop {
-            match self.codec.decode(&mut self.input) {
-                Ok(Some(line)) => self.events.push_back(ChatEvent::Line(line)),
-                Ok(None) => break,
-                Err(e) => self.events.push_back(ChatEvent::Malformed(e)),
-            }
-        }
+        self.decode(false);
     }
 
     /// The peer closed its side: yields an unterminated last line, then
@@ -128,21 +224,39 @@ impl ChatSession {
         if self.peer_closed {
             return;
         }
+        self.decode(true);
+        self.peer_closed = true;
+        self.events.push_back(ChatEvent::PeerClosed);
+    }
+
+    /// The one decode loop: every line (and error) the input holds, and at
+    /// the end of the stream the unterminated rest.
+    fn decode(&mut self, eof: bool) {
         loop {
-            match self.codec.decode_eof(&mut self.input) {
+            let next = if eof {
+                self.codec.decode_eof(&mut self.input)
+            } else {
+                self.codec.decode(&mut self.input)
+            };
+            match next {
                 Ok(Some(line)) => self.events.push_back(ChatEvent::Line(line)),
                 Ok(None) => break,
                 Err(e) => self.events.push_back(ChatEvent::Malformed(e)),
             }
         }
-        self.peer_closed = true;
-        self.events.push_back(ChatEvent::PeerClosed);
     }
 
-    /// The next bytes to write to the peer.
+    /// The bytes waiting to be written to the peer (empty when there are
+    /// none).
     #[must_use]
-    pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.output.pop_front()
+    pub fn pending_output(&self) -> &[u8] {
+        &self.output
+    }
+
+    /// Marks the first `n` bytes of [`pending_output`](Self::pending_output)
+    /// as written (`n` larger than what is pending counts as all of it).
+    pub fn consume_output(&mut self, n: usize) {
+        self.output.advance(n.min(self.output.len()));
     }
 
     /// The next thing that arrived.
@@ -151,7 +265,8 @@ impl ChatSession {
         self.events.pop_front()
     }
 
-    /// Whether `:q` was typed: the connection should be closed.
+    /// Whether `:q` was typed: the connection should be closed once the
+    /// pending output is written.
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed

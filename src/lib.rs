@@ -132,9 +132,10 @@ mod time;
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub mod tokio_adapter;
+mod transmit;
 pub mod variable;
 
-pub use chat::{ChatEvent, ChatSession, LineAction};
+pub use chat::{ChatConfig, ChatEvent, ChatSession, LineAction};
 pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};
 pub use error::{ContentError, DecodeError, EncodeError, HeaderError, Recoverable, Truncated};
 pub use fixed::{FixedPacket, FixedPacketCodec};
@@ -142,6 +143,7 @@ pub use line::LineCodec;
 pub use room::{RoomClient, RoomServer};
 pub use text::{Text, TextDatagramCodec, TextStreamCodec};
 pub use time::timeout_from;
+pub use transmit::Transmit;
 pub use variable::{VariablePacket, VariablePacketCodec};
 
 /// The README's examples, compiled and run as doctests.

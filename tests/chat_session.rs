@@ -1,7 +1,7 @@
 //! The §3 line-chat session: typed lines out, peer lines in, `:q`, peer
 //! close, at every split of the input.
 
-use sockwire::{ChatEvent, ChatSession, DecodeError, EncodeError, LineAction, LineCodec};
+use sockwire::{ChatConfig, ChatEvent, ChatSession, DecodeError, EncodeError, LineAction};
 
 fn lines(chat: &mut ChatSession) -> Vec<ChatEvent> {
     std::iter::from_fn(|| chat.poll_event()).collect()
@@ -13,24 +13,22 @@ fn line(s: &str) -> ChatEvent {
 
 #[test]
 fn typed_lines_go_out_with_their_lf_and_q_is_not_sent() {
-    let mut chat = ChatSession::new();
+    let mut chat = ChatSession::default();
     assert_eq!(chat.send_line("hello"), Ok(LineAction::Sent));
     assert_eq!(chat.send_line(""), Ok(LineAction::Sent));
     assert_eq!(chat.send_line("été 🐶"), Ok(LineAction::Sent));
-    let out: Vec<u8> = std::iter::from_fn(|| chat.poll_transmit())
-        .flatten()
-        .collect();
-    assert_eq!(out, "hello\n\nété 🐶\n".as_bytes());
+    assert_eq!(chat.pending_output(), "hello\n\nété 🐶\n".as_bytes());
+    chat.consume_output(usize::MAX);
     assert_eq!(hex(b"hello\n"), "68656c6c6f0a");
     assert!(!chat.is_closed());
     assert_eq!(chat.send_line(":q"), Ok(LineAction::Close));
     assert!(chat.is_closed());
-    assert_eq!(chat.poll_transmit(), None);
+    assert!(chat.pending_output().is_empty());
     // after :q nothing more goes out
     assert_eq!(chat.send_line("late"), Ok(LineAction::Close));
-    assert_eq!(chat.poll_transmit(), None);
+    assert!(chat.pending_output().is_empty());
     // ":q " or " :q" are ordinary lines
-    let mut chat = ChatSession::new();
+    let mut chat = ChatSession::default();
     assert_eq!(chat.send_line(":q "), Ok(LineAction::Sent));
     assert_eq!(chat.send_line(":quit"), Ok(LineAction::Sent));
 }
@@ -41,7 +39,7 @@ fn hex(b: &[u8]) -> String {
 
 #[test]
 fn typed_lines_that_cannot_be_sent_are_errors() {
-    let mut chat = ChatSession::with_codec(LineCodec::with_max_len(4));
+    let mut chat = ChatSession::new(ChatConfig::default().max_len(4).clone());
     assert_eq!(
         chat.send_line("a\nb"),
         Err(EncodeError::NewlineInLine { offset: 1 })
@@ -50,7 +48,7 @@ fn typed_lines_that_cannot_be_sent_are_errors() {
         chat.send_line("toolong"),
         Err(EncodeError::TooLarge { size: 7, max: 4 })
     );
-    assert_eq!(chat.poll_transmit(), None);
+    assert!(chat.pending_output().is_empty());
     assert!(!chat.is_closed());
 }
 
@@ -66,7 +64,7 @@ fn peer_lines_arrive_whole_at_every_split() {
     ];
     for a in 0..=wire.len() {
         for b in a..=wire.len() {
-            let mut chat = ChatSession::new();
+            let mut chat = ChatSession::default();
             chat.handle_input(&wire[..a]);
             chat.handle_input(&wire[a..b]);
             chat.handle_input(&wire[b..]);
@@ -79,7 +77,7 @@ fn peer_lines_arrive_whole_at_every_split() {
 
 #[test]
 fn bad_peer_lines_are_reported_and_the_chat_goes_on() {
-    let mut chat = ChatSession::with_codec(LineCodec::with_max_len(5));
+    let mut chat = ChatSession::new(ChatConfig::default().max_len(5).clone());
     chat.handle_input(b"much too long\nok\n\xff\nfine\n");
     assert_eq!(
         lines(&mut chat),
@@ -94,9 +92,27 @@ fn bad_peer_lines_are_reported_and_the_chat_goes_on() {
 
 #[test]
 fn peer_close_is_reported_once() {
-    let mut chat = ChatSession::new();
+    let mut chat = ChatSession::default();
     chat.handle_eof();
     chat.handle_eof();
     chat.handle_input(b"ignored\n");
     assert_eq!(lines(&mut chat), [ChatEvent::PeerClosed]);
+}
+
+#[test]
+fn a_partial_write_keeps_the_rest_in_order() {
+    let mut chat = ChatSession::default();
+    chat.send_line("one").unwrap();
+    chat.consume_output(2);
+    chat.send_line("two").unwrap();
+    assert_eq!(chat.pending_output(), b"e\ntwo\n");
+    chat.consume_output(0);
+    assert_eq!(chat.pending_output(), b"e\ntwo\n");
+    chat.consume_output(100);
+    assert!(chat.pending_output().is_empty());
+    // `:q` closes with what was typed before it still to write
+    chat.send_line("last").unwrap();
+    assert_eq!(chat.send_line(ChatSession::QUIT), Ok(LineAction::Close));
+    assert!(chat.is_closed());
+    assert_eq!(chat.pending_output(), b"last\n");
 }

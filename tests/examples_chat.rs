@@ -245,3 +245,34 @@ for tag, req in enumerate(["hi py", "rc py-room", "rl", "ms héllo", "by"], star
     server.next_with("py: 4 ms héllo -> ok");
     stop(server, "room server stopped");
 }
+
+/// Issue 17's reproduction: the client starts with nothing listening and
+/// `$roomcreate lobby` is typed; the server starts 2.25 s later on that
+/// port.
+/// The client's `hi` was lost, so `rc` gets `er not-registered`: the client
+/// registers again, says so, and the room is created.
+#[test]
+fn udp_chat_client_registers_again_when_its_hi_was_lost() {
+    let port = {
+        let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let mut alice = Proc::spawn("udp_chat", &["client", "alice", "--server", &addr]);
+    // `hi` goes out as the client starts, then at 0.5, 1, 1.5 and 2 s: the
+    // server starts after the last copy, before `rc` (at 2.5 s) gives up
+    alice.next_with("alice on");
+    alice.write_line("$roomcreate lobby");
+    std::thread::sleep(Duration::from_millis(2250));
+    let mut server = Proc::spawn("udp_chat", &["server", "--bind", &addr]);
+    server.next_with("listening on");
+    alice.next_with("not registered with the server (it may have restarted): registering again as alice, then repeating rc");
+    alice.next_with("ok (hi)");
+    alice.next_with("ok (rc)");
+    alice.write_line("$roomlist");
+    alice.next_with("rooms: lobby");
+    alice.close_stdin();
+    alice.next_with("bye");
+    exits_ok(alice);
+    stop(server, "room server stopped");
+}

@@ -31,7 +31,12 @@ fn events(client: &mut RoomClient) -> Vec<ClientEvent> {
 }
 
 fn alice(now: Instant) -> RoomClient {
-    RoomClient::new(now, SERVER, Name::new("alice").unwrap())
+    RoomClient::new(
+        now,
+        SERVER,
+        Name::new("alice").unwrap(),
+        ClientConfig::default(),
+    )
 }
 
 fn n(s: &str) -> Name {
@@ -235,11 +240,11 @@ fn pm_is_accepted_only_from_the_address_pa_gave() {
     // bob's address claiming to be carol, who never poked: dropped
     c.handle_datagram(t0, bob, b"0 pm carol hi");
     // carol pokes us (unsolicited pa): now carol's pm is accepted
-    c.handle_datagram(t0, SERVER, b"0 pa carol 127.0.0.1:3003");
+    c.handle_datagram(t0, SERVER, b"n1 pa carol 127.0.0.1:3003");
     c.handle_datagram(t0, addr(3003), b"0 pm carol hello");
     // server-only messages from a non-server address are dropped
-    c.handle_datagram(t0, mallory, b"0 pa mallory 127.0.0.1:6666");
-    c.handle_datagram(t0, mallory, b"0 kd lobby");
+    c.handle_datagram(t0, mallory, b"n2 pa mallory 127.0.0.1:6666");
+    c.handle_datagram(t0, mallory, b"n2 kd lobby");
     let ev = events(&mut c);
     let private: Vec<_> = ev
         .iter()
@@ -280,7 +285,8 @@ fn private_messages_go_straight_to_the_poked_address() {
         c.handle_line(t0, "$msg bob hi"),
         Err(ClientError::NotPoked { user: n("bob") })
     );
-    c.handle_datagram(t0, SERVER, b"0 pa bob 127.0.0.1:2002");
+    c.handle_datagram(t0, SERVER, b"n1 pa bob 127.0.0.1:2002");
+    assert_eq!(sent(&mut c), [(5005, "n1 ak".to_owned())]);
     assert_eq!(c.handle_line(t0, "$msg bob hi  bob"), Ok(None));
     assert_eq!(sent(&mut c), [(2002, "0 pm alice hi  bob".to_owned())]);
     let long = format!("$msg bob {}", "x".repeat(4096));
@@ -306,10 +312,10 @@ fn notifications_are_reported_and_kd_leaves_the_room() {
     assert_eq!(c.room(), Some(&n("lobby")));
     let _ = events(&mut c);
     for wire in [
-        &b"0 jn lobby bob"[..],
-        b"0 ms lobby bob hi",
-        b"0 lv lobby bob",
-        b"0 kd lobby",
+        &b"n1 jn lobby bob"[..],
+        b"n2 ms lobby bob hi",
+        b"n3 lv lobby bob",
+        b"n4 kd lobby",
     ] {
         c.handle_datagram(t0, SERVER, wire);
     }
@@ -376,7 +382,7 @@ fn the_request_queue_is_bounded() {
     let t0 = Instant::now();
     let mut config = ClientConfig::default();
     config.max_pending = 3;
-    let mut c = RoomClient::with_config(t0, SERVER, n("alice"), config);
+    let mut c = RoomClient::new(t0, SERVER, n("alice"), config);
     c.handle_line(t0, "$userlist").unwrap();
     c.handle_line(t0, "$roomlist").unwrap();
     assert_eq!(
@@ -387,7 +393,7 @@ fn the_request_queue_is_bounded() {
 
 /// alice, bob, carol and the server on a perfect network.
 fn chat() -> Network {
-    let mut net = Network::new(RoomServer::new(), Conditions::perfect(), 1);
+    let mut net = Network::new(RoomServer::default(), Conditions::perfect(), 1);
     net.add_client(2001, "alice");
     net.add_client(2002, "bob");
     net.add_client(2003, "carol");

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use room_harness::{SERVER, addr};
-use sockwire::room::{Name, RoomClient, RoomServer, ServerConfig};
+use sockwire::room::{ClientConfig, Name, RoomClient, RoomServer, ServerConfig};
 
 fn regex(re: &str) -> impl Strategy<Value = Vec<u8>> + use<> {
     proptest::string::string_regex(re)
@@ -16,13 +16,15 @@ fn regex(re: &str) -> impl Strategy<Value = Vec<u8>> + use<> {
 }
 
 fn datagram() -> impl Strategy<Value = Vec<u8>> {
-    let ops = "(hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|pm|zz)";
+    let ops = "(hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|pm|ak|zz)";
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..80),
         regex(&format!(
-            "(0|[1-9][0-9]{{0,2}}) {ops}( [a-d.:0-9]{{0,4}}){{0,3}}"
+            "n?(0|[1-9][0-9]{{0,2}}) {ops}( [a-d.:0-9]{{0,4}}){{0,3}}"
         )),
-        regex(&format!("[1-3] {ops} [a-c]{{1,2}}")),
+        regex(&format!("n?[1-3] {ops} [a-c]{{1,2}}")),
+        regex("n[1-9] (ms|jn|lv) (a|b|lobby) (a|b)( x)?"),
+        regex("[1-5] er not-registered"),
         (0usize..3, 4090usize..4110).prop_map(|(tag, len)| {
             let mut d = format!("{tag} ms ").into_bytes();
             d.resize(len, b'x');
@@ -43,7 +45,7 @@ proptest! {
         config.max_rooms = 2;
         config.max_members = 2;
         config.max_cached_replies = 2;
-        let mut server = RoomServer::with_config(config);
+        let mut server = RoomServer::new(config);
         let mut now = Instant::now();
         for (port, bytes, dt) in input {
             now += Duration::from_millis(dt);
@@ -58,6 +60,9 @@ proptest! {
             prop_assert!(server.users().count() <= 3);
             prop_assert!(server.rooms().count() <= 2);
             prop_assert!(server.cached_replies() <= 2);
+            for user in server.users() {
+                prop_assert!(server.unacknowledged(user).unwrap() <= 64);
+            }
             let rooms: Vec<Name> = server.rooms().cloned().collect();
             for room in rooms {
                 let (owner, members) = server.room_members(&room).unwrap();
@@ -73,7 +78,7 @@ proptest! {
         lines in prop::collection::vec("(\\$[a-z]{0,10}|[a-z]{0,3})( [a-z]{0,5}){0,2}", 0..5),
     ) {
         let mut now = Instant::now();
-        let mut client = RoomClient::new(now, SERVER, Name::new("me").unwrap());
+        let mut client = RoomClient::new(now, SERVER, Name::new("me").unwrap(), ClientConfig::default());
         for line in &lines {
             let _ = client.handle_line(now, line);
         }

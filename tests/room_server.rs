@@ -13,7 +13,7 @@ const C: u16 = 1003;
 const X: u16 = 1099;
 
 fn harness() -> ServerHarness {
-    ServerHarness::new(RoomServer::new())
+    ServerHarness::new(RoomServer::default())
 }
 
 /// alice, bob and carol registered.
@@ -112,13 +112,13 @@ fn rj_joins_tells_members_and_leaves_the_old_room() {
     assert_eq!(h.ask(A, "2 rc lobby"), "2 ok");
     assert_eq!(
         h.send(B, "2 rj lobby"),
-        out(&[(A, "0 jn lobby bob"), (B, "2 ok")])
+        out(&[(A, "n1 jn lobby bob"), (B, "2 ok")])
     );
     assert_eq!(
         h.send(C, "2 rj lobby"),
         out(&[
-            (A, "0 jn lobby carol"),
-            (B, "0 jn lobby carol"),
+            (A, "n2 jn lobby carol"),
+            (B, "n1 jn lobby carol"),
             (C, "2 ok")
         ])
     );
@@ -130,7 +130,7 @@ fn rj_joins_tells_members_and_leaves_the_old_room() {
     let moved = h.send(B, "3 rj side");
     assert_eq!(
         moved,
-        out(&[(A, "0 lv lobby bob"), (C, "0 jn side bob"), (B, "3 ok")])
+        out(&[(A, "n4 lv lobby bob"), (C, "n1 jn side bob"), (B, "3 ok")])
     );
     let (owner, members) = h.server.room_members("lobby").unwrap();
     assert_eq!((owner.as_str(), members.len()), ("alice", 1));
@@ -144,7 +144,7 @@ fn rk_leaves_tells_the_rest_and_removes_empty_rooms() {
     assert_eq!(h.send(B, "2 rj lobby").len(), 2);
     assert_eq!(
         h.send(B, "3 rk"),
-        out(&[(A, "0 lv lobby bob"), (B, "3 ok")])
+        out(&[(A, "n2 lv lobby bob"), (B, "3 ok")])
     );
     assert_eq!(h.ask(B, "4 rk"), "4 er not-in-room");
     assert_eq!(h.ask(A, "4 rk"), "4 ok");
@@ -168,8 +168,8 @@ fn ownership_goes_to_the_longest_joined_member() {
     assert_eq!(
         d.send(C, "3 by"),
         out(&[
-            (B, "0 lv lobby carol"),
-            (4, "0 lv lobby carol"),
+            (B, "n3 lv lobby carol"),
+            (4, "n2 lv lobby carol"),
             (C, "3 ok")
         ])
     );
@@ -191,7 +191,7 @@ fn ar_pokes_tell_both_sides() {
     assert_eq!(
         h.send(A, "2 ar bob"),
         out(&[
-            (B, "0 pa alice 127.0.0.1:1001"),
+            (B, "n1 pa alice 127.0.0.1:1001"),
             (A, "2 pa bob 127.0.0.1:1002"),
         ])
     );
@@ -211,10 +211,10 @@ fn kk_kicks_every_other_member_owner_only() {
     assert_eq!(
         h.send(A, "4 kk"),
         out(&[
-            (B, "0 kd lobby"),
-            (A, "0 lv lobby bob"),
-            (C, "0 kd lobby"),
-            (A, "0 lv lobby carol"),
+            (B, "n2 kd lobby"),
+            (A, "n3 lv lobby bob"),
+            (C, "n1 kd lobby"),
+            (A, "n4 lv lobby carol"),
             (A, "4 ok"),
         ])
     );
@@ -234,11 +234,11 @@ fn ms_is_relayed_to_everyone_else_in_the_room() {
     assert_eq!(h.ask(C, "2 rc other"), "2 ok");
     assert_eq!(
         h.send(A, "4 ms hello  there "),
-        out(&[(B, "0 ms lobby alice hello  there "), (A, "4 ok")])
+        out(&[(B, "n1 ms lobby alice hello  there "), (A, "4 ok")])
     );
     assert_eq!(
         h.send(B, "3 ms"),
-        out(&[(A, "0 ms lobby bob "), (B, "3 ok")])
+        out(&[(A, "n2 ms lobby bob "), (B, "3 ok")])
     );
     // alone in a room: no relay
     assert_eq!(h.send(C, "3 ms echo"), out(&[(C, "3 ok")]));
@@ -253,9 +253,14 @@ fn ms_whose_relay_would_be_too_long_is_refused() {
     let text = "x".repeat(4096 - 5);
     let reply = h.ask(A, &format!("3 ms {text}"));
     assert!(reply.starts_with("3 er too-long"), "{reply}");
-    // the longest that fits in the relay goes through
-    let text = "x".repeat(4096 - "0 ms lobby alice ".len());
-    assert_eq!(h.send(A, format!("4 ms {text}")).len(), 2);
+    // the longest that fits in the relay, whatever its sequence number,
+    // goes through; one more byte does not
+    let text = "x".repeat(4096 - "n4294967295 ms lobby alice ".len());
+    assert!(
+        h.ask(A, &format!("4 ms {text}x"))
+            .starts_with("4 er too-long")
+    );
+    assert_eq!(h.send(A, format!("5 ms {text}")).len(), 2);
 }
 
 #[test]
@@ -291,7 +296,7 @@ fn ka_by_and_bad_requests() {
     assert_eq!(h.send(B, "2 rj lobby").len(), 2);
     assert_eq!(
         h.send(B, "3 by"),
-        out(&[(A, "0 lv lobby bob"), (B, "3 ok")])
+        out(&[(A, "n2 lv lobby bob"), (B, "3 ok")])
     );
     assert_eq!(h.ask(B, "4 ka"), "4 er not-registered");
     assert_eq!(h.ask(A, "11 ul"), "11 ul alice carol");
@@ -419,7 +424,7 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
 fn with_a_history_of_one_only_the_last_tag_is_cached() {
     let mut config = ServerConfig::default();
     config.reply_history = 1;
-    let mut h = ServerHarness::new(RoomServer::with_config(config));
+    let mut h = ServerHarness::new(RoomServer::new(config));
     assert_eq!(h.ask(A, "1 hi alice"), "1 ok");
     assert_eq!(h.ask(A, "2 rc lobby"), "2 ok");
     assert_eq!(h.ask(A, "2 rc lobby"), "2 ok");
@@ -432,6 +437,8 @@ fn registrations_expire_after_60_s_of_silence_and_leave_their_rooms() {
     let mut h = three();
     assert_eq!(h.ask(A, "2 rc lobby"), "2 ok");
     assert_eq!(h.send(B, "2 rj lobby").len(), 2);
+    // alice acknowledges bob's `jn`: nothing left to resend
+    assert_eq!(h.send(A, "n1 ak"), vec![]);
     assert_eq!(
         h.server.poll_timeout(),
         Some(h.base + std::time::Duration::from_secs(60))
@@ -454,8 +461,9 @@ fn registrations_expire_after_60_s_of_silence_and_leave_their_rooms() {
     assert_eq!(told.len(), 1);
     assert_eq!(
         (told[0].destination, &told[0].payload[..]),
-        (addr(B), &b"0 lv lobby alice"[..])
+        (addr(B), &b"n1 lv lobby alice"[..])
     );
+    assert_eq!(h.send(B, "n1 ak"), vec![]);
     assert_eq!(h.server.room_members("lobby").unwrap().0.as_str(), "bob");
     assert_eq!(h.ask(A, "3 ul"), "3 er not-registered");
     // any datagram keeps a registration alive, even a malformed one
@@ -490,7 +498,7 @@ fn limits_on_users_rooms_members_and_cache_are_enforced() {
     config.max_rooms = 2;
     config.max_members = 2;
     config.max_cached_replies = 4;
-    let mut h = ServerHarness::new(RoomServer::with_config(config));
+    let mut h = ServerHarness::new(RoomServer::new(config));
     assert_eq!(h.ask(A, "1 hi alice"), "1 ok");
     assert_eq!(h.ask(B, "1 hi bob"), "1 ok");
     assert_eq!(h.ask(C, "1 hi carol"), "1 ok");
@@ -523,7 +531,7 @@ fn limits_on_users_rooms_members_and_cache_are_enforced() {
 fn lists_longer_than_a_datagram_are_cut() {
     let mut config = ServerConfig::default();
     config.max_users = 500;
-    let mut h = ServerHarness::new(RoomServer::with_config(config));
+    let mut h = ServerHarness::new(RoomServer::new(config));
     for i in 0..200u16 {
         let name = format!("{i:03}{}", "u".repeat(29));
         assert_eq!(h.ask(3000 + i, &format!("1 hi {name}")), "1 ok");
@@ -539,7 +547,7 @@ fn lists_longer_than_a_datagram_are_cut() {
 fn the_event_queue_is_bounded() {
     let mut config = ServerConfig::default();
     config.max_events = 3;
-    let mut server = RoomServer::with_config(config);
+    let mut server = RoomServer::new(config);
     let now = std::time::Instant::now();
     for i in 0..10 {
         server.handle_datagram(now, addr(A), format!("{i} ka").as_bytes());

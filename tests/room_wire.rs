@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 use sockwire::EncodeError;
 use sockwire::room::{
-    ClientBound, ErrorCode, MAX_DATAGRAM, Name, Notification, PrivateMessage, Reply, Request,
-    ServerBound, WireError, read_tag,
+    ClientBound, ErrorCode, Name, Notification, PrivateMessage, Reply, Request, ServerBound,
+    WireError, read_tag,
 };
 
 fn n(s: &str) -> Name {
@@ -31,7 +31,13 @@ fn every_request_parses_and_formats_exactly() {
     ];
     for (wire, request) in cases {
         let parsed = ServerBound::parse(wire).unwrap();
-        assert_eq!(parsed.request, request, "{}", String::from_utf8_lossy(wire));
+        let tag = parsed.tag().unwrap();
+        assert_eq!(
+            parsed,
+            ServerBound::Request { tag, request },
+            "{}",
+            String::from_utf8_lossy(wire)
+        );
         assert_eq!(&parsed.to_bytes().unwrap()[..], wire);
     }
 }
@@ -39,7 +45,13 @@ fn every_request_parses_and_formats_exactly() {
 #[test]
 fn empty_text_may_omit_its_space() {
     let parsed = ServerBound::parse(b"3 ms").unwrap();
-    assert_eq!(parsed.request, Request::Say(String::new()));
+    assert_eq!(
+        parsed,
+        ServerBound::Request {
+            tag: 3,
+            request: Request::Say(String::new())
+        }
+    );
     assert_eq!(&parsed.to_bytes().unwrap()[..], b"3 ms ");
 }
 
@@ -109,37 +121,49 @@ fn every_reply_notification_and_pm_parses_and_formats_exactly() {
             reply(6, Reply::error(ErrorCode::Other("whatever-else".into()))),
         ),
         (
-            b"0 ms lobby bob hi  all",
-            ClientBound::Notice(Notification::Said {
-                room: n("lobby"),
-                user: n("bob"),
-                text: "hi  all".into(),
-            }),
+            b"n1 ms lobby bob hi  all",
+            notice(
+                1,
+                Notification::Said {
+                    room: n("lobby"),
+                    user: n("bob"),
+                    text: "hi  all".into(),
+                },
+            ),
         ),
         (
-            b"0 pa bob 127.0.0.1:5005",
-            ClientBound::Notice(Notification::Poked {
-                user: n("bob"),
-                addr,
-            }),
+            b"n2 pa bob 127.0.0.1:5005",
+            notice(
+                2,
+                Notification::Poked {
+                    user: n("bob"),
+                    addr,
+                },
+            ),
         ),
         (
-            b"0 jn lobby bob",
-            ClientBound::Notice(Notification::Joined {
-                room: n("lobby"),
-                user: n("bob"),
-            }),
+            b"n3 jn lobby bob",
+            notice(
+                3,
+                Notification::Joined {
+                    room: n("lobby"),
+                    user: n("bob"),
+                },
+            ),
         ),
         (
-            b"0 lv lobby bob",
-            ClientBound::Notice(Notification::Left {
-                room: n("lobby"),
-                user: n("bob"),
-            }),
+            b"n40 lv lobby bob",
+            notice(
+                40,
+                Notification::Left {
+                    room: n("lobby"),
+                    user: n("bob"),
+                },
+            ),
         ),
         (
-            b"0 kd lobby",
-            ClientBound::Notice(Notification::Kicked { room: n("lobby") }),
+            b"n4294967295 kd lobby",
+            notice(4294967295, Notification::Kicked { room: n("lobby") }),
         ),
         (
             b"0 pm bob see you ",
@@ -259,12 +283,12 @@ fn malformed_requests_say_what_is_wrong() {
         }
     );
     assert_eq!(err(b"12 rj \xff"), WireError::InvalidUtf8 { offset: 6 });
-    let long = format!("1 ms {}", "x".repeat(MAX_DATAGRAM));
+    let long = format!("1 ms {}", "x".repeat(ServerBound::MAX_LEN));
     assert_eq!(
         err(long.as_bytes()),
         WireError::TooLong {
-            size: MAX_DATAGRAM + 5,
-            max: MAX_DATAGRAM
+            size: ServerBound::MAX_LEN + 5,
+            max: ServerBound::MAX_LEN
         }
     );
 }
@@ -272,6 +296,32 @@ fn malformed_requests_say_what_is_wrong() {
 #[test]
 fn malformed_client_bound_datagrams_say_what_is_wrong() {
     let err = |wire: &[u8]| ClientBound::parse(wire).unwrap_err();
+    // a notification needs `n<seq>`; `n<seq>` is only for notifications
+    assert_eq!(
+        err(b"0 ms lobby bob hi"),
+        WireError::WrongTag { op: "ms", tag: 0 }
+    );
+    assert_eq!(
+        err(b"0 pa bob 127.0.0.1:5005"),
+        WireError::WrongTag { op: "pa", tag: 0 }
+    );
+    assert_eq!(
+        err(b"n1 ok"),
+        WireError::NotANotification {
+            op: "ok".into(),
+            seq: 1
+        }
+    );
+    assert_eq!(
+        err(b"n1 pm bob hi"),
+        WireError::NotANotification {
+            op: "pm".into(),
+            seq: 1
+        }
+    );
+    assert!(matches!(err(b"n01 kd lobby"), WireError::BadTag { .. }));
+    assert!(matches!(err(b"n kd lobby"), WireError::BadTag { .. }));
+    assert!(matches!(err(b"n-1 kd lobby"), WireError::BadTag { .. }));
     assert_eq!(
         err(b"3 ms lobby bob hi"),
         WireError::WrongTag { op: "ms", tag: 3 }
@@ -318,21 +368,21 @@ fn malformed_client_bound_datagrams_say_what_is_wrong() {
         }
     );
     assert_eq!(
-        err(b"0 kd"),
+        err(b"n1 kd"),
         WireError::MissingArgument {
             op: "kd",
             field: "room"
         }
     );
     assert_eq!(
-        err(b"0 jn lobby"),
+        err(b"n1 jn lobby"),
         WireError::MissingArgument {
             op: "jn",
             field: "user"
         }
     );
     assert_eq!(
-        err(b"0 lv lobby bob x"),
+        err(b"n1 lv lobby bob x"),
         WireError::UnexpectedArgument { op: "lv" }
     );
     assert_eq!(
@@ -347,17 +397,17 @@ fn malformed_client_bound_datagrams_say_what_is_wrong() {
 
 #[test]
 fn encoding_refuses_what_cannot_be_read_back() {
-    let long = ServerBound {
+    let long = ServerBound::Request {
         tag: 1,
-        request: Request::Say("x".repeat(MAX_DATAGRAM)),
+        request: Request::Say("x".repeat(ServerBound::MAX_LEN)),
     };
     assert!(matches!(long.to_bytes(), Err(EncodeError::TooLarge { max, .. }) if max == 4096));
     // exactly at the limit is fine
-    let exact = ServerBound {
+    let exact = ServerBound::Request {
         tag: 1,
-        request: Request::Say("x".repeat(MAX_DATAGRAM - 5)),
+        request: Request::Say("x".repeat(ServerBound::MAX_LEN - 5)),
     };
-    assert_eq!(exact.to_bytes().unwrap().len(), MAX_DATAGRAM);
+    assert_eq!(exact.to_bytes().unwrap().len(), ServerBound::MAX_LEN);
     let pa0 = reply(
         0,
         Reply::Address {
@@ -431,16 +481,17 @@ fn client_bound() -> impl Strategy<Value = ClientBound> {
     ];
     prop_oneof![
         (1..=u32::MAX, reply).prop_map(|(tag, reply)| ClientBound::Reply { tag, reply }),
-        (name(), name(), text()).prop_map(|(room, user, text)| ClientBound::Notice(
+        (any::<u32>(), name(), name(), text()).prop_map(|(seq, room, user, text)| notice(
+            seq,
             Notification::Said { room, user, text }
         )),
-        (name(), addr())
-            .prop_map(|(user, addr)| ClientBound::Notice(Notification::Poked { user, addr })),
-        (name(), name())
-            .prop_map(|(room, user)| ClientBound::Notice(Notification::Joined { room, user })),
-        (name(), name())
-            .prop_map(|(room, user)| ClientBound::Notice(Notification::Left { room, user })),
-        name().prop_map(|room| ClientBound::Notice(Notification::Kicked { room })),
+        (any::<u32>(), name(), addr())
+            .prop_map(|(seq, user, addr)| notice(seq, Notification::Poked { user, addr })),
+        (any::<u32>(), name(), name())
+            .prop_map(|(seq, room, user)| notice(seq, Notification::Joined { room, user })),
+        (any::<u32>(), name(), name())
+            .prop_map(|(seq, room, user)| notice(seq, Notification::Left { room, user })),
+        (any::<u32>(), name()).prop_map(|(seq, room)| notice(seq, Notification::Kicked { room })),
         (name(), text())
             .prop_map(|(from, text)| ClientBound::Private(PrivateMessage { from, text })),
     ]
@@ -449,11 +500,21 @@ fn client_bound() -> impl Strategy<Value = ClientBound> {
 proptest! {
     #[test]
     fn requests_round_trip(tag in any::<u32>(), request in request()) {
-        let sb = ServerBound { tag, request };
+        let sb = ServerBound::Request { tag, request };
         let wire = sb.to_bytes().unwrap();
         let back = ServerBound::parse(&wire).unwrap();
         prop_assert_eq!(&back, &sb);
         prop_assert_eq!(back.to_bytes().unwrap(), wire);
+    }
+
+    #[test]
+    fn acks_round_trip(seq in any::<u32>()) {
+        let ack = ServerBound::Ack { seq };
+        let wire = ack.to_bytes().unwrap();
+        let expected = format!("n{seq} ak");
+        prop_assert_eq!(&wire[..], expected.as_bytes());
+        prop_assert_eq!(ack.tag(), None);
+        prop_assert_eq!(ServerBound::parse(&wire).unwrap(), ack);
     }
 
     #[test]
@@ -470,7 +531,7 @@ proptest! {
     fn accepted_datagrams_format_back_exactly(
         bytes in prop_oneof![
             prop::collection::vec(any::<u8>(), 0..64),
-            "(0|[1-9][0-9]{0,2}) (hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|pm)( [a-z0-9.:]{0,6}){0,3}"
+            "n?(0|[1-9][0-9]{0,2}) (hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|pm|ak)( [a-z0-9.:]{0,6}){0,3}"
                 .prop_map(String::into_bytes),
         ]
     ) {
@@ -481,12 +542,12 @@ proptest! {
                 || (empty_text && formatted.strip_suffix(b" ") == Some(&bytes[..]))
         };
         if let Ok(sb) = ServerBound::parse(&bytes) {
-            let empty = sb.request == Request::Say(String::new());
+            let empty = matches!(&sb, ServerBound::Request { request: Request::Say(text), .. } if text.is_empty());
             prop_assert!(same(&sb.to_bytes().unwrap(), empty));
         }
         if let Ok(cb) = ClientBound::parse(&bytes) {
             let empty = matches!(&cb,
-                ClientBound::Notice(Notification::Said { text, .. })
+                ClientBound::Notice { notification: Notification::Said { text, .. }, .. }
                 | ClientBound::Private(PrivateMessage { text, .. }) if text.is_empty());
             prop_assert!(same(&cb.to_bytes().unwrap(), empty));
         }
@@ -504,7 +565,7 @@ fn only_canonical_addresses_parse() {
         "[::FFFF:1.2.3.4]:5006",
         "1.2.3.4:05006",
     ] {
-        let datagram = format!("0 pa bob {addr}");
+        let datagram = format!("n1 pa bob {addr}");
         let parsed = ClientBound::parse(datagram.as_bytes());
         if let Ok(message) = &parsed {
             panic!(
@@ -533,4 +594,32 @@ fn only_canonical_addresses_parse() {
             datagram.as_bytes()
         );
     }
+}
+
+fn notice(seq: u32, notification: Notification) -> ClientBound {
+    ClientBound::Notice { seq, notification }
+}
+
+#[test]
+fn acks_are_strict() {
+    assert_eq!(
+        ServerBound::parse(b"n7 ak"),
+        Ok(ServerBound::Ack { seq: 7 })
+    );
+    assert_eq!(
+        ServerBound::parse(b"n7 ak x"),
+        Err(WireError::UnexpectedArgument { op: "ak" })
+    );
+    assert_eq!(
+        ServerBound::parse(b"n7 ul"),
+        Err(WireError::NotANotification {
+            op: "ul".into(),
+            seq: 7
+        })
+    );
+    assert_eq!(
+        ServerBound::parse(b"7 ak"),
+        Err(WireError::UnknownOp { op: "ak".into() })
+    );
+    assert_eq!(sockwire::room::read_tag(b"n7 ak"), None);
 }

@@ -1,6 +1,6 @@
 //! The room-chat client state machine.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::Transmit;
+use crate::Transmit;
+
 use super::wire::{
-    ClientBound, Name, Notification, PrivateMessage, Reply, Request, ServerBound, Tag, WireError,
+    ClientBound, ErrorCode, Name, NoticeTag, Notification, PrivateMessage, Reply, Request, Seq,
+    ServerBound, Tag, WireError,
 };
 
 /// The client's timers and limits.
@@ -20,9 +22,20 @@ use super::wire::{
 /// | `retransmit_after` | 500 ms |
 /// | `max_retransmits` | 4 |
 /// | `keepalive_every` | 20 s |
-/// | `max_pending` | 32 requests awaiting a reply |
+/// | `max_pending` | 2,048 requests awaiting a reply (a paste of 1,000 lines fits) |
 /// | `max_peers` | 256 addresses learned through `pa` |
 /// | `max_events` | 1024 unpolled events (the oldest is dropped) |
+/// | `gap_timeout` | 3 s: a gap in the notifications still open that long is skipped and reported |
+/// | `max_held` | 64 notifications held back behind a gap |
+///
+/// Each field has a setter of the same name that returns `&mut Self`:
+///
+/// ```
+/// use std::time::Duration;
+/// use sockwire::room::ClientConfig;
+/// let config = ClientConfig::default().retransmit_after(Duration::from_millis(200)).clone();
+/// assert_eq!(config.max_retransmits, 4);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientConfig {
@@ -32,12 +45,21 @@ pub struct ClientConfig {
     pub max_retransmits: u32,
     /// Send `ka` this often.
     pub keepalive_every: Duration,
-    /// Most requests awaiting a reply at once.
+    /// Most requests awaiting a reply at once (one in flight, the rest
+    /// queued in order). A re-registration's `hi` may come on top of them:
+    /// [`RoomClient::pending`] is at most `max_pending + 1`.
     pub max_pending: usize,
     /// Most peer addresses remembered (the oldest is forgotten).
     pub max_peers: usize,
     /// Most events kept until polled.
     pub max_events: usize,
+    /// How long a notification held back behind a missing one waits before
+    /// the gap is skipped and reported as [`ClientEvent::Lost`] (longer
+    /// than the server keeps resending: 4 × 500 ms).
+    pub gap_timeout: Duration,
+    /// Most notifications held back behind a gap; one more skips the gap
+    /// at once (reported as [`ClientEvent::Lost`]).
+    pub max_held: usize,
 }
 
 impl Default for ClientConfig {
@@ -46,12 +68,25 @@ impl Default for ClientConfig {
             retransmit_after: Duration::from_millis(500),
             max_retransmits: 4,
             keepalive_every: Duration::from_secs(20),
-            max_pending: 32,
+            max_pending: 2048,
             max_peers: 256,
             max_events: 1024,
+            gap_timeout: Duration::from_secs(3),
+            max_held: 64,
         }
     }
 }
+
+setters!(ClientConfig {
+    retransmit_after: Duration,
+    max_retransmits: u32,
+    keepalive_every: Duration,
+    max_pending: usize,
+    max_peers: usize,
+    max_events: usize,
+    gap_timeout: Duration,
+    max_held: usize,
+});
 
 /// A command for the client: what a person types, typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +233,10 @@ pub enum DropReason {
     },
     /// A server message from an address that is not the server's.
     NotFromServer,
+    /// A notification shown already (or held back already): a resend whose
+    /// first copy arrived, or a copy the network duplicated. It was
+    /// acknowledged again.
+    Duplicate(Seq),
 }
 
 /// What the client saw, for the user interface.
@@ -220,8 +259,35 @@ pub enum ClientEvent {
         /// The request.
         request: Request,
     },
-    /// A notification from the server.
+    /// A notification from the server, shown once each, in the server's
+    /// order.
     Notice(Notification),
+    /// Notifications the server sent never arrived: a gap in their
+    /// sequence stayed open for [`ClientConfig::gap_timeout`] (the server
+    /// gave up resending), or too many arrived behind it, or the
+    /// registration they belonged to ended. A loss is never silent.
+    Lost {
+        /// The first skipped sequence number.
+        first: Seq,
+        /// How many notifications were skipped (`first` and the ones
+        /// after it).
+        count: u32,
+    },
+    /// A request got `er not-registered` (our `hi` was lost, the
+    /// registration expired, or the server restarted): the client sends
+    /// `hi` again under the same name, then repeats the request under a new
+    /// tag. Its outcome comes as the [`Reply`](ClientEvent::Reply) or
+    /// [`TimedOut`](ClientEvent::TimedOut) of that tag.
+    Reregistering {
+        /// The tag that got `er not-registered`.
+        tag: Tag,
+        /// The tag the repeated request goes out with.
+        retry_tag: Tag,
+        /// The request.
+        request: Request,
+        /// The name registered again.
+        user: Name,
+    },
     /// A private message from a poked user.
     Private {
         /// The sender.
@@ -242,10 +308,22 @@ pub enum ClientEvent {
     Closed,
 }
 
+/// A request waiting its turn.
+#[derive(Debug)]
+struct Queued {
+    tag: Tag,
+    request: Request,
+    /// Already repeated after a re-registration: another
+    /// `er not-registered` is reported, not repeated again.
+    repeated: bool,
+}
+
+/// The request in flight.
 #[derive(Debug)]
 struct Pending {
     tag: Tag,
     request: Request,
+    repeated: bool,
     payload: Bytes,
     deadline: Instant,
     retransmits: u32,
@@ -262,6 +340,110 @@ struct Pending {
 /// every 500 ms, up to 4 times, then reported as
 /// [`ClientEvent::TimedOut`]; `ka` goes out every 20 s. A `pm` is accepted
 /// only from the address a `pa` gave for its user.
+///
+/// # Nothing lost silently
+///
+/// - **Notifications** (`n<seq>`) are acknowledged with `n<seq> ak`, every
+///   copy, and shown once each in `seq` order. One that arrives ahead of a
+///   missing one is held back (at most [`ClientConfig::max_held`]); a gap
+///   still open [`ClientConfig::gap_timeout`] after the first held-back
+///   one arrived is skipped and reported ([`ClientEvent::Lost`]).
+/// - **Re-registration**: a request answered `er not-registered` makes the
+///   client send `hi` again under the same name and repeat the request
+///   once, with new tags, telling the user
+///   ([`ClientEvent::Reregistering`]). The client then expects the new
+///   registration's notifications, from `n1`.
+/// - **Pastes**: requests are sent one at a time, in order, from a queue
+///   deep enough for a paste of 1,000 lines ([`ClientConfig::max_pending`],
+///   2,048). Each ends in a [`Reply`](ClientEvent::Reply) or a
+///   [`TimedOut`](ClientEvent::TimedOut): delivered or reported failed.
+///   PROTOCOLS.md allows a window of requests in flight instead, with the
+///   server executing each client's requests in tag order; this client
+///   chooses the queue because stop-and-wait needs nothing more from the
+///   server than its reply cache, keeps the order by construction (a
+///   request is sent only after the one before it is answered or given
+///   up), and cannot make the server execute a line twice or out of order.
+///   It costs throughput, one round trip per line: over loopback a paste of
+///   1,000 lines takes about 1,000 round trips, seconds, not minutes; on a
+///   lossy network each lost datagram adds a 500 ms wait.
+///
+/// # Driving it
+///
+/// One turn of the loop, in this order:
+///
+/// 1. feed what arrived: [`handle_datagram`](Self::handle_datagram), and
+///    what the person typed: [`handle_line`](Self::handle_line);
+/// 2. run the timers when [`poll_timeout`](Self::poll_timeout) is due:
+///    [`handle_timeout`](Self::handle_timeout);
+/// 3. drain [`poll_event`](Self::poll_event): show it, or react to it with
+///    new commands (a bot does);
+/// 4. send every [`poll_transmit`](Self::poll_transmit), which includes
+///    what step 3 queued;
+///
+/// then wait for a datagram until `poll_timeout()`. Sending before
+/// draining the events would leave step 3's requests in the queue until the
+/// next turn; that does no harm here, because while a datagram waits,
+/// `poll_timeout()` is already due, so the wait ends at once (a loop that
+/// slept until the retransmission timer would send each such request late,
+/// twice).
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use std::time::Instant;
+/// use sockwire::Transmit;
+/// use sockwire::room::{ClientConfig, ClientEvent, Name, Notification, RoomClient, RoomServer};
+///
+/// /// One turn of a bot that welcomes whoever joins its room.
+/// fn turn(bot: &mut RoomClient, now: Instant, arrived: Option<(SocketAddr, &[u8])>) -> Vec<Transmit> {
+///     if let Some((from, datagram)) = arrived {
+///         bot.handle_datagram(now, from, datagram); // 1
+///     }
+///     if bot.poll_timeout().is_some_and(|t| t <= now) {
+///         bot.handle_timeout(now); // 2
+///     }
+///     while let Some(event) = bot.poll_event() {
+///         // 3: may queue requests
+///         if let ClientEvent::Notice(Notification::Joined { user, .. }) = event {
+///             bot.handle_line(now, &format!("welcome, {user}")).ok();
+///         }
+///     }
+///     std::iter::from_fn(|| bot.poll_transmit()).collect() // 4
+/// }
+///
+/// let (server_addr, bot_addr, carol_addr): (SocketAddr, SocketAddr, SocketAddr) =
+///     ("127.0.0.1:5005".parse()?, "127.0.0.1:40001".parse()?, "127.0.0.1:40002".parse()?);
+/// let now = Instant::now();
+/// let mut server = RoomServer::default();
+/// let mut bot = RoomClient::new(now, server_addr, Name::new("bot")?, ClientConfig::default());
+/// bot.handle_line(now, "$roomcreate lobby")?;
+/// // a network that delivers at once; carol joins by hand once the room exists
+/// let (mut carol_heard, mut carol_joined) = (Vec::new(), false);
+/// let mut out = turn(&mut bot, now, None);
+/// for _ in 0..10 {
+///     for t in out.drain(..) {
+///         server.handle_datagram(now, bot_addr, &t.payload);
+///     }
+///     if bot.room().is_some() && !carol_joined {
+///         server.handle_datagram(now, carol_addr, b"1 hi carol");
+///         server.handle_datagram(now, carol_addr, b"2 rj lobby");
+///         carol_joined = true;
+///     }
+///     let mut to_bot = Vec::new();
+///     while let Some(t) = server.poll_transmit() {
+///         if t.destination == bot_addr {
+///             to_bot.push(t.payload);
+///         } else {
+///             carol_heard.push(String::from_utf8_lossy(&t.payload).into_owned());
+///         }
+///     }
+///     for datagram in to_bot {
+///         out.extend(turn(&mut bot, now, Some((server_addr, &datagram))));
+///     }
+/// }
+/// // the welcome went out in the turn that saw carol join
+/// assert!(carol_heard.iter().any(|d| d.ends_with("ms lobby bot welcome, carol")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct RoomClient {
     config: ClientConfig,
@@ -269,7 +451,11 @@ pub struct RoomClient {
     user: Name,
     next_tag: Tag,
     in_flight: Option<Pending>,
-    queue: VecDeque<Request>,
+    queue: VecDeque<Queued>,
+    /// The next notification to show.
+    next_seq: Seq,
+    /// Notifications that came ahead of a gap: when each arrived, and what.
+    held: BTreeMap<Seq, (Instant, Notification)>,
     peers: HashMap<Name, SocketAddr>,
     peer_order: VecDeque<Name>,
     room: Option<Name>,
@@ -278,19 +464,16 @@ pub struct RoomClient {
     closed: bool,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ClientEvent>,
+    /// The `now` of the latest call: `poll_timeout` while output waits.
+    last_now: Instant,
 }
 
 impl RoomClient {
-    /// A client of `server` registering as `user`, with the default
-    /// timers. Queues the `hi` request.
+    /// A client of `server` registering as `user`, with the given timers
+    /// and limits (`ClientConfig::default()`: PROTOCOLS.md's). Queues the
+    /// `hi` request.
     #[must_use]
-    pub fn new(now: Instant, server: SocketAddr, user: Name) -> Self {
-        Self::with_config(now, server, user, ClientConfig::default())
-    }
-
-    /// A client with the given timers and limits.
-    #[must_use]
-    pub fn with_config(now: Instant, server: SocketAddr, user: Name, config: ClientConfig) -> Self {
+    pub fn new(now: Instant, server: SocketAddr, user: Name, config: ClientConfig) -> Self {
         let mut client = RoomClient {
             next_keepalive: now + config.keepalive_every,
             config,
@@ -299,6 +482,8 @@ impl RoomClient {
             next_tag: 1,
             in_flight: None,
             queue: VecDeque::new(),
+            next_seq: 1,
+            held: BTreeMap::new(),
             peers: HashMap::new(),
             peer_order: VecDeque::new(),
             room: None,
@@ -306,6 +491,7 @@ impl RoomClient {
             closed: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            last_now: now,
         };
         // Cannot fail: nothing is pending and `hi NAME` is short.
         let _ = client.send_request(now, Request::Hello(user));
@@ -368,6 +554,7 @@ impl RoomClient {
     /// [`ClientError::TooManyPending`], [`ClientError::Closed`]; nothing
     /// is sent then.
     pub fn command(&mut self, now: Instant, command: Command) -> Result<Option<Tag>, ClientError> {
+        self.last_now = now;
         if self.closed || self.quitting {
             return Err(ClientError::Closed);
         }
@@ -405,25 +592,29 @@ impl RoomClient {
                 max: self.config.max_pending,
             });
         }
-        // Check the size now, so that a queued request always encodes.
-        ServerBound {
+        // Check the size now, with the longest tag, so that a queued
+        // request always encodes.
+        ServerBound::Request {
             tag: Tag::MAX,
             request: request.clone(),
         }
         .to_bytes()
         .map_err(too_long)?;
-        let tag = self.tag_after(self.queue.len());
-        self.queue.push_back(request);
+        let tag = self.take_tag();
+        self.queue.push_back(Queued {
+            tag,
+            request,
+            repeated: false,
+        });
         self.send_next(now);
         Ok(tag)
     }
 
-    /// The tag a request will get when `n` queued ones go before it.
-    fn tag_after(&self, n: usize) -> Tag {
-        let mut tag = self.next_tag;
-        for _ in 0..n {
-            tag = tag.checked_add(1).unwrap_or(1);
-        }
+    /// A new tag: counted up from 1, skipping 0 (a tag is not reused until
+    /// 2³² − 1 requests later).
+    fn take_tag(&mut self) -> Tag {
+        let tag = self.next_tag;
+        self.next_tag = self.next_tag.checked_add(1).unwrap_or(1);
         tag
     }
 
@@ -432,17 +623,21 @@ impl RoomClient {
         if self.in_flight.is_some() {
             return;
         }
-        let Some(request) = self.queue.pop_front() else {
+        let Some(Queued {
+            tag,
+            request,
+            repeated,
+        }) = self.queue.pop_front()
+        else {
             return;
         };
-        let tag = self.next_tag;
-        self.next_tag = self.next_tag.checked_add(1).unwrap_or(1);
-        let Ok(payload) = (ServerBound {
+        // Checked in `send_request`: a queued request fits.
+        let Ok(payload) = (ServerBound::Request {
             tag,
             request: request.clone(),
         })
         .to_bytes() else {
-            return;
+            return self.push_event(ClientEvent::TimedOut { tag, request });
         };
         self.transmits.push_back(Transmit {
             destination: self.server,
@@ -451,6 +646,7 @@ impl RoomClient {
         self.in_flight = Some(Pending {
             tag,
             request,
+            repeated,
             payload,
             deadline: now + self.config.retransmit_after,
             retransmits: 0,
@@ -477,20 +673,26 @@ impl RoomClient {
                 }
             }
             _ if from != self.server => self.drop_datagram(from, DropReason::NotFromServer),
-            ClientBound::Notice(notice) => {
-                match &notice {
-                    Notification::Poked { user, addr } => self.learn_peer(user.clone(), *addr),
-                    Notification::Kicked { room } if self.room.as_ref() == Some(room) => {
-                        self.room = None;
-                    }
-                    _ => {}
-                }
-                self.push_event(ClientEvent::Notice(notice));
+            ClientBound::Notice { seq, notification } => {
+                self.notice(now, from, seq, notification);
             }
             ClientBound::Reply { tag, reply } => {
                 let Some(pending) = self.in_flight.take_if(|p| p.tag == tag) else {
                     return self.drop_datagram(from, DropReason::UnknownTag(tag));
                 };
+                let not_registered = matches!(
+                    &reply,
+                    Reply::Error {
+                        code: ErrorCode::NotRegistered,
+                        ..
+                    }
+                );
+                if not_registered
+                    && !pending.repeated
+                    && !matches!(pending.request, Request::Hello(_) | Request::Bye)
+                {
+                    return self.reregister(now, pending);
+                }
                 if reply == Reply::Ok {
                     match &pending.request {
                         Request::CreateRoom(room) | Request::JoinRoom(room) => {
@@ -519,9 +721,123 @@ impl RoomClient {
         }
     }
 
+    /// `er not-registered` to `pending`: `hi` again, then the request
+    /// again, both ahead of the queue, with new tags.
+    fn reregister(&mut self, now: Instant, pending: Pending) {
+        // The old registration's notifications will never fill their gaps:
+        // show what was held back, report the rest; the new registration
+        // counts from 1.
+        while !self.held.is_empty() {
+            self.skip_gap();
+        }
+        self.next_seq = 1;
+        self.room = None;
+        let hello = Queued {
+            tag: self.take_tag(),
+            request: Request::Hello(self.user.clone()),
+            repeated: true,
+        };
+        let retry = Queued {
+            tag: self.take_tag(),
+            request: pending.request.clone(),
+            repeated: true,
+        };
+        self.push_event(ClientEvent::Reregistering {
+            tag: pending.tag,
+            retry_tag: retry.tag,
+            request: pending.request,
+            user: self.user.clone(),
+        });
+        self.queue.push_front(retry);
+        self.queue.push_front(hello);
+        self.send_next(now);
+    }
+
+    /// A notification from the server: acknowledge it, then show it in
+    /// order, hold it back, or drop it as a duplicate.
+    fn notice(&mut self, now: Instant, from: SocketAddr, seq: Seq, notification: Notification) {
+        self.transmits.push_back(Transmit {
+            destination: self.server,
+            payload: Bytes::from(format!("{} ak", NoticeTag(seq))),
+        });
+        if seq < self.next_seq || self.held.contains_key(&seq) {
+            return self.drop_datagram(from, DropReason::Duplicate(seq));
+        }
+        if seq > self.next_seq && self.held.len() >= self.config.max_held.max(1) {
+            // No room to hold it back: give up on what is missing before
+            // it, or (if it comes after the first gap) on that gap.
+            match self.held.keys().next() {
+                Some(&first) if seq > first => {
+                    while self.held.len() >= self.config.max_held.max(1) {
+                        self.skip_gap();
+                    }
+                }
+                _ => self.lose_up_to(seq),
+            }
+        }
+        if seq > self.next_seq {
+            self.held.insert(seq, (now, notification));
+            return;
+        }
+        self.show(notification);
+        self.next_seq = self.next_seq.saturating_add(1);
+        self.show_held();
+    }
+
+    /// Shows the held-back notifications that are next in order.
+    fn show_held(&mut self) {
+        while let Some((_, notification)) = self.held.remove(&self.next_seq) {
+            self.show(notification);
+            self.next_seq = self.next_seq.saturating_add(1);
+        }
+    }
+
+    /// Gives up on the first gap: reports it lost, shows what follows it.
+    fn skip_gap(&mut self) {
+        let Some(&first) = self.held.keys().next() else {
+            return;
+        };
+        self.lose_up_to(first);
+        self.show_held();
+    }
+
+    /// Reports the notifications from `next_seq` up to `seq` lost, and
+    /// expects `seq` next.
+    fn lose_up_to(&mut self, seq: Seq) {
+        if let Some(count) = seq.checked_sub(self.next_seq).filter(|&n| n > 0) {
+            self.push_event(ClientEvent::Lost {
+                first: self.next_seq,
+                count,
+            });
+            self.next_seq = seq;
+        }
+    }
+
+    /// When the oldest open gap is skipped.
+    fn gap_deadline(&self) -> Option<Instant> {
+        let first_held = self.held.values().map(|(at, _)| *at).min()?;
+        Some(first_held + self.config.gap_timeout)
+    }
+
+    fn show(&mut self, notification: Notification) {
+        match &notification {
+            Notification::Poked { user, addr } => self.learn_peer(user.clone(), *addr),
+            Notification::Kicked { room } if self.room.as_ref() == Some(room) => {
+                self.room = None;
+            }
+            _ => {}
+        }
+        self.push_event(ClientEvent::Notice(notification));
+    }
+
     /// Retransmits the request whose reply is late, reports it when out of
-    /// retries (and sends the next one), and sends `ka` when due.
+    /// retries (and sends the next one), skips a notification gap that
+    /// stayed open too long, and sends `ka` when due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = now;
+        while self.gap_deadline().is_some_and(|t| t <= now) {
+            self.skip_gap();
+        }
         if self.closed {
             return;
         }
@@ -564,14 +880,24 @@ impl RoomClient {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    /// While a datagram waits for [`poll_transmit`](Self::poll_transmit),
+    /// the time of the latest call: already due, so that a loop waiting on
+    /// it goes round to send at once.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let queued = (!self.transmits.is_empty()).then_some(self.last_now);
         if self.closed {
-            return None;
+            return queued.into_iter().chain(self.gap_deadline()).min();
         }
         let retry = self.in_flight.as_ref().map(|p| p.deadline);
         let keepalive = (!self.quitting).then_some(self.next_keepalive);
-        retry.into_iter().chain(keepalive).min()
+        let gap = self.gap_deadline();
+        queued
+            .into_iter()
+            .chain(retry)
+            .chain(keepalive)
+            .chain(gap)
+            .min()
     }
 
     /// The next event.
@@ -640,6 +966,7 @@ impl fmt::Display for DropReason {
                 )
             }
             DropReason::NotFromServer => write!(f, "server message not from the server"),
+            DropReason::Duplicate(seq) => write!(f, "notification n{seq} again, shown already"),
         }
     }
 }
@@ -685,8 +1012,20 @@ impl fmt::Display for ClientEvent {
                     f,
                     "no reply from the server to {} (timed out)",
                     request.op()
-                )
+                )?;
+                match request {
+                    Request::Say(text) => write!(f, ", it may not have arrived: {text}"),
+                    _ => Ok(()),
+                }
             }
+            ClientEvent::Lost { count: 1, .. } => write!(f, "lost 1 message from the server"),
+            ClientEvent::Lost { count, .. } => write!(f, "lost {count} messages from the server"),
+            ClientEvent::Reregistering { request, user, .. } => write!(
+                f,
+                "not registered with the server (it may have restarted): \
+                 registering again as {user}, then repeating {}",
+                request.op()
+            ),
             ClientEvent::Notice(n) => match n {
                 Notification::Said { room, user, text } => write!(f, "[{room}] {user}: {text}"),
                 Notification::Poked { user, addr } => {

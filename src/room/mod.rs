@@ -3,19 +3,29 @@
 //!
 //! Both state machines have the shape of `quinn-proto`: feed them what
 //! arrived with `handle_datagram(now, from, bytes)`, call
-//! `handle_timeout(now)` when `poll_timeout()` says so, and send what
-//! `poll_transmit()` gives. They never read a clock or touch a socket.
+//! `handle_timeout(now)` when `poll_timeout()` says so, drain
+//! `poll_event()`, and send what `poll_transmit()` gives (a
+//! [`Transmit`](crate::Transmit)), in that order (see "Driving it" on
+//! [`RoomServer`] and [`RoomClient`]). They never read a clock or touch a
+//! socket. Each takes its config ([`ServerConfig`], [`ClientConfig`]) by
+//! value at construction.
+//!
+//! Nothing is lost silently: the server's notifications are numbered,
+//! acknowledged, resent and shown in order, a gap is reported in words; a
+//! client whose registration is gone registers again and repeats its
+//! request; a paste of 1,000 lines is queued in order and sent whole (see
+//! [`RoomClient`]).
 //!
 //! ```
 //! use std::net::SocketAddr;
 //! use std::time::Instant;
-//! use sockwire::room::{ClientEvent, Name, Reply, RoomClient, RoomServer};
+//! use sockwire::room::{ClientConfig, ClientEvent, Name, Reply, RoomClient, RoomServer};
 //!
 //! let server_addr: SocketAddr = "127.0.0.1:5005".parse()?;
 //! let alice_addr: SocketAddr = "127.0.0.1:40001".parse()?;
 //! let now = Instant::now();
-//! let mut server = RoomServer::new();
-//! let mut alice = RoomClient::new(now, server_addr, Name::new("alice")?);
+//! let mut server = RoomServer::default();
+//! let mut alice = RoomClient::new(now, server_addr, Name::new("alice")?, ClientConfig::default());
 //! alice.handle_line(now, "$roomcreate lobby")?;
 //! // a network that delivers at once; requests go one at a time
 //! while let Some(t) = alice.poll_transmit() {
@@ -35,9 +45,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::net::SocketAddr;
-
-use bytes::Bytes;
+/// Setters with the field's name, returning `&mut Self`, for a config
+/// struct (quinn's `TransportConfig` style).
+macro_rules! setters {
+    ($config:ty { $($field:ident: $ty:ty,)* }) => {
+        impl $config {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](#structfield.", stringify!($field), ").")]
+                pub fn $field(&mut self, value: $ty) -> &mut Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
 
 mod client;
 mod server;
@@ -46,15 +68,6 @@ mod wire;
 pub use client::{ClientConfig, ClientError, ClientEvent, Command, DropReason, RoomClient};
 pub use server::{RoomServer, ServerConfig, ServerEvent};
 pub use wire::{
-    BadName, ClientBound, ErrorCode, MAX_DATAGRAM, MAX_NAME, Name, Notification, PrivateMessage,
-    Reply, Request, ServerBound, Tag, WireError, read_tag,
+    BadName, ClientBound, ErrorCode, Name, Notification, PrivateMessage, Reply, Request,
+    ServerBound, Tag, WireError, read_tag,
 };
-
-/// A datagram to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transmit {
-    /// Where to send it.
-    pub destination: SocketAddr,
-    /// The datagram's bytes.
-    pub payload: Bytes,
-}

@@ -7,9 +7,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::wire::{
-    self, ClientBound, ErrorCode, Name, Notification, Reply, Request, Tag, WireError,
+    self, ClientBound, ErrorCode, Name, NoticeTag, Notification, Reply, Request, Seq, ServerBound,
+    Tag, WireError,
 };
-use super::{MAX_DATAGRAM, Transmit};
+use crate::Transmit;
+
+const MAX_DATAGRAM: usize = ServerBound::MAX_LEN;
 
 /// The server's limits. Every table the server keeps is bounded by one of
 /// them; a request that would go over answers an error reply.
@@ -23,17 +26,21 @@ use super::{MAX_DATAGRAM, Transmit};
 /// | `reply_history` | 4 | replies kept per address (at least 1) |
 /// | `max_events` | 1024 | the oldest unpolled [`ServerEvent`] is dropped |
 /// | `expiry` | 60 s | a registration with no datagram for that long expires |
+/// | `resend_after` | 500 ms | a notification not acknowledged for that long is sent again |
+/// | `max_resends` | 4 | then the server gives up on it ([`ServerEvent::GaveUp`]) |
+/// | `max_unacked` | 64 | unacknowledged notifications kept per client; past that the oldest is given up |
 ///
 /// With the defaults a `ul` or `rl` list always fits in one datagram
 /// (100 names of 32 characters); with larger limits a list is cut after the
-/// last name that fits in [`MAX_DATAGRAM`] bytes.
+/// last name that fits in 4,096 bytes ([`ClientBound::MAX_LEN`]).
+///
+/// Each field has a setter of the same name that returns `&mut Self`, so a
+/// config is built in one expression:
 ///
 /// ```
 /// use sockwire::room::{RoomServer, ServerConfig};
-/// let mut config = ServerConfig::default();
-/// config.max_users = 10;
-/// let server = RoomServer::with_config(config);
-/// # let _ = server;
+/// let server = RoomServer::new(ServerConfig::default().max_users(10).max_rooms(5).clone());
+/// assert_eq!(server.config().max_users, 10);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -60,6 +67,15 @@ pub struct ServerConfig {
     pub max_events: usize,
     /// How long a registration lives without a datagram from its address.
     pub expiry: Duration,
+    /// How long to wait for a notification's `n<seq> ak` before sending it
+    /// again.
+    pub resend_after: Duration,
+    /// How many times a notification is sent again before the server gives
+    /// up on it (the client then reports a gap).
+    pub max_resends: u32,
+    /// Most unacknowledged notifications kept per client (at least 1); a
+    /// new one past that gives up on the oldest.
+    pub max_unacked: usize,
 }
 
 impl Default for ServerConfig {
@@ -72,9 +88,25 @@ impl Default for ServerConfig {
             reply_history: 4,
             max_events: 1024,
             expiry: Duration::from_secs(60),
+            resend_after: Duration::from_millis(500),
+            max_resends: 4,
+            max_unacked: 64,
         }
     }
 }
+
+setters!(ServerConfig {
+    max_users: usize,
+    max_rooms: usize,
+    max_members: usize,
+    max_cached_replies: usize,
+    reply_history: usize,
+    max_events: usize,
+    expiry: Duration,
+    resend_after: Duration,
+    max_resends: u32,
+    max_unacked: usize,
+});
 
 /// What the server did, one event per datagram (plus one per expiry), for
 /// logging.
@@ -131,6 +163,27 @@ pub enum ServerEvent {
         /// Its address.
         addr: SocketAddr,
     },
+    /// `n<seq> ak`: a client acknowledged a notification (also logged for
+    /// a duplicate, or from an address that is not registered).
+    Acked {
+        /// The sender.
+        from: SocketAddr,
+        /// The registered user at that address, if any.
+        user: Option<Name>,
+        /// The notification's sequence number.
+        seq: Seq,
+    },
+    /// A notification was not acknowledged after all its resends, or was
+    /// pushed out by newer ones ([`ServerConfig::max_unacked`]): the server
+    /// stops sending it, and the client will report the gap.
+    GaveUp {
+        /// The user it was for.
+        user: Name,
+        /// Their address.
+        addr: SocketAddr,
+        /// The notification's sequence number.
+        seq: Seq,
+    },
 }
 
 type History = VecDeque<(Tag, Bytes)>;
@@ -142,6 +195,19 @@ struct User {
     room: Option<Name>,
     /// The last requests' tags and the reply datagrams sent for them.
     history: History,
+    /// The next notification's sequence number.
+    next_seq: Seq,
+    /// Notifications sent and not yet acknowledged, by sequence number.
+    unacked: BTreeMap<Seq, Unacked>,
+}
+
+/// A notification awaiting its `ak`.
+#[derive(Debug)]
+struct Unacked {
+    payload: Bytes,
+    /// When it is sent again (its key in `RoomServer::resends`).
+    deadline: Instant,
+    resends: u32,
 }
 
 #[derive(Debug)]
@@ -153,7 +219,7 @@ struct Room {
 
 /// The room-chat server: a sans-IO state machine (PROTOCOLS.md §7).
 ///
-/// | request | reply | notifications (tag `0`) |
+/// | request | reply | notifications (tag `n<seq>`) |
 /// |---|---|---|
 /// | `hi user` | `ok`; `er name-taken`, `er bad-name`, `er server-full` | none; from a registered address it renames |
 /// | `ul`, `rl` | the sorted list | none |
@@ -179,20 +245,73 @@ struct Room {
 /// (see [`ServerConfig::reply_history`]) gets the same reply again, and is
 /// not executed twice.
 ///
-/// Feed it every datagram with [`handle_datagram`](Self::handle_datagram),
-/// call [`handle_timeout`](Self::handle_timeout) at
-/// [`poll_timeout`](Self::poll_timeout), and after each call send every
-/// [`poll_transmit`](Self::poll_transmit) and log every
-/// [`poll_event`](Self::poll_event). The notifications a request causes
-/// are queued before its reply. Every table is bounded by a
-/// [`ServerConfig`] limit; the transmit queue holds only the output of the
-/// calls since it was last drained.
+/// Notifications are reliable: each client's are numbered `n1`, `n2`, …
+/// from its `hi` (a rename keeps counting), kept until the client answers
+/// `n<seq> ak`, and sent again every 500 ms up to 4 times; at most 64 are
+/// kept per client (see [`ServerConfig`]). The server then gives up
+/// ([`ServerEvent::GaveUp`]) and the client reports the gap.
+///
+/// The notifications a request causes are queued before its reply. Every
+/// table is bounded by a [`ServerConfig`] limit; the transmit queue holds
+/// only the output of the calls since it was last drained.
+///
+/// # Driving it
+///
+/// One turn of the loop, in this order:
+///
+/// 1. feed what arrived: [`handle_datagram`](Self::handle_datagram);
+/// 2. run the timers when [`poll_timeout`](Self::poll_timeout) is due:
+///    [`handle_timeout`](Self::handle_timeout);
+/// 3. drain [`poll_event`](Self::poll_event) (log it);
+/// 4. send every [`poll_transmit`](Self::poll_transmit);
+///
+/// then wait for a datagram until `poll_timeout()`. A loop that sends
+/// before it handles does no harm: while a datagram waits in the queue,
+/// `poll_timeout()` is already due, so the wait ends at once.
+///
+/// ```
+/// use std::net::UdpSocket;
+/// use std::time::{Duration, Instant};
+/// use sockwire::room::RoomServer;
+///
+/// /// One turn: input, timers, events, output.
+/// fn turn(server: &mut RoomServer, socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<()> {
+///     let wait = server.poll_timeout().map(|t| t.saturating_duration_since(Instant::now()));
+///     socket.set_read_timeout(Some(wait.unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(1))))?;
+///     if let Ok((n, from)) = socket.recv_from(buf) {
+///         server.handle_datagram(Instant::now(), from, &buf[..n]); // 1
+///     }
+///     if server.poll_timeout().is_some_and(|t| t <= Instant::now()) {
+///         server.handle_timeout(Instant::now()); // 2
+///     }
+///     while let Some(event) = server.poll_event() {
+///         println!("{event}"); // 3
+///     }
+///     while let Some(t) = server.poll_transmit() {
+///         socket.send_to(&t.payload, t.destination)?; // 4
+///     }
+///     Ok(())
+/// }
+///
+/// let socket = UdpSocket::bind("127.0.0.1:0")?;
+/// let client = UdpSocket::bind("127.0.0.1:0")?;
+/// client.send_to(b"1 hi alice", socket.local_addr()?)?;
+/// let mut server = RoomServer::default();
+/// turn(&mut server, &socket, &mut [0; 4096])?;
+/// let mut reply = [0; 4096];
+/// client.set_read_timeout(Some(Duration::from_secs(5)))?;
+/// let (n, _) = client.recv_from(&mut reply)?;
+/// assert_eq!(&reply[..n], b"1 ok");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// Driven by hand, without a socket:
 ///
 /// ```
 /// use std::time::Instant;
 /// use sockwire::room::RoomServer;
 ///
-/// let mut server = RoomServer::new();
+/// let mut server = RoomServer::default();
 /// let alice = "127.0.0.1:40001".parse()?;
 /// server.handle_datagram(Instant::now(), alice, b"1 hi alice");
 /// let reply = server.poll_transmit().unwrap();
@@ -209,41 +328,42 @@ pub struct RoomServer {
     rooms: BTreeMap<Name, Room>,
     /// (deadline, address) of every registration.
     deadlines: BTreeSet<(Instant, SocketAddr)>,
+    /// (deadline, address, seq) of every unacknowledged notification.
+    resends: BTreeSet<(Instant, SocketAddr, Seq)>,
     /// Last replies to each unregistered address, and its insertion seq.
     anon: HashMap<SocketAddr, (History, u64)>,
     anon_order: VecDeque<(u64, SocketAddr)>,
     anon_seq: u64,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ServerEvent>,
+    /// The `now` of the latest call: `poll_timeout` while output waits.
+    last_now: Option<Instant>,
 }
 
 impl Default for RoomServer {
+    /// A server with the default limits.
     fn default() -> Self {
-        Self::new()
+        Self::new(ServerConfig::default())
     }
 }
 
 impl RoomServer {
-    /// A server with the default limits.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::with_config(ServerConfig::default())
-    }
-
     /// A server with the given limits.
     #[must_use]
-    pub fn with_config(config: ServerConfig) -> Self {
+    pub fn new(config: ServerConfig) -> Self {
         RoomServer {
             config,
             users: HashMap::new(),
             by_name: BTreeMap::new(),
             rooms: BTreeMap::new(),
             deadlines: BTreeSet::new(),
+            resends: BTreeSet::new(),
             anon: HashMap::new(),
             anon_order: VecDeque::new(),
             anon_seq: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            last_now: None,
         }
     }
 
@@ -272,6 +392,14 @@ impl RoomServer {
         Some((name(&r.owner)?, members))
     }
 
+    /// How many notifications to `user` await an acknowledgement (`None`
+    /// if no such user).
+    #[must_use]
+    pub fn unacknowledged(&self, user: &str) -> Option<usize> {
+        let addr = self.by_name.get(user)?;
+        self.users.get(addr).map(|u| u.unacked.len())
+    }
+
     /// How many replies to unregistered addresses are cached.
     #[must_use]
     pub fn cached_replies(&self) -> usize {
@@ -280,7 +408,7 @@ impl RoomServer {
 
     /// Handles one datagram from `from`, received at `now`.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        self.expire(now);
+        self.handle_timeout(now);
         self.touch(now, from);
         if datagram.len() > MAX_DATAGRAM {
             let tag = wire::read_tag(datagram);
@@ -299,11 +427,12 @@ impl RoomServer {
             return;
         }
         let Some(tag) = wire::read_tag(datagram) else {
-            let error = match wire::ServerBound::parse(datagram) {
-                Err(e) => e,
-                Ok(_) => WireError::MissingOp,
-            };
-            self.push_event(ServerEvent::Dropped { from, error });
+            match ServerBound::parse(datagram) {
+                Ok(ServerBound::Ack { seq }) => self.acknowledge(from, seq),
+                Err(error) => self.push_event(ServerEvent::Dropped { from, error }),
+                // a request always has a readable tag
+                Ok(ServerBound::Request { .. }) => {}
+            }
             return;
         };
         if let Some(cached) = self.cached(from, tag) {
@@ -311,8 +440,10 @@ impl RoomServer {
             self.push_event(ServerEvent::Retransmitted { from, tag });
             return;
         }
-        let request = match wire::ServerBound::parse(datagram) {
-            Ok(sb) => sb.request,
+        let request = match ServerBound::parse(datagram) {
+            Ok(ServerBound::Request { request, .. }) => request,
+            // an acknowledgement has no readable tag
+            Ok(ServerBound::Ack { .. }) => return,
             Err(error) => {
                 let registered = self.users.contains_key(&from);
                 let code = match wire::bad_name_op(&error) {
@@ -328,7 +459,7 @@ impl RoomServer {
             }
         };
         if tag == 0 && matches!(request, Request::Poke(_)) {
-            // Its `pa` reply would carry tag 0 and so read as a poke
+            // Its `pa` reply would carry tag 0, which `pa` may not have
             // notification: refuse it before poking anyone.
             let error = WireError::WrongTag { op: "ar", tag };
             self.reject(from, tag, error, ErrorCode::BadRequest, true);
@@ -352,9 +483,50 @@ impl RoomServer {
         });
     }
 
-    /// Expires the registrations whose time is up at `now`.
+    /// Expires the registrations whose time is up at `now`, sends again
+    /// the notifications whose acknowledgement is late, and gives up on
+    /// those out of resends.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = Some(now);
         self.expire(now);
+        self.resend(now);
+    }
+
+    fn resend(&mut self, now: Instant) {
+        while let Some(&(deadline, addr, seq)) = self.resends.first() {
+            if deadline > now {
+                break;
+            }
+            self.resends.pop_first();
+            let Some(user) = self.users.get_mut(&addr) else {
+                continue;
+            };
+            let Some(entry) = user.unacked.get_mut(&seq) else {
+                continue;
+            };
+            if entry.resends >= self.config.max_resends {
+                user.unacked.remove(&seq);
+                let user = user.name.clone();
+                self.push_event(ServerEvent::GaveUp { user, addr, seq });
+                continue;
+            }
+            entry.resends += 1;
+            entry.deadline = now + self.config.resend_after;
+            let payload = entry.payload.clone();
+            self.resends.insert((entry.deadline, addr, seq));
+            self.send(addr, payload);
+        }
+    }
+
+    /// `n<seq> ak` from `from`.
+    fn acknowledge(&mut self, from: SocketAddr, seq: Seq) {
+        let user = self.users.get_mut(&from).map(|user| {
+            if let Some(entry) = user.unacked.remove(&seq) {
+                self.resends.remove(&(entry.deadline, from, seq));
+            }
+            user.name.clone()
+        });
+        self.push_event(ServerEvent::Acked { from, user, seq });
     }
 
     /// The next datagram to send.
@@ -364,10 +536,15 @@ impl RoomServer {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called
-    /// (the earliest expiry), if ever.
+    /// (the earliest expiry), if ever. While a datagram waits for
+    /// [`poll_transmit`](Self::poll_transmit), the time of the latest call:
+    /// already due, so that a loop waiting on it goes round to send.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.first().map(|(t, _)| *t)
+        let queued = self.last_now.filter(|_| !self.transmits.is_empty());
+        let expiry = self.deadlines.first().map(|(t, _)| *t);
+        let resend = self.resends.first().map(|(t, _, _)| *t);
+        queued.into_iter().chain(expiry).chain(resend).min()
     }
 
     /// The next event to log.
@@ -408,30 +585,56 @@ impl RoomServer {
 
     /// Queues `reply` to `to` and returns its bytes.
     fn reply(&mut self, to: SocketAddr, tag: Tag, reply: &Reply) -> Bytes {
-        let payload = encode(&ClientBound::Reply {
-            tag,
-            reply: reply.clone(),
-        });
+        let payload = datagram(tag, reply);
         self.send(to, payload.clone());
         payload
     }
 
-    fn notify(&mut self, to: SocketAddr, notification: Notification) {
-        let payload = encode(&ClientBound::Notice(notification));
+    /// Sends `notification` to the registered user at `to` with its next
+    /// sequence number, and keeps it until acknowledged.
+    fn notify(&mut self, now: Instant, to: SocketAddr, notification: Notification) {
+        let Some(user) = self.users.get_mut(&to) else {
+            return;
+        };
+        let seq = user.next_seq;
+        // 0 is not a sequence number: after u32::MAX comes 1
+        user.next_seq = seq.checked_add(1).unwrap_or(1);
+        let payload = datagram(NoticeTag(seq), &notification);
+        let mut gave_up = Vec::new();
+        while user.unacked.len() >= self.config.max_unacked.max(1) {
+            let Some((old, entry)) = user.unacked.pop_first() else {
+                break;
+            };
+            self.resends.remove(&(entry.deadline, to, old));
+            gave_up.push(old);
+        }
+        let deadline = now + self.config.resend_after;
+        user.unacked.insert(
+            seq,
+            Unacked {
+                payload: payload.clone(),
+                deadline,
+                resends: 0,
+            },
+        );
+        self.resends.insert((deadline, to, seq));
+        let name = user.name.clone();
+        for seq in gave_up {
+            let user = name.clone();
+            self.push_event(ServerEvent::GaveUp {
+                user,
+                addr: to,
+                seq,
+            });
+        }
         self.send(to, payload);
     }
 
-    /// Queues a datagram. An empty payload (a message that failed to
-    /// encode, which the server's checks rule out) is never sent: §7 has
-    /// no empty message.
     fn send(&mut self, destination: SocketAddr, payload: Bytes) {
-        debug_assert!(!payload.is_empty(), "room server built an empty datagram");
-        if !payload.is_empty() {
-            self.transmits.push_back(Transmit {
-                destination,
-                payload,
-            });
-        }
+        self.transmits.push_back(Transmit {
+            destination,
+            payload,
+        });
     }
 
     fn cached(&self, from: SocketAddr, tag: Tag) -> Option<Bytes> {
@@ -502,18 +705,21 @@ impl RoomServer {
                 break;
             }
             self.deadlines.pop_first();
-            if let Some(user) = self.remove_user(addr) {
+            if let Some(user) = self.remove_user(now, addr) {
                 self.push_event(ServerEvent::Expired { user, addr });
             }
         }
     }
 
     /// Unregisters `addr`, leaving its room.
-    fn remove_user(&mut self, addr: SocketAddr) -> Option<Name> {
-        self.leave_room(addr);
+    fn remove_user(&mut self, now: Instant, addr: SocketAddr) -> Option<Name> {
+        self.leave_room(now, addr);
         let user = self.users.remove(&addr)?;
         self.deadlines
             .remove(&(user.last_seen + self.config.expiry, addr));
+        for (seq, entry) in &user.unacked {
+            self.resends.remove(&(entry.deadline, addr, *seq));
+        }
         self.by_name.remove(&user.name);
         // A late duplicate of a request sent before `by` still finds its
         // reply.
@@ -528,7 +734,7 @@ impl RoomServer {
 
     /// Takes `addr` out of its room: hands ownership over, removes an empty
     /// room, tells those who stay.
-    fn leave_room(&mut self, addr: SocketAddr) {
+    fn leave_room(&mut self, now: Instant, addr: SocketAddr) {
         let Some(user) = self.users.get_mut(&addr) else {
             return;
         };
@@ -550,6 +756,7 @@ impl RoomServer {
         let stay = room.members.clone();
         for member in stay {
             self.notify(
+                now,
                 member,
                 Notification::Left {
                     room: room_name.clone(),
@@ -560,7 +767,7 @@ impl RoomServer {
     }
 
     /// Puts `addr` into the existing room `room_name`, telling the members.
-    fn join_room(&mut self, addr: SocketAddr, room_name: &Name) {
+    fn join_room(&mut self, now: Instant, addr: SocketAddr, room_name: &Name) {
         let Some(user) = self.users.get_mut(&addr) else {
             return;
         };
@@ -573,6 +780,7 @@ impl RoomServer {
         room.members.push(addr);
         for member in others {
             self.notify(
+                now,
                 member,
                 Notification::Joined {
                     room: room_name.clone(),
@@ -611,7 +819,12 @@ impl RoomServer {
                             name: name.clone(),
                             last_seen: now,
                             room: None,
-                            history: self.anon.remove(&from).map(|(h, _)| h).unwrap_or_default(),
+                            history: self
+                                .anon
+                                .remove(&from)
+                                .map_or_else(History::new, |(h, _)| h),
+                            next_seq: 1,
+                            unacked: BTreeMap::new(),
                         },
                     );
                     self.deadlines.insert((now + self.config.expiry, from));
@@ -633,7 +846,7 @@ impl RoomServer {
                 if self.rooms.len() - usize::from(freed) >= self.config.max_rooms {
                     return err(E::TooManyRooms);
                 }
-                self.leave_room(from);
+                self.leave_room(now, from);
                 self.rooms.insert(
                     room.clone(),
                     Room {
@@ -641,7 +854,7 @@ impl RoomServer {
                         members: Vec::new(),
                     },
                 );
-                self.join_room(from, room);
+                self.join_room(now, from, room);
                 Reply::Ok
             }
             Request::JoinRoom(room) => {
@@ -654,15 +867,15 @@ impl RoomServer {
                 if r.members.len() >= self.config.max_members {
                     return err(E::RoomFull);
                 }
-                self.leave_room(from);
-                self.join_room(from, room);
+                self.leave_room(now, from);
+                self.join_room(now, from, room);
                 Reply::Ok
             }
             Request::LeaveRoom => {
                 if self.room_of(from).is_none() {
                     return err(E::NotInRoom);
                 }
-                self.leave_room(from);
+                self.leave_room(now, from);
                 Reply::Ok
             }
             Request::Poke(target) => {
@@ -674,7 +887,7 @@ impl RoomServer {
                         user: me.name.clone(),
                         addr: from,
                     };
-                    self.notify(target_addr, poke);
+                    self.notify(now, target_addr, poke);
                 }
                 Reply::Address {
                     user: target.clone(),
@@ -705,12 +918,14 @@ impl RoomServer {
                     user.room = None;
                     let name = user.name.clone();
                     self.notify(
+                        now,
                         addr,
                         Notification::Kicked {
                             room: room_name.clone(),
                         },
                     );
                     self.notify(
+                        now,
                         from,
                         Notification::Left {
                             room: room_name.clone(),
@@ -727,33 +942,32 @@ impl RoomServer {
                 let Some(user_name) = self.users.get(&from).map(|u| u.name.clone()) else {
                     return err(E::NotRegistered);
                 };
-                let said = ClientBound::Notice(Notification::Said {
+                let said = Notification::Said {
                     room: room_name.clone(),
                     user: user_name,
                     text: text.clone(),
-                });
-                let Ok(payload) = said.to_bytes() else {
+                };
+                // checked with the longest tag, so the limit does not
+                // depend on the members' sequence numbers
+                let longest = format!("{} {said}", NoticeTag(Seq::MAX)).len();
+                if longest > ClientBound::MAX_LEN {
                     return Reply::Error {
                         code: E::TooLong,
                         text: Some("relayed message would exceed 4096 bytes".into()),
                     };
+                }
+                // A member's room is always one of the rooms.
+                let Some(members) = self.rooms.get(&room_name).map(|r| r.members.clone()) else {
+                    return err(E::NotInRoom);
                 };
-                let members = self
-                    .rooms
-                    .get(&room_name)
-                    .map(|r| r.members.clone())
-                    .unwrap_or_default();
                 for member in members.into_iter().filter(|m| *m != from) {
-                    self.transmits.push_back(Transmit {
-                        destination: member,
-                        payload: payload.clone(),
-                    });
+                    self.notify(now, member, said.clone());
                 }
                 Reply::Ok
             }
             Request::KeepAlive => Reply::Ok,
             Request::Bye => {
-                self.remove_user(from);
+                self.remove_user(now, from);
                 Reply::Ok
             }
         }
@@ -775,11 +989,19 @@ fn fit_list<'a>(names: impl Iterator<Item = &'a Name>) -> Vec<Name> {
     out
 }
 
-fn encode(message: &ClientBound) -> Bytes {
-    // Every message the server builds fits: names are short, `ms` relays
-    // are checked before they are built, and tag-0 replies are refused.
-    // Should one ever fail, it comes out empty and `send` drops it.
-    message.to_bytes().unwrap_or_default()
+/// A datagram the server sends: `tag`, a space, the message. Formatting
+/// cannot fail, and every message the server builds fits in
+/// [`ClientBound::MAX_LEN`] by construction: names are at most 32
+/// characters, lists are cut by `fit_list`, an `ms` relay is checked
+/// before it is built, a `pa` reply with tag `0` is refused before the
+/// poke runs, and the server sends no `ErrorCode::Other`.
+fn datagram(tag: impl std::fmt::Display, message: &dyn std::fmt::Display) -> Bytes {
+    let payload = Bytes::from(format!("{tag} {message}"));
+    debug_assert!(
+        payload.len() <= MAX_DATAGRAM,
+        "room server datagram over the limit"
+    );
+    payload
 }
 
 impl std::fmt::Display for ServerEvent {
@@ -787,7 +1009,7 @@ impl std::fmt::Display for ServerEvent {
     ///
     /// ```
     /// use sockwire::room::RoomServer;
-    /// let mut server = RoomServer::new();
+    /// let mut server = RoomServer::default();
     /// server.handle_datagram(std::time::Instant::now(), "127.0.0.1:4000".parse()?, b"7 hi bob");
     /// let line = server.poll_event().unwrap().to_string();
     /// assert_eq!(line, "127.0.0.1:4000 bob: 7 hi bob -> ok");
@@ -820,6 +1042,13 @@ impl std::fmt::Display for ServerEvent {
             } => write!(f, "{from}: {tag} rejected ({error}) -> {reply}"),
             ServerEvent::Dropped { from, error } => write!(f, "{from}: dropped ({error})"),
             ServerEvent::Expired { user, addr } => write!(f, "{addr} {user}: expired"),
+            ServerEvent::Acked { from, user, seq } => match user {
+                Some(user) => write!(f, "{from} {user}: n{seq} ak"),
+                None => write!(f, "{from} (unregistered): n{seq} ak"),
+            },
+            ServerEvent::GaveUp { user, addr, seq } => {
+                write!(f, "{addr} {user}: n{seq} not acknowledged, given up")
+            }
         }
     }
 }
@@ -833,15 +1062,12 @@ impl<T: std::fmt::Display> std::fmt::Display for Shorten<'_, T> {
         if s.len() <= 200 {
             return f.write_str(&s);
         }
-        let mut end = 200;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        write!(
-            f,
-            "{}... ({} bytes)",
-            s.get(..end).unwrap_or_default(),
-            s.len()
-        )
+        // 0 is always a char boundary
+        let end = (0..=200)
+            .rev()
+            .find(|&i| s.is_char_boundary(i))
+            .unwrap_or(0);
+        let (head, _) = s.split_at(end);
+        write!(f, "{head}... ({} bytes)", s.len())
     }
 }

@@ -1,12 +1,13 @@
 //! The room-chat wire types of PROTOCOLS.md §7: one datagram is
 //! `<tag> <op> [<arg> ...]`, UTF-8, fields separated by one space, at most
-//! [`MAX_DATAGRAM`] bytes.
+//! 4,096 bytes ([`ServerBound::MAX_LEN`], [`ClientBound::MAX_LEN`]).
 //!
 //! | direction | type | ops |
 //! |---|---|---|
 //! | client → server | [`Request`] | `hi ul rl rc rj rk ar kk ms ka by` |
 //! | server → client, same tag | [`Reply`] | `ok ul rl pa er` |
-//! | server → client, tag `0` | [`Notification`] | `ms pa jn lv kd` |
+//! | server → client, tag `n<seq>` | [`Notification`] | `ms pa jn lv kd` |
+//! | client → server, tag `n<seq>` | acknowledgement ([`ServerBound::Ack`]) | `ak` |
 //! | client → client, tag `0` | [`PrivateMessage`] | `pm` |
 //!
 //! [`ServerBound`] and [`ClientBound`] are whole datagrams (tag and message)
@@ -20,8 +21,9 @@
 //! use sockwire::room::{ClientBound, Name, Reply, Request, ServerBound};
 //!
 //! let request = ServerBound::parse(b"7 rc lobby")?;
-//! assert_eq!(request, ServerBound { tag: 7, request: Request::CreateRoom(Name::new("lobby")?) });
+//! assert_eq!(request, ServerBound::Request { tag: 7, request: Request::CreateRoom(Name::new("lobby")?) });
 //! assert_eq!(&request.to_bytes()?[..], b"7 rc lobby");
+//! assert_eq!(ServerBound::parse(b"n3 ak")?, ServerBound::Ack { seq: 3 });
 //!
 //! let reply = ClientBound::parse(b"7 ul alice bob")?;
 //! let users = vec![Name::new("alice")?, Name::new("bob")?];
@@ -39,21 +41,22 @@ use thiserror::Error;
 
 use crate::EncodeError;
 
-/// Largest room-chat datagram, in bytes.
-pub const MAX_DATAGRAM: usize = 4096;
-
-/// Longest user or room name, in characters (all ASCII, so also bytes).
-pub const MAX_NAME: usize = 32;
+/// Largest room-chat datagram, in bytes, in either direction.
+const MAX_DATAGRAM: usize = 4096;
 
 /// The request tag: chosen by the requester, copied into the reply; `0`
-/// marks an unsolicited message.
+/// marks a private message between clients.
 pub type Tag = u32;
+
+/// A notification's sequence number, the `<seq>` of its tag `n<seq>`:
+/// counted per registered client, from 1 at its `hi`.
+pub type Seq = u32;
 
 /// Why a datagram is not a valid room-chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum WireError {
-    /// The datagram is longer than [`MAX_DATAGRAM`].
+    /// The datagram is longer than 4,096 bytes ([`ServerBound::MAX_LEN`]).
     #[error("datagram of {size} bytes exceeds the limit of {max} bytes")]
     TooLong {
         /// Its size.
@@ -68,7 +71,7 @@ pub enum WireError {
         offset: usize,
     },
     /// The first field is not a canonical decimal `u32` (no sign, no
-    /// leading zero) followed by a space or the end.
+    /// leading zero), nor `n` and one, followed by a space or the end.
     #[error("the tag {field:?} is not a decimal u32")]
     BadTag {
         /// The first field, lossily decoded and cut to 16 characters.
@@ -113,8 +116,8 @@ pub enum WireError {
         /// The field, cut to 60 characters.
         field: String,
     },
-    /// A notification or private message with a non-zero tag, or a `pa`
-    /// reply with tag `0`.
+    /// A notification with a numeric tag (it needs `n<seq>`), a private
+    /// message with a non-zero tag, or a `pa` reply with tag `0`.
     #[error("op {op} cannot have tag {tag}")]
     WrongTag {
         /// The op.
@@ -122,13 +125,22 @@ pub enum WireError {
         /// The tag it came with.
         tag: Tag,
     },
+    /// An op that is neither a notification nor an acknowledgement with a
+    /// notification's tag `n<seq>`.
+    #[error("op {op:?} cannot have the notification tag n{seq}")]
+    NotANotification {
+        /// The op, cut to 16 characters.
+        op: String,
+        /// The sequence number of the tag.
+        seq: Seq,
+    },
 }
 
 fn cut(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// A user or room name: 1 to [`MAX_NAME`] characters of
+/// A user or room name: 1 to [`Name::MAX_LEN`] characters of
 /// `A-Z a-z 0-9 _ -`. Ordered as strings (byte-wise), which is the order of
 /// the `ul` and `rl` lists.
 ///
@@ -148,6 +160,9 @@ pub struct Name(String);
 pub struct BadName(pub String);
 
 impl Name {
+    /// Longest name, in characters (all ASCII, so also bytes).
+    pub const MAX_LEN: usize = 32;
+
     /// Validates `name`.
     ///
     /// # Errors
@@ -165,7 +180,7 @@ impl Name {
     /// Whether `name` is a valid name.
     #[must_use]
     pub fn is_valid(name: &str) -> bool {
-        (1..=MAX_NAME).contains(&name.len())
+        (1..=Self::MAX_LEN).contains(&name.len())
             && name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -492,7 +507,7 @@ impl fmt::Display for Reply {
     }
 }
 
-/// A message the server sends on its own, with tag `0`.
+/// A message the server sends on its own, with tag `n<seq>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notification {
     /// `ms room user text`: `user` said `text` in `room`.
@@ -576,37 +591,75 @@ impl fmt::Display for PrivateMessage {
     }
 }
 
-/// A whole datagram from a client to the server.
+/// A whole datagram from a client to the server: a request, or the
+/// acknowledgement of a notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerBound {
-    /// The request's tag.
-    pub tag: Tag,
-    /// The request.
-    pub request: Request,
+pub enum ServerBound {
+    /// `<tag> <op> [<arg> ...]`: a request.
+    Request {
+        /// The request's tag.
+        tag: Tag,
+        /// The request.
+        request: Request,
+    },
+    /// `n<seq> ak`: the client got notification `seq` (sent for every copy,
+    /// duplicates included; never answered).
+    Ack {
+        /// The notification's sequence number.
+        seq: Seq,
+    },
 }
 
 impl ServerBound {
+    /// Largest datagram a client may send, in bytes.
+    pub const MAX_LEN: usize = MAX_DATAGRAM;
+
     /// Parses a datagram.
     ///
     /// # Errors
     ///
-    /// A [`WireError`]; [`read_tag`] tells whether its tag could be read.
+    /// A [`WireError`]; [`read_tag`] tells whether a request's tag could be
+    /// read.
     pub fn parse(datagram: &[u8]) -> Result<Self, WireError> {
-        let (tag, body) = split_datagram(datagram)?;
-        Ok(ServerBound {
-            tag,
-            request: Request::parse(body)?,
-        })
+        match split_datagram(datagram)? {
+            (Head::Tag(tag), body) => Ok(ServerBound::Request {
+                tag,
+                request: Request::parse(body)?,
+            }),
+            (Head::Seq(seq), body) => {
+                let f = Fields::new(body)?;
+                if f.op != "ak" {
+                    return Err(WireError::NotANotification {
+                        op: cut(f.op, 16),
+                        seq,
+                    });
+                }
+                f.finish("ak")?;
+                Ok(ServerBound::Ack { seq })
+            }
+        }
+    }
+
+    /// The request's tag (`None` for an acknowledgement).
+    #[must_use]
+    pub fn tag(&self) -> Option<Tag> {
+        match self {
+            ServerBound::Request { tag, .. } => Some(*tag),
+            ServerBound::Ack { .. } => None,
+        }
     }
 
     /// Appends the datagram to `dst`.
     ///
     /// # Errors
     ///
-    /// [`EncodeError::TooLarge`] over [`MAX_DATAGRAM`] bytes; `dst` is
-    /// unchanged then.
+    /// [`EncodeError::TooLarge`] over [`MAX_LEN`](Self::MAX_LEN) bytes;
+    /// `dst` is unchanged then.
     pub fn encode(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        encode_tagged(self.tag, &self.request, dst)
+        match self {
+            ServerBound::Request { tag, request } => encode_tagged(tag, request, dst),
+            ServerBound::Ack { seq } => encode_tagged(&NoticeTag(*seq), &"ak", dst),
+        }
     }
 
     /// The datagram.
@@ -621,12 +674,29 @@ impl ServerBound {
     }
 }
 
+/// Formats a notification's tag: `n<seq>`.
+pub(crate) struct NoticeTag(pub(crate) Seq);
+
+impl fmt::Display for NoticeTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "n{}", self.0)
+    }
+}
+
+/// The first field of a datagram.
+enum Head {
+    /// A request's (or a reply's, or a `pm`'s) tag.
+    Tag(Tag),
+    /// A notification's `n<seq>`.
+    Seq(Seq),
+}
+
 /// A whole datagram a client receives: from the server, or from another
 /// client (`pm`).
 ///
-/// With tag `0`, `ms pa jn lv kd` are notifications and `pm` a private
-/// message; with any tag, `ok ul rl er` are replies; with a non-zero tag,
-/// `pa` is a reply.
+/// With tag `n<seq>`, `ms pa jn lv kd` are notifications; with tag `0`,
+/// `pm` is a private message; with any numeric tag, `ok ul rl er` are
+/// replies; with a non-zero tag, `pa` is a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientBound {
     /// A reply to the request with this tag (`er` may come with tag `0`,
@@ -637,25 +707,45 @@ pub enum ClientBound {
         /// The reply.
         reply: Reply,
     },
-    /// A notification from the server (tag `0`).
-    Notice(Notification),
+    /// A notification from the server (tag `n<seq>`).
+    Notice {
+        /// Its sequence number.
+        seq: Seq,
+        /// The notification.
+        notification: Notification,
+    },
     /// A private message from another client (tag `0`).
     Private(PrivateMessage),
 }
 
 impl ClientBound {
+    /// Largest datagram a client receives, in bytes.
+    pub const MAX_LEN: usize = MAX_DATAGRAM;
+
     /// Parses a datagram.
     ///
     /// # Errors
     ///
     /// A [`WireError`] saying what is wrong.
     pub fn parse(datagram: &[u8]) -> Result<Self, WireError> {
-        let (tag, body) = split_datagram(datagram)?;
-        let op = body.split(' ').next().unwrap_or_default();
+        let (head, body) = split_datagram(datagram)?;
+        let op = body.split_once(' ').map_or(body, |(op, _)| op);
+        let tag = match head {
+            Head::Seq(seq) => {
+                return match op {
+                    "ms" | "pa" | "jn" | "lv" | "kd" => parse_notification(body)
+                        .map(|notification| Self::Notice { seq, notification }),
+                    _ => Err(WireError::NotANotification {
+                        op: cut(op, 16),
+                        seq,
+                    }),
+                };
+            }
+            Head::Tag(tag) => tag,
+        };
         match (tag, op) {
-            (0, "ms" | "pa" | "jn" | "lv" | "kd") => parse_notification(body).map(Self::Notice),
             (0, "pm") => parse_private(body).map(Self::Private),
-            (_, "ms" | "jn" | "lv" | "kd" | "pm") => Err(WireError::WrongTag {
+            (0, "pa") | (_, "ms" | "jn" | "lv" | "kd" | "pm") => Err(WireError::WrongTag {
                 op: static_op(op),
                 tag,
             }),
@@ -666,12 +756,14 @@ impl ClientBound {
         }
     }
 
-    /// The tag the datagram carries.
+    /// The numeric tag the datagram carries (`None` for a notification,
+    /// whose tag is `n<seq>`).
     #[must_use]
-    pub fn tag(&self) -> Tag {
+    pub fn tag(&self) -> Option<Tag> {
         match self {
-            ClientBound::Reply { tag, .. } => *tag,
-            _ => 0,
+            ClientBound::Reply { tag, .. } => Some(*tag),
+            ClientBound::Private(_) => Some(0),
+            ClientBound::Notice { .. } => None,
         }
     }
 
@@ -679,9 +771,9 @@ impl ClientBound {
     ///
     /// # Errors
     ///
-    /// [`EncodeError::TooLarge`] over [`MAX_DATAGRAM`] bytes;
+    /// [`EncodeError::TooLarge`] over [`MAX_LEN`](Self::MAX_LEN) bytes;
     /// [`EncodeError::Unrepresentable`] for a `pa` reply with tag `0`
-    /// (it would read as a notification) or an [`ErrorCode::Other`] that is
+    /// (a `pa` with tag `0` is not valid) or an [`ErrorCode::Other`] that is
     /// empty or holds a space. `dst` is unchanged then.
     pub fn encode(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
         match self {
@@ -702,10 +794,12 @@ impl ClientBound {
                         });
                     }
                 }
-                encode_tagged(*tag, reply, dst)
+                encode_tagged(tag, reply, dst)
             }
-            ClientBound::Notice(n) => encode_tagged(0, n, dst),
-            ClientBound::Private(p) => encode_tagged(0, p, dst),
+            ClientBound::Notice { seq, notification } => {
+                encode_tagged(&NoticeTag(*seq), notification, dst)
+            }
+            ClientBound::Private(p) => encode_tagged(&0, p, dst),
         }
     }
 
@@ -768,7 +862,11 @@ fn parse_private(body: &str) -> Result<PrivateMessage, WireError> {
     Ok(PrivateMessage { from, text })
 }
 
-fn encode_tagged(tag: Tag, msg: &dyn fmt::Display, dst: &mut BytesMut) -> Result<(), EncodeError> {
+fn encode_tagged(
+    tag: &dyn fmt::Display,
+    msg: &dyn fmt::Display,
+    dst: &mut BytesMut,
+) -> Result<(), EncodeError> {
     let text = format!("{tag} {msg}");
     if text.len() > MAX_DATAGRAM {
         return Err(EncodeError::TooLarge {
@@ -780,8 +878,9 @@ fn encode_tagged(tag: Tag, msg: &dyn fmt::Display, dst: &mut BytesMut) -> Result
     Ok(())
 }
 
-/// Reads the tag of a datagram, if it can be read: the bytes up to the first
-/// space (or the end) must be a canonical decimal `u32`. Works on over-long
+/// Reads the numeric tag of a datagram, if it can be read: the bytes up to
+/// the first space (or the end) must be a canonical decimal `u32` (a
+/// notification's `n<seq>` is not one). Works on over-long
 /// datagrams and ones whose text is not valid UTF-8 after the tag.
 ///
 /// ```
@@ -793,12 +892,12 @@ fn encode_tagged(tag: Tag, msg: &dyn fmt::Display, dst: &mut BytesMut) -> Result
 /// ```
 #[must_use]
 pub fn read_tag(datagram: &[u8]) -> Option<Tag> {
-    let end = datagram
-        .iter()
-        .position(|&b| b == b' ')
-        .unwrap_or(datagram.len());
-    let field = datagram.get(..end)?;
-    parse_tag(field)
+    parse_tag(first_field(datagram))
+}
+
+/// The bytes up to the first space, or all of them.
+fn first_field(datagram: &[u8]) -> &[u8] {
+    datagram.split(|&b| b == b' ').next().unwrap_or(datagram)
 }
 
 fn parse_tag(field: &[u8]) -> Option<Tag> {
@@ -814,30 +913,28 @@ fn parse_tag(field: &[u8]) -> Option<Tag> {
     std::str::from_utf8(field).ok()?.parse().ok()
 }
 
-/// Checks size and UTF-8, reads the tag, returns it and the text after its
-/// space.
-fn split_datagram(datagram: &[u8]) -> Result<(Tag, &str), WireError> {
+/// Checks size and UTF-8, reads the tag (a number or `n<seq>`), returns it
+/// and the text after its space.
+fn split_datagram(datagram: &[u8]) -> Result<(Head, &str), WireError> {
     if datagram.len() > MAX_DATAGRAM {
         return Err(WireError::TooLong {
             size: datagram.len(),
             max: MAX_DATAGRAM,
         });
     }
-    let tag = read_tag(datagram).ok_or_else(|| {
-        let end = datagram
-            .iter()
-            .position(|&b| b == b' ')
-            .unwrap_or(datagram.len());
-        let field = datagram.get(..end).unwrap_or_default();
-        WireError::BadTag {
-            field: cut(&String::from_utf8_lossy(field), 16),
-        }
+    let field = first_field(datagram);
+    let head = match field.split_first() {
+        Some((b'n', seq)) => parse_tag(seq).map(Head::Seq),
+        _ => parse_tag(field).map(Head::Tag),
+    };
+    let head = head.ok_or_else(|| WireError::BadTag {
+        field: cut(&String::from_utf8_lossy(field), 16),
     })?;
     let text = std::str::from_utf8(datagram).map_err(|e| WireError::InvalidUtf8 {
         offset: e.valid_up_to(),
     })?;
     match text.split_once(' ') {
-        Some((_, body)) => Ok((tag, body)),
+        Some((_, body)) => Ok((head, body)),
         None => Err(WireError::MissingOp),
     }
 }
@@ -910,7 +1007,8 @@ impl<'a> Fields<'a> {
 
     /// The rest of the datagram, spaces kept (empty if none).
     fn text(&mut self) -> String {
-        self.rest.take().unwrap_or_default().to_owned()
+        // no text at all reads as an empty one (the documented leniency)
+        self.rest.take().map_or_else(String::new, str::to_owned)
     }
 
     fn optional_text(&mut self) -> Option<String> {

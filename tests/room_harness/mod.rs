@@ -164,6 +164,9 @@ pub struct Network {
     seq: u64,
     /// Datagrams sent to addresses nobody has (spoofing tests).
     pub stray: HashMap<SocketAddr, Vec<bytes::Bytes>>,
+    /// Whether the server is running: while it is not, datagrams to it are
+    /// lost.
+    pub server_up: bool,
 }
 
 impl Network {
@@ -183,6 +186,7 @@ impl Network {
             in_flight: Vec::new(),
             seq: 0,
             stray: HashMap::new(),
+            server_up: true,
         }
     }
 
@@ -193,7 +197,7 @@ impl Network {
     }
 
     pub fn add_client_with(&mut self, port: u16, user: &str, config: ClientConfig) -> usize {
-        let client = RoomClient::with_config(self.now, SERVER, Name::new(user).unwrap(), config);
+        let client = RoomClient::new(self.now, SERVER, Name::new(user).unwrap(), config);
         self.clients.push(client);
         self.addrs.push(addr(port));
         self.client_events.push(Vec::new());
@@ -262,9 +266,16 @@ impl Network {
         }
     }
 
+    /// The server restarts: everything it knew is gone.
+    pub fn restart_server(&mut self, server: RoomServer) {
+        self.server = server;
+    }
+
     fn deliver(&mut self, from: SocketAddr, to: SocketAddr, payload: &[u8]) {
         if to == SERVER {
-            self.server.handle_datagram(self.now, from, payload);
+            if self.server_up {
+                self.server.handle_datagram(self.now, from, payload);
+            }
         } else if let Some(i) = self.addrs.iter().position(|a| *a == to) {
             self.clients[i].handle_datagram(self.now, from, payload);
         } else {
@@ -282,7 +293,7 @@ impl Network {
             .clients
             .iter()
             .filter_map(RoomClient::poll_timeout)
-            .chain(self.server.poll_timeout());
+            .chain(self.server.poll_timeout().filter(|_| self.server_up));
         flights.chain(timers).min()
     }
 
@@ -340,7 +351,7 @@ impl Network {
     }
 
     fn fire_timers(&mut self) {
-        if self.server.poll_timeout().is_some_and(|t| t <= self.now) {
+        if self.server_up && self.server.poll_timeout().is_some_and(|t| t <= self.now) {
             self.server.handle_timeout(self.now);
         }
         for c in &mut self.clients {
