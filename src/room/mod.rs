@@ -40,6 +40,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 
 mod client;
+mod directory;
 mod server;
 mod wire;
 

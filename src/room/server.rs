@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
 use super::wire::{
     self, ClientBound, ErrorCode, Name, Notification, Reply, Request, Tag, WireError,
 };
@@ -65,9 +66,9 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            max_users: 100,
-            max_rooms: 100,
-            max_members: 32,
+            max_users: DEFAULT_MAX_USERS,
+            max_rooms: DEFAULT_MAX_ROOMS,
+            max_members: DEFAULT_MAX_MEMBERS,
             max_cached_replies: 256,
             reply_history: 4,
             max_events: 1024,
@@ -144,13 +145,6 @@ struct User {
     history: History,
 }
 
-#[derive(Debug)]
-struct Room {
-    owner: SocketAddr,
-    /// In join order: the first is the longest-joined.
-    members: Vec<SocketAddr>,
-}
-
 /// The room-chat server: a sans-IO state machine (PROTOCOLS.md §7).
 ///
 /// | request | reply | notifications (tag `0`) |
@@ -206,7 +200,7 @@ pub struct RoomServer {
     config: ServerConfig,
     users: HashMap<SocketAddr, User>,
     by_name: BTreeMap<Name, SocketAddr>,
-    rooms: BTreeMap<Name, Room>,
+    rooms: Rooms,
     /// (deadline, address) of every registration.
     deadlines: BTreeSet<(Instant, SocketAddr)>,
     /// Last replies to each unregistered address, and its insertion seq.
@@ -237,7 +231,7 @@ impl RoomServer {
             config,
             users: HashMap::new(),
             by_name: BTreeMap::new(),
-            rooms: BTreeMap::new(),
+            rooms: Rooms::default(),
             deadlines: BTreeSet::new(),
             anon: HashMap::new(),
             anon_order: VecDeque::new(),
@@ -260,7 +254,7 @@ impl RoomServer {
 
     /// Room names, sorted.
     pub fn rooms(&self) -> impl Iterator<Item = &Name> {
-        self.rooms.keys()
+        self.rooms.names()
     }
 
     /// A room's owner and its members in join order, by user name.
@@ -536,18 +530,7 @@ impl RoomServer {
             return;
         };
         let user_name = user.name.clone();
-        let Some(room) = self.rooms.get_mut(&room_name) else {
-            return;
-        };
-        room.members.retain(|m| *m != addr);
-        let Some(&first) = room.members.first() else {
-            self.rooms.remove(&room_name);
-            return;
-        };
-        if room.owner == addr {
-            room.owner = first;
-        }
-        let stay = room.members.clone();
+        let stay = self.rooms.leave(&room_name, addr);
         for member in stay {
             self.notify(
                 member,
@@ -566,11 +549,9 @@ impl RoomServer {
         };
         user.room = Some(room_name.clone());
         let user_name = user.name.clone();
-        let Some(room) = self.rooms.get_mut(room_name) else {
+        let Some(others) = self.rooms.join(room_name, addr) else {
             return;
         };
-        let others = room.members.clone();
-        room.members.push(addr);
         for member in others {
             self.notify(
                 member,
@@ -620,9 +601,9 @@ impl RoomServer {
                 Reply::Ok
             }
             Request::UserList => Reply::Users(fit_list(self.by_name.keys())),
-            Request::RoomList => Reply::Rooms(fit_list(self.rooms.keys())),
+            Request::RoomList => Reply::Rooms(fit_list(self.rooms.names())),
             Request::CreateRoom(room) => {
-                if self.rooms.contains_key(room) {
+                if self.rooms.contains(room) {
                     return err(E::RoomExists);
                 }
                 // leaving a room we are alone in frees its slot
@@ -634,13 +615,7 @@ impl RoomServer {
                     return err(E::TooManyRooms);
                 }
                 self.leave_room(from);
-                self.rooms.insert(
-                    room.clone(),
-                    Room {
-                        owner: from,
-                        members: Vec::new(),
-                    },
-                );
+                self.rooms.create(room.clone(), from);
                 self.join_room(from, room);
                 Reply::Ok
             }
