@@ -92,3 +92,13 @@ impl Rooms {
         room.members.clone()
     }
 }
+
+impl Rooms {
+    /// Removes the rooms `owner` created that nobody has joined (on the
+    /// §8 wire `rc` does not join, so such a room would outlive its
+    /// creator).
+    pub(crate) fn remove_unjoined_of(&mut self, owner: SocketAddr) {
+        self.rooms
+            .retain(|_, room| room.owner != owner || !room.members.is_empty());
+    }
+}

@@ -41,6 +41,7 @@ use bytes::Bytes;
 
 mod client;
 mod directory;
+pub mod lab;
 mod server;
 mod wire;
 
