@@ -106,7 +106,7 @@ fn python_lab_clients_against_sockwire_lab_server() {
     bob.write_line("$roomleave");
     alice.next_with(&from_server("rj __clear_peers__"));
     server.next_with(&format!(
-        "127.0.0.1:{b} bob: rk -> nothing; peer lists to 1 members"
+        "127.0.0.1:{b} bob: rk -> nothing; peer list to 1 member"
     ));
     alice.write_line("anyone?");
     alice.next_with("sent to 0 peers");

@@ -486,8 +486,10 @@ impl fmt::Display for LabServerEvent {
                 if *answers > 1 {
                     write!(f, " (+{} more)", answers - 1)?;
                 }
-                if *refreshed > 0 {
-                    write!(f, "; peer lists to {refreshed} members")?;
+                match refreshed {
+                    0 => {}
+                    1 => f.write_str("; peer list to 1 member")?,
+                    n => write!(f, "; peer lists to {n} members")?,
                 }
                 Ok(())
             }
