@@ -539,21 +539,17 @@ enum LabParty {
 
 /// The op and the arguments of a §8 datagram, named.
 fn lab_fields(wire: &[u8]) -> Vec<Field> {
-    let end = wire.iter().position(|&b| b == b' ').unwrap_or(wire.len());
-    let text = |range: std::ops::Range<usize>| {
-        String::from_utf8_lossy(wire.get(range).unwrap_or_default()).into_owned()
+    let mut parts = wire.splitn(2, |&b| b == b' ');
+    let op = parts.next().unwrap_or(wire);
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let Some(args) = parts.next() else {
+        return vec![Field::new("op", 0..op.len(), text(op))];
     };
     // the op field holds the space after it, as in the §7 dump
-    let next = (end + 1).min(wire.len());
-    let mut fields = vec![Field::new("op", 0..next, text(0..end))];
-    if end < wire.len() {
-        fields.push(Field::new(
-            "args",
-            end + 1..wire.len(),
-            text(end + 1..wire.len()),
-        ));
-    }
-    fields
+    vec![
+        Field::new("op", 0..op.len() + 1, text(op)),
+        Field::new("args", op.len() + 1..wire.len(), text(args)),
+    ]
 }
 
 /// Moves every §8 datagram until none is left, printing each.
@@ -600,7 +596,8 @@ fn lab_pump(parties: &mut [(UdpSocket, LabParty)], now: Instant) -> io::Result<(
                     break;
                 };
                 let (n, sender) = dest.recv_from(&mut buf)?;
-                let datagram = buf.get(..n).unwrap_or_default();
+                // recv_from never reports more bytes than the buffer holds
+                let Some(datagram) = buf.get(..n) else { break };
                 match parties.get_mut(j).map(|(_, p)| p) {
                     Some(LabParty::Server(s)) => s.handle_datagram(now, sender, datagram),
                     Some(LabParty::Client(_, c)) => c.handle_datagram(now, sender, datagram),
