@@ -222,7 +222,8 @@ fn check_wire(raw: &[u8]) {
     if let Ok(r) = LabRequest::parse(raw) {
         assert_eq!(LabRequest::parse(&r.to_bytes()), Ok(r.clone()));
         let text = std::str::from_utf8(raw).expect("a parsed request is UTF-8");
-        let words: Vec<&str> = text.split_whitespace().collect();
+        let python_space = |c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c);
+        let words: Vec<&str> = text.split(python_space).filter(|w| !w.is_empty()).collect();
         assert_eq!(
             words.join(" ").as_bytes(),
             r.to_bytes(),

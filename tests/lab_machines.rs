@@ -396,6 +396,17 @@ fn wire_types_round_trip_and_refuse_what_section_8_does_not_say() {
         let a = LabAnswer::parse(text.as_bytes()).unwrap();
         assert_eq!(a.to_bytes(), text.as_bytes());
     }
+    // split as Python's str.split(): Unicode spaces and \x1c-\x1f too
+    assert_eq!(
+        LabRequest::parse("rj\x1flobby\u{3000}".as_bytes()),
+        Ok(LabRequest::JoinRoom(name("lobby")))
+    );
+    assert_eq!(
+        LabChat::parse("msg\x1cbob>\u{a0}hi".as_bytes()).map(|c| c.text),
+        Ok("hi".to_owned())
+    );
+    assert!(LabChat::is_chat(b" msg x"));
+    assert!(!LabChat::is_chat(b"msgs x"));
     assert!(LabAnswer::parse(b"rj 1.2.3.4 70000").is_err());
     assert!(LabAnswer::parse(b"rj lobby").is_err());
     assert!(LabAnswer::parse(b"rk").is_err());

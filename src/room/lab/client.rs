@@ -419,10 +419,7 @@ impl LabClient {
     /// [`hello`](Self::hello)).
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
         let _ = now;
-        let first_word = datagram
-            .split(u8::is_ascii_whitespace)
-            .find(|w| !w.is_empty());
-        if first_word == Some(b"msg") {
+        if LabChat::is_chat(datagram) {
             return match LabChat::parse(datagram) {
                 Ok(chat) => self.take_chat(from, chat),
                 Err(e) => self.drop_datagram(from, LabDropReason::Malformed(e)),

@@ -1,8 +1,9 @@
 //! The §8 datagrams: no tags, tokens separated by single spaces, at most
 //! [`LabRequest::MAX_LEN`] bytes of UTF-8.
 //!
-//! A receiver splits on whitespace, as the lab's programs do with Python's
-//! `str.split()`; a sender writes single spaces. So parsing is lenient
+//! A receiver splits on whitespace exactly as the lab's programs do with
+//! Python's `str.split()` (Unicode whitespace and the ASCII separators
+//! `\x1c`–`\x1f`); a sender writes single spaces. So parsing is lenient
 //! about spacing and formatting is canonical: `format(parse(b))` is `b`
 //! with its whitespace runs made single spaces.
 
@@ -91,9 +92,16 @@ fn text(datagram: &[u8]) -> Result<&str, LabWireError> {
     })
 }
 
-/// The op and its arguments, split on whitespace.
+/// Whether Python's `str.split()` splits at `c`: Unicode whitespace, and
+/// the four ASCII separators `\x1c`–`\x1f`, which Rust's
+/// `char::is_whitespace` does not count.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// The op and its arguments, split as Python's `str.split()` does.
 fn words(datagram: &[u8]) -> Result<(&str, Vec<&str>), LabWireError> {
-    let mut words = text(datagram)?.split_whitespace();
+    let mut words = text(datagram)?.split(is_space).filter(|w| !w.is_empty());
     let op = words.next().ok_or(LabWireError::Empty)?;
     Ok((op, words.collect()))
 }
@@ -380,16 +388,16 @@ impl LabChat {
     /// A [`LabWireError`]: too long, not UTF-8, not starting with the word
     /// `msg`, or without a `NAME>` word.
     pub fn parse(datagram: &[u8]) -> Result<Self, LabWireError> {
-        let line = text(datagram)?.trim_start();
-        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let line = text(datagram)?.trim_start_matches(is_space);
+        let (word, rest) = line.split_once(is_space).unwrap_or((line, ""));
         if word.is_empty() {
             return Err(LabWireError::Empty);
         }
         if word != "msg" {
             return Err(unknown(word));
         }
-        let rest = rest.trim_start();
-        let (from, text) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let rest = rest.trim_start_matches(is_space);
+        let (from, text) = rest.split_once(is_space).unwrap_or((rest, ""));
         match from.strip_suffix('>') {
             Some(name) if !name.is_empty() => Ok(LabChat {
                 from: name.to_owned(),
@@ -397,6 +405,16 @@ impl LabChat {
             }),
             _ => Err(LabWireError::BadChat),
         }
+    }
+
+    /// Whether `datagram` is meant as a chat line: its first word is
+    /// `msg` (it may still be malformed).
+    #[must_use]
+    pub fn is_chat(datagram: &[u8]) -> bool {
+        let Ok(line) = std::str::from_utf8(datagram) else {
+            return false;
+        };
+        line.split(is_space).find(|w| !w.is_empty()) == Some("msg")
     }
 
     /// The datagram.
