@@ -16,6 +16,25 @@
 //! a lost `hi` or `rj` is a client waiting for ever, and a list cannot be
 //! told complete.
 //!
+//! Where §8 is silent, these machines decide as follows:
+//!
+//! - Names follow §7's rules (1 to 32 of `A-Z a-z 0-9 _ -`); `hi` with
+//!   another name gets the bare `hi`, as a taken one does, so the lab's
+//!   client asks again. An invalid room or user name gets the op's "no".
+//! - Over a limit the answer is the op's "no": the bare `hi` (server
+//!   full), `rc` (too many rooms), `rj` (room full).
+//! - Every op but `hi` and `by` from an unregistered address is dropped
+//!   and logged; `by` is always answered, so a client can close.
+//! - `hi` from a registered address renames it; `rj` of the room one is in
+//!   sends the peer lists again.
+//! - A room left empty is removed (§7's rule); a room nobody joined goes
+//!   when its creator says `by`. A registration lasts until `by`: §8 has
+//!   no keep-alive, so nothing can expire.
+//! - The client keeps poked users apart from the room's peers: a refresh
+//!   replaces the room's peers only; `$kick` forgets both. A chat line
+//!   from an address that is no peer is dropped unless the client knows no
+//!   peer at all.
+//!
 //! The §8 machines share with §7's the names and their rules
 //! ([`Name`](crate::room::Name)), the `$` commands
 //! ([`Command`](crate::room::Command)), and the rooms with their limits and
