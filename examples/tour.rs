@@ -19,6 +19,7 @@ use sockwire::Transmit;
 use sockwire::builtin::{BuiltinService, Client, DatagramService, Protocol, ReplyPolicy};
 use sockwire::conn::{Connection, ConnectionConfig};
 use sockwire::dump::{self, Field};
+use sockwire::room::lab::{LabClient, LabClientConfig, LabServer, LabServerConfig};
 use sockwire::room::{ClientConfig, Name, RoomClient, RoomServer};
 
 /// Runs every protocol end to end over loopback (127.0.0.1, ports chosen by
@@ -69,6 +70,11 @@ const SECTIONS: &[Section] = &[
         title: "§7 Room chat (UDP)",
         wire: "one datagram = \"<tag> <op> [<arg> ...]\", UTF-8, fields separated by one space",
         run: room,
+    },
+    Section {
+        title: "§8 Room directory, the lab's original wire (UDP)",
+        wire: "one datagram = \"<op> [<arg> ...]\", UTF-8, no tags; chat lines go peer to peer",
+        run: lab_room,
     },
 ];
 
@@ -526,6 +532,154 @@ fn room() -> io::Result<()> {
             }
         }
         pump(&mut parties, now)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// §8: the same commands as §7 on the lab's original wire.
+
+/// One party of the §8 room chat: a socket and its sans-IO state.
+enum LabParty {
+    Server(Box<LabServer>),
+    Client(&'static str, Box<LabClient>),
+}
+
+/// The op and the arguments of a §8 datagram, named.
+fn lab_fields(wire: &[u8]) -> Vec<Field> {
+    let mut parts = wire.splitn(2, |&b| b == b' ');
+    let op = parts.next().unwrap_or(wire);
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let Some(args) = parts.next() else {
+        return vec![Field::new("op", 0..op.len(), text(op))];
+    };
+    // the op field holds the space after it, as in the §7 dump
+    vec![
+        Field::new("op", 0..op.len() + 1, text(op)),
+        Field::new("args", op.len() + 1..wire.len(), text(args)),
+    ]
+}
+
+/// Moves every §8 datagram until none is left, printing each.
+fn lab_pump(parties: &mut [(UdpSocket, LabParty)], now: Instant) -> io::Result<()> {
+    let mut buf = vec![0u8; 65_536];
+    let addrs = parties
+        .iter()
+        .map(|(s, _)| s.local_addr())
+        .collect::<io::Result<Vec<_>>>()?;
+    let names: Vec<&str> = (parties.iter())
+        .map(|(_, p)| match p {
+            LabParty::Server(_) => "server",
+            LabParty::Client(name, _) => name,
+        })
+        .collect();
+    loop {
+        let mut moved = false;
+        for i in 0..parties.len() {
+            loop {
+                let t = match parties.get_mut(i).map(|(_, p)| p) {
+                    Some(LabParty::Server(s)) => s.poll_transmit(),
+                    Some(LabParty::Client(_, c)) => c.poll_transmit(),
+                    None => None,
+                };
+                let Some(t) = t else { break };
+                moved = true;
+                let Some(j) = addrs.iter().position(|a| *a == t.destination) else {
+                    continue; // not one of ours: not sent
+                };
+                let from = (names.get(i).copied().unwrap_or("?"), addrs.get(i).copied());
+                let to = (names.get(j).copied().unwrap_or("?"), t.destination);
+                let (Some(from_addr), Some((socket, _))) = (from.1, parties.get(i)) else {
+                    break;
+                };
+                show(
+                    (from.0, from_addr),
+                    to,
+                    "UDP datagram",
+                    &t.payload,
+                    &lab_fields(&t.payload),
+                );
+                socket.send_to(&t.payload, t.destination)?;
+                let Some((dest, _)) = parties.get(j) else {
+                    break;
+                };
+                let (n, sender) = dest.recv_from(&mut buf)?;
+                // recv_from never reports more bytes than the buffer holds
+                let Some(datagram) = buf.get(..n) else { break };
+                match parties.get_mut(j).map(|(_, p)| p) {
+                    Some(LabParty::Server(s)) => s.handle_datagram(now, sender, datagram),
+                    Some(LabParty::Client(_, c)) => c.handle_datagram(now, sender, datagram),
+                    None => {}
+                }
+            }
+        }
+        for (_, party) in parties.iter_mut() {
+            match party {
+                LabParty::Server(s) => {
+                    while let Some(event) = s.poll_event() {
+                        println!("  server log: {event}");
+                    }
+                }
+                LabParty::Client(name, c) => {
+                    while let Some(event) = c.poll_event() {
+                        println!("  {name} prints: {event}");
+                    }
+                }
+            }
+        }
+        if !moved {
+            return Ok(());
+        }
+    }
+}
+
+fn lab_room() -> io::Result<()> {
+    println!("(the same commands as §7; §8 has no tags, and `rc` does not join,");
+    println!(" so alice also types $roomjoin. Without tags nothing is retransmitted:");
+    println!(" a lost `hi` or `rj` leaves a client waiting, and a list arrives one");
+    println!(" datagram per entry with no way to tell it is complete. §7's tags let");
+    println!(" a client match each reply to its request and send it again, and the");
+    println!(" server answer a repeat from its cache without running it twice.)");
+    let now = Instant::now();
+    let bind = || -> io::Result<UdpSocket> {
+        let socket = UdpSocket::bind("127.0.0.1:0")?;
+        socket.set_read_timeout(Some(TIMEOUT))?;
+        Ok(socket)
+    };
+    let server = bind()?;
+    let s = server.local_addr()?;
+    println!("server at {s}");
+    let directory = LabServer::new(LabServerConfig::default());
+    let mut parties = vec![(server, LabParty::Server(Box::new(directory)))];
+    for user in ["alice", "bob"] {
+        let socket = bind()?;
+        println!(
+            "{user} at {} (says `hi {user}` on start)",
+            socket.local_addr()?
+        );
+        let mut client = LabClient::new(s, LabClientConfig::default());
+        let name = Name::new(user).map_err(io::Error::other)?;
+        client.hello(now, name).map_err(io::Error::other)?;
+        parties.push((socket, LabParty::Client(user, Box::new(client))));
+    }
+    lab_pump(&mut parties, now)?;
+    for (user, line) in [
+        ("alice", "$roomcreate lobby"),
+        ("alice", "$roomjoin lobby"),
+        ("bob", "$roomjoin lobby"),
+        ("alice", "hello, room"),
+        ("bob", "$roomleave"),
+    ] {
+        println!();
+        println!("  {user} types: {line}");
+        for (_, party) in parties.iter_mut() {
+            if let LabParty::Client(name, client) = party {
+                if *name == user {
+                    client.handle_line(now, line).map_err(io::Error::other)?;
+                }
+            }
+        }
+        lab_pump(&mut parties, now)?;
     }
     Ok(())
 }

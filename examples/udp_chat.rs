@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --example udp_chat -- server --bind 127.0.0.1:5005
 //! cargo run --example udp_chat -- client alice --server 127.0.0.1:5005
+//! cargo run --example udp_chat -- server --wire lab   # the lab's wire, §8
 //! ```
 //!
 //! All protocol logic lives in `sockwire::room`; this program only moves
@@ -13,12 +14,25 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use sockwire::Transmit;
 use sockwire::room::{ClientConfig, Command, Name, RoomClient, RoomServer};
 
 #[path = "common/mod.rs"]
 mod common;
+
+/// `--wire lab`: PROTOCOLS.md §8.
+#[path = "udp_chat/lab.rs"]
+mod lab;
+
+/// Which room-chat wire to speak.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Wire {
+    /// PROTOCOLS.md §7: tagged requests, replies, retransmission.
+    Room,
+    /// PROTOCOLS.md §8: the lab's original wire (no tags; chat peer to peer).
+    Lab,
+}
 
 /// Room chat over UDP: a central server with an address book and rooms,
 /// or an interactive client.
@@ -36,6 +50,9 @@ enum Mode {
         /// Address to listen on.
         #[arg(long, default_value = "0.0.0.0:5005")]
         bind: SocketAddr,
+        /// The wire: room (§7) or lab (§8, the lab's original programs).
+        #[arg(long, value_enum, default_value = "room")]
+        wire: Wire,
     },
     /// Run an interactive client: type $userlist, $roomlist,
     /// $roomcreate NAME, $roomjoin NAME, $roomleave, $poke USER, $kick,
@@ -46,6 +63,9 @@ enum Mode {
         /// The server's address.
         #[arg(long, default_value = "127.0.0.1:5005")]
         server: SocketAddr,
+        /// The wire: room (§7) or lab (§8, the lab's original programs).
+        #[arg(long, value_enum, default_value = "room")]
+        wire: Wire,
     },
 }
 
@@ -55,8 +75,14 @@ const TICK: Duration = Duration::from_millis(100);
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stop = common::stop_flag()?;
     match Cli::parse().mode {
-        Mode::Server { bind } => serve(bind, &stop),
-        Mode::Client { user, server } => chat(&user, server, &stop),
+        Mode::Server { bind, wire } => match wire {
+            Wire::Room => serve(bind, &stop),
+            Wire::Lab => lab::serve(bind, &stop),
+        },
+        Mode::Client { user, server, wire } => match wire {
+            Wire::Room => chat(&user, server, &stop),
+            Wire::Lab => lab::chat(&user, server, &stop),
+        },
     }
 }
 

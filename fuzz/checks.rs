@@ -53,6 +53,11 @@ use sockwire::{
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+/// The §8 checks, in a file of their own.
+#[path = "lab_checks.rs"]
+mod lab_checks;
+pub use lab_checks::lab_room;
+
 /// A check: panics if the input breaks a property.
 pub type Check = fn(&[u8]);
 
@@ -68,6 +73,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("room_wire", room_wire),
     ("room_server", room_server),
     ("room_client", room_client),
+    ("lab_room", lab_room),
 ];
 
 /// Runs the check of fuzz target `name` on `data`; panics if it fails or

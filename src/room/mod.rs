@@ -62,6 +62,8 @@ macro_rules! setters {
 }
 
 mod client;
+mod directory;
+pub mod lab;
 mod server;
 mod wire;
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
 use super::wire::{
     self, ClientBound, ErrorCode, Name, NoticeTag, Notification, Reply, Request, Seq, ServerBound,
     Tag, WireError,
@@ -81,9 +82,9 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            max_users: 100,
-            max_rooms: 100,
-            max_members: 32,
+            max_users: DEFAULT_MAX_USERS,
+            max_rooms: DEFAULT_MAX_ROOMS,
+            max_members: DEFAULT_MAX_MEMBERS,
             max_cached_replies: 256,
             reply_history: 4,
             max_events: 1024,
@@ -210,13 +211,6 @@ struct Unacked {
     resends: u32,
 }
 
-#[derive(Debug)]
-struct Room {
-    owner: SocketAddr,
-    /// In join order: the first is the longest-joined.
-    members: Vec<SocketAddr>,
-}
-
 /// The room-chat server: a sans-IO state machine (PROTOCOLS.md §7).
 ///
 /// | request | reply | notifications (tag `n<seq>`) |
@@ -325,7 +319,7 @@ pub struct RoomServer {
     config: ServerConfig,
     users: HashMap<SocketAddr, User>,
     by_name: BTreeMap<Name, SocketAddr>,
-    rooms: BTreeMap<Name, Room>,
+    rooms: Rooms,
     /// (deadline, address) of every registration.
     deadlines: BTreeSet<(Instant, SocketAddr)>,
     /// (deadline, address, seq) of every unacknowledged notification.
@@ -355,7 +349,7 @@ impl RoomServer {
             config,
             users: HashMap::new(),
             by_name: BTreeMap::new(),
-            rooms: BTreeMap::new(),
+            rooms: Rooms::default(),
             deadlines: BTreeSet::new(),
             resends: BTreeSet::new(),
             anon: HashMap::new(),
@@ -380,7 +374,7 @@ impl RoomServer {
 
     /// Room names, sorted.
     pub fn rooms(&self) -> impl Iterator<Item = &Name> {
-        self.rooms.keys()
+        self.rooms.names()
     }
 
     /// A room's owner and its members in join order, by user name.
@@ -742,18 +736,7 @@ impl RoomServer {
             return;
         };
         let user_name = user.name.clone();
-        let Some(room) = self.rooms.get_mut(&room_name) else {
-            return;
-        };
-        room.members.retain(|m| *m != addr);
-        let Some(&first) = room.members.first() else {
-            self.rooms.remove(&room_name);
-            return;
-        };
-        if room.owner == addr {
-            room.owner = first;
-        }
-        let stay = room.members.clone();
+        let stay = self.rooms.leave(&room_name, addr);
         for member in stay {
             self.notify(
                 now,
@@ -773,11 +756,9 @@ impl RoomServer {
         };
         user.room = Some(room_name.clone());
         let user_name = user.name.clone();
-        let Some(room) = self.rooms.get_mut(room_name) else {
+        let Some(others) = self.rooms.join(room_name, addr) else {
             return;
         };
-        let others = room.members.clone();
-        room.members.push(addr);
         for member in others {
             self.notify(
                 now,
@@ -833,9 +814,9 @@ impl RoomServer {
                 Reply::Ok
             }
             Request::UserList => Reply::Users(fit_list(self.by_name.keys())),
-            Request::RoomList => Reply::Rooms(fit_list(self.rooms.keys())),
+            Request::RoomList => Reply::Rooms(fit_list(self.rooms.names())),
             Request::CreateRoom(room) => {
-                if self.rooms.contains_key(room) {
+                if self.rooms.contains(room) {
                     return err(E::RoomExists);
                 }
                 // leaving a room we are alone in frees its slot
@@ -847,13 +828,7 @@ impl RoomServer {
                     return err(E::TooManyRooms);
                 }
                 self.leave_room(now, from);
-                self.rooms.insert(
-                    room.clone(),
-                    Room {
-                        owner: from,
-                        members: Vec::new(),
-                    },
-                );
+                self.rooms.create(room.clone(), from);
                 self.join_room(now, from, room);
                 Reply::Ok
             }

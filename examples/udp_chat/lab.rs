@@ -1,0 +1,145 @@
+//! `udp_chat --wire lab`: the room chat on the lab's original wire
+//! (PROTOCOLS.md §8), server and client. All protocol logic lives in
+//! `sockwire::room::lab`; this module only moves datagrams and lines.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use sockwire::room::Name;
+use sockwire::room::lab::{LabClient, LabClientConfig, LabClientEvent, LabServer, LabServerConfig};
+
+use super::{common, receive, send};
+
+/// How long `$quit` waits for the server's `by` (§8 has no retransmission).
+const BYE_WAIT: Duration = Duration::from_secs(1);
+
+/// The directory server: one log line per datagram, malformed ones
+/// dropped and logged.
+pub fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
+    let socket = UdpSocket::bind(bind)?;
+    // the §8 wire; the address last, as the §7 server prints it
+    println!("lab room server listening on {}", socket.local_addr()?);
+    let mut server = LabServer::new(LabServerConfig::default());
+    // larger than the 1,024-byte limit, so over-long datagrams are seen
+    let mut buf = vec![0; 65_536];
+    while !stop.load(Ordering::SeqCst) {
+        if let Some((n, from)) = receive(&socket, &mut buf, None)? {
+            server.handle_datagram(Instant::now(), from, &buf[..n]);
+        }
+        while let Some(t) = server.poll_transmit() {
+            send(&socket, &t);
+        }
+        while let Some(event) = server.poll_event() {
+            println!("{event}");
+        }
+    }
+    println!("room server stopped");
+    Ok(())
+}
+
+/// Reads lines until one is a valid name; `None` at the end of input or
+/// on Ctrl-C.
+fn ask_name(lines: &Receiver<Option<String>>, stop: &AtomicBool) -> Option<Name> {
+    loop {
+        println!("your name (1 to 32 of A-Z a-z 0-9 _ -):");
+        let line = loop {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
+            match lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => break line?,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        };
+        match Name::new(line.trim()) {
+            Ok(name) => return Some(name),
+            Err(e) => println!("{e}"),
+        }
+    }
+}
+
+/// The interactive client, as the lab's: registers (asking for another
+/// name while the server says it is taken), then takes `$` commands and
+/// chat lines, and prints what arrives.
+pub fn chat(
+    user: &str,
+    server_addr: SocketAddr,
+    stop: &AtomicBool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let socket = UdpSocket::bind(common::any_addr_for(server_addr))?;
+    let lines = common::stdin_lines();
+    let mut client = LabClient::new(server_addr, LabClientConfig::default());
+    println!(
+        "lab wire to {server_addr}, from {} ($quit to leave)",
+        socket.local_addr()?
+    );
+    let first = match Name::new(user) {
+        Ok(name) => Some(name),
+        Err(e) => {
+            println!("{e}");
+            ask_name(&lines, stop)
+        }
+    };
+    let Some(first) = first else { return Ok(()) };
+    client.hello(Instant::now(), first)?;
+    let mut buf = vec![0; 65_536];
+    // lines typed before the name was accepted, sent once it is
+    let mut early: Vec<String> = Vec::new();
+    let mut bye_by: Option<Instant> = None;
+    while !client.is_closed() && bye_by.is_none_or(|t| Instant::now() < t) {
+        let quit = |client: &mut LabClient, bye_by: &mut Option<Instant>| {
+            if bye_by.is_none() {
+                *bye_by = Some(Instant::now() + BYE_WAIT);
+                let _ = client.handle_line(Instant::now(), "$quit");
+            }
+        };
+        if stop.load(Ordering::SeqCst) {
+            quit(&mut client, &mut bye_by);
+        }
+        while let Some(t) = client.poll_transmit() {
+            send(&socket, &t);
+        }
+        if let Some((n, from)) = receive(&socket, &mut buf, None)? {
+            client.handle_datagram(Instant::now(), from, &buf[..n]);
+        }
+        while let Some(event) = client.poll_event() {
+            println!("{event}");
+            match event {
+                LabClientEvent::NameTaken(_) => match ask_name(&lines, stop) {
+                    Some(name) => client.hello(Instant::now(), name)?,
+                    None => return Ok(()),
+                },
+                LabClientEvent::Registered(_) => {
+                    for line in early.drain(..) {
+                        if let Err(e) = client.handle_line(Instant::now(), &line) {
+                            println!("error: {e}");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        while let Ok(line) = lines.try_recv() {
+            match line {
+                Some(line) if client.name().is_none() => early.push(line),
+                Some(line) => {
+                    if let Err(e) = client.handle_line(Instant::now(), &line) {
+                        println!("error: {e}");
+                    }
+                }
+                // end of input: leave as $quit does
+                None => quit(&mut client, &mut bye_by),
+            }
+        }
+        while let Some(t) = client.poll_transmit() {
+            send(&socket, &t);
+        }
+    }
+    if !client.is_closed() {
+        println!("no answer to by from the server; leaving anyway");
+    }
+    Ok(())
+}

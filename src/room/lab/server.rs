@@ -1,0 +1,507 @@
+//! The §8 server: the directory of users and rooms.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::wire::{LabAnswer, LabRequest, LabWireError};
+use crate::Transmit;
+use crate::room::Name;
+use crate::room::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
+
+/// The §8 server's limits; the users, rooms and members limits are §7's
+/// and have its defaults.
+///
+/// | field | default | when full |
+/// |---|---|---|
+/// | `max_users` | 100 | `hi` from a new address gets the bare `hi` |
+/// | `max_rooms` | 100 | `rc` gets the bare `rc` |
+/// | `max_members` | 32 | `rj` gets the bare `rj` |
+/// | `max_events` | 1024 | the oldest unpolled [`LabServerEvent`] is dropped |
+///
+/// ```
+/// use sockwire::room::lab::{LabServer, LabServerConfig};
+/// let server = LabServer::new(LabServerConfig::default().max_users(10).clone());
+/// assert_eq!(server.config().max_users, 10);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LabServerConfig {
+    /// Most registered users.
+    pub max_users: usize,
+    /// Most rooms.
+    pub max_rooms: usize,
+    /// Most members of one room.
+    pub max_members: usize,
+    /// Most events kept until polled.
+    pub max_events: usize,
+}
+
+impl Default for LabServerConfig {
+    fn default() -> Self {
+        LabServerConfig {
+            max_users: DEFAULT_MAX_USERS,
+            max_rooms: DEFAULT_MAX_ROOMS,
+            max_members: DEFAULT_MAX_MEMBERS,
+            max_events: 1024,
+        }
+    }
+}
+
+impl LabServerConfig {
+    /// Sets [`max_users`](Self::max_users).
+    pub fn max_users(&mut self, n: usize) -> &mut Self {
+        self.max_users = n;
+        self
+    }
+
+    /// Sets [`max_rooms`](Self::max_rooms).
+    pub fn max_rooms(&mut self, n: usize) -> &mut Self {
+        self.max_rooms = n;
+        self
+    }
+
+    /// Sets [`max_members`](Self::max_members).
+    pub fn max_members(&mut self, n: usize) -> &mut Self {
+        self.max_members = n;
+        self
+    }
+
+    /// Sets [`max_events`](Self::max_events).
+    pub fn max_events(&mut self, n: usize) -> &mut Self {
+        self.max_events = n;
+        self
+    }
+}
+
+/// What the server did with one datagram, for logging: one event per
+/// datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LabServerEvent {
+    /// A request was carried out.
+    Handled {
+        /// The sender.
+        from: SocketAddr,
+        /// The sender's user name after the request (a `hi` sets it), or
+        /// before it (a `by` ends it); `None` if it is not registered.
+        user: Option<Name>,
+        /// The request.
+        request: LabRequest,
+        /// The first datagram sent back to the sender, if any (`rk` sends
+        /// it nothing).
+        answer: Option<LabAnswer>,
+        /// How many datagrams went to the sender in all (a list is one
+        /// per entry, a peer list one per peer and the clear).
+        answers: usize,
+        /// How many members of a room got a peer-list refresh (the sender
+        /// included when it joined).
+        refreshed: usize,
+    },
+    /// A request with a name that breaks the name rules, answered with the
+    /// op's "no" (the bare `hi`, `rc`, `rj` or `ar`) so that the client
+    /// does not wait for an answer that never comes.
+    Refused {
+        /// The sender.
+        from: SocketAddr,
+        /// What was wrong.
+        error: LabWireError,
+        /// The answer sent.
+        answer: LabAnswer,
+    },
+    /// A request but `hi` or `by` from an address that is not registered:
+    /// dropped.
+    NotRegistered {
+        /// The sender.
+        from: SocketAddr,
+        /// The request.
+        request: LabRequest,
+    },
+    /// A malformed datagram: dropped.
+    Dropped {
+        /// The sender.
+        from: SocketAddr,
+        /// What was wrong.
+        error: LabWireError,
+    },
+}
+
+#[derive(Debug)]
+struct LabUser {
+    name: Name,
+    room: Option<Name>,
+}
+
+/// The §8 server, the directory of users and rooms: a sans-IO state
+/// machine (PROTOCOLS.md §8).
+///
+/// | datagram | answer to the sender | to the room's members |
+/// |---|---|---|
+/// | `hi NAME` | `hi NAME`; the bare `hi` if taken, invalid or the server is full | |
+/// | `by` | `by` | a peer-list refresh to those who stay |
+/// | `ar NAME` | `ar IP PORT`; the bare `ar` | |
+/// | `ul`, `rl` | one `ul NAME` / `rl ROOM` per entry in name order; the bare op when empty | |
+/// | `rc ROOM` | `rc ROOM`; the bare `rc` if it exists, is invalid or too many rooms exist | |
+/// | `rj ROOM` | the bare `rj` if no such room (or it is full) | a refresh to every member, the newcomer included, and to those who stay in the room it left |
+/// | `rk` | nothing | a refresh to those who stay |
+///
+/// A refresh is `rj __clear_peers__` and then one `rj IP PORT` for each
+/// *other* member, in join order. Every op but `hi` and `by` needs a
+/// registered address; from any other it is dropped, as is a malformed
+/// datagram. Rooms follow §7's rules, shared with
+/// [`RoomServer`](crate::room::RoomServer): an owner who leaves hands the
+/// room to the member who joined longest ago, a room left empty is
+/// removed; and as `rc` does not join, a room nobody joined is removed
+/// when its creator says `by`. §8 has no timers: a registration lasts
+/// until `by`.
+///
+/// Feed it every datagram with [`handle_datagram`](Self::handle_datagram),
+/// then send every [`poll_transmit`](Self::poll_transmit) and log every
+/// [`poll_event`](Self::poll_event).
+///
+/// ```
+/// use std::time::Instant;
+/// use sockwire::room::lab::LabServer;
+///
+/// let mut server = LabServer::default();
+/// let alice = "127.0.0.1:40001".parse()?;
+/// server.handle_datagram(Instant::now(), alice, b"hi alice");
+/// let answer = server.poll_transmit().unwrap();
+/// assert_eq!((answer.destination, &answer.payload[..]), (alice, &b"hi alice"[..]));
+/// server.handle_datagram(Instant::now(), alice, b"rl");
+/// assert_eq!(&server.poll_transmit().unwrap().payload[..], b"rl");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct LabServer {
+    config: LabServerConfig,
+    users: HashMap<SocketAddr, LabUser>,
+    by_name: BTreeMap<Name, SocketAddr>,
+    rooms: Rooms,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<LabServerEvent>,
+    /// Datagrams queued to the current sender, and the first of them.
+    answers: usize,
+    answer: Option<LabAnswer>,
+    refreshed: usize,
+}
+
+impl LabServer {
+    /// A server with the given limits.
+    #[must_use]
+    pub fn new(config: LabServerConfig) -> Self {
+        LabServer {
+            config,
+            ..LabServer::default()
+        }
+    }
+
+    /// The limits.
+    #[must_use]
+    pub fn config(&self) -> &LabServerConfig {
+        &self.config
+    }
+
+    /// Registered user names, sorted.
+    pub fn users(&self) -> impl Iterator<Item = &Name> {
+        self.by_name.keys()
+    }
+
+    /// Room names, sorted.
+    pub fn rooms(&self) -> impl Iterator<Item = &Name> {
+        self.rooms.names()
+    }
+
+    /// A room's members in join order, by user name.
+    #[must_use]
+    pub fn room_members(&self, room: &str) -> Option<Vec<Name>> {
+        let room = self.rooms.get(room)?;
+        let members = room.members.iter();
+        Some(
+            members
+                .filter_map(|a| self.users.get(a).map(|u| u.name.clone()))
+                .collect(),
+        )
+    }
+
+    /// Handles one datagram from `from`. §8 has no timers: `now` is taken
+    /// for the shape all of sockwire's datagram machines share, and not
+    /// read.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        let _ = now;
+        self.answers = 0;
+        self.answer = None;
+        self.refreshed = 0;
+        let request = match LabRequest::parse(datagram) {
+            Ok(request) => request,
+            Err(error) => return self.reject(from, error),
+        };
+        let registered = self.users.contains_key(&from);
+        if !registered && !matches!(request, LabRequest::Hello(_) | LabRequest::Bye) {
+            return self.push_event(LabServerEvent::NotRegistered { from, request });
+        }
+        let before = self.users.get(&from).map(|u| u.name.clone());
+        self.execute(from, &request);
+        let user = self.users.get(&from).map(|u| u.name.clone()).or(before);
+        let answer = self.answer.take();
+        self.push_event(LabServerEvent::Handled {
+            from,
+            user,
+            request,
+            answer,
+            answers: self.answers,
+            refreshed: self.refreshed,
+        });
+    }
+
+    /// The next datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event to log.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<LabServerEvent> {
+        self.events.pop_front()
+    }
+
+    fn push_event(&mut self, event: LabServerEvent) {
+        if self.config.max_events == 0 {
+            return;
+        }
+        while self.events.len() >= self.config.max_events {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+
+    /// A malformed datagram: an invalid name in a request that has a "no"
+    /// gets that "no"; anything else is dropped.
+    fn reject(&mut self, from: SocketAddr, error: LabWireError) {
+        let no = match &error {
+            LabWireError::BadName { op: "hi", .. } => Some(LabAnswer::NameRefused),
+            _ if !self.users.contains_key(&from) => None,
+            LabWireError::BadName { op: "rc", .. } => Some(LabAnswer::RoomExists),
+            LabWireError::BadName { op: "rj", .. } => Some(LabAnswer::NoSuchRoom),
+            LabWireError::BadName { op: "ar", .. } => Some(LabAnswer::NoSuchUser),
+            _ => None,
+        };
+        match no {
+            Some(answer) => {
+                self.send(from, &answer);
+                self.push_event(LabServerEvent::Refused {
+                    from,
+                    error,
+                    answer,
+                });
+            }
+            None => self.push_event(LabServerEvent::Dropped { from, error }),
+        }
+    }
+
+    fn send(&mut self, to: SocketAddr, answer: &LabAnswer) {
+        self.transmits.push_back(Transmit {
+            destination: to,
+            payload: answer.to_bytes(),
+        });
+    }
+
+    /// Sends `answer` to the current sender.
+    fn answer(&mut self, to: SocketAddr, answer: LabAnswer) {
+        self.send(to, &answer);
+        self.answers += 1;
+        if self.answer.is_none() {
+            self.answer = Some(answer);
+        }
+    }
+
+    /// Sends each member of `room` its peer list: the clear, then every
+    /// other member.
+    fn refresh(&mut self, room: &str, sender: SocketAddr) {
+        let Some(members) = self.rooms.get(room).map(|r| r.members.clone()) else {
+            return;
+        };
+        for &member in &members {
+            let others = members.iter().filter(|&&m| m != member);
+            let list =
+                std::iter::once(LabAnswer::ClearPeers).chain(others.map(|&m| LabAnswer::Peer(m)));
+            for answer in list {
+                if member == sender {
+                    self.answer(member, answer);
+                } else {
+                    self.send(member, &answer);
+                }
+            }
+            self.refreshed += 1;
+        }
+    }
+
+    /// Takes `addr` out of its room and refreshes those who stay.
+    fn leave_room(&mut self, addr: SocketAddr) {
+        let Some(room) = self.users.get_mut(&addr).and_then(|u| u.room.take()) else {
+            return;
+        };
+        if !self.rooms.leave(&room, addr).is_empty() {
+            self.refresh(&room, addr);
+        }
+    }
+
+    fn execute(&mut self, from: SocketAddr, request: &LabRequest) {
+        match request {
+            LabRequest::Hello(name) => {
+                let answer = if self.register(from, name) {
+                    LabAnswer::Welcome(name.to_string())
+                } else {
+                    LabAnswer::NameRefused
+                };
+                self.answer(from, answer);
+            }
+            LabRequest::Bye => {
+                self.leave_room(from);
+                if let Some(user) = self.users.remove(&from) {
+                    self.by_name.remove(&user.name);
+                    self.rooms.remove_unjoined_of(from);
+                }
+                self.answer(from, LabAnswer::Bye);
+            }
+            LabRequest::Poke(name) => {
+                let answer = match self.by_name.get(name) {
+                    Some(&addr) => LabAnswer::Address(addr),
+                    None => LabAnswer::NoSuchUser,
+                };
+                self.answer(from, answer);
+            }
+            LabRequest::UserList => {
+                let list: Vec<LabAnswer> = (self.by_name.keys())
+                    .map(|n| LabAnswer::User(n.to_string()))
+                    .collect();
+                self.answer_list(from, list, LabAnswer::NoUsers);
+            }
+            LabRequest::RoomList => {
+                let list: Vec<LabAnswer> = (self.rooms.names())
+                    .map(|n| LabAnswer::Room(n.to_string()))
+                    .collect();
+                self.answer_list(from, list, LabAnswer::NoRooms);
+            }
+            LabRequest::CreateRoom(room) => {
+                let answer =
+                    if self.rooms.contains(room) || self.rooms.len() >= self.config.max_rooms {
+                        LabAnswer::RoomExists
+                    } else {
+                        self.rooms.create(room.clone(), from);
+                        LabAnswer::Created(room.to_string())
+                    };
+                self.answer(from, answer);
+            }
+            LabRequest::JoinRoom(room) => {
+                let current = self.users.get(&from).and_then(|u| u.room.clone());
+                let Some(members) = self.rooms.get(room).map(|r| r.members.len()) else {
+                    return self.answer(from, LabAnswer::NoSuchRoom);
+                };
+                if current.as_ref() != Some(room) {
+                    if members >= self.config.max_members {
+                        return self.answer(from, LabAnswer::NoSuchRoom);
+                    }
+                    self.leave_room(from);
+                    if self.rooms.join(room, from).is_none() {
+                        return self.answer(from, LabAnswer::NoSuchRoom);
+                    }
+                    if let Some(user) = self.users.get_mut(&from) {
+                        user.room = Some(room.clone());
+                    }
+                }
+                // joining the room one is in sends the peer lists again
+                self.refresh(room, from);
+            }
+            LabRequest::LeaveRoom => self.leave_room(from),
+        }
+    }
+
+    /// Registers `from` as `name` (renaming it if registered); whether it
+    /// was accepted.
+    fn register(&mut self, from: SocketAddr, name: &Name) -> bool {
+        if let Some(&owner) = self.by_name.get(name) {
+            return owner == from;
+        }
+        if let Some(user) = self.users.get_mut(&from) {
+            self.by_name.remove(&user.name);
+            user.name = name.clone();
+        } else {
+            if self.users.len() >= self.config.max_users {
+                return false;
+            }
+            let user = LabUser {
+                name: name.clone(),
+                room: None,
+            };
+            self.users.insert(from, user);
+        }
+        self.by_name.insert(name.clone(), from);
+        true
+    }
+
+    fn answer_list(&mut self, to: SocketAddr, list: Vec<LabAnswer>, empty: LabAnswer) {
+        if list.is_empty() {
+            return self.answer(to, empty);
+        }
+        for answer in list {
+            self.answer(to, answer);
+        }
+    }
+}
+
+impl fmt::Display for LabServerEvent {
+    /// One log line: who, what, and what the server sent.
+    ///
+    /// ```
+    /// use sockwire::room::lab::LabServer;
+    /// let mut server = LabServer::default();
+    /// server.handle_datagram(std::time::Instant::now(), "127.0.0.1:4000".parse()?, b"hi bob");
+    /// let line = server.poll_event().unwrap().to_string();
+    /// assert_eq!(line, "127.0.0.1:4000 bob: hi bob -> hi bob");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LabServerEvent::Handled {
+                from,
+                user,
+                request,
+                answer,
+                answers,
+                refreshed,
+            } => {
+                write!(f, "{from} ")?;
+                match user {
+                    Some(user) => write!(f, "{user}")?,
+                    None => f.write_str("(unregistered)")?,
+                }
+                write!(f, ": {request} -> ")?;
+                match answer {
+                    Some(answer) => write!(f, "{answer}")?,
+                    None => f.write_str("nothing")?,
+                }
+                if *answers > 1 {
+                    write!(f, " (+{} more)", answers - 1)?;
+                }
+                match refreshed {
+                    0 => {}
+                    1 => f.write_str("; peer list to 1 member")?,
+                    n => write!(f, "; peer lists to {n} members")?,
+                }
+                Ok(())
+            }
+            LabServerEvent::Refused {
+                from,
+                error,
+                answer,
+            } => write!(f, "{from}: refused ({error}) -> {answer}"),
+            LabServerEvent::NotRegistered { from, request } => {
+                write!(f, "{from}: dropped {request} (not registered)")
+            }
+            LabServerEvent::Dropped { from, error } => write!(f, "{from}: dropped ({error})"),
+        }
+    }
+}

@@ -1,0 +1,739 @@
+//! The §8 machines (PROTOCOLS.md §8), datagram by datagram: the server's
+//! answers and peer-list refreshes, byte for byte, and the client's
+//! handshake, peer lists and chat lines. No sockets, no clock.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use sockwire::room::Name;
+use sockwire::room::lab::{
+    LabAnswer, LabChat, LabClient, LabClientConfig, LabClientError, LabClientEvent, LabDropReason,
+    LabRequest, LabServer, LabServerConfig, LabServerEvent, LabWireError,
+};
+
+const A: u16 = 1001;
+const B: u16 = 1002;
+const C: u16 = 1003;
+const X: u16 = 1099;
+const SERVER: u16 = 5005;
+
+fn addr(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn name(s: &str) -> Name {
+    Name::new(s).unwrap()
+}
+
+/// A server driven one datagram at a time.
+struct Harness {
+    server: LabServer,
+    now: Instant,
+    events: Vec<LabServerEvent>,
+}
+
+impl Harness {
+    fn new(config: LabServerConfig) -> Self {
+        Harness {
+            server: LabServer::new(config),
+            now: Instant::now(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Sends `wire` from `127.0.0.1:port`; everything the server sent, as
+    /// `(port, text)`, in order.
+    fn send(&mut self, port: u16, wire: impl AsRef<[u8]>) -> Vec<(u16, String)> {
+        self.server
+            .handle_datagram(self.now, addr(port), wire.as_ref());
+        let mut out = Vec::new();
+        while let Some(t) = self.server.poll_transmit() {
+            assert!(t.payload.len() <= LabRequest::MAX_LEN);
+            let text = String::from_utf8(t.payload.to_vec()).unwrap();
+            out.push((t.destination.port(), text));
+        }
+        let mut n = 0;
+        while let Some(e) = self.server.poll_event() {
+            self.events.push(e);
+            n += 1;
+        }
+        assert_eq!(n, 1, "one event per datagram");
+        out
+    }
+
+    /// What the sender alone got.
+    fn ask(&mut self, port: u16, wire: &str) -> Vec<String> {
+        let out = self.send(port, wire);
+        assert!(out.iter().all(|(p, _)| *p == port), "{out:?}");
+        out.into_iter().map(|(_, s)| s).collect()
+    }
+
+    fn last_event(&self) -> &LabServerEvent {
+        self.events.last().unwrap()
+    }
+}
+
+fn harness() -> Harness {
+    Harness::new(LabServerConfig::default())
+}
+
+/// alice, bob and carol registered.
+fn three() -> Harness {
+    let mut h = harness();
+    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.ask(C, "hi carol"), ["hi carol"]);
+    h
+}
+
+fn out(list: &[(u16, &str)]) -> Vec<(u16, String)> {
+    list.iter().map(|(p, s)| (*p, (*s).to_owned())).collect()
+}
+
+#[test]
+fn hi_accepts_a_name_and_answers_the_bare_hi_when_taken() {
+    let mut h = harness();
+    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.ask(B, "hi alice"), ["hi"]);
+    // the same name again from the same address is accepted again
+    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
+    // retry with another name, as the lab's client does
+    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
+    // a registered address that says hi again is renamed
+    assert_eq!(h.ask(A, "hi alice2"), ["hi alice2"]);
+    assert_eq!(h.ask(C, "hi alice"), ["hi alice"]);
+    let users: Vec<&str> = h.server.users().map(|n| n.as_str()).collect();
+    assert_eq!(users, ["alice", "alice2", "bob"]);
+    assert_eq!(
+        h.last_event().to_string(),
+        "127.0.0.1:1003 alice: hi alice -> hi alice"
+    );
+}
+
+#[test]
+fn a_name_that_breaks_the_rules_gets_the_bare_hi() {
+    let mut h = harness();
+    assert_eq!(h.ask(A, "hi bad.name"), ["hi"]);
+    assert_eq!(h.ask(A, &format!("hi {}", "x".repeat(33))), ["hi"]);
+    assert!(matches!(
+        h.last_event(),
+        LabServerEvent::Refused {
+            error: LabWireError::BadName { op: "hi", .. },
+            answer: LabAnswer::NameRefused,
+            ..
+        }
+    ));
+    assert_eq!(h.server.users().count(), 0);
+}
+
+#[test]
+fn a_full_server_refuses_new_names() {
+    let mut h = Harness::new(LabServerConfig::default().max_users(2).clone());
+    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.ask(C, "hi carol"), ["hi"]);
+    // a rename is no new user
+    assert_eq!(h.ask(B, "hi bobby"), ["hi bobby"]);
+    assert_eq!(h.ask(A, "by"), ["by"]);
+    assert_eq!(h.ask(C, "hi carol"), ["hi carol"]);
+}
+
+#[test]
+fn lists_come_one_datagram_per_entry_in_name_order_or_bare() {
+    let mut h = harness();
+    assert_eq!(h.ask(A, "hi zed"), ["hi zed"]);
+    assert_eq!(h.ask(A, "rl"), ["rl"]);
+    assert_eq!(h.ask(B, "hi Bob"), ["hi Bob"]);
+    assert_eq!(h.ask(C, "hi amy"), ["hi amy"]);
+    // byte order: upper case first
+    assert_eq!(h.ask(A, "ul"), ["ul Bob", "ul amy", "ul zed"]);
+    assert_eq!(h.ask(A, "rc room2"), ["rc room2"]);
+    assert_eq!(h.ask(B, "rc room1"), ["rc room1"]);
+    assert_eq!(h.ask(C, "rc A-room"), ["rc A-room"]);
+    assert_eq!(h.ask(C, "rl"), ["rl A-room", "rl room1", "rl room2"]);
+    assert_eq!(
+        h.last_event().to_string(),
+        "127.0.0.1:1003 amy: rl -> rl A-room (+2 more)"
+    );
+}
+
+#[test]
+fn the_user_list_is_bare_when_the_last_user_left() {
+    let mut h = harness();
+    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.ask(A, "by"), ["by"]);
+    // an unregistered address may say by (and is answered) but not ul
+    assert_eq!(h.ask(A, "by"), ["by"]);
+    assert_eq!(h.ask(A, "ul"), Vec::<String>::new());
+    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.ask(B, "ul"), ["ul bob"]);
+    assert_eq!(h.ask(B, "by"), ["by"]);
+    assert_eq!(h.server.users().count(), 0);
+}
+
+#[test]
+fn rc_creates_without_joining_and_answers_the_bare_rc_if_it_exists() {
+    let mut h = three();
+    assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
+    assert_eq!(h.server.room_members("lobby").unwrap(), Vec::<Name>::new());
+    assert_eq!(h.ask(B, "rc lobby"), ["rc"]);
+    assert_eq!(h.ask(B, "rc lob.by"), ["rc"]);
+    let mut h = Harness::new(LabServerConfig::default().max_rooms(1).clone());
+    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.ask(A, "rc one"), ["rc one"]);
+    assert_eq!(h.ask(A, "rc two"), ["rc"]);
+}
+
+#[test]
+fn rj_sends_every_member_its_peer_list() {
+    let mut h = three();
+    assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
+    assert_eq!(h.ask(A, "rj nowhere"), ["rj"]);
+    // alone in the room: the clear and no peer
+    assert_eq!(h.send(A, "rj lobby"), out(&[(A, "rj __clear_peers__")]));
+    assert_eq!(
+        h.send(B, "rj lobby"),
+        out(&[
+            (A, "rj __clear_peers__"),
+            (A, "rj 127.0.0.1 1002"),
+            (B, "rj __clear_peers__"),
+            (B, "rj 127.0.0.1 1001"),
+        ])
+    );
+    assert_eq!(
+        h.send(C, "rj lobby"),
+        out(&[
+            (A, "rj __clear_peers__"),
+            (A, "rj 127.0.0.1 1002"),
+            (A, "rj 127.0.0.1 1003"),
+            (B, "rj __clear_peers__"),
+            (B, "rj 127.0.0.1 1001"),
+            (B, "rj 127.0.0.1 1003"),
+            (C, "rj __clear_peers__"),
+            (C, "rj 127.0.0.1 1001"),
+            (C, "rj 127.0.0.1 1002"),
+        ])
+    );
+    assert_eq!(
+        h.last_event().to_string(),
+        "127.0.0.1:1003 carol: rj lobby -> rj __clear_peers__ (+2 more); peer lists to 3 members"
+    );
+    let members: Vec<String> = (h.server.room_members("lobby").unwrap())
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(members, ["alice", "bob", "carol"]);
+}
+
+#[test]
+fn rj_to_another_room_refreshes_both_rooms() {
+    let mut h = three();
+    assert_eq!(h.ask(A, "rc one"), ["rc one"]);
+    assert_eq!(h.ask(A, "rc two"), ["rc two"]);
+    h.send(A, "rj one");
+    h.send(B, "rj one");
+    assert_eq!(
+        h.send(B, "rj two"),
+        out(&[(A, "rj __clear_peers__"), (B, "rj __clear_peers__")])
+    );
+    assert_eq!(
+        h.send(C, "rj two"),
+        out(&[
+            (B, "rj __clear_peers__"),
+            (B, "rj 127.0.0.1 1003"),
+            (C, "rj __clear_peers__"),
+            (C, "rj 127.0.0.1 1002"),
+        ])
+    );
+    // joining the room one is in sends the lists again, nothing moves
+    assert_eq!(
+        h.send(C, "rj two"),
+        out(&[
+            (B, "rj __clear_peers__"),
+            (B, "rj 127.0.0.1 1003"),
+            (C, "rj __clear_peers__"),
+            (C, "rj 127.0.0.1 1002"),
+        ])
+    );
+}
+
+#[test]
+fn a_full_room_answers_the_bare_rj() {
+    let mut h = Harness::new(LabServerConfig::default().max_members(1).clone());
+    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
+    h.send(A, "rj lobby");
+    assert_eq!(h.ask(B, "rj lobby"), ["rj"]);
+}
+
+#[test]
+fn rk_and_by_refresh_those_who_stay_and_tell_the_leaver_nothing() {
+    let mut h = three();
+    assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
+    h.send(A, "rj lobby");
+    h.send(B, "rj lobby");
+    h.send(C, "rj lobby");
+    assert_eq!(
+        h.send(B, "rk"),
+        out(&[
+            (A, "rj __clear_peers__"),
+            (A, "rj 127.0.0.1 1003"),
+            (C, "rj __clear_peers__"),
+            (C, "rj 127.0.0.1 1001"),
+        ])
+    );
+    assert_eq!(
+        h.last_event().to_string(),
+        "127.0.0.1:1002 bob: rk -> nothing; peer lists to 2 members"
+    );
+    // not in a room: nothing at all
+    assert_eq!(h.send(B, "rk"), out(&[]));
+    assert_eq!(
+        h.send(A, "by"),
+        out(&[(C, "rj __clear_peers__"), (A, "by")])
+    );
+    // carol is the owner now and the last member: the room goes with her
+    assert_eq!(h.send(C, "rk"), out(&[]));
+    assert_eq!(h.ask(B, "rl"), ["rl"]);
+}
+
+#[test]
+fn a_room_nobody_joined_goes_when_its_creator_says_by() {
+    let mut h = three();
+    assert_eq!(h.ask(A, "rc empty"), ["rc empty"]);
+    assert_eq!(h.ask(A, "rc used"), ["rc used"]);
+    h.send(B, "rj used");
+    assert_eq!(h.ask(A, "by"), ["by"]);
+    assert_eq!(h.ask(B, "rl"), ["rl used"]);
+}
+
+#[test]
+fn ar_answers_the_address_or_the_bare_ar() {
+    let mut h = three();
+    assert_eq!(h.ask(A, "ar bob"), ["ar 127.0.0.1 1002"]);
+    assert_eq!(h.ask(A, "ar nobody"), ["ar"]);
+    assert_eq!(h.ask(A, "ar no.body"), ["ar"]);
+    // the poked user hears nothing on §8
+    assert_eq!(h.send(A, "ar carol"), out(&[(A, "ar 127.0.0.1 1003")]));
+}
+
+#[test]
+fn malformed_datagrams_are_dropped_and_logged() {
+    let mut h = three();
+    let bad: [&[u8]; 9] = [
+        b"",
+        b"   ",
+        b"zz",
+        b"hi",
+        b"hi a b",
+        b"ul x",
+        b"rj",
+        b"\xff\xfe",
+        b"msg alice> hi",
+    ];
+    for datagram in bad {
+        assert_eq!(h.send(A, datagram), out(&[]), "{datagram:?}");
+        assert!(
+            matches!(h.last_event(), LabServerEvent::Dropped { .. }),
+            "{datagram:?}: {:?}",
+            h.last_event()
+        );
+    }
+    let long = vec![b'x'; LabRequest::MAX_LEN + 1];
+    assert_eq!(h.send(A, &long), out(&[]));
+    assert!(matches!(
+        h.last_event(),
+        LabServerEvent::Dropped {
+            error: LabWireError::TooLong {
+                size: 1025,
+                max: 1024
+            },
+            ..
+        }
+    ));
+    assert_eq!(
+        h.last_event().to_string(),
+        "127.0.0.1:1001: dropped (datagram of 1025 bytes exceeds the limit of 1024 bytes)"
+    );
+    // an unregistered address gets nothing but for hi and by
+    for op in ["ul", "rl", "rc r", "rj r", "rk", "ar bob", "rc bad.name"] {
+        assert_eq!(h.send(X, op), out(&[]), "{op}");
+    }
+    assert_eq!(
+        h.last_event().to_string(),
+        "127.0.0.1:1099: dropped (rc: \"bad.name\" is not a valid name)"
+    );
+    // and the server keeps serving; whitespace runs are one separator
+    assert_eq!(h.ask(A, " ul\t"), ["ul alice", "ul bob", "ul carol"]);
+}
+
+#[test]
+fn wire_types_round_trip_and_refuse_what_section_8_does_not_say() {
+    for text in [
+        "hi alice", "by", "ar bob", "ul", "rl", "rc lobby", "rj lobby", "rk",
+    ] {
+        let r = LabRequest::parse(text.as_bytes()).unwrap();
+        assert_eq!(r.to_bytes(), text.as_bytes());
+    }
+    for text in [
+        "hi alice",
+        "hi",
+        "by",
+        "ar 127.0.0.1 5",
+        "ar ::1 7",
+        "ar",
+        "ul bob",
+        "ul",
+        "rl r",
+        "rl",
+        "rc r",
+        "rc",
+        "rj",
+        "rj __clear_peers__",
+        "rj 10.0.0.1 65535",
+    ] {
+        let a = LabAnswer::parse(text.as_bytes()).unwrap();
+        assert_eq!(a.to_bytes(), text.as_bytes());
+    }
+    // split as Python's str.split(): Unicode spaces and \x1c-\x1f too
+    assert_eq!(
+        LabRequest::parse("rj\x1flobby\u{3000}".as_bytes()),
+        Ok(LabRequest::JoinRoom(name("lobby")))
+    );
+    assert_eq!(
+        LabChat::parse("msg\x1cbob>\u{a0}hi".as_bytes()).map(|c| c.text),
+        Ok("hi".to_owned())
+    );
+    assert!(LabChat::is_chat(b" msg x"));
+    assert!(!LabChat::is_chat(b"msgs x"));
+    assert!(LabAnswer::parse(b"rj 1.2.3.4 70000").is_err());
+    assert!(LabAnswer::parse(b"rj lobby").is_err());
+    assert!(LabAnswer::parse(b"rk").is_err());
+    let chat = LabChat::parse(b"msg bob>").unwrap();
+    assert_eq!((chat.from.as_str(), chat.text.as_str()), ("bob", ""));
+    assert_eq!(LabChat::parse(b"msg bob hi"), Err(LabWireError::BadChat));
+    assert_eq!(LabChat::parse(b"msg > hi"), Err(LabWireError::BadChat));
+    let long = LabChat {
+        from: "a".into(),
+        text: "x".repeat(1024),
+    };
+    assert!(matches!(long.to_bytes(), Err(LabWireError::TooLong { .. })));
+}
+
+// ---- the client ----
+
+struct Client {
+    client: LabClient,
+    now: Instant,
+}
+
+impl Client {
+    fn new() -> Self {
+        Client {
+            client: LabClient::new(addr(SERVER), LabClientConfig::default()),
+            now: Instant::now(),
+        }
+    }
+
+    fn sent(&mut self) -> Vec<(u16, String)> {
+        std::iter::from_fn(|| self.client.poll_transmit())
+            .map(|t| {
+                let text = String::from_utf8(t.payload.to_vec()).unwrap();
+                (t.destination.port(), text)
+            })
+            .collect()
+    }
+
+    fn events(&mut self) -> Vec<LabClientEvent> {
+        std::iter::from_fn(|| self.client.poll_event()).collect()
+    }
+
+    fn hear(&mut self, wire: &str) {
+        self.client
+            .handle_datagram(self.now, addr(SERVER), wire.as_bytes());
+    }
+
+    fn line(&mut self, line: &str) -> Result<(), LabClientError> {
+        self.client.handle_line(self.now, line)
+    }
+
+    /// Registered as alice.
+    fn alice() -> Self {
+        let mut c = Client::new();
+        c.client.hello(c.now, name("alice")).unwrap();
+        c.hear("hi alice");
+        c.sent();
+        c.events();
+        c
+    }
+}
+
+#[test]
+fn client_retries_a_taken_name() {
+    let mut c = Client::new();
+    assert_eq!(c.line("hello"), Err(LabClientError::NotRegistered));
+    c.client.hello(c.now, name("alice")).unwrap();
+    assert_eq!(c.sent(), out(&[(SERVER, "hi alice")]));
+    c.hear("hi");
+    assert_eq!(c.events(), [LabClientEvent::NameTaken(name("alice"))]);
+    assert_eq!(c.client.name(), None);
+    c.client.hello(c.now, name("alice2")).unwrap();
+    c.hear("hi alice2");
+    assert_eq!(c.events(), [LabClientEvent::Registered(name("alice2"))]);
+    assert_eq!(c.client.name(), Some(&name("alice2")));
+}
+
+#[test]
+fn client_sends_the_dollar_commands_as_section_8_requests() {
+    let mut c = Client::alice();
+    for (line, wire) in [
+        ("$userlist", "ul"),
+        ("$roomlist", "rl"),
+        ("$roomcreate lobby", "rc lobby"),
+        ("$roomjoin lobby", "rj lobby"),
+        ("$roomleave", "rk"),
+        ("$poke bob", "ar bob"),
+        ("$quit", "by"),
+    ] {
+        c.line(line).unwrap();
+        assert_eq!(c.sent(), out(&[(SERVER, wire)]), "{line}");
+    }
+    assert_eq!(c.line("$userlist"), Err(LabClientError::Closed));
+    assert!(!c.client.is_closed());
+    c.hear("by");
+    assert!(c.client.is_closed());
+    assert!(matches!(
+        Client::alice().line("$roomjoin"),
+        Err(LabClientError::BadCommand { .. })
+    ));
+}
+
+#[test]
+fn client_shows_lists_entry_by_entry() {
+    let mut c = Client::alice();
+    c.line("$userlist").unwrap();
+    c.hear("ul alice");
+    c.hear("ul bob");
+    c.line("$roomlist").unwrap();
+    c.hear("rl");
+    let shown: Vec<String> = c.events().iter().map(|e| e.to_string()).collect();
+    assert_eq!(shown, ["user alice", "user bob", "no rooms"]);
+}
+
+#[test]
+fn client_chats_with_its_room_peers_and_stops_when_one_leaves() {
+    let mut c = Client::alice();
+    assert_eq!(c.line("hello"), Err(LabClientError::NoPeers));
+    c.line("$roomjoin lobby").unwrap();
+    c.sent();
+    for wire in [
+        "rj __clear_peers__",
+        "rj 127.0.0.1 1002",
+        "rj 127.0.0.1 1003",
+    ] {
+        c.hear(wire);
+    }
+    assert_eq!(c.client.room(), Some(&name("lobby")));
+    assert_eq!(c.client.peers(), [addr(B), addr(C)]);
+    c.line("hi  all").unwrap();
+    assert_eq!(
+        c.sent(),
+        out(&[(B, "msg alice> hi  all"), (C, "msg alice> hi  all")])
+    );
+    // bob leaves: the server refreshes those who stay
+    c.hear("rj __clear_peers__");
+    c.hear("rj 127.0.0.1 1003");
+    c.line("still here").unwrap();
+    assert_eq!(c.sent(), out(&[(C, "msg alice> still here")]));
+    // a chat line from a peer is shown; from a stranger, dropped
+    c.events();
+    c.client
+        .handle_datagram(c.now, addr(C), b"msg carol> hey there");
+    c.client.handle_datagram(c.now, addr(X), b"msg eve> psst");
+    let events = c.events();
+    assert_eq!(
+        events.first().map(ToString::to_string).as_deref(),
+        Some("carol> hey there")
+    );
+    assert!(matches!(
+        events.get(1),
+        Some(LabClientEvent::Dropped {
+            reason: LabDropReason::UnknownPeer,
+            ..
+        })
+    ));
+    // leaving forgets the room's peers at once
+    c.line("$roomleave").unwrap();
+    assert_eq!(c.sent(), out(&[(SERVER, "rk")]));
+    assert_eq!(c.client.peers(), []);
+    assert_eq!(c.client.room(), None);
+}
+
+#[test]
+fn client_pokes_and_a_lone_client_takes_up_whoever_writes() {
+    let mut c = Client::alice();
+    c.line("$poke bob").unwrap();
+    c.line("$poke nobody").unwrap();
+    c.hear("ar 127.0.0.1 1002");
+    c.hear("ar");
+    assert_eq!(
+        c.events(),
+        [
+            LabClientEvent::Poked {
+                user: name("bob"),
+                addr: addr(B)
+            },
+            LabClientEvent::NoSuchUser(name("nobody")),
+        ]
+    );
+    c.sent();
+    c.line("$msg bob psst").unwrap();
+    assert_eq!(c.sent(), out(&[(B, "msg alice> psst")]));
+    assert_eq!(
+        c.line("$msg carol psst"),
+        Err(LabClientError::NotPoked {
+            user: "carol".into()
+        })
+    );
+    // $kick forgets every peer, with nothing on the wire
+    c.line("$kick").unwrap();
+    assert_eq!(c.sent(), out(&[]));
+    assert_eq!(c.client.peers(), []);
+    // knowing no peer, a chat line from anyone is shown and its sender kept
+    c.events();
+    c.client
+        .handle_datagram(c.now, addr(C), b"msg carol> hi alice");
+    assert_eq!(c.events().len(), 1);
+    c.line("hi carol").unwrap();
+    assert_eq!(c.sent(), out(&[(C, "msg alice> hi carol")]));
+}
+
+#[test]
+fn client_drops_what_is_malformed_or_not_from_the_server() {
+    let mut c = Client::alice();
+    c.client.handle_datagram(c.now, addr(X), b"ul mallory");
+    c.hear("zz");
+    c.hear("rj 1.2.3.4");
+    c.client.handle_datagram(c.now, addr(X), b"msg");
+    let reasons: Vec<LabDropReason> = c
+        .events()
+        .into_iter()
+        .map(|e| match e {
+            LabClientEvent::Dropped { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(reasons.len(), 4);
+    assert_eq!(reasons[0], LabDropReason::NotFromServer);
+    assert!(
+        reasons[1..]
+            .iter()
+            .all(|r| matches!(r, LabDropReason::Malformed(_)))
+    );
+    let long = format!("x{}", "y".repeat(LabRequest::MAX_LEN));
+    c.client
+        .handle_datagram(c.now, addr(SERVER), long.as_bytes());
+    assert!(matches!(
+        c.events().as_slice(),
+        [LabClientEvent::Dropped { .. }]
+    ));
+    c.line("$poke bob").unwrap();
+    c.hear("ar 127.0.0.1 1002");
+    c.events();
+    assert!(matches!(
+        c.line(&"x".repeat(LabRequest::MAX_LEN)),
+        Err(LabClientError::TooLong { .. })
+    ));
+}
+
+/// Two §8 clients and the server on an in-memory network that delivers
+/// at once, recording every datagram.
+struct Net {
+    now: Instant,
+    server: LabServer,
+    clients: [LabClient; 2],
+    heard: [Vec<String>; 2],
+    wire: Vec<(u16, u16, String)>,
+}
+
+const PORTS: [u16; 2] = [A, B];
+
+impl Net {
+    fn new() -> Self {
+        Net {
+            now: Instant::now(),
+            server: LabServer::default(),
+            clients: [
+                LabClient::new(addr(SERVER), LabClientConfig::default()),
+                LabClient::new(addr(SERVER), LabClientConfig::default()),
+            ],
+            heard: [Vec::new(), Vec::new()],
+            wire: Vec::new(),
+        }
+    }
+
+    fn line(&mut self, i: usize, line: &str) -> Result<(), LabClientError> {
+        let r = self.clients[i].handle_line(self.now, line);
+        self.run();
+        r
+    }
+
+    fn run(&mut self) {
+        let now = self.now;
+        for _ in 0..4 {
+            for (i, port) in PORTS.into_iter().enumerate() {
+                while let Some(t) = self.clients[i].poll_transmit() {
+                    let text = String::from_utf8(t.payload.to_vec()).unwrap();
+                    self.wire.push((port, t.destination.port(), text));
+                    if t.destination == addr(SERVER) {
+                        self.server.handle_datagram(now, addr(port), &t.payload);
+                    } else if let Some(j) = PORTS.iter().position(|p| addr(*p) == t.destination) {
+                        self.clients[j].handle_datagram(now, addr(port), &t.payload);
+                    }
+                }
+            }
+            while let Some(t) = self.server.poll_transmit() {
+                let j = PORTS
+                    .iter()
+                    .position(|p| addr(*p) == t.destination)
+                    .unwrap();
+                self.clients[j].handle_datagram(now, addr(SERVER), &t.payload);
+            }
+            while self.server.poll_event().is_some() {}
+        }
+        for (i, c) in self.clients.iter_mut().enumerate() {
+            while let Some(e) = c.poll_event() {
+                if let LabClientEvent::Chat { .. } = e {
+                    self.heard[i].push(e.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// They chat through a room; one leaves and the other stops sending to
+/// it.
+#[test]
+fn two_clients_chat_through_a_room_until_one_leaves() {
+    let mut net = Net::new();
+    let now = net.now;
+    net.clients[0].hello(now, name("alice")).unwrap();
+    net.clients[1].hello(now, name("bob")).unwrap();
+    net.run();
+    net.line(0, "$roomcreate lobby").unwrap();
+    net.line(0, "$roomjoin lobby").unwrap();
+    net.line(1, "$roomjoin lobby").unwrap();
+    net.line(0, "hi bob").unwrap();
+    net.line(1, "hi alice").unwrap();
+    assert_eq!(net.heard[0], ["bob> hi alice"]);
+    assert_eq!(net.heard[1], ["alice> hi bob"]);
+    net.line(1, "$roomleave").unwrap();
+    assert_eq!(net.clients[0].peers(), []);
+    assert_eq!(net.line(0, "anyone?"), Err(LabClientError::NoPeers));
+    let to_bob_after_leave = (net.wire.iter())
+        .skip_while(|(from, _, text)| !(*from == B && text == "rk"))
+        .filter(|(from, to, _)| *from == A && *to == B)
+        .count();
+    assert_eq!(to_bob_after_leave, 0, "{:?}", net.wire);
+}
