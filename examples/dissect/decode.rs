@@ -380,25 +380,11 @@ impl StreamDecoder {
 
     fn decode_one(&mut self, eof: bool) -> Result<Option<Item>, DecodeError> {
         let buf = &mut self.buf;
+        let to_server = self.to_server;
         Ok(match &mut self.codec {
-            Codec::Text(c) => if eof {
-                c.decode_eof(buf)
-            } else {
-                c.decode(buf)
-            }?
-            .map(Item::Text),
-            Codec::Line(c) => if eof {
-                c.decode_eof(buf)
-            } else {
-                c.decode(buf)
-            }?
-            .map(Item::Text),
-            Codec::Fixed(c) => if eof {
-                c.decode_eof(buf)
-            } else {
-                c.decode(buf)
-            }?
-            .map(|p| {
+            Codec::Text(c) => next(c, buf, eof)?.map(Item::Text),
+            Codec::Line(c) => next(c, buf, eof)?.map(Item::Text),
+            Codec::Fixed(c) => next(c, buf, eof)?.map(|p| {
                 Item::Packet(Fields::Packet {
                     version: p.version(),
                     order: p.order(),
@@ -407,44 +393,32 @@ impl StreamDecoder {
                     truncated: p.is_truncated(),
                 })
             }),
-            Codec::Variable(c) => {
-                match if eof {
-                    c.decode_eof(buf)
-                } else {
-                    c.decode(buf)
-                }? {
-                    None => None,
-                    Some(p) => Some(match p.text() {
-                        Ok(text) => Item::Packet(Fields::Packet {
-                            version: p.version(),
-                            order: p.order(),
-                            size: p.size(),
-                            text: text.to_owned(),
-                            truncated: false,
-                        }),
-                        Err(e) => Item::Bad {
-                            error: format!("variable packet #{}: payload: {e}", p.order()),
-                            len: p.payload().len() + 9,
-                        },
-                    }),
-                }
-            }
-            Codec::App(c) => {
-                match if eof {
-                    c.decode_eof(buf)
-                } else {
-                    c.decode(buf)
-                }? {
-                    None => None,
-                    Some(m) => Some(match app_fields(&m, self.to_server) {
-                        Ok(fields) => Item::App(fields),
-                        Err(error) => Item::Bad {
-                            error,
-                            len: usize::MAX,
-                        },
-                    }),
-                }
-            }
+            Codec::Variable(c) => next(c, buf, eof)?.map(|p| match p.text() {
+                Ok(text) => Item::Packet(Fields::Packet {
+                    version: p.version(),
+                    order: p.order(),
+                    size: p.size(),
+                    text: text.to_owned(),
+                    truncated: false,
+                }),
+                // As the stream's own `InvalidUtf8`: the packet is
+                // dropped, the stream goes on.
+                Err(e) => Item::Bad {
+                    error: format!("variable packet #{}: payload: {e}", p.order()),
+                    len: p.payload().len() + 9,
+                    recoverable: true,
+                },
+            }),
+            Codec::App(c) => next(c, buf, eof)?.map(|m| match app_fields(&m, to_server) {
+                Ok(fields) => Item::App(fields),
+                // What the server or client codec would refuse: as
+                // unrecoverable as its `InvalidContent`.
+                Err(error) => Item::Bad {
+                    error,
+                    len: usize::MAX,
+                    recoverable: false,
+                },
+            }),
         })
     }
 
@@ -455,6 +429,7 @@ impl StreamDecoder {
             let consumed = self.raw.len().saturating_sub(self.buf.len());
             match result {
                 Ok(Some(item)) => {
+                    let mut stop = false;
                     let (len, result) = match item {
                         Item::Text(text) => {
                             let wire = self.raw.get(..consumed).unwrap_or_default();
@@ -484,9 +459,20 @@ impl StreamDecoder {
                             (len, Ok(fields))
                         }
                         Item::App(fields) => (consumed, Ok(fields)),
-                        Item::Bad { error, len } => (len, Err(error)),
+                        Item::Bad {
+                            error,
+                            len,
+                            recoverable,
+                        } => {
+                            stop = !recoverable;
+                            (len, Err(error))
+                        }
                     };
                     self.emit(consumed, len, result, out);
+                    if stop {
+                        self.stopped = true;
+                        return;
+                    }
                 }
                 Ok(None) => {
                     let excess = consumed.saturating_sub(RAW_CAP);
@@ -525,9 +511,26 @@ impl StreamDecoder {
     }
 }
 
+/// One `decode` (or, at the end of the stream, `decode_eof`) call.
+fn next<C: Decoder>(
+    c: &mut C,
+    buf: &mut BytesMut,
+    eof: bool,
+) -> Result<Option<C::Item>, DecodeError> {
+    if eof {
+        c.decode_eof(buf)
+    } else {
+        c.decode(buf)
+    }
+}
+
 enum Item {
     Text(sockwire::Text),
     Packet(Fields),
     App(Fields),
-    Bad { error: String, len: usize },
+    Bad {
+        error: String,
+        len: usize,
+        recoverable: bool,
+    },
 }

@@ -386,7 +386,9 @@ impl Engine {
                 &mut records,
             );
         }
-        records.into_iter().for_each(|r| emit(r));
+        for r in records {
+            emit(r);
+        }
     }
 
     fn udp(&mut self, ts: Duration, d: &packet::Datagram<'_>, emit: &mut dyn FnMut(Record)) {
@@ -494,7 +496,9 @@ impl Engine {
                 }
             }
         }
-        records.into_iter().for_each(|r| emit(r));
+        for r in records {
+            emit(r);
+        }
     }
 
     /// Ends the capture: holes left are gaps, unfinished messages are

@@ -491,7 +491,7 @@ impl<W: Write> Output<W> {
                 None => "not decoded".to_owned(),
             };
             self.line(&format!(
-                "  {} {} → {}  {what}; {} → , {} ←",
+                "  {} {} → {}  {what}; {} to the server, {} back",
                 f.transport,
                 f.client,
                 f.server,

@@ -60,6 +60,8 @@ pub enum Packet<'a> {
     Other(String),
 }
 
+/// Linux cooked capture v1 header length.
+const SLL_LEN: usize = 16;
 /// Linux cooked capture v2 header length.
 const SLL2_LEN: usize = 20;
 
@@ -78,6 +80,19 @@ pub fn parse(link: LinkType, data: &[u8]) -> Packet<'_> {
                 }
                 other => return Packet::Other(format!("Linux cooked protocol {other:?}")),
             },
+            // etherparse refuses the ARPHRD_LOOPBACK device type that
+            // `tcpdump -i any` writes for `lo`; there, as for Ethernet,
+            // the last 2 of the 16 header bytes are the EtherType.
+            Err(etherparse::err::linux_sll::HeaderSliceError::Content(_)) => {
+                let (Some(proto), Some(rest)) = (
+                    data.get(SLL_LEN - 2..SLL_LEN)
+                        .and_then(|p| p.first_chunk::<2>()),
+                    data.get(SLL_LEN..),
+                ) else {
+                    return Packet::Other("Linux cooked header cut short".into());
+                };
+                LaxSlicedPacket::from_ether_type(EtherType(u16::from_be_bytes(*proto)), rest)
+            }
             Err(e) => return Packet::Other(format!("bad Linux cooked header: {e}")),
         },
         LinkType::LinuxSll2 => {
