@@ -7,10 +7,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::capture::Frame;
-use crate::decode::{self, Message, Protocol, StreamDecoder};
-use crate::packet::{self, Packet};
-use crate::reassembly::{Event, GapReason, SegmentInfo, Stream};
+use super::capture::Frame;
+use super::decode::{self, Message, Protocol, StreamDecoder};
+use super::packet::{self, Packet};
+use super::reassembly::{Event, GapReason, SegmentInfo, Stream};
 
 /// What to decode and how.
 #[derive(Debug, Clone, Default)]

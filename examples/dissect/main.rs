@@ -16,7 +16,9 @@
 //! Modules: [`capture`] reads the file, [`packet`] the headers,
 //! [`reassembly`] rebuilds TCP streams, [`decode`] is the one module that
 //! uses sockwire's API, [`engine`] ties them together; this file parses
-//! the command line and prints.
+//! the command line and prints. The modules name each other as `super::`,
+//! so that the fuzz target (`fuzz/dissect.rs`) can include them as they
+//! are, inside a module of its own.
 
 mod capture;
 mod decode;

@@ -10,7 +10,7 @@ use etherparse::{
     TransportSlice,
 };
 
-use crate::capture::LinkType;
+use super::capture::LinkType;
 
 /// A TCP segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
