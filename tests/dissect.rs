@@ -1188,3 +1188,43 @@ fn an_unrecoverable_error_stops_the_decoder_until_a_message_start() {
         "{out}"
     );
 }
+
+/// A real capture with a snap length of 100 bytes: the long message is cut
+/// in both directions (a gap each), the rest decodes around it.
+#[test]
+fn the_real_snap_length_capture_reports_the_cut_message_as_gaps() {
+    let capture = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/snaplen.pcap"),
+    )
+    .expect("tests/data/snaplen.pcap");
+    let (messages, summary) = json_run(&capture, &["--port", "5125=variable"]);
+    let got: Vec<(u64, &str, bool)> = messages
+        .iter()
+        .map(|m| {
+            let to_server = m["dst"].as_str().unwrap().ends_with(":5125");
+            (
+                m["order"].as_u64().unwrap(),
+                m["text"].as_str().unwrap(),
+                to_server,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "hello", true),
+            (1, "hello", false),
+            (3, "bye", true),
+            (3, "bye", false)
+        ]
+    );
+    assert_eq!(summary["errors"], 0);
+    assert_eq!(summary["packets_cut"], 2);
+    let gaps = summary["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 2);
+    for gap in gaps {
+        // 9 + 90 bytes on the wire, 34 captured after the 66 bytes of headers.
+        assert_eq!(gap["bytes"], 65);
+        assert_eq!(gap["reason"], "cut by the snap length");
+    }
+}

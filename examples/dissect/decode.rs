@@ -77,8 +77,9 @@ impl Protocol {
 pub enum AppContent {
     /// `text/json` content, parsed.
     Json(Value),
-    /// Any other content type: the bytes.
-    Binary(Vec<u8>),
+    /// Any other content type: the bytes, and how Python prints them
+    /// (`b'...'`, as the lab's client does).
+    Binary(Vec<u8>, String),
 }
 
 /// The decoded fields of one message.
@@ -175,7 +176,8 @@ fn app_fields(message: &AppMessage, to_server: bool) -> Result<Fields, String> {
             Err(e) => return Err(format!("content is not valid JSON: {e}")),
         }
     } else {
-        AppContent::Binary(message.content().to_vec())
+        let bytes = message.content();
+        AppContent::Binary(bytes.to_vec(), sockwire::app::python_bytes_repr(bytes))
     };
     Ok(Fields::App { header, content })
 }

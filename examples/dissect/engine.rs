@@ -598,14 +598,13 @@ fn handle(
             let pending = dir.decoder.take().map_or(0, |d| d.pending());
             let mut note = format!("gap: {len} bytes {reason}");
             if pending > 0 {
-                let _ = std::fmt::Write::write_fmt(
-                    &mut note,
-                    format_args!("; the unfinished message before it ({pending} bytes) is dropped"),
-                );
+                note.push_str(&format!(
+                    "; the unfinished message before it ({pending} bytes) is dropped"
+                ));
             }
-            note.push_str(
-                "; the decoder is never fed bytes it did not see: finding the next message start",
-            );
+            // The decoder never sees the missing bytes: a new one starts
+            // where a message can be seen to start.
+            note.push_str("; resynchronising");
             dir.resync = Some(dir.resync.unwrap_or(0));
             out.push(Record::Note(*place, note));
         }

@@ -211,15 +211,6 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A short form of binary content for one line: hex of the first bytes.
-fn short_hex(bytes: &[u8], max: usize) -> String {
-    let mut s: Vec<String> = bytes.iter().take(max).map(|b| format!("{b:02x}")).collect();
-    if bytes.len() > max {
-        s.push("…".into());
-    }
-    s.join(" ")
-}
-
 fn quoted(text: &str) -> String {
     format!("{text:?}")
 }
@@ -253,7 +244,7 @@ fn human_fields(fields: &Fields) -> String {
                 .collect();
             let body = match content {
                 AppContent::Json(v) => v.to_string(),
-                AppContent::Binary(b) => format!("{} bytes: {}", b.len(), short_hex(b, 32)),
+                AppContent::Binary(b, repr) => format!("{} bytes: {repr}", b.len()),
             };
             format!(
                 "{} {} ({}{}) {body}",
@@ -297,7 +288,7 @@ fn json_fields(fields: &Fields, obj: &mut Obj) {
             obj.insert_obj("header", &h);
             match content {
                 AppContent::Json(v) => obj.insert("content", v.clone()),
-                AppContent::Binary(b) => obj.insert("content_hex", hex_string(b)),
+                AppContent::Binary(b, _) => obj.insert("content_hex", hex_string(b)),
             }
         }
         Fields::Room { tag, op, args } => {
