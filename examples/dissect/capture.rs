@@ -21,6 +21,11 @@ use pcap_file::{DataLink, Endianness, PcapError, TsResolution};
 /// error, so a corrupt length cannot make the reader buffer without end.
 pub const MAX_RECORD: usize = 1 << 20;
 
+/// pcapng block types read here.
+const PACKET_BLOCK: u32 = 2;
+const SIMPLE_PACKET_BLOCK: u32 = 3;
+const ENHANCED_PACKET_BLOCK: u32 = 6;
+
 /// How much is read from the source at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -403,6 +408,19 @@ fn pcapng_step(parser: &mut PcapNgParser, input: &[u8]) -> Step {
     };
     let (used, raw) = raw;
     let type_ = raw.type_;
+    // Only packet blocks are read further (the parser has already taken
+    // section and interface blocks in): the others are skipped unparsed,
+    // which also keeps pcap-file's parsers of blocks this program does not
+    // need (name resolution, statistics, ...) away from hostile input.
+    if !matches!(
+        type_,
+        PACKET_BLOCK | SIMPLE_PACKET_BLOCK | ENHANCED_PACKET_BLOCK
+    ) {
+        return Step::Skip {
+            used,
+            warning: None,
+        };
+    }
     let block = match parser.section().endianness {
         Endianness::Big => raw.try_into_block::<byteorder_slice::BigEndian>(),
         Endianness::Little => raw.try_into_block::<byteorder_slice::LittleEndian>(),
