@@ -197,6 +197,12 @@ impl Obj {
         self.0.push((key.to_owned(), value.text()));
     }
 
+    fn insert_list(&mut self, key: &str, values: &[Obj]) {
+        let items: Vec<String> = values.iter().map(Obj::text).collect();
+        self.0
+            .push((key.to_owned(), format!("[{}]", items.join(","))));
+    }
+
     fn text(&self) -> String {
         let fields: Vec<String> = self
             .0
@@ -388,57 +394,56 @@ impl<W: Write> Output<W> {
             obj.insert("summary", true);
             obj.insert("packets", s.frames);
             obj.insert("packets_cut", s.cut);
-            let flows: Vec<Value> = s
+            let flows: Vec<Obj> = s
                 .flows
                 .iter()
                 .map(|f| {
-                    serde_json::json!({
-                        "transport": f.transport.name(),
-                        "client": f.client.to_string(),
-                        "server": f.server.to_string(),
-                        "protocol": f.protocol.map(Protocol::name),
-                        "packets": f.packets,
-                        "bytes_to_server": f.bytes[0],
-                        "bytes_to_client": f.bytes[1],
-                        "messages": f.messages,
-                        "errors": f.errors,
-                        "gaps": f.gaps,
-                    })
+                    let mut o = Obj::default();
+                    o.insert("transport", f.transport.name());
+                    o.insert("client", f.client.to_string());
+                    o.insert("server", f.server.to_string());
+                    o.insert("protocol", f.protocol.map(Protocol::name));
+                    o.insert("packets", f.packets);
+                    o.insert("bytes_to_server", f.bytes[0]);
+                    o.insert("bytes_to_client", f.bytes[1]);
+                    o.insert("messages", f.messages);
+                    o.insert("errors", f.errors);
+                    o.insert("gaps", f.gaps);
+                    o
                 })
                 .collect();
-            obj.insert("flows", flows);
-            let messages: serde_json::Map<String, Value> = s
-                .messages
-                .iter()
-                .map(|(p, n)| (p.name().to_owned(), (*n).into()))
-                .collect();
-            obj.insert("messages", messages);
+            obj.insert_list("flows", &flows);
+            let mut messages = Obj::default();
+            for (p, n) in &s.messages {
+                messages.insert(p.name(), *n);
+            }
+            obj.insert_obj("messages", &messages);
             obj.insert("errors", s.errors);
-            let gaps: Vec<Value> = s
+            let gaps: Vec<Obj> = s
                 .gaps
                 .iter()
                 .map(|g| {
                     let mut o = place_json(&g.place);
                     o.insert("bytes", g.len);
                     o.insert("reason", g.reason.as_str());
-                    serde_json::from_str::<Value>(&o.text()).unwrap_or(Value::Null)
+                    o
                 })
                 .collect();
-            obj.insert("gaps", gaps);
-            let undecoded: Vec<Value> = undecoded
+            obj.insert_list("gaps", &gaps);
+            let undecoded: Vec<Obj> = undecoded
                 .iter()
                 .map(|f| {
-                    serde_json::json!({
-                        "transport": f.transport.name(),
-                        "client": f.client.to_string(),
-                        "server": f.server.to_string(),
-                        "packets": f.packets,
-                        "bytes": f.bytes[0] + f.bytes[1],
-                        "hint": f.mismatch.clone().unwrap_or_else(|| hint(f)),
-                    })
+                    let mut o = Obj::default();
+                    o.insert("transport", f.transport.name());
+                    o.insert("client", f.client.to_string());
+                    o.insert("server", f.server.to_string());
+                    o.insert("packets", f.packets);
+                    o.insert("bytes", f.bytes[0] + f.bytes[1]);
+                    o.insert("hint", f.mismatch.clone().unwrap_or_else(|| hint(f)));
+                    o
                 })
                 .collect();
-            obj.insert("undecoded", undecoded);
+            obj.insert_list("undecoded", &undecoded);
             if !s.other.is_empty() {
                 let other: serde_json::Map<_, _> = s
                     .other
