@@ -6,6 +6,15 @@
 //! dissectors. The rest of the program sees only the plain types below
 //! ([`Protocol`], [`Fields`], [`Message`], [`StreamDecoder`]), so an API
 //! change of the library is adapted here alone.
+//!
+//! What it uses: `Decoder::{decode, decode_eof}` (through [`next`]),
+//! `DatagramDecoder::decode_datagram`, `DecodeError::is_recoverable`; the
+//! codecs' `new()` and `VariablePacketCodec::max_size`; `FixedPacket`,
+//! `VariablePacket` and `Text` getters; `fixed::FIXED_PACKET_LEN`,
+//! `variable::HEADER_LEN`; `app::{AppCodec, AppMessage, Request,
+//! Response, python_bytes_repr}` and `AppHeader`'s fields; `room::{ServerBound,
+//! ClientBound, Request, Reply, Notification, Name}`; `dump::render` and
+//! the `dump::*_fields` dissectors.
 
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
@@ -309,6 +318,10 @@ enum Codec {
     App(AppCodec),
 }
 
+/// Wire sizes of §4 and §5.
+const FIXED_LEN: usize = sockwire::fixed::FIXED_PACKET_LEN;
+const VARIABLE_HEADER_LEN: usize = sockwire::variable::HEADER_LEN;
+
 /// The most bytes kept for attributing skipped input to messages (more
 /// than the largest message any codec accepts by default).
 const RAW_CAP: usize = 2 << 20;
@@ -407,7 +420,7 @@ impl StreamDecoder {
                 // dropped, the stream goes on.
                 Err(e) => Item::Bad {
                     error: format!("variable packet #{}: payload: {e}", p.order()),
-                    len: p.payload().len() + 9,
+                    len: p.payload().len() + VARIABLE_HEADER_LEN,
                     recoverable: true,
                 },
             }),
@@ -454,9 +467,9 @@ impl StreamDecoder {
                                 Fields::Packet { size, .. }
                                     if self.protocol == Protocol::Variable =>
                                 {
-                                    9 + *size as usize
+                                    VARIABLE_HEADER_LEN + *size as usize
                                 }
-                                _ => 29,
+                                _ => FIXED_LEN,
                             };
                             (len, Ok(fields))
                         }
