@@ -1,7 +1,8 @@
 //! Property checks shared by the fuzz targets (`fuzz/fuzz_targets/*.rs`)
 //! and the stable replay test (`tests/fuzz_regressions.rs`).
 //!
-//! Depends only on `sockwire` and `bytes`, so that every input the fuzzer
+//! Depends only on `sockwire` and `bytes` (the `dissect` check also on the
+//! example's dev-dependencies), so that every input the fuzzer
 //! ever found can be replayed by a plain `cargo test` on stable Rust.
 //!
 //! # Input format
@@ -33,6 +34,11 @@
 #![allow(dead_code)]
 
 // The split-feed driver, one source with the integration tests'.
+/// The `dissect` example's capture and reassembly path (its own file; it
+/// also needs the example's dev-dependencies: pcap-file, etherparse,
+/// serde_json).
+#[path = "dissect.rs"]
+pub mod dissect;
 #[path = "../tests/common/feed.rs"]
 mod feed;
 
@@ -74,6 +80,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("room_server", room_server),
     ("room_client", room_client),
     ("lab_room", lab_room),
+    ("dissect", dissect::check),
 ];
 
 /// Runs the check of fuzz target `name` on `data`; panics if it fails or
