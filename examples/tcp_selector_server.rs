@@ -54,11 +54,14 @@ struct Client {
     peer: SocketAddr,
     conn: Connection<BuiltinService>,
     interest: Option<Interest>,
+    /// Answered its request under --close-after-reply: read no more, close
+    /// once the reply is written.
+    closing: bool,
 }
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let (protocol, reply) = (args.serve.protocol, args.serve.reply.clone());
+    let (protocol, reply) = (args.serve.protocol, args.serve.reply());
     // every connection is a file descriptor: lift the soft limit to the hard
     let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let stop = common::stop_flag()?;
@@ -69,9 +72,10 @@ fn main() -> io::Result<()> {
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     println!(
-        "listening on {} (TCP, protocol {protocol}, reply {reply}, one selector thread, \
+        "listening on {} (TCP, protocol {protocol}, {}, one selector thread, \
          max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
+        args.serve.reply_banner(),
         args.max_connections,
         common::show(args.serve.config().idle_timeout),
         common::show(args.serve.config().message_timeout),
@@ -81,6 +85,7 @@ fn main() -> io::Result<()> {
         reply,
         conn: args.serve.config(),
         max_connections: args.max_connections,
+        close_after_reply: args.serve.close_after_reply,
     };
 
     let mut clients: HashMap<Token, Client> = HashMap::new();
@@ -114,13 +119,15 @@ fn main() -> io::Result<()> {
                 continue;
             };
             let outcome = drive(client, &mut buf);
-            log_events(client, args.serve.quiet);
+            if log_events(client, args.serve.quiet) && config.close_after_reply {
+                client.closing = true;
+            }
             let done = match outcome {
                 Ok(more) => {
                     if more {
                         again.push(token);
                     }
-                    client.conn.is_closed() || update_interest(&poll, client, token).is_err()
+                    finished(client) || update_interest(&poll, client, token).is_err()
                 }
                 Err(e) => {
                     println!("{} connection error: {e}", client.peer);
@@ -129,6 +136,12 @@ fn main() -> io::Result<()> {
             };
             if done {
                 if let Some(mut client) = clients.remove(&token) {
+                    if client.closing && !client.conn.is_closed() {
+                        println!(
+                            "{} closed after the reply (--close-after-reply)",
+                            client.peer
+                        );
+                    }
                     let _ = poll.registry().deregister(&mut client.stream);
                 }
             }
@@ -164,15 +177,27 @@ struct Config {
     reply: ReplyPolicy,
     conn: ConnectionConfig,
     max_connections: usize,
+    close_after_reply: bool,
 }
 
-/// Logs a connection's events (`quiet`: all but the messages).
-fn log_events(client: &mut Client, quiet: bool) {
+/// Logs a connection's events (`quiet`: all but the messages); returns
+/// whether a message arrived.
+fn log_events(client: &mut Client, quiet: bool) -> bool {
+    let mut received = false;
     while let Some(event) = client.conn.poll_event() {
-        if !(quiet && matches!(event, Event::Received(_))) {
+        let message = matches!(event, Event::Received(_));
+        received |= message;
+        if !(quiet && message) {
             println!("{} {event}", client.peer);
         }
     }
+    received
+}
+
+/// Whether a connection is done: closed by the machine, or answered under
+/// --close-after-reply with the reply written.
+fn finished(client: &Client) -> bool {
+    client.conn.is_closed() || (client.closing && !client.conn.wants_write())
 }
 
 fn accept(
@@ -214,6 +239,7 @@ fn accept(
                         peer,
                         conn,
                         interest: Some(Interest::READABLE),
+                        closing: false,
                     },
                 );
             }
@@ -246,7 +272,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                 Err(e) => return Err(e),
             }
         }
-        if client.conn.wants_read() {
+        if client.conn.wants_read() && !client.closing {
             if reads == READS_PER_TURN {
                 return Ok(true);
             }
@@ -274,7 +300,8 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
 /// READABLE while the connection takes input, WRITABLE while output is
 /// pending.
 fn update_interest(poll: &Poll, client: &mut Client, token: Token) -> io::Result<()> {
-    let wanted = match (client.conn.wants_read(), client.conn.wants_write()) {
+    let reading = client.conn.wants_read() && !client.closing;
+    let wanted = match (reading, client.conn.wants_write()) {
         (true, true) => Interest::READABLE | Interest::WRITABLE,
         (true, false) => Interest::READABLE,
         (false, true) => Interest::WRITABLE,
