@@ -57,6 +57,16 @@ struct Client {
     /// Answered its request under --close-after-reply: read no more, close
     /// once the reply is written.
     closing: bool,
+    /// The socket has nothing to read until its next readable event: the
+    /// last read was short (a stream socket's receive buffer was emptied)
+    /// or would have blocked. mio is edge-triggered, and new bytes bring a
+    /// new edge, so reading again before it would only return EAGAIN. A
+    /// read stopped by backpressure leaves it false: bytes still wait.
+    drained: bool,
+    /// The peer's FIN was reported (EPOLLRDHUP): a short read does not
+    /// drain the socket then, the end of stream is still to be read, and
+    /// no further edge will say so.
+    read_closed: bool,
 }
 
 fn main() -> io::Result<()> {
@@ -93,6 +103,10 @@ fn main() -> io::Result<()> {
     let mut again: Vec<Token> = Vec::new(); // ran out of their turn
     let mut buf = vec![0u8; 64 * 1024];
     let mut next_sweep = Instant::now() + SWEEP;
+    // the last accept failed (out of file descriptors): connections may
+    // wait in the backlog, and the edge-triggered listener will not say so
+    // again, so the sweep retries; otherwise only a listener event accepts
+    let mut accept_failed = false;
     while !stop.load(Ordering::SeqCst) {
         let timeout = if again.is_empty() {
             SWEEP
@@ -107,8 +121,17 @@ fn main() -> io::Result<()> {
         let mut ready = std::mem::take(&mut again);
         for event in &events {
             if event.token() == LISTENER {
-                accept(&poll, &listener, &mut clients, &mut next_token, &config);
+                accept_failed = !accept(&poll, &listener, &mut clients, &mut next_token, &config);
             } else {
+                if let Some(client) = clients.get_mut(&event.token()) {
+                    if event.is_readable() || event.is_read_closed() || event.is_error() {
+                        // a new edge: there may be bytes to read again
+                        client.drained = false;
+                    }
+                    // the peer's FIN came: its 0-byte read is still to come,
+                    // however short the reads before it
+                    client.read_closed |= event.is_read_closed();
+                }
                 ready.push(event.token());
             }
         }
@@ -150,9 +173,10 @@ fn main() -> io::Result<()> {
         if now >= next_sweep {
             // timeouts: one pass over every connection, a few times a second
             next_sweep = now + SWEEP;
-            // and connections left pending by a failed accept (out of file
-            // descriptors): the edge-triggered listener will not say again
-            accept(&poll, &listener, &mut clients, &mut next_token, &config);
+            // and connections left pending by a failed accept
+            if accept_failed {
+                accept_failed = !accept(&poll, &listener, &mut clients, &mut next_token, &config);
+            }
             clients.retain(|_, client| {
                 if client.conn.poll_timeout().is_some_and(|t| now >= t) {
                     client.conn.handle_timeout(now);
@@ -200,13 +224,15 @@ fn finished(client: &Client) -> bool {
     client.conn.is_closed() || (client.closing && !client.conn.wants_write())
 }
 
+/// Accepts every pending connection; `false` when an accept failed (not
+/// for want of connections) and some may be left waiting.
 fn accept(
     poll: &Poll,
     listener: &TcpListener,
     clients: &mut HashMap<Token, Client>,
     next_token: &mut usize,
     config: &Config,
-) {
+) -> bool {
     loop {
         match listener.accept() {
             Ok((mut stream, peer)) => {
@@ -240,15 +266,17 @@ fn accept(
                         conn,
                         interest: Some(Interest::READABLE),
                         closing: false,
+                        drained: false,
+                        read_closed: false,
                     },
                 );
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => {
                 // EMFILE and the like: the pending connection waits
                 println!("accept failed: {e}");
-                return;
+                return false;
             }
         }
     }
@@ -272,7 +300,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                 Err(e) => return Err(e),
             }
         }
-        if client.conn.wants_read() && !client.closing {
+        if client.conn.wants_read() && !client.closing && !client.drained {
             if reads == READS_PER_TURN {
                 return Ok(true);
             }
@@ -283,10 +311,11 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                     progress = true;
                 }
                 Ok(n) => {
+                    client.drained = n < buf.len() && !client.read_closed;
                     client.conn.handle_input(Instant::now(), &buf[..n]);
                     progress = true;
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => client.drained = true,
                 Err(e) if e.kind() == ErrorKind::Interrupted => progress = true,
                 Err(e) => return Err(e),
             }

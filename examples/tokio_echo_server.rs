@@ -35,8 +35,10 @@ use std::time::{Duration, Instant};
 mod common;
 
 use clap::Parser;
+use futures_util::FutureExt;
 use sockwire::builtin::BuiltinService;
 use sockwire::conn::{Connection, ConnectionConfig, Event};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Async TCP server for the sockwire stream protocols, on tokio.
@@ -79,7 +81,7 @@ enum End {
 /// Serves one connection until it is done: one turn of the connection's
 /// loop per wake-up.
 async fn serve(
-    stream: TcpStream,
+    mut stream: TcpStream,
     peer: SocketAddr,
     mut conn: Connection<BuiltinService>,
     options: Options,
@@ -134,10 +136,7 @@ async fn serve(
             ready = stream.readable(), if reading => {
                 ready?;
                 // 1. feed input
-                match BUF.with_borrow_mut(|buf| read_into(&stream, &mut conn, buf)) {
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                    other => other?,
-                }
+                BUF.with_borrow_mut(|buf| read_into(&mut stream, &mut conn, buf))?;
             }
             ready = stream.writable(), if writing => ready?,
             () = &mut timer, if armed.is_some() => {
@@ -149,15 +148,24 @@ async fn serve(
     }
 }
 
-/// One read from `stream` into `buf`, fed to `conn`.
+/// One read from `stream` into `buf`, fed to `conn`; nothing when the
+/// socket has nothing after all.
+///
+/// The read is tokio's `AsyncRead`, polled once, rather than `try_read`:
+/// a short read there also marks the socket drained (its edge-triggered
+/// readiness is cleared), so the loop waits for the next edge instead of
+/// trying again only to get EAGAIN.
 fn read_into(
-    stream: &TcpStream,
+    stream: &mut TcpStream,
     conn: &mut Connection<BuiltinService>,
     buf: &mut [u8],
 ) -> io::Result<()> {
-    match stream.try_read(buf)? {
-        0 => conn.handle_eof(Instant::now()),
-        n => conn.handle_input(Instant::now(), buf.get(..n).unwrap_or(buf)),
+    match stream.read(buf).now_or_never() {
+        None => {}
+        Some(Ok(0)) => conn.handle_eof(Instant::now()),
+        Some(Ok(n)) => conn.handle_input(Instant::now(), buf.get(..n).unwrap_or(buf)),
+        Some(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
+        Some(Err(e)) => return Err(e),
     }
     Ok(())
 }
