@@ -3,6 +3,8 @@
 # each TCP server of the crate and against a minimal tokio-util echo
 # (examples/tokio_util_echo.rs), §5 variable packets of 16 bytes, every echo
 # verified. Prints msgs/s, p50/p99 and each server's ratio to the baseline.
+# Both tokio servers run one worker thread; the load average is printed
+# with the figures (on a busy machine they are not comparable run to run).
 #
 #   benches/servers.sh                 # both loads, 2 rounds each
 #   ROUNDS=3 MESSAGES=4000 benches/servers.sh
@@ -48,8 +50,11 @@ declare -A addr
 servers="tokio_util_echo tcp_selector_server tcp_threaded_server tokio_echo_server"
 addr[tokio_util_echo]=$(start tokio_util_echo)
 for s in tcp_selector_server tcp_threaded_server tokio_echo_server; do
+    extra=()
+    # one tokio worker, as the baseline has
+    if [ "$s" = tokio_echo_server ]; then extra=(--workers 1); fi
     # shellcheck disable=SC2046
-    addr[$s]=$(start "$s" --protocol variable $(quiet_flag "$s"))
+    addr[$s]=$(start "$s" --protocol variable $(quiet_flag "$s") "${extra[@]}")
 done
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -50,6 +50,9 @@ struct Args {
     /// once.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     max_connections: usize,
+    /// Tokio worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
 }
 
 /// Bytes one read takes at most.
@@ -248,9 +251,16 @@ fn accepted(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     });
 }
 
-#[tokio::main]
-async fn main() -> io::Result<()> {
+fn main() -> io::Result<()> {
     let args = Args::parse();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = args.workers {
+        runtime.worker_threads(workers.max(1));
+    }
+    runtime.enable_all().build()?.block_on(run(args))
+}
+
+async fn run(args: Args) -> io::Result<()> {
     // every connection is a file descriptor: lift the soft limit to the hard
     let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let listener = TcpListener::bind(args.serve.bind).await?;
