@@ -87,7 +87,7 @@
 //!
 //! ## With tokio
 //!
-//! With the `tokio-util` feature, [`tokio_adapter`] wraps any codec for
+//! With the `tokio-util` feature, `tokio_adapter` wraps any codec for
 //! `tokio_util::codec`: `Framed::new(stream, TokioCodec::new(LineCodec::new()))`,
 //! `UdpFramed::new(socket, TokioDatagramCodec::new(TextDatagramCodec::new()))`,
 //! and `ServiceCodec` for any [`conn::Service`] (documented when the feature

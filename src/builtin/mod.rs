@@ -13,7 +13,7 @@
 //! - [`Message`]: one decoded message of any of them, whose `Display` is
 //!   the servers' log line;
 //! - [`ReplyPolicy`]: what a server sends back (`none`, `echo`, `upper`);
-//! - [`SearchService`]: the §6 server's search table;
+//! - `SearchService` (feature `json`): the §6 server's search table;
 //! - [`DatagramService`]: the §1 UDP server, with its
 //!   `Message from {peer} -> …` log line;
 //! - [`Client`]: the client side, counting the replies it still expects.

@@ -77,8 +77,7 @@ impl Protocol {
     /// The service a server runs for this protocol with this reply policy:
     /// the protocol's decoder (default limits) and
     /// [`ReplyPolicy::write`]; for `App`, the §6 server codec and a
-    /// [`SearchService`](super::SearchService) (the reply policy does not
-    /// apply).
+    /// `SearchService` (the reply policy does not apply).
     #[must_use]
     pub fn service(self, reply: ReplyPolicy) -> BuiltinService {
         let respond = move |m: &Message, dst: &mut BytesMut| reply.write(m, dst);

@@ -71,6 +71,11 @@ impl<S: Service> Connection<S> {
         &self.service
     }
 
+    /// The service, mutably (to read or change its state between turns).
+    pub fn service_mut(&mut self) -> &mut S {
+        &mut self.service
+    }
+
     /// Feeds bytes read from the socket at `now`: they are activity (the
     /// idle timeout restarts), every whole message is decoded, its reply
     /// queued and its event queued. When part of a message stays buffered,
