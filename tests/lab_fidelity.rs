@@ -8,7 +8,7 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::process::Command;
 use std::time::Duration;
 
@@ -226,7 +226,7 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
 #[cfg(feature = "json")]
 #[test]
 fn app_client_reports_a_silent_server_in_words() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let client = Proc::spawn(
         "app_client",
