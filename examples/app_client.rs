@@ -1,4 +1,6 @@
-//! PROTOCOLS.md §6 client: sends one request, prints the reply, closes.
+//! PROTOCOLS.md §6 client: sends one request, prints the reply, closes. A
+//! server that does not answer within `--timeout` seconds is reported in
+//! words (and the exit status is 1).
 //!
 //! `search` goes as JSON, any other action as binary content (ACTION then
 //! VALUE). A JSON reply prints as its result text, a binary one as Python
@@ -8,7 +10,7 @@
 //! cargo run --example app_client -- 127.0.0.1 5005 search morpheus
 //! ```
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -68,7 +70,18 @@ fn run(args: &Args) -> Result<AppResponse, Box<dyn std::error::Error>> {
             log_reply(&stream, &response);
             return Ok(response);
         }
-        let n = stream.read(&mut chunk)?;
+        let n = match stream.read(&mut chunk) {
+            Ok(n) => n,
+            // the socket's read timeout passed with no reply
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(format!(
+                    "the server did not answer within the time limit ({} s, --timeout)",
+                    timeout.as_secs()
+                )
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         if n == 0 {
             return match codec.decode_eof(&mut buf)? {
                 Some(response) => {

@@ -54,11 +54,24 @@ struct Client {
     peer: SocketAddr,
     conn: Connection<BuiltinService>,
     interest: Option<Interest>,
+    /// Answered its request under --close-after-reply: read no more, close
+    /// once the reply is written.
+    closing: bool,
+    /// The socket has nothing to read until its next readable event: the
+    /// last read was short (a stream socket's receive buffer was emptied)
+    /// or would have blocked. mio is edge-triggered, and new bytes bring a
+    /// new edge, so reading again before it would only return EAGAIN. A
+    /// read stopped by backpressure leaves it false: bytes still wait.
+    drained: bool,
+    /// The peer's FIN was reported (EPOLLRDHUP): a short read does not
+    /// drain the socket then, the end of stream is still to be read, and
+    /// no further edge will say so.
+    read_closed: bool,
 }
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let (protocol, reply) = (args.serve.protocol, args.serve.reply.clone());
+    let (protocol, reply) = (args.serve.protocol, args.serve.reply());
     // every connection is a file descriptor: lift the soft limit to the hard
     let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let stop = common::stop_flag()?;
@@ -69,9 +82,10 @@ fn main() -> io::Result<()> {
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     println!(
-        "listening on {} (TCP, protocol {protocol}, reply {reply}, one selector thread, \
+        "listening on {} (TCP, protocol {protocol}, {}, one selector thread, \
          max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
+        args.serve.reply_banner(),
         args.max_connections,
         common::show(args.serve.config().idle_timeout),
         common::show(args.serve.config().message_timeout),
@@ -81,6 +95,7 @@ fn main() -> io::Result<()> {
         reply,
         conn: args.serve.config(),
         max_connections: args.max_connections,
+        close_after_reply: args.serve.close_after_reply,
     };
 
     let mut clients: HashMap<Token, Client> = HashMap::new();
@@ -88,6 +103,10 @@ fn main() -> io::Result<()> {
     let mut again: Vec<Token> = Vec::new(); // ran out of their turn
     let mut buf = vec![0u8; 64 * 1024];
     let mut next_sweep = Instant::now() + SWEEP;
+    // the last accept failed (out of file descriptors): connections may
+    // wait in the backlog, and the edge-triggered listener will not say so
+    // again, so the sweep retries; otherwise only a listener event accepts
+    let mut accept_failed = false;
     while !stop.load(Ordering::SeqCst) {
         let timeout = if again.is_empty() {
             SWEEP
@@ -102,8 +121,17 @@ fn main() -> io::Result<()> {
         let mut ready = std::mem::take(&mut again);
         for event in &events {
             if event.token() == LISTENER {
-                accept(&poll, &listener, &mut clients, &mut next_token, &config);
+                accept_failed = !accept(&poll, &listener, &mut clients, &mut next_token, &config);
             } else {
+                if let Some(client) = clients.get_mut(&event.token()) {
+                    if event.is_readable() || event.is_read_closed() || event.is_error() {
+                        // a new edge: there may be bytes to read again
+                        client.drained = false;
+                    }
+                    // the peer's FIN came: its 0-byte read is still to come,
+                    // however short the reads before it
+                    client.read_closed |= event.is_read_closed();
+                }
                 ready.push(event.token());
             }
         }
@@ -114,13 +142,15 @@ fn main() -> io::Result<()> {
                 continue;
             };
             let outcome = drive(client, &mut buf);
-            log_events(client, args.serve.quiet);
+            if log_events(client, args.serve.quiet) && config.close_after_reply {
+                client.closing = true;
+            }
             let done = match outcome {
                 Ok(more) => {
                     if more {
                         again.push(token);
                     }
-                    client.conn.is_closed() || update_interest(&poll, client, token).is_err()
+                    finished(client) || update_interest(&poll, client, token).is_err()
                 }
                 Err(e) => {
                     println!("{} connection error: {e}", client.peer);
@@ -129,6 +159,12 @@ fn main() -> io::Result<()> {
             };
             if done {
                 if let Some(mut client) = clients.remove(&token) {
+                    if client.closing && !client.conn.is_closed() {
+                        println!(
+                            "{} closed after the reply (--close-after-reply)",
+                            client.peer
+                        );
+                    }
                     let _ = poll.registry().deregister(&mut client.stream);
                 }
             }
@@ -137,9 +173,10 @@ fn main() -> io::Result<()> {
         if now >= next_sweep {
             // timeouts: one pass over every connection, a few times a second
             next_sweep = now + SWEEP;
-            // and connections left pending by a failed accept (out of file
-            // descriptors): the edge-triggered listener will not say again
-            accept(&poll, &listener, &mut clients, &mut next_token, &config);
+            // and connections left pending by a failed accept
+            if accept_failed {
+                accept_failed = !accept(&poll, &listener, &mut clients, &mut next_token, &config);
+            }
             clients.retain(|_, client| {
                 if client.conn.poll_timeout().is_some_and(|t| now >= t) {
                     client.conn.handle_timeout(now);
@@ -164,24 +201,38 @@ struct Config {
     reply: ReplyPolicy,
     conn: ConnectionConfig,
     max_connections: usize,
+    close_after_reply: bool,
 }
 
-/// Logs a connection's events (`quiet`: all but the messages).
-fn log_events(client: &mut Client, quiet: bool) {
+/// Logs a connection's events (`quiet`: all but the messages); returns
+/// whether a message arrived.
+fn log_events(client: &mut Client, quiet: bool) -> bool {
+    let mut received = false;
     while let Some(event) = client.conn.poll_event() {
-        if !(quiet && matches!(event, Event::Received(_))) {
+        let message = matches!(event, Event::Received(_));
+        received |= message;
+        if !(quiet && message) {
             println!("{} {event}", client.peer);
         }
     }
+    received
 }
 
+/// Whether a connection is done: closed by the machine, or answered under
+/// --close-after-reply with the reply written.
+fn finished(client: &Client) -> bool {
+    client.conn.is_closed() || (client.closing && !client.conn.wants_write())
+}
+
+/// Accepts every pending connection; `false` when an accept failed (not
+/// for want of connections) and some may be left waiting.
 fn accept(
     poll: &Poll,
     listener: &TcpListener,
     clients: &mut HashMap<Token, Client>,
     next_token: &mut usize,
     config: &Config,
-) {
+) -> bool {
     loop {
         match listener.accept() {
             Ok((mut stream, peer)) => {
@@ -214,15 +265,18 @@ fn accept(
                         peer,
                         conn,
                         interest: Some(Interest::READABLE),
+                        closing: false,
+                        drained: false,
+                        read_closed: false,
                     },
                 );
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => {
                 // EMFILE and the like: the pending connection waits
                 println!("accept failed: {e}");
-                return;
+                return false;
             }
         }
     }
@@ -246,7 +300,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                 Err(e) => return Err(e),
             }
         }
-        if client.conn.wants_read() {
+        if client.conn.wants_read() && !client.closing && !client.drained {
             if reads == READS_PER_TURN {
                 return Ok(true);
             }
@@ -257,10 +311,11 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                     progress = true;
                 }
                 Ok(n) => {
+                    client.drained = n < buf.len() && !client.read_closed;
                     client.conn.handle_input(Instant::now(), &buf[..n]);
                     progress = true;
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => client.drained = true,
                 Err(e) if e.kind() == ErrorKind::Interrupted => progress = true,
                 Err(e) => return Err(e),
             }
@@ -274,7 +329,8 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
 /// READABLE while the connection takes input, WRITABLE while output is
 /// pending.
 fn update_interest(poll: &Poll, client: &mut Client, token: Token) -> io::Result<()> {
-    let wanted = match (client.conn.wants_read(), client.conn.wants_write()) {
+    let reading = client.conn.wants_read() && !client.closing;
+    let wanted = match (reading, client.conn.wants_write()) {
         (true, true) => Interest::READABLE | Interest::WRITABLE,
         (true, false) => Interest::READABLE,
         (false, true) => Interest::WRITABLE,

@@ -42,17 +42,18 @@ const TICK: Duration = Duration::from_millis(200);
 
 fn main() -> io::Result<()> {
     let args = Args::parse();
-    let (protocol, reply, config) = (args.serve.protocol, &args.serve.reply, args.serve.config());
-    let quiet = args.serve.quiet;
+    let (protocol, reply, config) = (args.serve.protocol, args.serve.reply(), args.serve.config());
+    let (quiet, close_after_reply) = (args.serve.quiet, args.serve.close_after_reply);
     let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let stop = common::stop_flag()?;
 
     let listener = TcpListener::bind(args.serve.bind)?;
     listener.set_nonblocking(true)?;
     println!(
-        "listening on {} (TCP, protocol {protocol}, reply {reply}, one thread per client, \
+        "listening on {} (TCP, protocol {protocol}, {}, one thread per client, \
          max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
+        args.serve.reply_banner(),
         args.max_connections,
         common::show(config.idle_timeout),
         common::show(config.message_timeout),
@@ -78,7 +79,7 @@ fn main() -> io::Result<()> {
                 let service = protocol.service(reply.clone());
                 let conn = Connection::new(Instant::now(), service, config.clone());
                 let spawned = thread::Builder::new().spawn(move || {
-                    if let Err(e) = serve(stream, peer, conn, &stop, quiet) {
+                    if let Err(e) = serve(stream, peer, conn, &stop, quiet, close_after_reply) {
                         println!("{peer} connection error: {e}");
                     }
                 });
@@ -111,15 +112,18 @@ fn serve(
     mut conn: Connection<BuiltinService>,
     stop: &AtomicBool,
     quiet: bool,
+    close_after_reply: bool,
 ) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_write_timeout(Some(TICK))?;
     let mut buf = vec![0u8; 64 * 1024];
+    // answered under --close-after-reply: read no more, close once written
+    let mut closing = false;
     loop {
         // 1. feed input; a blocking read would hold replies back, so only
         // when there is nothing to write. It waits until the next deadline,
         // and at most TICK to see the stop flag.
-        if conn.wants_read() && !conn.wants_write() {
+        if conn.wants_read() && !conn.wants_write() && !closing {
             let wait = sockwire::timeout_from(Instant::now(), conn.poll_timeout());
             stream.set_read_timeout(Some(wait.map_or(TICK, |w| w.min(TICK))))?;
             match stream.read(&mut buf) {
@@ -133,11 +137,17 @@ fn serve(
         conn.handle_timeout(Instant::now());
         // 3. drain events
         while let Some(event) = conn.poll_event() {
-            if !(quiet && matches!(event, Event::Received(_))) {
+            let message = matches!(event, Event::Received(_));
+            closing |= message && close_after_reply;
+            if !(quiet && message) {
                 println!("{peer} {event}");
             }
         }
         if conn.is_closed() {
+            return Ok(());
+        }
+        if closing && !conn.wants_write() {
+            println!("{peer} closed after the reply (--close-after-reply)");
             return Ok(());
         }
         if stop.load(Ordering::SeqCst) {

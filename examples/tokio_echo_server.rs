@@ -1,95 +1,269 @@
 //! The async counterpart of `tcp_selector_server`: a tokio TCP server that
-//! frames each connection with the protocol's service and reply policy from
-//! `sockwire::builtin`, under tokio-util's `Framed`
-//! (`sockwire::tokio_adapter::ServiceCodec`).
+//! drives the library's connection machine (`sockwire::conn::Connection`)
+//! over each socket, running the protocol's service and reply policy from
+//! `sockwire::builtin`. Every defence is the library's, the same as the std
+//! servers': an idle timeout, a per-message timeout, backpressure (no
+//! reading while unsent output is over the high-water mark) and, here, a
+//! cap on connections.
 //!
-//! Replies are fed, not sent: each is queued, and one flush writes all the
-//! replies to the messages that already arrived, when no further message is
-//! ready. TCP_NODELAY is set, so a reply is not held back by Nagle's
+//! The loop per connection is the one of `sockwire::conn`'s docs, awaited:
+//! wait until the socket is readable (or writable while output is pending,
+//! or the connection's next deadline), read what is there into one buffer
+//! shared by the worker thread, `handle_input(now, ..)`, and write all the
+//! replies that read produced with one `write`. Replies are coalesced: the
+//! messages of one read are answered by one system call. TCP_NODELAY is set
+//! on every accepted socket, so a reply is not held back by Nagle's
 //! algorithm waiting for the client's next segment.
 //!
 //! ```sh
 //! cargo run --features tokio-util --example tokio_echo_server -- --protocol variable --reply upper
 //! ```
 //!
-//! It prints `listening on ADDR` first, then one line per message. A
-//! connection that breaks the protocol is logged and dropped; the others go
-//! on. Ctrl-C or SIGTERM stops it.
+//! It prints `listening on ADDR` first, then one line per message
+//! (`PEER -> MESSAGE`; none with `--quiet`). A connection that breaks the
+//! protocol or times out is logged (`PEER dropped: WHY`) and dropped; the
+//! others go on. Ctrl-C or SIGTERM stops it.
 
-use std::io;
+use std::cell::RefCell;
+use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[path = "common/mod.rs"]
+mod common;
 
 use clap::Parser;
-use futures_util::{FutureExt, SinkExt, StreamExt};
-use sockwire::builtin::{Protocol, ReplyPolicy};
-use sockwire::conn::Timeout;
-use sockwire::tokio_adapter::{Error, ReplyTo, ServiceCodec};
+use futures_util::FutureExt;
+use sockwire::builtin::BuiltinService;
+use sockwire::conn::{Connection, ConnectionConfig, Event};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio_util::codec::Framed;
 
 /// Async TCP server for the sockwire stream protocols, on tokio.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "0.0.0.0:5005")]
-    bind: SocketAddr,
-    /// Protocol spoken on every connection: text, line, fixed, variable or
-    /// app (§6, answered by the search service whatever --reply says).
-    #[arg(long, default_value = "text")]
-    protocol: Protocol,
-    /// Reply to each message: none, echo or upper.
-    #[arg(long, default_value = "echo")]
-    reply: ReplyPolicy,
-    /// Close a connection that delivers no whole message for this many
-    /// seconds (0: never). Unlike the std servers' idle timeout, a peer
-    /// dribbling a message byte by byte does not reset it.
-    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
-    idle_timeout: f64,
+    #[command(flatten)]
+    serve: common::ServeArgs,
+    /// Most connections served at once; more are accepted and closed at
+    /// once.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Tokio worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
 }
 
-/// Serves one connection until the peer closes it or breaks the protocol.
+/// Bytes one read takes at most.
+const READ_BUF: usize = 64 * 1024;
+
+thread_local! {
+    /// The read buffer, one per worker thread: a read copies what it got
+    /// into the connection at once, so an idle connection holds none.
+    static BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_BUF]);
+}
+
+/// What one connection needs besides its socket.
+#[derive(Clone)]
+struct Options {
+    quiet: bool,
+    close_after_reply: bool,
+}
+
+/// How a connection ended, for its last log line.
+enum End {
+    /// The peer closed its side and every reply was written.
+    PeerClosed,
+    /// The connection answered its request under --close-after-reply.
+    Replied,
+    /// A protocol error or a timeout (already logged as `dropped: ...`).
+    Dropped,
+}
+
+/// Serves one connection until it is done: one turn of the connection's
+/// loop per wake-up.
 async fn serve(
-    stream: TcpStream,
+    mut stream: TcpStream,
     peer: SocketAddr,
-    protocol: Protocol,
-    reply: ReplyPolicy,
-    idle: Option<Duration>,
-) -> Result<(), Error> {
+    mut conn: Connection<BuiltinService>,
+    options: Options,
+) -> io::Result<End> {
     stream.set_nodelay(true)?;
-    let mut framed = Framed::new(stream, ServiceCodec::new(protocol.service(reply)));
+    // answered under --close-after-reply: read no more, close once written
+    let mut closing = false;
+    let mut dropped = false;
+    // the armed deadline; it fires early at worst (handle_timeout then
+    // does nothing), so it is reset only when a deadline comes sooner
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
     loop {
-        let next = match framed.next().now_or_never() {
-            // a message that already arrived: answer it before flushing
-            Some(next) => next,
-            None => {
-                // nothing more ready: write every queued reply at once
-                framed.flush().await?;
-                match idle {
-                    Some(idle) => {
-                        tokio::time::timeout(idle, framed.next())
-                            .await
-                            .map_err(|_| {
-                                io::Error::new(io::ErrorKind::TimedOut, Timeout::Idle { idle })
-                            })?
-                    }
-                    None => framed.next().await,
-                }
+        // 3. drain events
+        while let Some(event) = conn.poll_event() {
+            dropped |= log_event(peer, &event, options.quiet);
+            closing |= options.close_after_reply && matches!(event, Event::Received(_));
+        }
+        // 4. transmit: every reply queued so far, in one write when the
+        // socket takes it all
+        while conn.wants_write() {
+            match stream.try_write(conn.pending_output()) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => conn.consume_output(Instant::now(), n),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-        };
-        let Some(message) = next else { break };
-        let message = message?;
-        println!("{peer} -> {message}");
-        framed.feed(ReplyTo(&message)).await?;
+        }
+        if conn.is_closed() {
+            return Ok(if dropped {
+                End::Dropped
+            } else {
+                End::PeerClosed
+            });
+        }
+        if closing && !conn.wants_write() {
+            return Ok(End::Replied);
+        }
+        let deadline = conn.poll_timeout();
+        if let Some(at) = deadline {
+            if armed.is_none_or(|armed| at < armed) {
+                timer.as_mut().reset(at.into());
+                armed = Some(at);
+            }
+        }
+        let reading = conn.wants_read() && !closing;
+        let writing = conn.wants_write();
+        tokio::select! {
+            biased;
+            ready = stream.readable(), if reading => {
+                ready?;
+                // 1. feed input
+                BUF.with_borrow_mut(|buf| read_into(&mut stream, &mut conn, buf))?;
+            }
+            ready = stream.writable(), if writing => ready?,
+            () = &mut timer, if armed.is_some() => {
+                // 2. handle timeouts
+                armed = None;
+                conn.handle_timeout(Instant::now());
+            }
+        }
     }
-    framed.flush().await?;
+}
+
+/// One read from `stream` into `buf`, fed to `conn`; nothing when the
+/// socket has nothing after all.
+///
+/// The read is tokio's `AsyncRead`, polled once, rather than `try_read`:
+/// a short read there also marks the socket drained (its edge-triggered
+/// readiness is cleared), so the loop waits for the next edge instead of
+/// trying again only to get EAGAIN.
+fn read_into(
+    stream: &mut TcpStream,
+    conn: &mut Connection<BuiltinService>,
+    buf: &mut [u8],
+) -> io::Result<()> {
+    match stream.read(buf).now_or_never() {
+        None => {}
+        Some(Ok(0)) => conn.handle_eof(Instant::now()),
+        Some(Ok(n)) => conn.handle_input(Instant::now(), buf.get(..n).unwrap_or(buf)),
+        Some(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
+        Some(Err(e)) => return Err(e),
+    }
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+/// Logs one event as this server always has (`PEER -> MESSAGE`,
+/// `PEER dropped: WHY`); returns whether the connection is being dropped.
+fn log_event(peer: SocketAddr, event: &Event<BuiltinService>, quiet: bool) -> bool {
+    match event {
+        Event::Received(message) => {
+            if !quiet {
+                println!("{peer} -> {message}");
+            }
+            false
+        }
+        Event::PeerClosed => false,
+        Event::PeerError {
+            error,
+            closes: true,
+        } => {
+            println!("{peer} dropped: {error}");
+            true
+        }
+        Event::PeerError { error, .. } => {
+            println!("{peer} error: {error}");
+            false
+        }
+        Event::TimedOut(timeout) => {
+            println!("{peer} dropped: {timeout}");
+            true
+        }
+        Event::ReplyFailed(error) => {
+            println!("{peer} dropped: cannot encode the reply: {error}");
+            true
+        }
+        other => {
+            println!("{peer} {other}");
+            other.closes()
+        }
+    }
+}
+
+/// What every new connection gets.
+struct Shared {
+    args: Args,
+    config: ConnectionConfig,
+    open: AtomicUsize,
+}
+
+fn accepted(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+    let open = shared.open.load(Ordering::Relaxed);
+    if open >= shared.args.max_connections {
+        // closed at once: the client sees the close, not a hang
+        println!(
+            "{peer} refused: {open} connections open (--max-connections {})",
+            shared.args.max_connections
+        );
+        return;
+    }
+    shared.open.fetch_add(1, Ordering::Relaxed);
+    println!("{peer} connected");
+    let service = shared
+        .args
+        .serve
+        .protocol
+        .service(shared.args.serve.reply());
+    let conn = Connection::new(Instant::now(), service, shared.config.clone());
+    let options = Options {
+        quiet: shared.args.serve.quiet,
+        close_after_reply: shared.args.serve.close_after_reply,
+    };
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        match serve(stream, peer, conn, options).await {
+            Ok(End::PeerClosed) => println!("{peer} closed the connection"),
+            Ok(End::Replied) => println!("{peer} closed after the reply (--close-after-reply)"),
+            Ok(End::Dropped) => {}
+            Err(e) => println!("{peer} dropped: {e}"),
+        }
+        shared.open.fetch_sub(1, Ordering::Relaxed);
+    });
+}
+
+fn main() -> io::Result<()> {
     let args = Args::parse();
-    let listener = TcpListener::bind(args.bind).await?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = args.workers {
+        runtime.worker_threads(workers.max(1));
+    }
+    runtime.enable_all().build()?.block_on(run(args))
+}
+
+async fn run(args: Args) -> io::Result<()> {
+    // every connection is a file descriptor: lift the soft limit to the hard
+    let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
+    let listener = TcpListener::bind(args.serve.bind).await?;
     // Catch SIGTERM from now on, before anyone learns the address.
     #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -103,22 +277,32 @@ async fn main() -> std::io::Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     };
     tokio::pin!(stop);
+    let config = args.serve.config();
+    // the first line is the address alone: scripts and tests read it
     println!("listening on {}", listener.local_addr()?);
+    println!(
+        "(TCP, protocol {}, {}, tokio, max {} connections, open-file limit {nofile}, \
+         idle timeout {}, message timeout {}{})",
+        args.serve.protocol,
+        args.serve.reply_banner(),
+        args.max_connections,
+        common::show(config.idle_timeout),
+        common::show(config.message_timeout),
+        if args.serve.close_after_reply {
+            ", close after the reply"
+        } else {
+            ""
+        },
+    );
+    let shared = Arc::new(Shared {
+        args,
+        config,
+        open: AtomicUsize::new(0),
+    });
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    println!("{peer} connected");
-                    let (protocol, reply) = (args.protocol, args.reply.clone());
-                    let idle = (args.idle_timeout > 0.0)
-                        .then(|| Duration::from_secs_f64(args.idle_timeout));
-                    tokio::spawn(async move {
-                        match serve(stream, peer, protocol, reply, idle).await {
-                            Ok(()) => println!("{peer} closed the connection"),
-                            Err(e) => println!("{peer} dropped: {e}"),
-                        }
-                    });
-                }
+            accepted_now = listener.accept() => match accepted_now {
+                Ok((stream, peer)) => accepted(&shared, stream, peer),
                 // e.g. too many open files: log it, wait a little, go on.
                 Err(e) => {
                     println!("accept failed: {e}");

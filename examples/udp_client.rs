@@ -1,5 +1,6 @@
-//! §1 UDP text client: sends each line of stdin as one datagram and prints
-//! any reply that comes within 1 s.
+//! §1 UDP text client: sends each non-empty line of stdin as one datagram
+//! and prints any reply that comes within 1 s. An empty line sends nothing,
+//! as the lab's `clientUDP.py` does.
 //!
 //! ```sh
 //! echo hello | cargo run --example udp_client -- --server 127.0.0.1:5005
@@ -33,6 +34,9 @@ fn main() -> io::Result<()> {
     for line in io::stdin().lock().lines() {
         let line = line?;
         let text = line.strip_suffix('\r').unwrap_or(&line);
+        if text.is_empty() {
+            continue;
+        }
         socket.send_to(text.as_bytes(), args.server)?;
         let deadline = Instant::now() + WAIT;
         loop {

@@ -20,11 +20,7 @@
 //!
 //! Connect, wrap the stream, feed messages and flush once, then read the
 //! replies (`SinkExt`/`StreamExt` come from `futures-util` or `futures`).
-//! `feed` only queues a message; one `flush` writes them all in as few
-//! system calls as possible, where a `send` per message would write (and
-//! wait) once per message. Set `TCP_NODELAY` on a stream that carries
-//! small request/reply messages, or Nagle's algorithm may hold a message
-//! back until the previous reply arrives.
+//! See [the fast pattern](#the-fast-pattern-feed-then-one-flush) for why.
 //!
 //! ```
 //! use futures_util::{SinkExt, StreamExt};
@@ -60,6 +56,31 @@
 //! A codec accepts more than one item type (`&str` and `Text`, a packet or
 //! a reference to one), so `flush` and `close` name the item type, as
 //! above; `feed(item)` and `send(item)` need no annotation.
+//!
+//! # The fast pattern: `feed`, then one `flush`
+//!
+//! `feed` only queues a message in `Framed`'s write buffer; `flush` writes
+//! the buffer. `send` is `feed` followed by `flush`, so **one `send` per
+//! message is one write system call per message**, and the task waits for
+//! each write before it decodes the next message. Queue every message you
+//! have with `feed` and `flush` once, when there is nothing more to queue
+//! right now: many replies then leave in one write. On the serving side
+//! that means answering every message that already arrived before
+//! flushing (the loop [below](#a-whole-protocol-servicecodec) does it with
+//! `now_or_never`); `SinkExt::send_all` and `StreamExt::forward` do the
+//! same for a stream of replies.
+//!
+//! **`TCP_NODELAY`** (`set_nodelay(true)`) matters whenever small messages
+//! are written and the writer then waits for an answer, which is every
+//! request/reply protocol here: without it, Nagle's algorithm holds a small
+//! write back while an earlier one is unacknowledged, and the peer's
+//! delayed ACK holds that acknowledgement back for up to 40 ms. With one
+//! write per message the two meet on every message: we measured an
+//! echo server doing `send` per message without `TCP_NODELAY` at 36 k
+//! messages/s with a 44 ms median latency, where the same server feeding
+//! and flushing once, with `TCP_NODELAY`, did over 2 M. It does not matter
+//! for bulk transfers that fill whole segments. Set it on both ends: on the
+//! client after `connect`, on the server on every accepted stream.
 //!
 //! # Errors and recovery
 //!
@@ -105,23 +126,34 @@
 //!
 //! [`ServiceCodec`] puts a [`Service`] (a protocol's decoder and its reply
 //! rule, as [`Connection`](crate::conn::Connection) runs them) under
-//! `Framed`: the stream yields each decoded item, and sending [`ReplyTo`]
-//! that item writes the reply the service chooses (possibly nothing). One
-//! loop then serves every built-in protocol, §6 included:
+//! `Framed`: the stream yields each decoded item, and feeding [`ReplyTo`]
+//! that item queues the reply the service chooses (possibly nothing). One
+//! loop then serves every built-in protocol, §6 included, answering every
+//! message that already arrived before one flush writes all the replies:
 //!
 //! ```
-//! use futures_util::{SinkExt, StreamExt};
+//! use futures_util::{FutureExt, SinkExt, StreamExt};
 //! use sockwire::builtin::{Protocol, ReplyPolicy};
 //! use sockwire::tokio_adapter::{Error, ReplyTo, ServiceCodec, TokioCodec};
 //! use tokio_util::codec::Framed;
 //!
 //! async fn serve(stream: tokio::net::TcpStream, protocol: Protocol) -> Result<(), Error> {
+//!     stream.set_nodelay(true)?; // small replies: no Nagle delay
 //!     let mut framed = Framed::new(stream, ServiceCodec::new(protocol.service(ReplyPolicy::Upper)));
-//!     while let Some(message) = framed.next().await {
+//!     loop {
+//!         let next = match framed.next().now_or_never() {
+//!             Some(next) => next, // already decoded: answer it first
+//!             None => {
+//!                 framed.flush().await?; // nothing more ready: one write for all
+//!                 framed.next().await
+//!             }
+//!         };
+//!         let Some(message) = next else { break };
 //!         let message = message?;
 //!         println!("{message}"); // e.g. `variable packet #1 v1 size=5 "hello"`
-//!         framed.send(ReplyTo(&message)).await?; // `#1 v1 size=5 "HELLO"`
+//!         framed.feed(ReplyTo(&message)).await?; // queued: `#1 v1 size=5 "HELLO"`
 //!     }
+//!     framed.flush().await?;
 //!     Ok(())
 //! }
 //! # #[tokio::main(flavor = "current_thread")]
@@ -138,6 +170,19 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! `Framed` holds the codec's limits (a message over the limit is a decode
+//! error), but not the connection's timeouts or its backpressure. A server
+//! that wants those drives a [`Connection`](crate::conn::Connection) over
+//! the socket itself, as the `tokio_echo_server` example does: wait for
+//! `readable()` (or `writable()` while output is pending, or
+//! `tokio::time::sleep_until` the connection's
+//! [`poll_timeout`](crate::conn::Connection::poll_timeout)), read into a
+//! buffer and call [`handle_input`](crate::conn::Connection::handle_input),
+//! write [`pending_output`](crate::conn::Connection::pending_output) once
+//! and [`consume_output`](crate::conn::Connection::consume_output) what
+//! the socket took, and read only while
+//! [`wants_read`](crate::conn::Connection::wants_read).
 
 use std::{error, fmt, io};
 

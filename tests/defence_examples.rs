@@ -1,4 +1,4 @@
-//! Both TCP servers under load and attack, over loopback: the `load`
+//! Every TCP server under load and attack, over loopback: the `load`
 //! generator (and that it catches a wrong reply), a few thousand
 //! connections, slow and never-reading clients beside a normal one,
 //! resets mid-frame, garbage, an oversize claim, the connection cap and
@@ -19,7 +19,15 @@ use std::time::Duration;
 use sockwire::builtin::Protocol;
 use support::{LIMIT, Proc};
 
-const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];
+/// Every TCP server: the two std ones, and the tokio one when built (it
+/// takes the same flags and gets the same defences from `conn`).
+fn servers() -> Vec<&'static str> {
+    let mut servers = vec!["tcp_threaded_server", "tcp_selector_server"];
+    if cfg!(feature = "tokio-util") {
+        servers.push("tokio_echo_server");
+    }
+    servers
+}
 
 fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect(addr).expect("connect");
@@ -66,7 +74,7 @@ fn run_load(addr: SocketAddr, extra: &[&str]) -> (bool, Vec<String>) {
 
 #[test]
 fn load_is_served_by_both_servers_in_every_protocol() {
-    for server in SERVERS {
+    for server in servers() {
         for protocol in ["text", "line", "fixed", "variable", "app"] {
             let (proc, addr) = Proc::server(server, &["--protocol", protocol, "--quiet"]);
             let (ok, out) = run_load(
@@ -186,7 +194,7 @@ fn the_selector_server_echoes_on_a_few_thousand_connections() {
 
 #[test]
 fn slow_clients_do_not_delay_a_normal_one() {
-    for server in SERVERS {
+    for server in servers() {
         let (proc, addr) = Proc::server(server, &["--protocol", "fixed", "--quiet"]);
         let finished = Arc::new(AtomicUsize::new(0));
         let slow: Vec<_> = (0..4)
@@ -221,7 +229,7 @@ fn slow_clients_do_not_delay_a_normal_one() {
 
 #[test]
 fn a_client_that_never_reads_is_stopped_and_others_are_served() {
-    for server in SERVERS {
+    for server in servers() {
         let (proc, addr) = Proc::server(server, &["--protocol", "variable", "--quiet"]);
         let mut hog = connect(addr);
         hog.set_write_timeout(Some(Duration::from_millis(500)))
@@ -272,7 +280,7 @@ fn a_client_that_never_reads_is_stopped_and_others_are_served() {
 
 #[test]
 fn resets_garbage_and_oversize_claims_end_only_their_connection() {
-    for server in SERVERS {
+    for server in servers() {
         for protocol in [Protocol::Variable, Protocol::App] {
             let (proc, addr) = Proc::server(server, &["--protocol", protocol.name(), "--quiet"]);
             // a reset mid-frame: unread echo in our buffer makes the close a RST
@@ -341,14 +349,15 @@ fn resets_garbage_and_oversize_claims_end_only_their_connection() {
                 log.contains(too_large),
                 "{server} {protocol}: no reason logged:\n{log}"
             );
-            assert!(log.contains("error"), "{log}");
+            // the std servers log `error: ...`, the tokio one `dropped: ...`
+            assert!(log.contains("error") || log.contains("dropped"), "{log}");
         }
     }
 }
 
 #[test]
 fn connections_over_the_cap_are_closed_at_once() {
-    for server in SERVERS {
+    for server in servers() {
         let (mut proc, addr) =
             Proc::server(server, &["--protocol", "line", "--max-connections", "2"]);
         let mut a = connect(addr);
@@ -377,7 +386,7 @@ fn connections_over_the_cap_are_closed_at_once() {
 
 #[test]
 fn idle_and_message_timeouts_close_only_their_connection() {
-    for server in SERVERS {
+    for server in servers() {
         let (mut proc, addr) = Proc::server(
             server,
             &[
@@ -443,4 +452,20 @@ fn an_idle_connection_costs_the_selector_server_under_4_kib() {
     );
     drop(idle);
     proc.wait_for("closed the connection");
+}
+
+#[test]
+fn quiet_logs_connections_but_no_messages() {
+    for server in servers() {
+        let (mut proc, addr) = Proc::server(server, &["--protocol", "line", "--quiet"]);
+        normal_client(addr, Protocol::Line, 3);
+        proc.wait_for("closed the connection");
+        let (ok, log) = proc.terminate();
+        assert!(ok, "{server}");
+        assert!(log.iter().any(|l| l.ends_with(" connected")), "{log:?}");
+        assert!(
+            !log.iter().any(|l| l.contains("normal 1")),
+            "{server}: {log:?}"
+        );
+    }
 }

@@ -234,6 +234,10 @@ fn udp_server_in_each_reply_mode() {
                 let (n, from) = socket.recv_from(&mut buf).unwrap();
                 assert_eq!((&buf[..n], from), (&b"  hello, world "[..], addr));
             }
+            Reply::Prefix(_) => {
+                let (n, _) = socket.recv_from(&mut buf).unwrap();
+                assert_eq!(&buf[..n], b"ECHO:   hello, world ");
+            }
             _ => {
                 let (n, _) = socket.recv_from(&mut buf).unwrap();
                 assert_eq!(&buf[..n], b"HELLO, WORLD");
@@ -248,14 +252,12 @@ fn udp_server_in_each_reply_mode() {
         proc.wait_for(&format!("Message from {local} -> ok"));
         if reply != Reply::None {
             let (n, _) = socket.recv_from(&mut buf).unwrap();
-            assert_eq!(
-                &buf[..n],
-                if reply == Reply::Echo {
-                    &b"ok"[..]
-                } else {
-                    b"OK"
-                }
-            );
+            let want: &[u8] = match reply {
+                Reply::Echo => b"ok",
+                Reply::Prefix(_) => b"ECHO: ok",
+                _ => b"OK",
+            };
+            assert_eq!(&buf[..n], want);
         }
         let (ok, out) = proc.terminate();
         assert!(ok);

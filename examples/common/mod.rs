@@ -77,9 +77,17 @@ pub struct ServeArgs {
     /// --reply says).
     #[arg(long, default_value = "text", value_parser = names::<Protocol>(Protocol::NAMES))]
     pub protocol: Protocol,
-    /// What to send back for each message (text, line, fixed, variable).
+    /// What to send back for each message (text, line, fixed, variable;
+    /// `prefix`: --prefix then the message).
     #[arg(long, default_value = "echo", value_parser = names::<ReplyPolicy>(ReplyPolicy::NAMES))]
-    pub reply: ReplyPolicy,
+    reply: ReplyPolicy,
+    /// The text `--reply prefix` puts before each message.
+    #[arg(long, value_name = "TEXT", default_value = ReplyPolicy::DEFAULT_PREFIX)]
+    prefix: String,
+    /// Answer one request, then close the connection (as the tutorial's
+    /// §6 `app-server.py` does); without it the connection stays open.
+    #[arg(long)]
+    pub close_after_reply: bool,
     /// Close a connection after this many seconds with no byte read or
     /// written (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 300.0)]
@@ -94,6 +102,21 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The reply policy these options ask for (`--reply`, with `--prefix`).
+    pub fn reply(&self) -> ReplyPolicy {
+        self.reply.clone().with_prefix(&self.prefix)
+    }
+
+    /// How the banner names the reply: the policy, or that §6 answers by
+    /// its own rules.
+    pub fn reply_banner(&self) -> String {
+        match (self.protocol.name(), self.reply()) {
+            ("app", _) => "replies from the §6 search table".to_owned(),
+            (_, ReplyPolicy::Prefix(prefix)) => format!("reply prefix {prefix:?}"),
+            (_, reply) => format!("reply {reply}"),
+        }
+    }
+
     /// The connection config these options ask for.
     pub fn config(&self) -> ConnectionConfig {
         ConnectionConfig::default()

@@ -18,12 +18,13 @@ use crate::{
 /// | `None` | nothing | nothing | nothing |
 /// | `Echo` | the same bytes | the same bytes | the same bytes |
 /// | `Upper` | [`text::upper_reply`]: ASCII whitespace stripped, upper-cased | the text upper-cased, nothing stripped | same version and order, text upper-cased (see [`ReplyPolicy::write`]) |
+/// | `Prefix(p)` | `p` then the same bytes | `p` then the text (a line keeps its LF) | same version and order, `p` before the text (§4: cut to 20 bytes at a character boundary) |
 ///
 /// The §6 application protocol ([`Protocol::App`](super::Protocol)) answers
 /// by its own rules whatever the policy.
 ///
-/// Not `Copy`, and `#[non_exhaustive]`: a policy that carries data (a
-/// prefix) can join without breaking users.
+/// Not `Copy`, and `#[non_exhaustive]`: a policy carries data (the
+/// prefix), and more can join without breaking users.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ReplyPolicy {
@@ -34,19 +35,47 @@ pub enum ReplyPolicy {
     Echo,
     /// The text upper-cased.
     Upper,
+    /// This text, then the message: the lab's `serverTCP.py` answers
+    /// `"ECHO: " + msg` ([`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX)).
+    Prefix(String),
 }
 
 impl ReplyPolicy {
     /// The names on the command line, in the order it lists them.
-    pub const NAMES: &'static [&'static str] = &["none", "echo", "upper"];
+    pub const NAMES: &'static [&'static str] = &["none", "echo", "upper", "prefix"];
 
-    /// The name on the command line: `none`, `echo` or `upper`.
+    /// The prefix of [`ReplyPolicy::Prefix`] when none is given (the name
+    /// `prefix` parses to it): `"ECHO: "`, as the lab's servers answer.
+    pub const DEFAULT_PREFIX: &'static str = "ECHO: ";
+
+    /// The name on the command line: `none`, `echo`, `upper` or `prefix`.
     #[must_use]
     pub const fn name(&self) -> &'static str {
         match self {
             ReplyPolicy::None => "none",
             ReplyPolicy::Echo => "echo",
             ReplyPolicy::Upper => "upper",
+            ReplyPolicy::Prefix(_) => "prefix",
+        }
+    }
+
+    /// `self`, with the prefix of a [`ReplyPolicy::Prefix`] replaced by
+    /// `prefix` (other policies are returned as they are): how a command
+    /// line's `--prefix TEXT` applies to `--reply prefix`.
+    ///
+    /// ```
+    /// use sockwire::builtin::ReplyPolicy;
+    /// let reply: ReplyPolicy = "prefix".parse()?;
+    /// assert_eq!(reply, ReplyPolicy::Prefix("ECHO: ".into()));
+    /// assert_eq!(reply.with_prefix("re: "), ReplyPolicy::Prefix("re: ".into()));
+    /// assert_eq!(ReplyPolicy::Echo.with_prefix("re: "), ReplyPolicy::Echo);
+    /// # Ok::<(), sockwire::builtin::UnknownName>(())
+    /// ```
+    #[must_use]
+    pub fn with_prefix(self, prefix: &str) -> Self {
+        match self {
+            ReplyPolicy::Prefix(_) => ReplyPolicy::Prefix(prefix.to_owned()),
+            other => other,
         }
     }
 
@@ -65,6 +94,18 @@ impl ReplyPolicy {
     /// - variable packet: same version and order, the payload upper-cased
     ///   as text, or ASCII-upper-cased byte by byte when it is not UTF-8.
     ///
+    /// A prefix goes before the message as PROTOCOLS.md says:
+    ///
+    /// - text stream: the prefix, then the text;
+    /// - line: the prefix, the line, LF;
+    /// - fixed packet: same version and order, the text is the prefix and
+    ///   the received text, encoded as any §4 text ([`FixedPacket::new`]:
+    ///   padded, cut to 20 bytes, so what decodes ends at a character
+    ///   boundary); the size is the prefix's characters plus the received
+    ///   size, so a reply that did not fit says it was truncated;
+    /// - variable packet: same version and order, the prefix bytes then
+    ///   the payload bytes.
+    ///
     /// # Errors
     ///
     /// What the protocol's encoder reports (an upper-cased variable
@@ -79,6 +120,11 @@ impl ReplyPolicy {
     /// let msg = Message::Variable(VariablePacket::new(2, "straße"));
     /// ReplyPolicy::Upper.write(&msg, &mut out)?;
     /// assert_eq!(&out[..], b"\x01\x00\x00\x00\x07\x00\x00\x00\x02STRASSE");
+    ///
+    /// let mut out = BytesMut::new();
+    /// let msg = Message::Variable(VariablePacket::new(3, "hi"));
+    /// ReplyPolicy::Prefix("ECHO: ".into()).write(&msg, &mut out)?;
+    /// assert_eq!(&out[..], b"\x01\x00\x00\x00\x08\x00\x00\x00\x03ECHO: hi");
     /// # Ok::<(), sockwire::EncodeError>(())
     /// ```
     pub fn write(&self, message: &Message, dst: &mut BytesMut) -> Result<(), EncodeError> {
@@ -102,19 +148,38 @@ impl ReplyPolicy {
             (ReplyPolicy::Upper, Message::Variable(p)) => {
                 VariablePacketCodec::with_max_len(usize::MAX).encode(upper_variable(p), dst)
             }
+            (ReplyPolicy::Prefix(prefix), Message::Text(t)) => {
+                TextStreamCodec::new().encode(&*format!("{prefix}{t}"), dst)
+            }
+            (ReplyPolicy::Prefix(prefix), Message::Line(t)) => {
+                LineCodec::new().encode(&*format!("{prefix}{t}"), dst)
+            }
+            (ReplyPolicy::Prefix(prefix), Message::Fixed(p)) => {
+                FixedPacketCodec::new().encode(prefixed_fixed(prefix, p), dst)
+            }
+            (ReplyPolicy::Prefix(prefix), Message::Variable(p)) => {
+                let mut payload = BytesMut::with_capacity(prefix.len() + p.payload().len());
+                payload.extend_from_slice(prefix.as_bytes());
+                payload.extend_from_slice(p.payload());
+                let reply =
+                    VariablePacket::new(p.order(), payload.freeze()).with_version(p.version());
+                VariablePacketCodec::with_max_size(u32::MAX).encode(reply, dst)
+            }
             // §6 answers by its own rules (SearchService), not by a policy
             #[cfg(feature = "json")]
             (_, Message::App(_) | Message::AppReply(_)) => Ok(()),
         }
     }
 
-    /// The reply to a §1 text datagram, if any: the same bytes (echo) or
-    /// [`text::upper_reply`] (upper).
+    /// The reply to a §1 text datagram, if any: the same bytes (echo),
+    /// [`text::upper_reply`] (upper), or the prefix then the same bytes.
     ///
     /// ```
     /// use sockwire::builtin::ReplyPolicy;
     /// assert_eq!(ReplyPolicy::Upper.datagram(" x y\r\n").as_deref(), Some(&b"X Y"[..]));
     /// assert_eq!(ReplyPolicy::None.datagram("x"), None);
+    /// let echo = ReplyPolicy::Prefix(ReplyPolicy::DEFAULT_PREFIX.into());
+    /// assert_eq!(echo.datagram("hi").as_deref(), Some(&b"ECHO: hi"[..]));
     /// ```
     #[must_use]
     pub fn datagram(&self, text: &str) -> Option<Bytes> {
@@ -122,8 +187,21 @@ impl ReplyPolicy {
             ReplyPolicy::None => None,
             ReplyPolicy::Echo => Some(Bytes::copy_from_slice(text.as_bytes())),
             ReplyPolicy::Upper => Some(Bytes::from(text::upper_reply(text))),
+            ReplyPolicy::Prefix(prefix) => Some(Bytes::from(format!("{prefix}{text}"))),
         }
     }
+}
+
+/// The prefix reply to a fixed packet: see [`ReplyPolicy::write`].
+fn prefixed_fixed(prefix: &str, p: &FixedPacket) -> FixedPacket {
+    // encoded as any §4 text: padded, cut to 20 bytes; a cut inside a
+    // character leaves it out of the decoded text (which ends at a
+    // character boundary)
+    let packet = FixedPacket::new(p.order(), &format!("{prefix}{}", p.text()));
+    let declared = u32::try_from(prefix.chars().count())
+        .unwrap_or(u32::MAX)
+        .saturating_add(p.size());
+    FixedPacket::from_parts(p.version(), p.order(), declared, *packet.field())
 }
 
 /// The upper reply to a fixed packet: see [`ReplyPolicy::write`].
@@ -161,9 +239,14 @@ impl FromStr for ReplyPolicy {
     /// assert!("shout".parse::<ReplyPolicy>().is_err());
     /// ```
     fn from_str(s: &str) -> Result<Self, UnknownName> {
-        [ReplyPolicy::None, ReplyPolicy::Echo, ReplyPolicy::Upper]
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| UnknownName::new("reply", s, ReplyPolicy::NAMES))
+        [
+            ReplyPolicy::None,
+            ReplyPolicy::Echo,
+            ReplyPolicy::Upper,
+            ReplyPolicy::Prefix(ReplyPolicy::DEFAULT_PREFIX.to_owned()),
+        ]
+        .into_iter()
+        .find(|r| r.name() == s)
+        .ok_or_else(|| UnknownName::new("reply", s, ReplyPolicy::NAMES))
     }
 }
