@@ -161,9 +161,9 @@ impl ReplyPolicy {
                 let mut payload = BytesMut::with_capacity(prefix.len() + p.payload().len());
                 payload.extend_from_slice(prefix.as_bytes());
                 payload.extend_from_slice(p.payload());
-                let reply =
-                    VariablePacket::new(p.order(), payload.freeze()).with_version(p.version());
-                VariablePacketCodec::with_max_size(u32::MAX).encode(reply, dst)
+                let reply = VariablePacket::from_payload(p.order(), payload.freeze())
+                    .with_version(p.version());
+                VariablePacketCodec::with_max_len(usize::MAX).encode(reply, dst)
             }
             // §6 answers by its own rules (SearchService), not by a policy
             #[cfg(feature = "json")]
