@@ -217,11 +217,12 @@ impl<T: AsRef<str>> Encoder<T> for LineCodec {
         dst.extend_from_slice(line);
         // A line that itself ends with CR gets one more CR before the LF:
         // the decoder strips exactly one, so the line reads back whole.
-        dst.extend_from_slice(if line.last() == Some(&CR) {
-            b"\r\n"
+        // (Two constant-length appends: each copy is a store, not a call.)
+        if line.last() == Some(&CR) {
+            dst.extend_from_slice(b"\r\n");
         } else {
-            b"\n"
-        });
+            dst.extend_from_slice(b"\n");
+        }
         Ok(())
     }
 }
