@@ -30,3 +30,12 @@ for size in 16 1024 65536; do
     a=$(per_msg line $size); s=$(per_msg line_str $size); b=$(per_msg tokio_lines $size)
     echo "| $size | $v | $l | $(ratio $l $v) | $a | $s | $b | $(ratio $b $a) | $(ratio $b $s) |"
 done
+echo
+echo "Encoding, instructions per message (each into one buffer with room for the stream):"
+echo
+echo "| payload | variable_encode | line_encode | tokio_lines_encode | ratio |"
+echo "|---:|---:|---:|---:|---:|"
+for size in 16 1024 65536; do
+    v=$(per_msg variable_encode $size); a=$(per_msg line_encode $size); b=$(per_msg tokio_lines_encode $size)
+    echo "| $size | $v | $a | $b | $(ratio $b $a) |"
+done

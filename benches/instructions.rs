@@ -10,6 +10,10 @@
 //! CODEC: `variable`, `tokio_length_delimited`, `line`, `line_str` (each
 //! line also viewed as `&str`), `tokio_lines`, or
 //! `none` (build and copy the buffer only, the baseline subtracted).
+//! Encoding instead of decoding: `line_encode` (each line as `&str`),
+//! `tokio_lines_encode` (`LinesCodec`, each line as `&str`) and
+//! `variable_encode` (each packet by reference), each into one buffer with
+//! room for the whole stream.
 
 mod shared;
 
@@ -17,7 +21,7 @@ use std::hint::black_box;
 
 use bytes::BytesMut;
 use shared::{drain, payload, tokio_length_delimited};
-use sockwire::{Encoder, LineCodec, VariablePacket, VariablePacketCodec};
+use sockwire::{LineCodec, VariablePacket, VariablePacketCodec};
 use tokio_util::codec::{Decoder as _, LinesCodec};
 
 /// Messages in the buffer for `size`-byte payloads (as in `codecs.rs`).
@@ -38,6 +42,10 @@ fn main() {
     let reps: usize = reps.parse().expect("REPS");
     let n = count(size);
     let mut wire = BytesMut::new();
+    let texts: Vec<String> = (0..n).map(|i| payload(size, i)).collect();
+    let packets: Vec<VariablePacket> = (0..n)
+        .map(|i| VariablePacket::from_payload(i as u32, payload(size, i)))
+        .collect();
     if codec.contains("line") {
         for i in 0..n {
             wire.extend_from_slice(payload(size, i).as_bytes());
@@ -46,9 +54,7 @@ fn main() {
     } else {
         for i in 0..n {
             let packet = VariablePacket::from_payload(i as u32, payload(size, i));
-            VariablePacketCodec::new()
-                .encode(packet, &mut wire)
-                .unwrap();
+            sockwire::Encoder::encode(&mut VariablePacketCodec::new(), packet, &mut wire).unwrap();
         }
     }
     let mut decoded = 0;
@@ -75,6 +81,33 @@ fn main() {
             "tokio_lines" => {
                 let mut c = LinesCodec::new_with_max_length(sockwire::LineCodec::DEFAULT_MAX_LEN);
                 drain(|| c.decode(&mut buf).unwrap())
+            }
+            "line_encode" => {
+                let mut c = LineCodec::new();
+                let mut out = BytesMut::with_capacity(wire.len());
+                for line in &texts {
+                    sockwire::Encoder::encode(&mut c, line.as_str(), &mut out).unwrap();
+                }
+                black_box(&out);
+                n
+            }
+            "tokio_lines_encode" => {
+                let mut c = LinesCodec::new_with_max_length(LineCodec::DEFAULT_MAX_LEN);
+                let mut out = BytesMut::with_capacity(wire.len());
+                for line in &texts {
+                    tokio_util::codec::Encoder::encode(&mut c, line.as_str(), &mut out).unwrap();
+                }
+                black_box(&out);
+                n
+            }
+            "variable_encode" => {
+                let mut c = VariablePacketCodec::new();
+                let mut out = BytesMut::with_capacity(wire.len());
+                for packet in &packets {
+                    sockwire::Encoder::encode(&mut c, packet, &mut out).unwrap();
+                }
+                black_box(&out);
+                n
             }
             "none" => {
                 black_box(&buf);

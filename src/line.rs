@@ -28,7 +28,7 @@
 //! # Ok::<(), DecodeError>(())
 //! ```
 
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{Buf, BytesMut};
 
 use crate::{DecodeError, Decoder, EncodeError, Encoder, Text};
 
@@ -208,23 +208,42 @@ impl Decoder for LineCodec {
 impl<T: AsRef<str>> Encoder<T> for LineCodec {
     type Error = EncodeError;
 
+    #[inline]
     fn encode(&mut self, item: T, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        // A `str` is UTF-8 already: the only checks left are the LF and
+        // the length.
         let line = item.as_ref().as_bytes();
-        if let Some(offset) = memchr::memchr(LF, line) {
+        if let Some(offset) = find_lf(line) {
             return Err(EncodeError::NewlineInLine { offset });
         }
         crate::codec::check_len(line.len(), self.max_len)?;
+        dst.extend_from_slice(line);
         // A line that itself ends with CR gets one more CR before the LF:
         // the decoder strips exactly one, so the line reads back whole.
-        let cr = line.last() == Some(&CR);
-        dst.reserve(line.len() + 1 + usize::from(cr));
-        dst.put_slice(line);
-        if cr {
-            dst.put_u8(CR);
+        // (Two constant-length appends: each copy is a store, not a call.)
+        if line.last() == Some(&CR) {
+            dst.extend_from_slice(b"\r\n");
+        } else {
+            dst.extend_from_slice(b"\n");
         }
-        dst.put_u8(LF);
         Ok(())
     }
+}
+
+/// Lines up to this long are searched for an LF by a plain loop, longer
+/// ones by `memchr`.
+const SHORT_LINE: usize = 64;
+
+/// The offset of the first LF in `line`, if any. A short line, the common
+/// case, is first checked by a loop with no early exit, which the compiler
+/// turns into a few vector compares and no call, and searched only if it
+/// has one; a long one goes to `memchr`'s SIMD search at once.
+#[inline]
+fn find_lf(line: &[u8]) -> Option<usize> {
+    if line.len() <= SHORT_LINE && !line.iter().fold(false, |lf, &b| lf | (b == LF)) {
+        return None;
+    }
+    memchr::memchr(LF, line)
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@
 //! ```
 
 use std::borrow::{Borrow, Cow};
+use std::convert::Infallible;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
@@ -148,9 +149,7 @@ impl Text {
     ///
     /// On `Err`, the offset is that of the first bad byte within the text.
     pub(crate) fn take(src: &mut BytesMut, n: usize, len: usize) -> Result<Self, DecodeError> {
-        let repr = Repr::split_off(src, n, len);
-        validate(repr.bytes())?;
-        Ok(Text(repr))
+        Repr::split_off(src, n, len, validate).map(Text)
     }
 
     /// Takes the first `n` bytes of `src` as a text that the caller has
@@ -161,7 +160,8 @@ impl Text {
     /// the crate, and a caller that broke the promise would make
     /// [`as_str`](Text::as_str) panic, never return wrong text.
     pub(crate) fn take_valid(src: &mut BytesMut, n: usize) -> Self {
-        Text(Repr::split_off(src, n, n))
+        let Ok(repr) = Repr::split_off(src, n, n, |_| Ok::<(), Infallible>(()));
+        Text(repr)
     }
 
     /// The text as `str`.
@@ -231,6 +231,7 @@ impl Text {
 
 impl Repr {
     /// The bytes held.
+    #[inline]
     fn bytes(&self) -> &[u8] {
         match self {
             Repr::Inline { len, bytes } => match bytes.0.get(..usize::from(*len)) {
@@ -255,8 +256,16 @@ impl Repr {
 
     /// Takes the first `n` bytes of `src`, keeping the first `len` of them
     /// (`len <= n`): copied inline if `len` is at most
-    /// [`Text::INLINE_CAPACITY`], split off without copying if longer.
-    fn split_off(src: &mut BytesMut, n: usize, len: usize) -> Self {
+    /// [`Text::INLINE_CAPACITY`], split off without copying if longer; then
+    /// runs `check` on the kept bytes (the `n` bytes are consumed either
+    /// way).
+    #[inline]
+    fn split_off<E>(
+        src: &mut BytesMut,
+        n: usize,
+        len: usize,
+        check: impl FnOnce(&[u8]) -> Result<(), E>,
+    ) -> Result<Self, E> {
         let n = n.min(src.len());
         let len = len.min(n);
         if len <= Text::INLINE_CAPACITY {
@@ -272,12 +281,15 @@ impl Repr {
             };
             if let Some(inline) = inline {
                 src.advance(n);
-                return inline;
+                check(inline.bytes())?;
+                return Ok(inline);
             }
         }
         let mut shared = src.split_to(n);
         shared.truncate(len);
-        Repr::Shared(shared.freeze())
+        let shared = shared.freeze();
+        check(&shared)?;
+        Ok(Repr::Shared(shared))
     }
 }
 

@@ -32,7 +32,7 @@
 use std::borrow::Borrow;
 use std::fmt;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::{DecodeError, Decoder, EncodeError, Encoder};
 
@@ -384,11 +384,14 @@ impl<P: Borrow<VariablePacket>> Encoder<P> for VariablePacketCodec {
         let Ok(size) = u32::try_from(len) else {
             return Err(crate::codec::too_large(len, self.max_len));
         };
+        // The header in one append rather than three (each append checks
+        // the capacity and is a call).
+        let [s0, s1, s2, s3] = size.to_be_bytes();
+        let [o0, o1, o2, o3] = item.order.to_be_bytes();
+        let header: [u8; HEADER_LEN] = [item.version, s0, s1, s2, s3, o0, o1, o2, o3];
         dst.reserve(HEADER_LEN + len);
-        dst.put_u8(item.version);
-        dst.put_u32(size);
-        dst.put_u32(item.order);
-        dst.put_slice(&item.payload);
+        dst.extend_from_slice(&header);
+        dst.extend_from_slice(&item.payload);
         Ok(())
     }
 }
@@ -396,6 +399,7 @@ impl<P: Borrow<VariablePacket>> Encoder<P> for VariablePacketCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::BufMut;
 
     fn header(size: u32, order: u32) -> BytesMut {
         let mut h = BytesMut::new();
