@@ -736,7 +736,7 @@ fn every_protocol_with_its_json_keys() {
     packets.push(udp(
         "127.0.0.1:5008",
         "127.0.0.1:40007",
-        b"0 ms lobby bob hi there",
+        b"n1 ms lobby bob hi there",
     ));
     packets.push(udp("127.0.0.1:5008", "127.0.0.1:40007", b"5 ul alice bob"));
     packets.push(udp("127.0.0.1:40007", "127.0.0.1:5008", b"x garbage"));
@@ -781,7 +781,7 @@ fn every_protocol_with_its_json_keys() {
         json!({"transport": "udp", "protocol": "text", "text": "  ação  "}),
         json!({"transport": "udp", "protocol": "room", "tag": "4", "op": "ms", "args": ["hello  everyone "]}),
         json!({"transport": "udp", "protocol": "room", "tag": "4", "op": "ok", "args": []}),
-        json!({"transport": "udp", "protocol": "room", "tag": "0", "op": "ms", "args": ["lobby", "bob", "hi there"]}),
+        json!({"transport": "udp", "protocol": "room", "tag": "n1", "op": "ms", "args": ["lobby", "bob", "hi there"]}),
         json!({"transport": "udp", "protocol": "room", "tag": "5", "op": "ul", "args": ["alice", "bob"]}),
         json!({"transport": "udp", "protocol": "room", "error": "the tag \"x\" is not a decimal u32"}),
     ];
@@ -1123,7 +1123,8 @@ fn the_real_lab_capture_decodes_message_by_message() {
         // tcp_chat peer to peer.
         (5110, true, line("hello")),
         (5110, false, line("hi there")),
-        // udp_chat: alice and bob.
+        // udp_chat: alice and bob; notifications are tagged n<seq> and
+        // acknowledged with `n<seq> ak`.
         (5107, true, room("1", "hi", &["alice"])),
         (5107, false, room("1", "ok", &[])),
         (5107, true, room("1", "hi", &["bob"])),
@@ -1131,20 +1132,23 @@ fn the_real_lab_capture_decodes_message_by_message() {
         (5107, true, room("2", "rc", &["lobby"])),
         (5107, false, room("2", "ok", &[])),
         (5107, true, room("2", "rj", &["lobby"])),
-        (5107, false, room("0", "jn", &["lobby", "bob"])),
+        (5107, false, room("n1", "jn", &["lobby", "bob"])),
+        (5107, true, room("n1", "ak", &[])),
         (5107, false, room("2", "ok", &[])),
         (5107, true, room("3", "ms", &["hello bob"])),
         (
             5107,
             false,
-            room("0", "ms", &["lobby", "alice", "hello bob"]),
+            room("n1", "ms", &["lobby", "alice", "hello bob"]),
         ),
-        (5107, false, room("3", "ok", &[])),
-        (5107, true, room("3", "by", &[])),
-        (5107, false, room("0", "lv", &["lobby", "bob"])),
+        (5107, true, room("n1", "ak", &[])),
         (5107, false, room("3", "ok", &[])),
         (5107, true, room("4", "by", &[])),
+        (5107, false, room("n2", "lv", &["lobby", "alice"])),
+        (5107, true, room("n2", "ak", &[])),
+        (5107, true, room("3", "by", &[])),
         (5107, false, room("4", "ok", &[])),
+        (5107, false, room("3", "ok", &[])),
     ];
     assert_eq!(shown.len(), expected.len(), "{shown:#?}");
     for (i, (got, want)) in shown.iter().zip(&expected).enumerate() {
