@@ -30,7 +30,7 @@
 //!
 //! Each trait names its error type, as tokio-util's do: every codec of the
 //! crate uses [`DecodeError`](crate::DecodeError) and
-//! [`EncodeError`](crate::EncodeError), and a codec of another protocol
+//! [`EncodeError`], and a codec of another protocol
 //! uses its own types. A decoder's error must convert from [`Truncated`]
 //! (the stream ended inside a message), so that the default
 //! [`Decoder::decode_eof`] can report leftover bytes; a server that goes on
@@ -97,7 +97,7 @@ pub trait Decoder {
 /// `encode` appends the wire form of `item` to `dst`. When it fails, `dst`
 /// is left as it was.
 pub trait Encoder<Item> {
-    /// Why an item cannot be encoded ([`EncodeError`](crate::EncodeError)
+    /// Why an item cannot be encoded ([`EncodeError`]
     /// for every codec of the crate).
     type Error;
 
@@ -131,7 +131,7 @@ pub trait DatagramDecoder {
 
 /// Encodes one message as one datagram.
 pub trait DatagramEncoder<Item> {
-    /// Why an item cannot be encoded ([`EncodeError`](crate::EncodeError)
+    /// Why an item cannot be encoded ([`EncodeError`]
     /// for every codec of the crate).
     type Error;
 
