@@ -127,7 +127,7 @@ fn service(id: usize, conn: &mut Conn, buf: &mut [u8]) -> io::Result<bool> {
         match conn.stream.write(&conn.to_send) {
             Ok(n) => {
                 let sent: Bytes = conn.to_send.split_to(n).freeze();
-                println!("connection {id}: sent {:?}", sockwire::text::lossy(&sent));
+                println!("connection {id}: sent {:?}", sockwire::dump::lossy(&sent));
             }
             // still connecting, or the socket buffer is full
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::NotConnected) => break,

@@ -11,7 +11,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use sockwire::text::lossy;
+use sockwire::dump::lossy;
 
 #[path = "common/mod.rs"]
 mod common;

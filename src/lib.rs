@@ -124,16 +124,16 @@ pub mod codec;
 pub mod conn;
 pub mod dump;
 pub mod error;
-pub mod fixed;
-pub mod line;
+mod fixed;
+mod line;
 pub mod room;
-pub mod text;
+mod text;
 mod time;
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub mod tokio_adapter;
 mod transmit;
-pub mod variable;
+mod variable;
 
 pub use chat::{ChatConfig, ChatEvent, ChatSession, LineAction};
 pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};

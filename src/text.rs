@@ -440,7 +440,7 @@ impl PartialEq<Text> for &str {
 /// becomes U+FFFD. Borrows when the bytes are valid.
 ///
 /// ```
-/// assert_eq!(sockwire::text::lossy(b"ok\xff"), "ok\u{fffd}");
+/// assert_eq!(sockwire::dump::lossy(b"ok\xff"), "ok\u{fffd}");
 /// ```
 #[must_use]
 pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
@@ -452,7 +452,7 @@ pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
 /// `str.upper`).
 ///
 /// ```
-/// assert_eq!(sockwire::text::upper_reply(" x y\r\n"), "X Y");
+/// assert_eq!(sockwire::builtin::upper_reply(" x y\r\n"), "X Y");
 /// ```
 #[must_use]
 pub fn upper_reply(text: &str) -> String {

@@ -493,12 +493,12 @@ fn fixed_and_variable_packets_match_real_python_byte_for_byte() {
 #[test]
 fn upper_reply_of_x_y_crlf_is_the_protocol_example() {
     // §1: b" x y\r\n" answers b"X Y"
-    assert_eq!(sockwire::text::upper_reply(" x y\r\n"), "X Y");
+    assert_eq!(sockwire::builtin::upper_reply(" x y\r\n"), "X Y");
     // Unicode upper-casing, as Python's str.upper: 'ß'.upper() == 'SS'
-    assert_eq!(sockwire::text::upper_reply("\tação ß\n"), "AÇÃO SS");
+    assert_eq!(sockwire::builtin::upper_reply("\tação ß\n"), "AÇÃO SS");
     // only ASCII whitespace is stripped
     assert_eq!(
-        sockwire::text::upper_reply("\u{a0}x\u{a0}"),
+        sockwire::builtin::upper_reply("\u{a0}x\u{a0}"),
         "\u{a0}X\u{a0}"
     );
 }
@@ -508,11 +508,11 @@ fn lossy_view_replaces_each_bad_sequence_with_one_replacement_char() {
     // Python: b'ok\xff\xe2\x82A\xc3'.decode('utf-8', 'replace')
     //   == 'ok\ufffd\ufffdA\ufffd'
     assert_eq!(
-        sockwire::text::lossy(b"ok\xff\xe2\x82A\xc3"),
+        sockwire::dump::lossy(b"ok\xff\xe2\x82A\xc3"),
         "ok\u{fffd}\u{fffd}A\u{fffd}"
     );
     assert!(matches!(
-        sockwire::text::lossy(b"valid"),
+        sockwire::dump::lossy(b"valid"),
         std::borrow::Cow::Borrowed("valid")
     ));
 }

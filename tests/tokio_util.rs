@@ -684,7 +684,7 @@ async fn datagrams_echo_through_udp_framed_both_ways() {
             client.send((message, server_addr)).await.unwrap();
             let (text, from) = ok(server.next().await);
             assert_eq!((text.as_str(), from), (message, client_addr));
-            let upper = sockwire::text::upper_reply(&text);
+            let upper = sockwire::builtin::upper_reply(&text);
             server.send((upper.as_str(), from)).await.unwrap();
             let (reply, from) = ok(client.next().await);
             assert_eq!((reply, from), (Text::from(upper), server_addr));

@@ -5,10 +5,10 @@ use std::str::FromStr;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{Message, UnknownName};
+use super::{Message, UnknownName, upper_reply};
 use crate::{
     EncodeError, Encoder, FixedPacket, FixedPacketCodec, LineCodec, TextStreamCodec,
-    VariablePacket, VariablePacketCodec, text,
+    VariablePacket, VariablePacketCodec,
 };
 
 /// What a server sends back for each message.
@@ -17,7 +17,7 @@ use crate::{
 /// |---|---|---|---|
 /// | `None` | nothing | nothing | nothing |
 /// | `Echo` | the same bytes | the same bytes | the same bytes |
-/// | `Upper` | [`text::upper_reply`]: ASCII whitespace stripped, upper-cased | the text upper-cased, nothing stripped | same version and order, text upper-cased (see [`ReplyPolicy::write`]) |
+/// | `Upper` | [`upper_reply`]: ASCII whitespace stripped, upper-cased | the text upper-cased, nothing stripped | same version and order, text upper-cased (see [`ReplyPolicy::write`]) |
 /// | `Prefix(p)` | `p` then the same bytes | `p` then the text (a line keeps its LF) | same version and order, `p` before the text (§4: cut to 20 bytes at a character boundary) |
 ///
 /// The §6 application protocol ([`Protocol::App`](super::Protocol)) answers
@@ -172,7 +172,7 @@ impl ReplyPolicy {
     }
 
     /// The reply to a §1 text datagram, if any: the same bytes (echo),
-    /// [`text::upper_reply`] (upper), or the prefix then the same bytes.
+    /// [`upper_reply`] (upper), or the prefix then the same bytes.
     ///
     /// ```
     /// use sockwire::builtin::ReplyPolicy;
@@ -186,7 +186,7 @@ impl ReplyPolicy {
         match self {
             ReplyPolicy::None => None,
             ReplyPolicy::Echo => Some(Bytes::copy_from_slice(text.as_bytes())),
-            ReplyPolicy::Upper => Some(Bytes::from(text::upper_reply(text))),
+            ReplyPolicy::Upper => Some(Bytes::from(upper_reply(text))),
             ReplyPolicy::Prefix(prefix) => Some(Bytes::from(format!("{prefix}{text}"))),
         }
     }
