@@ -392,7 +392,7 @@ fn names_parse_and_print() {
     }
     assert_eq!(
         "app".parse::<Reply>().unwrap_err().to_string(),
-        r#"unknown reply "app" (expected one of: none, echo, upper)"#
+        r#"unknown reply "app" (expected one of: none, echo, upper, prefix)"#
     );
 }
 
