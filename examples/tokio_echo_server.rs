@@ -147,6 +147,9 @@ async fn serve(
                 armed = None;
                 conn.handle_timeout(Instant::now());
             }
+            // not reached: an open connection reads, writes or has a
+            // deadline (closed and answered ones returned above)
+            else => return Err(io::Error::other("connection with nothing to wait for")),
         }
     }
 }

@@ -115,6 +115,25 @@ fn every_tcp_server_answers_echo_prefix_in_each_protocol() {
 }
 
 #[test]
+fn every_server_lists_the_new_flags_in_its_help() {
+    let mut all = servers();
+    all.push("udp_server");
+    for server in all {
+        let (ok, out) = Proc::spawn(server, &["--help"]).finish();
+        assert!(ok, "{server}");
+        let help = out.join("\n");
+        let mut wants = vec!["--reply", "prefix", "--prefix <TEXT>", "ECHO: "];
+        if server != "udp_server" {
+            wants.extend(["--close-after-reply", "--quiet", "--idle-timeout"]);
+            wants.extend(["--message-timeout", "--max-connections"]);
+        }
+        for want in wants {
+            assert!(help.contains(want), "{server} --help lacks {want}:\n{help}");
+        }
+    }
+}
+
+#[test]
 fn udp_server_answers_echo_prefix() {
     let (proc, addr) = Proc::server("udp_server", &["--reply", "prefix"]);
     assert!(
