@@ -92,6 +92,96 @@ pub trait Decoder {
     }
 }
 
+/// Decodes messages from a byte stream as views that borrow the input.
+///
+/// The borrowed twin of [`Decoder::decode`]: `decode_with` finds the next
+/// whole message in `src` exactly as `decode` would, hands `f` a view of it
+/// that borrows `src` (a `&str` line, a
+/// [`VariablePacketRef`](crate::VariablePacketRef), ...), and consumes the
+/// message's bytes once `f` returns. Nothing is split off, refcounted,
+/// copied or allocated; what the caller keeps is what `f` returns.
+///
+/// Both paths share one state machine: they yield the same messages, in
+/// the same order, with the same limits, errors (consuming the same
+/// offending bytes), recovery and end-of-stream behaviour, however the
+/// stream is split into reads, and a caller may mix them call by call.
+///
+/// # Why a closure
+///
+/// The view borrows the buffer, and the bytes it covers can be consumed
+/// only once the view is gone. A closure makes that order a matter of
+/// scope: the codec looks, lends, then advances, so a caller can neither
+/// forget to consume nor consume the wrong count. The alternative, a parse
+/// function returning the view and the length to consume (httparse's
+/// shape), would leave the codec's own state (a length already scanned, a
+/// header already taken, the stream offset of the next error) out of step
+/// with a buffer that the caller advances. The closure also keeps the shape
+/// of [`Decoder`]: the same `&mut BytesMut` in, `Ok(None)` for more input,
+/// and `decode_eof_with` beside `decode_eof`.
+///
+/// A generic caller, such as a connection that owns both the buffer and
+/// the codec, names the view as `D::View<'_>` and handles each message
+/// inside the closure, for example by passing it to a handler that takes
+/// `for<'a> D::View<'a>` and writes the reply into its output buffer.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{BorrowDecoder, LineCodec};
+///
+/// let mut codec = LineCodec::new();
+/// let mut buf = BytesMut::from(&b"hello\r\nwor"[..]);
+/// let len = codec.decode_with(&mut buf, |line: &str| line.len())?;
+/// assert_eq!(len, Some(5));
+/// assert_eq!(&buf[..], b"wor"); // the line and its CR LF are consumed
+/// assert_eq!(codec.decode_with(&mut buf, |line| line.len())?, None);
+/// // the peer closed: the unterminated last line is still a line
+/// let last = codec.decode_eof_with(&mut buf, |line| line.to_uppercase())?;
+/// assert_eq!(last.as_deref(), Some("WOR"));
+/// # Ok::<(), sockwire::DecodeError>(())
+/// ```
+pub trait BorrowDecoder: Decoder {
+    /// The view of one message, borrowing the input buffer for `'a`.
+    type View<'a>;
+
+    /// Decodes the next message from `src`, if a whole one is there, and
+    /// returns what `f` makes of its view; the message's bytes are consumed
+    /// after `f` returns.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Decoder::decode`], for the same input; `f` is not called
+    /// and the offending bytes are gone from `src`.
+    fn decode_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(Self::View<'_>) -> R,
+    ) -> Result<Option<R>, Self::Error>;
+
+    /// Like [`decode_with`](BorrowDecoder::decode_with) once the peer has
+    /// closed its side, as [`Decoder::decode_eof`] is to `decode`: call it
+    /// until it returns `Ok(None)`. The default reports [`Truncated`] for
+    /// the bytes of an unfinished message, and drops them.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Decoder::decode_eof`], for the same input.
+    fn decode_eof_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(Self::View<'_>) -> R,
+    ) -> Result<Option<R>, Self::Error> {
+        match self.decode_with(src, f)? {
+            Some(r) => Ok(Some(r)),
+            None if src.is_empty() => Ok(None),
+            None => {
+                let pending = src.len() as u64;
+                src.clear();
+                Err(Truncated { pending }.into())
+            }
+        }
+    }
+}
+
 /// Encodes messages onto a byte stream.
 ///
 /// `encode` appends the wire form of `item` to `dst`. When it fails, `dst`
