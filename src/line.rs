@@ -197,7 +197,7 @@ impl LineCodec {
         let n = n.min(src.len());
         self.consumed += n as u64;
         self.scanned = 0;
-        let answer = match crate::text::utf8(src.split_at(len.min(n)).0) {
+        let answer = match crate::text::utf8_prefix(src, len.min(n)) {
             Ok(line) => Ok(f(line)),
             Err(DecodeError::InvalidUtf8 { offset }) => Err(DecodeError::InvalidUtf8 {
                 offset: start + offset,
@@ -378,6 +378,34 @@ mod tests {
         assert_eq!(codec.decode(&mut buf).unwrap().as_deref(), Some("hi"));
         assert!(!codec.discarding);
         assert_eq!(codec.consumed, 11);
+    }
+
+    #[test]
+    fn borrowed_short_line_is_right_whatever_follows_in_the_window() {
+        // The borrowed path checks a 64-byte window at once; what follows
+        // the line there (a bad byte, a character cut at the window's end)
+        // must not change the line or its error.
+        let mut tails: Vec<Vec<u8>> = vec![b"\xff".to_vec(), "ã".repeat(40).into_bytes()];
+        for cut in 1..4 {
+            let mut t = vec![b'a'; 64 - 3 - cut];
+            t.extend_from_slice(&"🦀".as_bytes()[..cut]);
+            tails.push(t);
+        }
+        for tail in tails {
+            for line in [&b"ok"[..], b"a\xc3\xa3", b"b\xffad"] {
+                let mut wire = line.to_vec();
+                wire.push(b'\n');
+                wire.extend_from_slice(&tail);
+                let mut owned = BytesMut::from(&wire[..]);
+                let mut lent = owned.clone();
+                let want = LineCodec::new()
+                    .decode(&mut owned)
+                    .map(|t| t.map(|t| t.to_string()));
+                let got = LineCodec::new().decode_with(&mut lent, str::to_owned);
+                assert_eq!(got, want, "line {line:?}");
+                assert_eq!(lent, owned);
+            }
+        }
     }
 
     #[test]

@@ -312,6 +312,41 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
     }
 }
 
+/// The bytes `simdutf8` checks with SIMD at once; shorter input goes to
+/// the standard library's check, byte by byte until the input is aligned.
+const SIMD_WINDOW: usize = 64;
+
+/// The first `len` bytes of `bytes` as `str`, as [`utf8`] would give them,
+/// cheaper for a short prefix of a long buffer (a line of a batch).
+///
+/// Without `unsafe`, a `&str` comes only from a UTF-8 check of exactly its
+/// bytes or of a `str` that holds them. A short prefix is checked by the
+/// standard library byte by byte wherever the line does not start on a
+/// word boundary; `simdutf8` checks a whole [`SIMD_WINDOW`] of the buffer
+/// in a few vector instructions, and the line is then cut out of that
+/// `str` (a boundary test of one byte). If the window is not UTF-8 (a bad
+/// byte past the line), the line alone is checked.
+#[inline]
+pub(crate) fn utf8_prefix(bytes: &[u8], len: usize) -> Result<&str, DecodeError> {
+    if len < SIMD_WINDOW {
+        // The window, ended on a character boundary: a character cut at
+        // its end would fail the check.
+        let mut end = SIMD_WINDOW;
+        while bytes.get(end).is_some_and(|&b| b & 0xC0 == 0x80) && end < SIMD_WINDOW + 3 {
+            end += 1;
+        }
+        if let Some(window) = bytes.get(..end) {
+            if let Some(prefix) = simdutf8::basic::from_utf8(window)
+                .ok()
+                .and_then(|text| text.get(..len))
+            {
+                return Ok(prefix);
+            }
+        }
+    }
+    utf8(bytes.split_at(len.min(bytes.len())).0)
+}
+
 /// `Ok` if `bytes` are UTF-8, else the offset of the first bad byte.
 fn validate(bytes: &[u8]) -> Result<(), DecodeError> {
     // ASCII is UTF-8: the word-at-a-time ASCII check is several times
