@@ -428,6 +428,9 @@ fn app(c: &mut Criterion) {
             bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
                 drain_sockwire(&mut AppCodec::new(), buf)
             });
+            bench_decode(g, format!("sockwire_borrowed/{size}"), wire, |buf| {
+                drain_borrowed(&mut AppCodec::new(), buf)
+            });
             memcpy(g, size, wire);
         });
         both(c, "app_encode", &wire, |g, wire, _| {

@@ -726,6 +726,14 @@ pub fn app_message(data: &[u8]) {
         );
     });
 
+    let lent = both_paths(
+        &plan,
+        &codec,
+        |m: AppMessage| m,
+        |v: sockwire::app::AppMessageRef<'_>| v.to_message(),
+    );
+    assert_eq!(lent, events);
+
     // At most one error, and it ends the stream.
     let errors = events.iter().filter(|e| e.is_err()).count();
     assert!(errors <= 1, "{errors} errors from one §6 stream");
