@@ -26,11 +26,45 @@
 //! # Ok::<(), sockwire::DecodeError>(())
 //! ```
 //!
+//! # Borrowed decoding
+//!
+//! Every stream codec also implements [`BorrowDecoder`]: `decode_with`
+//! finds the next whole message as `decode` would, lends it to a closure as
+//! a view of the buffer (`&str`, [`VariablePacketRef`](crate::VariablePacketRef),
+//! [`FixedPacketRef`](crate::FixedPacketRef), `app::AppMessageRef`), and
+//! consumes its bytes when the closure returns. No refcounted split, no
+//! copy, no allocation (the §6 header's strings aside), and no `unsafe`.
+//!
+//! The shape is a closure rather than an httparse-style parse function
+//! that returns the view and a length to consume: the codecs are state
+//! machines (a scan position, a header already taken, a skip in progress,
+//! the stream offset for errors), and with a closure the codec itself
+//! advances the buffer in step with that state, so a caller can neither
+//! forget to consume nor consume a different count. It keeps [`Decoder`]'s
+//! contract (`&mut BytesMut` in, `Ok(None)` for more input, an `_eof`
+//! twin) and shares each codec's state machine, so the two paths give the
+//! same messages and errors and can be mixed call by call. The view type is
+//! a generic associated type, `BorrowDecoder::View<'a>`, so a generic
+//! caller (a connection loop) can hand `D::View<'_>` to a handler that
+//! writes its reply before the next message is decoded.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockwire::{BorrowDecoder, VariablePacketCodec};
+//!
+//! let mut codec = VariablePacketCodec::new();
+//! let mut buf = BytesMut::from(&b"\x01\x00\x00\x00\x02\x00\x00\x00\x05hi"[..]);
+//! let mut replies = Vec::new();
+//! while let Some(()) = codec.decode_with(&mut buf, |p| replies.push((p.order(), p.payload().len())))? {}
+//! assert_eq!(replies, [(5, 2)]);
+//! # Ok::<(), sockwire::DecodeError>(())
+//! ```
+//!
 //! # Error types
 //!
 //! Each trait names its error type, as tokio-util's do: every codec of the
 //! crate uses [`DecodeError`](crate::DecodeError) and
-//! [`EncodeError`](crate::EncodeError), and a codec of another protocol
+//! [`EncodeError`], and a codec of another protocol
 //! uses its own types. A decoder's error must convert from [`Truncated`]
 //! (the stream ended inside a message), so that the default
 //! [`Decoder::decode_eof`] can report leftover bytes; a server that goes on
@@ -187,7 +221,7 @@ pub trait BorrowDecoder: Decoder {
 /// `encode` appends the wire form of `item` to `dst`. When it fails, `dst`
 /// is left as it was.
 pub trait Encoder<Item> {
-    /// Why an item cannot be encoded ([`EncodeError`](crate::EncodeError)
+    /// Why an item cannot be encoded ([`EncodeError`]
     /// for every codec of the crate).
     type Error;
 
@@ -221,7 +255,7 @@ pub trait DatagramDecoder {
 
 /// Encodes one message as one datagram.
 pub trait DatagramEncoder<Item> {
-    /// Why an item cannot be encoded ([`EncodeError`](crate::EncodeError)
+    /// Why an item cannot be encoded ([`EncodeError`]
     /// for every codec of the crate).
     type Error;
 

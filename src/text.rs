@@ -670,6 +670,7 @@ impl TextStreamCodec {
     /// `n > 0`), or `None` if `src` is empty or holds only the start of a
     /// character; a bad sequence at the front is consumed and reported.
     /// The one state machine of both decode paths.
+    #[inline]
     fn next_text(&mut self, src: &mut BytesMut) -> Result<Option<usize>, DecodeError> {
         if src.is_empty() {
             return Ok(None);

@@ -347,7 +347,7 @@ impl VariablePacketCodec {
     /// the caller to take (the codec is back in the header state); headers
     /// of unfinished packets and skipped frames are consumed here. The one
     /// state machine of both decode paths.
-    #[inline]
+    #[inline(always)]
     fn next_packet(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
         loop {
             match self.state {
@@ -443,10 +443,10 @@ impl Frame {
     #[inline]
     fn take(self, src: &mut BytesMut) -> VariablePacket {
         // One split, and the header is dropped from the frozen frame,
-        // which is cheaper than advancing the `BytesMut`.
-        let end = (self.at + self.size).min(src.len());
-        let mut payload = src.split_to(end).freeze();
-        payload.advance(self.at.min(end));
+        // which is cheaper than advancing the `BytesMut`. (`next_packet`
+        // saw the whole packet in `src`: the split is in bounds.)
+        let mut payload = src.split_to(self.at + self.size).freeze();
+        payload.advance(self.at);
         VariablePacket {
             version: self.version,
             order: self.order,
