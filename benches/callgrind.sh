@@ -4,6 +4,9 @@
 # message, the cost of building and copying the buffer subtracted. "line +
 # as_str" also views each line as `&str` once, which checks its UTF-8 again
 # (no `unsafe` here); `LinesCodec` yields a `String`, viewed for free.
+# The *_borrowed columns decode through `BorrowDecoder::decode_with`: each
+# message lent to a closure as a view of the buffer (a line as `&str`,
+# checked once), nothing split off or copied.
 #
 #   benches/callgrind.sh            # needs valgrind
 set -euo pipefail
@@ -23,13 +26,19 @@ per_msg() { # codec size
     echo $(( ((with - without) - (base5 - base0)) / (5 * n) ))
 }
 ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
-echo "| payload | variable | tokio_length_delimited | ratio | line | line + as_str | tokio_lines | ratio | ratio with as_str |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| payload | variable | variable_borrowed | tokio_length_delimited | ratio | ratio borrowed | line | line + as_str | line_borrowed | tokio_lines | ratio | ratio with as_str | ratio borrowed |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for size in 16 1024 65536; do
-    v=$(per_msg variable $size); l=$(per_msg tokio_length_delimited $size)
-    a=$(per_msg line $size); s=$(per_msg line_str $size); b=$(per_msg tokio_lines $size)
-    echo "| $size | $v | $l | $(ratio $l $v) | $a | $s | $b | $(ratio $b $a) | $(ratio $b $s) |"
+    v=$(per_msg variable $size); vb=$(per_msg variable_borrowed $size); l=$(per_msg tokio_length_delimited $size)
+    a=$(per_msg line $size); s=$(per_msg line_str $size); ab=$(per_msg line_borrowed $size); b=$(per_msg tokio_lines $size)
+    echo "| $size | $v | $vb | $l | $(ratio $l $v) | $(ratio $l $vb) | $a | $s | $ab | $b | $(ratio $b $a) | $(ratio $b $s) | $(ratio $b $ab) |"
 done
+echo
+echo "Fixed packets (29 bytes), instructions per message:"
+echo
+echo "| fixed | fixed_borrowed |"
+echo "|---:|---:|"
+echo "| $(per_msg fixed 16) | $(per_msg fixed_borrowed 16) |"
 echo
 echo "Encoding, instructions per message (each into one buffer with room for the stream):"
 echo

@@ -26,6 +26,10 @@
 //! - `tokio_lines`: `LinesCodec::new_with_max_length(64 KiB)`, our default
 //!   limit. It yields `String` (one allocation and copy per line).
 //! - `memcpy`: copying the same wire buffer once; the physical ceiling.
+//!
+//! `sockwire` is the owned path (`Decoder::decode`), `sockwire_borrowed`
+//! the borrowed one (`BorrowDecoder::decode_with`, each message lent to a
+//! closure as a view of the buffer).
 
 mod shared;
 
@@ -38,8 +42,8 @@ use criterion::{
 };
 use shared::{drain, payload, tokio_length_delimited};
 use sockwire::{
-    DatagramDecoder, DatagramEncoder, Decoder, FixedPacket, FixedPacketCodec, LineCodec,
-    TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
+    BorrowDecoder, DatagramDecoder, DatagramEncoder, Decoder, FixedPacket, FixedPacketCodec,
+    LineCodec, TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
 };
 use tokio_util::codec::{Decoder as _, Encoder as _, LinesCodec};
 
@@ -141,6 +145,21 @@ fn drain_sockwire<D: Decoder<Error = sockwire::DecodeError>>(
     drain(|| decoder.decode(buf).expect("valid input"))
 }
 
+/// Decodes every message in `buf` through a `sockwire` decoder's borrowed
+/// path, each view passed through `black_box` inside the closure.
+fn drain_borrowed<D: BorrowDecoder<Error = sockwire::DecodeError>>(
+    decoder: &mut D,
+    buf: &mut BytesMut,
+) -> usize {
+    drain(|| {
+        decoder
+            .decode_with(buf, |view| {
+                black_box(view);
+            })
+            .expect("valid input")
+    })
+}
+
 fn variable(c: &mut Criterion) {
     for size in SIZES {
         let packets: Vec<VariablePacket> = (0..count(9 + size))
@@ -157,6 +176,9 @@ fn variable(c: &mut Criterion) {
         both(c, "variable_decode", &wire, |g, wire, _| {
             bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
                 drain_sockwire(&mut VariablePacketCodec::new(), buf)
+            });
+            bench_decode(g, format!("sockwire_borrowed/{size}"), wire, |buf| {
+                drain_borrowed(&mut VariablePacketCodec::new(), buf)
             });
             bench_decode(g, format!("tokio_length_delimited/{size}"), wire, |buf| {
                 let mut codec = tokio_length_delimited();
@@ -195,6 +217,9 @@ fn line(c: &mut Criterion) {
         both(c, "line_decode", &wire, |g, wire, _| {
             bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
                 drain_sockwire(&mut LineCodec::new(), buf)
+            });
+            bench_decode(g, format!("sockwire_borrowed/{size}"), wire, |buf| {
+                drain_borrowed(&mut LineCodec::new(), buf)
             });
             bench_decode(g, format!("tokio_lines/{size}"), wire, |buf| {
                 let mut codec =
@@ -240,6 +265,9 @@ fn fixed(c: &mut Criterion) {
     both(c, "fixed_decode", &wire, |g, wire, _| {
         bench_decode(g, "sockwire/29".into(), wire, |buf| {
             drain_sockwire(&mut FixedPacketCodec::new(), buf)
+        });
+        bench_decode(g, "sockwire_borrowed/29".into(), wire, |buf| {
+            drain_borrowed(&mut FixedPacketCodec::new(), buf)
         });
         memcpy(g, 29, wire);
     });
@@ -336,6 +364,25 @@ fn text(c: &mut Criterion) {
                     BatchSize::LargeInput,
                 );
             });
+            g.bench_function(format!("sockwire_borrowed/{size}"), |b| {
+                b.iter_batched(
+                    || BytesMut::with_capacity(wire.bytes.len()),
+                    |mut buf| {
+                        let mut codec = TextStreamCodec::new();
+                        for read in wire.bytes.chunks(size) {
+                            buf.extend_from_slice(read);
+                            while let Some(()) = codec
+                                .decode_with(&mut buf, |t| {
+                                    black_box(t);
+                                })
+                                .unwrap()
+                            {}
+                        }
+                        buf
+                    },
+                    BatchSize::LargeInput,
+                );
+            });
             memcpy(g, size, wire);
         });
         both(c, "text_stream_encode", &wire, |g, wire, _| {
@@ -380,6 +427,9 @@ fn app(c: &mut Criterion) {
         both(c, "app_decode", &wire, |g, wire, _| {
             bench_decode(g, format!("sockwire/{size}"), wire, |buf| {
                 drain_sockwire(&mut AppCodec::new(), buf)
+            });
+            bench_decode(g, format!("sockwire_borrowed/{size}"), wire, |buf| {
+                drain_borrowed(&mut AppCodec::new(), buf)
             });
             memcpy(g, size, wire);
         });

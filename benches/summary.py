@@ -4,7 +4,8 @@
 
 Median time per iteration; throughput in MiB/s of wire bytes and in
 millions of messages/s; the ratio of sockwire to the baseline of the same
-group (tokio-util's codec, or memcpy where there is none).
+group (tokio-util's codec, or memcpy where there is none). The borrowed
+path (`sockwire_borrowed`) gets a row of its own, "(borrowed)".
 """
 import json
 import os
@@ -54,19 +55,22 @@ print("| codec, op | payload | sockwire MiB/s | sockwire M msg/s | baseline | ba
 print("|---|---:|---:|---:|---|---:|---:|---:|")
 for group, base, sizes in ROWS:
     for size in sizes:
-        ours_b = load(group + "_bytes", f"sockwire/{size}")
-        ours_m = load(group + "_msgs", f"sockwire/{size}")
-        mem = load(group + "_bytes", f"memcpy/{size}")
-        if not ours_b or not ours_m:
-            continue
-        ob, _ = rate(*ours_b)
-        om, _ = rate(*ours_m)
-        cells = [group.replace("_", " "), str(size), f"{ob:,.0f}", f"{om:,.2f}"]
-        base_m = load(group + "_msgs", f"{base}/{size}") if base else None
-        if base_m:
-            bm, _ = rate(*base_m)
-            cells += [base, f"{bm:,.2f}", f"{om / bm:.2f}x"]
-        else:
-            cells += ["—", "", ""]
-        cells.append(f"{rate(*mem)[0]:,.0f}" if mem else "")
-        print("| " + " | ".join(cells) + " |")
+        # The owned path (`sockwire`), then the borrowed one where the
+        # group has it (`sockwire_borrowed`).
+        for impl, label in (("sockwire", ""), ("sockwire_borrowed", " (borrowed)")):
+            ours_b = load(group + "_bytes", f"{impl}/{size}")
+            ours_m = load(group + "_msgs", f"{impl}/{size}")
+            mem = load(group + "_bytes", f"memcpy/{size}")
+            if not ours_b or not ours_m:
+                continue
+            ob, _ = rate(*ours_b)
+            om, _ = rate(*ours_m)
+            cells = [group.replace("_", " ") + label, str(size), f"{ob:,.0f}", f"{om:,.2f}"]
+            base_m = load(group + "_msgs", f"{base}/{size}") if base else None
+            if base_m:
+                bm, _ = rate(*base_m)
+                cells += [base, f"{bm:,.2f}", f"{om / bm:.2f}x"]
+            else:
+                cells += ["—", "", ""]
+            cells.append(f"{rate(*mem)[0]:,.0f}" if mem else "")
+            print("| " + " | ".join(cells) + " |")

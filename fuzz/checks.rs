@@ -52,9 +52,9 @@ use sockwire::room::{
     read_tag,
 };
 use sockwire::{
-    DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder, FixedPacket,
-    FixedPacketCodec, LineCodec, RoomClient, RoomServer, Text, TextDatagramCodec, TextStreamCodec,
-    VariablePacket, VariablePacketCodec,
+    BorrowDecoder, DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder,
+    FixedPacket, FixedPacketCodec, LineCodec, RoomClient, RoomServer, Text, TextDatagramCodec,
+    TextStreamCodec, VariablePacket, VariablePacketCodec,
 };
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -149,6 +149,26 @@ where
     D::Item: PartialEq + std::fmt::Debug,
 {
     feed::same_every_way(decoder, &plan.feeds(), true, after_none).events
+}
+
+/// Runs the owned path (`Decoder`, each item made a `T` by `owned`) and
+/// the borrowed path (`BorrowDecoder`, each view made a `T` by `borrowed`)
+/// over the three feeds of `plan`, with and without the end of the stream,
+/// and checks that they yield the same events and hold the same bytes;
+/// returns the events of the stream ended and fed all at once.
+fn both_paths<D, T>(
+    plan: &Plan<'_>,
+    decoder: &D,
+    owned: impl Fn(D::Item) -> T,
+    borrowed: impl for<'a> Fn(D::View<'a>) -> T,
+) -> Events<T>
+where
+    D: BorrowDecoder<Error = DecodeError> + Clone,
+    T: PartialEq + std::fmt::Debug,
+{
+    let feeds = plan.feeds();
+    feed::same_both_paths(decoder, &feeds, false, &owned, &borrowed);
+    feed::same_both_paths(decoder, &feeds, true, &owned, &borrowed)
 }
 
 /// Decodes `wire` all at once with `decoder` and returns the events.
@@ -310,6 +330,14 @@ pub fn text_stream(data: &[u8]) {
         );
     }
     assert_eq!(once, text_stream_model(plan.payload));
+    // The borrowed path: the very same texts (cut at the same places) and
+    // errors.
+    both_paths(
+        &plan,
+        &TextStreamCodec::new(),
+        |t: Text| t.to_string(),
+        str::to_owned,
+    );
 
     // Re-encoding what was decoded gives bytes that decode to the same text.
     let text: String = once
@@ -390,6 +418,8 @@ pub fn line(data: &[u8]) {
     });
     let events = texts_to_strings(events);
     assert_eq!(events, line_model(plan.payload, max));
+    let lent = both_paths(&plan, &codec, |t: Text| t.to_string(), str::to_owned);
+    assert_eq!(lent, events);
 
     // Every decoded line re-encodes to bytes that decode to the same line.
     for line in events.iter().filter_map(|e| e.as_ref().ok()) {
@@ -478,6 +508,23 @@ pub fn fixed_packet(data: &[u8]) {
         }));
     }
     assert_eq!(events, want);
+    let lent = both_paths(
+        &plan,
+        &FixedPacketCodec::new(),
+        |p: FixedPacket| p,
+        |v: sockwire::FixedPacketRef<'_>| {
+            let p = v.to_packet();
+            assert_eq!(
+                (v.version(), v.order(), v.size()),
+                (p.version(), p.order(), p.size())
+            );
+            assert_eq!((v.text(), v.is_truncated()), (p.text(), p.is_truncated()));
+            assert_eq!(v.field(), &p.field()[..]);
+            assert_eq!(&v.as_bytes()[..], &p.to_bytes()[..]);
+            p
+        },
+    );
+    assert_eq!(lent, events);
     let mut wire = BytesMut::new();
     for packet in events.iter().filter_map(|e| e.as_ref().ok()) {
         FixedPacketCodec::new()
@@ -582,6 +629,21 @@ pub fn variable_packet(data: &[u8]) {
     });
     let max32 = u32::try_from(max).expect("the limits above are under 4 GiB");
     assert_eq!(events, variable_model(plan.payload, max32));
+    let lent = both_paths(
+        &plan,
+        &codec,
+        |p: VariablePacket| p,
+        |v: sockwire::VariablePacketRef<'_>| {
+            let p = v.to_packet();
+            assert_eq!(
+                (v.version(), v.order(), v.size()),
+                (p.version(), p.order(), p.size())
+            );
+            assert_eq!(v.text(), p.text());
+            p
+        },
+    );
+    assert_eq!(lent, events);
 
     // Every decoded packet re-encodes to the bytes it came from; together
     // they decode to the same packets.
@@ -663,6 +725,14 @@ pub fn app_message(data: &[u8]) {
             buf.capacity()
         );
     });
+
+    let lent = both_paths(
+        &plan,
+        &codec,
+        |m: AppMessage| m,
+        |v: sockwire::app::AppMessageRef<'_>| v.to_message(),
+    );
+    assert_eq!(lent, events);
 
     // At most one error, and it ends the stream.
     let errors = events.iter().filter(|e| e.is_err()).count();

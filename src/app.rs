@@ -62,7 +62,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{DecodeError, Decoder, EncodeError, Encoder, HeaderError};
+use crate::{BorrowDecoder, DecodeError, Decoder, EncodeError, Encoder, HeaderError};
 
 mod pyjson;
 mod typed;
@@ -592,11 +592,15 @@ impl Default for AppCodec {
     }
 }
 
-impl Decoder for AppCodec {
-    type Item = AppMessage;
-    type Error = DecodeError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<AppMessage>, DecodeError> {
+impl AppCodec {
+    /// Finds the next whole message in `src`: its parsed header and the
+    /// length of its content, left at the front of `src` for the caller to
+    /// take (the codec is back at the prefix). Prefixes and headers are
+    /// consumed here. The one state machine of both decode paths.
+    fn next_message(
+        &mut self,
+        src: &mut BytesMut,
+    ) -> Result<Option<(AppHeader, usize)>, DecodeError> {
         loop {
             // Each arm puts back the state it leaves the codec in (an
             // error leaves it failed).
@@ -624,11 +628,14 @@ impl Decoder for AppCodec {
                         self.state = State::Header { len };
                         return Ok(None);
                     }
-                    let bytes = src.split_to(len);
-                    let header = match AppHeader::from_json(&bytes) {
+                    let header = match AppHeader::from_json(src.split_at(len).0) {
                         Ok(header) => header,
-                        Err(e) => return Err(self.fail(src, e)),
+                        Err(e) => {
+                            src.advance(len);
+                            return Err(self.fail(src, e));
+                        }
                     };
+                    src.advance(len);
                     let Some(content_len) = usize::try_from(header.content_length)
                         .ok()
                         .filter(|&n| n <= self.max_len)
@@ -661,12 +668,45 @@ impl Decoder for AppCodec {
                         };
                         return Ok(None);
                     }
-                    let content = src.split_to(len).freeze();
                     self.state = State::Prefix;
-                    return Ok(Some(AppMessage { header, content }));
+                    return Ok(Some((header, len)));
                 }
             }
         }
+    }
+
+    /// At the end of the stream, after [`next_message`](Self::next_message)
+    /// found no whole message: drops what is left and reports it, once
+    /// (counting the prefix and header bytes already read); the codec
+    /// starts afresh.
+    fn end_of_stream(&mut self, src: &mut BytesMut) -> Result<(), DecodeError> {
+        let pending = match &self.state {
+            State::Failed => return Ok(()),
+            State::Prefix => src.len(),
+            State::Header { .. } => PREFIX_LEN + src.len(),
+            State::Content { header_len, .. } => PREFIX_LEN + header_len + src.len(),
+        };
+        self.state = State::Prefix;
+        src.clear();
+        if pending == 0 {
+            Ok(())
+        } else {
+            Err(DecodeError::UnexpectedEof {
+                pending: pending as u64,
+            })
+        }
+    }
+}
+
+impl Decoder for AppCodec {
+    type Item = AppMessage;
+    type Error = DecodeError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<AppMessage>, DecodeError> {
+        Ok(self.next_message(src)?.map(|(header, len)| {
+            let content = src.split_to(len.min(src.len())).freeze();
+            AppMessage { header, content }
+        }))
     }
 
     /// Like [`decode`](Decoder::decode); a stream that ends inside a message
@@ -676,22 +716,116 @@ impl Decoder for AppCodec {
         if let Some(message) = self.decode(src)? {
             return Ok(Some(message));
         }
-        let pending = match &self.state {
-            State::Failed => return Ok(None),
-            State::Prefix => src.len(),
-            State::Header { .. } => PREFIX_LEN + src.len(),
-            State::Content { header_len, .. } => PREFIX_LEN + header_len + src.len(),
-        };
-        self.state = State::Prefix;
-        src.clear();
-        if pending == 0 {
-            Ok(None)
-        } else {
-            Err(DecodeError::UnexpectedEof {
-                pending: pending as u64,
-            })
+        self.end_of_stream(src).map(|()| None)
+    }
+}
+
+/// A §6 message lent by [`AppCodec`]'s [`BorrowDecoder`] path: its parsed
+/// header and its content, borrowing the input.
+///
+/// ```
+/// use sockwire::app::{AppHeader, AppMessageRef};
+/// let header = AppHeader::new("binary/custom-client-binary-type", "binary", 2);
+/// let view = AppMessageRef::new(&header, b"\x00\x01");
+/// assert_eq!(view.content(), b"\x00\x01");
+/// assert!(!view.is_json());
+/// assert_eq!(view.to_message().content().len(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AppMessageRef<'a> {
+    header: &'a AppHeader,
+    content: &'a [u8],
+}
+
+impl<'a> AppMessageRef<'a> {
+    /// A view of a header and a content (as the codec lends them; the
+    /// header's `content-length` is not checked against the content).
+    #[must_use]
+    pub const fn new(header: &'a AppHeader, content: &'a [u8]) -> Self {
+        AppMessageRef { header, content }
+    }
+
+    /// The header.
+    #[must_use]
+    pub const fn header(&self) -> &'a AppHeader {
+        self.header
+    }
+
+    /// The content, borrowing the input.
+    #[must_use]
+    pub const fn content(&self) -> &'a [u8] {
+        self.content
+    }
+
+    /// Whether the content is `text/json`.
+    #[must_use]
+    pub fn is_json(&self) -> bool {
+        self.header.is_json()
+    }
+
+    /// An owned message (the header cloned, the content copied).
+    #[must_use]
+    pub fn to_message(&self) -> AppMessage {
+        AppMessage {
+            header: self.header.clone(),
+            content: Bytes::copy_from_slice(self.content),
         }
     }
+}
+
+/// Each message as an [`AppMessageRef`]: the header parsed as on the owned
+/// path, the content borrowing the input (no split, no refcount).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::app::{AppCodec, AppMessage};
+/// use sockwire::{BorrowDecoder, Encoder};
+///
+/// let mut buf = BytesMut::new();
+/// AppCodec::new().encode(AppMessage::binary("binary/x", &b"hi"[..]), &mut buf)?;
+/// let mut codec = AppCodec::new();
+/// let got = codec.decode_with(&mut buf, |m| (m.header().content_length, m.content().to_vec()))?;
+/// assert_eq!(got, Some((2, b"hi".to_vec())));
+/// assert!(buf.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl BorrowDecoder for AppCodec {
+    type View<'a> = AppMessageRef<'a>;
+
+    fn decode_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(AppMessageRef<'_>) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        Ok(self
+            .next_message(src)?
+            .map(|(header, len)| lend_message(src, &header, len, f)))
+    }
+
+    fn decode_eof_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(AppMessageRef<'_>) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        if let Some((header, len)) = self.next_message(src)? {
+            return Ok(Some(lend_message(src, &header, len, f)));
+        }
+        self.end_of_stream(src).map(|()| None)
+    }
+}
+
+/// Lends `header` and the first `len` bytes of `src` to `f`, then consumes
+/// them.
+fn lend_message<R>(
+    src: &mut BytesMut,
+    header: &AppHeader,
+    len: usize,
+    f: impl FnOnce(AppMessageRef<'_>) -> R,
+) -> R {
+    let len = len.min(src.len());
+    let answer = f(AppMessageRef::new(header, src.split_at(len).0));
+    src.advance(len);
+    answer
 }
 
 /// Writes the prefix, the header (Python's formatting) and the content;

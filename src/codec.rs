@@ -26,6 +26,40 @@
 //! # Ok::<(), sockwire::DecodeError>(())
 //! ```
 //!
+//! # Borrowed decoding
+//!
+//! Every stream codec also implements [`BorrowDecoder`]: `decode_with`
+//! finds the next whole message as `decode` would, lends it to a closure as
+//! a view of the buffer (`&str`, [`VariablePacketRef`](crate::VariablePacketRef),
+//! [`FixedPacketRef`](crate::FixedPacketRef), `app::AppMessageRef`), and
+//! consumes its bytes when the closure returns. No refcounted split, no
+//! copy, no allocation (the §6 header's strings aside), and no `unsafe`.
+//!
+//! The shape is a closure rather than an httparse-style parse function
+//! that returns the view and a length to consume: the codecs are state
+//! machines (a scan position, a header already taken, a skip in progress,
+//! the stream offset for errors), and with a closure the codec itself
+//! advances the buffer in step with that state, so a caller can neither
+//! forget to consume nor consume a different count. It keeps [`Decoder`]'s
+//! contract (`&mut BytesMut` in, `Ok(None)` for more input, an `_eof`
+//! twin) and shares each codec's state machine, so the two paths give the
+//! same messages and errors and can be mixed call by call. The view type is
+//! a generic associated type, `BorrowDecoder::View<'a>`, so a generic
+//! caller (a connection loop) can hand `D::View<'_>` to a handler that
+//! writes its reply before the next message is decoded.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockwire::{BorrowDecoder, VariablePacketCodec};
+//!
+//! let mut codec = VariablePacketCodec::new();
+//! let mut buf = BytesMut::from(&b"\x01\x00\x00\x00\x02\x00\x00\x00\x05hi"[..]);
+//! let mut replies = Vec::new();
+//! while let Some(()) = codec.decode_with(&mut buf, |p| replies.push((p.order(), p.payload().len())))? {}
+//! assert_eq!(replies, [(5, 2)]);
+//! # Ok::<(), sockwire::DecodeError>(())
+//! ```
+//!
 //! # Error types
 //!
 //! Each trait names its error type, as tokio-util's do: every codec of the
@@ -82,6 +116,96 @@ pub trait Decoder {
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
         match self.decode(src)? {
             Some(item) => Ok(Some(item)),
+            None if src.is_empty() => Ok(None),
+            None => {
+                let pending = src.len() as u64;
+                src.clear();
+                Err(Truncated { pending }.into())
+            }
+        }
+    }
+}
+
+/// Decodes messages from a byte stream as views that borrow the input.
+///
+/// The borrowed twin of [`Decoder::decode`]: `decode_with` finds the next
+/// whole message in `src` exactly as `decode` would, hands `f` a view of it
+/// that borrows `src` (a `&str` line, a
+/// [`VariablePacketRef`](crate::VariablePacketRef), ...), and consumes the
+/// message's bytes once `f` returns. Nothing is split off, refcounted,
+/// copied or allocated; what the caller keeps is what `f` returns.
+///
+/// Both paths share one state machine: they yield the same messages, in
+/// the same order, with the same limits, errors (consuming the same
+/// offending bytes), recovery and end-of-stream behaviour, however the
+/// stream is split into reads, and a caller may mix them call by call.
+///
+/// # Why a closure
+///
+/// The view borrows the buffer, and the bytes it covers can be consumed
+/// only once the view is gone. A closure makes that order a matter of
+/// scope: the codec looks, lends, then advances, so a caller can neither
+/// forget to consume nor consume the wrong count. The alternative, a parse
+/// function returning the view and the length to consume (httparse's
+/// shape), would leave the codec's own state (a length already scanned, a
+/// header already taken, the stream offset of the next error) out of step
+/// with a buffer that the caller advances. The closure also keeps the shape
+/// of [`Decoder`]: the same `&mut BytesMut` in, `Ok(None)` for more input,
+/// and `decode_eof_with` beside `decode_eof`.
+///
+/// A generic caller, such as a connection that owns both the buffer and
+/// the codec, names the view as `D::View<'_>` and handles each message
+/// inside the closure, for example by passing it to a handler that takes
+/// `for<'a> D::View<'a>` and writes the reply into its output buffer.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{BorrowDecoder, LineCodec};
+///
+/// let mut codec = LineCodec::new();
+/// let mut buf = BytesMut::from(&b"hello\r\nwor"[..]);
+/// let len = codec.decode_with(&mut buf, |line: &str| line.len())?;
+/// assert_eq!(len, Some(5));
+/// assert_eq!(&buf[..], b"wor"); // the line and its CR LF are consumed
+/// assert_eq!(codec.decode_with(&mut buf, |line| line.len())?, None);
+/// // the peer closed: the unterminated last line is still a line
+/// let last = codec.decode_eof_with(&mut buf, |line| line.to_uppercase())?;
+/// assert_eq!(last.as_deref(), Some("WOR"));
+/// # Ok::<(), sockwire::DecodeError>(())
+/// ```
+pub trait BorrowDecoder: Decoder {
+    /// The view of one message, borrowing the input buffer for `'a`.
+    type View<'a>;
+
+    /// Decodes the next message from `src`, if a whole one is there, and
+    /// returns what `f` makes of its view; the message's bytes are consumed
+    /// after `f` returns.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Decoder::decode`], for the same input; `f` is not called
+    /// and the offending bytes are gone from `src`.
+    fn decode_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(Self::View<'_>) -> R,
+    ) -> Result<Option<R>, Self::Error>;
+
+    /// Like [`decode_with`](BorrowDecoder::decode_with) once the peer has
+    /// closed its side, as [`Decoder::decode_eof`] is to `decode`: call it
+    /// until it returns `Ok(None)`. The default reports [`Truncated`] for
+    /// the bytes of an unfinished message, and drops them.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Decoder::decode_eof`], for the same input.
+    fn decode_eof_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(Self::View<'_>) -> R,
+    ) -> Result<Option<R>, Self::Error> {
+        match self.decode_with(src, f)? {
+            Some(r) => Ok(Some(r)),
             None if src.is_empty() => Ok(None),
             None => {
                 let pending = src.len() as u64;

@@ -34,7 +34,7 @@ use std::fmt;
 
 use bytes::{Buf, BufMut, BytesMut};
 
-use crate::{DecodeError, Decoder, EncodeError, Encoder};
+use crate::{BorrowDecoder, DecodeError, Decoder, EncodeError, Encoder};
 
 /// One fixed 29-byte packet.
 ///
@@ -167,36 +167,121 @@ impl FixedPacket {
         &self.field
     }
 
-    /// The field's valid UTF-8 prefix: the valid part of its first UTF-8
-    /// chunk (a field that starts with a bad byte has an empty one).
-    fn valid_prefix(&self) -> &str {
-        // `utf8_chunks` yields at least one chunk for the 20 bytes; `""` is
-        // what an empty input's (absent) first chunk would hold.
-        self.field
-            .utf8_chunks()
-            .next()
-            .map_or("", |chunk| chunk.valid())
-    }
-
     /// The text: the first [`size`](Self::size) characters of the field's
     /// valid UTF-8 prefix (fewer if the field holds fewer, see
     /// [`is_truncated`](Self::is_truncated)).
     #[must_use]
     pub fn text(&self) -> &str {
-        let prefix = self.valid_prefix();
-        // Cut before character `size`, if there is one: `char_indices`
-        // gives a character boundary, so `split_at` cannot panic.
-        match prefix.char_indices().nth(self.size as usize) {
-            Some((end, _)) => prefix.split_at(end).0,
-            None => prefix,
-        }
+        field_text(&self.field, self.size)
     }
 
     /// Whether the original text was longer than what the field holds: the
     /// declared size is more than the characters present.
     #[must_use]
     pub fn is_truncated(&self) -> bool {
-        (self.valid_prefix().chars().count() as u64) < u64::from(self.size)
+        field_truncated(&self.field, self.size)
+    }
+}
+
+/// The field's valid UTF-8 prefix: the valid part of its first UTF-8
+/// chunk (a field that starts with a bad byte has an empty one).
+fn valid_prefix(field: &[u8]) -> &str {
+    // `utf8_chunks` yields at least one chunk for the 20 bytes; `""` is
+    // what an empty input's (absent) first chunk would hold.
+    field.utf8_chunks().next().map_or("", |chunk| chunk.valid())
+}
+
+/// The first `size` characters of the field's valid UTF-8 prefix.
+fn field_text(field: &[u8], size: u32) -> &str {
+    let prefix = valid_prefix(field);
+    // Cut before character `size`, if there is one: `char_indices`
+    // gives a character boundary, so `split_at` cannot panic.
+    match prefix.char_indices().nth(size as usize) {
+        Some((end, _)) => prefix.split_at(end).0,
+        None => prefix,
+    }
+}
+
+/// Whether the field holds fewer than `size` characters.
+fn field_truncated(field: &[u8], size: u32) -> bool {
+    (valid_prefix(field).chars().count() as u64) < u64::from(size)
+}
+
+/// A fixed packet's 29 bytes, borrowed from the decoder's input: what
+/// [`BorrowDecoder::decode_with`] lends for [`FixedPacketCodec`]. Its
+/// fields and text are read from the bytes in place.
+///
+/// ```
+/// use sockwire::{FixedPacket, FixedPacketRef};
+/// let bytes = FixedPacket::new(7, "hi").to_bytes();
+/// let view = FixedPacketRef::new(&bytes);
+/// assert_eq!((view.version(), view.order(), view.size()), (1, 7, 2));
+/// assert_eq!(view.text(), "hi");
+/// assert!(!view.is_truncated());
+/// assert_eq!(view.to_packet(), FixedPacket::new(7, "hi"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FixedPacketRef<'a> {
+    bytes: &'a [u8; FixedPacket::LEN],
+}
+
+impl<'a> FixedPacketRef<'a> {
+    /// A view of a packet's 29 wire bytes. Any 29 bytes are a packet.
+    #[must_use]
+    pub const fn new(bytes: &'a [u8; FixedPacket::LEN]) -> Self {
+        FixedPacketRef { bytes }
+    }
+
+    /// The 29 wire bytes.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &'a [u8; FixedPacket::LEN] {
+        self.bytes
+    }
+
+    /// The version byte.
+    #[must_use]
+    pub const fn version(&self) -> u8 {
+        self.bytes[0]
+    }
+
+    /// The sequence number.
+    #[must_use]
+    pub const fn order(&self) -> u32 {
+        let b = self.bytes;
+        u32::from_be_bytes([b[1], b[2], b[3], b[4]])
+    }
+
+    /// The declared length of the original text, in characters.
+    #[must_use]
+    pub const fn size(&self) -> u32 {
+        let b = self.bytes;
+        u32::from_be_bytes([b[5], b[6], b[7], b[8]])
+    }
+
+    /// The 20 field bytes as they are on the wire.
+    #[must_use]
+    pub fn field(&self) -> &'a [u8] {
+        self.bytes
+            .split_at(FixedPacket::LEN - FixedPacket::TEXT_LEN)
+            .1
+    }
+
+    /// The text, borrowing the input: as [`FixedPacket::text`].
+    #[must_use]
+    pub fn text(&self) -> &'a str {
+        field_text(self.field(), self.size())
+    }
+
+    /// Whether the original text was cut: as [`FixedPacket::is_truncated`].
+    #[must_use]
+    pub fn is_truncated(&self) -> bool {
+        field_truncated(self.field(), self.size())
+    }
+
+    /// The owned packet (29 bytes copied, nothing allocated).
+    #[must_use]
+    pub fn to_packet(&self) -> FixedPacket {
+        FixedPacket::from_bytes(self.bytes)
     }
 }
 
@@ -272,6 +357,42 @@ impl Decoder for FixedPacketCodec {
         let packet = FixedPacket::from_bytes(bytes);
         src.advance(FixedPacket::LEN);
         Ok(Some(packet))
+    }
+}
+
+/// Each packet as a [`FixedPacketRef`] borrowing its 29 bytes in the
+/// input: the same packets as [`Decoder`], read in place.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{BorrowDecoder, DecodeError, FixedPacket, FixedPacketCodec};
+///
+/// let mut buf = BytesMut::from(&FixedPacket::new(3, "hi").to_bytes()[..]);
+/// buf.extend_from_slice(b"\x01\x00");
+/// let mut codec = FixedPacketCodec::new();
+/// assert_eq!(codec.decode_with(&mut buf, |p| (p.order(), p.text().len()))?, Some((3, 2)));
+/// assert_eq!(
+///     codec.decode_eof_with(&mut buf, |p| p.order()),
+///     Err(DecodeError::UnexpectedEof { pending: 2 })
+/// );
+/// # Ok::<(), DecodeError>(())
+/// ```
+impl BorrowDecoder for FixedPacketCodec {
+    type View<'a> = FixedPacketRef<'a>;
+
+    #[inline]
+    fn decode_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(FixedPacketRef<'_>) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        let Some(bytes) = src.first_chunk::<{ FixedPacket::LEN }>() else {
+            src.reserve(FixedPacket::LEN.saturating_sub(src.len()));
+            return Ok(None);
+        };
+        let answer = f(FixedPacketRef::new(bytes));
+        src.advance(FixedPacket::LEN);
+        Ok(Some(answer))
     }
 }
 

@@ -136,15 +136,15 @@ mod transmit;
 mod variable;
 
 pub use chat::{ChatConfig, ChatEvent, ChatSession, LineAction};
-pub use codec::{DatagramDecoder, DatagramEncoder, Decoder, Encoder};
+pub use codec::{BorrowDecoder, DatagramDecoder, DatagramEncoder, Decoder, Encoder};
 pub use error::{ContentError, DecodeError, EncodeError, HeaderError, Recoverable, Truncated};
-pub use fixed::{FixedPacket, FixedPacketCodec};
+pub use fixed::{FixedPacket, FixedPacketCodec, FixedPacketRef};
 pub use line::LineCodec;
 pub use room::{RoomClient, RoomServer};
 pub use text::{Text, TextDatagramCodec, TextStreamCodec};
 pub use time::timeout_from;
 pub use transmit::Transmit;
-pub use variable::{VariablePacket, VariablePacketCodec};
+pub use variable::{VariablePacket, VariablePacketCodec, VariablePacketRef};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "json", feature = "tokio-util"))]

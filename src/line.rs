@@ -30,7 +30,7 @@
 
 use bytes::{Buf, BytesMut};
 
-use crate::{DecodeError, Decoder, EncodeError, Encoder, Text};
+use crate::{BorrowDecoder, DecodeError, Decoder, EncodeError, Encoder, Text};
 
 const LF: u8 = b'\n';
 const CR: u8 = b'\r';
@@ -115,11 +115,13 @@ impl Default for LineCodec {
     }
 }
 
-impl Decoder for LineCodec {
-    type Item = Text;
-    type Error = DecodeError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
+impl LineCodec {
+    /// Finds the next whole line in `src`: `(n, len)`, the line's `n` bytes
+    /// with its CR and LF and its `len` bytes without them, left in `src`
+    /// for the caller to take. Discarded and over-long input is consumed
+    /// here. The one state machine of both decode paths.
+    #[inline]
+    fn next_line(&mut self, src: &mut BytesMut) -> Result<Option<(usize, usize)>, DecodeError> {
         loop {
             let from = self.scanned.min(src.len());
             let newline = src
@@ -142,7 +144,7 @@ impl Decoder for LineCodec {
                         self.drop_front(src, lf + 1);
                         return Err(DecodeError::LineTooLong { max: self.max_len });
                     }
-                    return self.take_line(src, lf + 1, len).map(Some);
+                    return Ok(Some((lf + 1, len)));
                 }
                 None if self.discarding => {
                     let n = src.len();
@@ -165,21 +167,116 @@ impl Decoder for LineCodec {
         }
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
-        if let Some(line) = self.decode(src)? {
-            return Ok(Some(line));
-        }
+    /// At the end of the stream, after [`next_line`](Self::next_line)
+    /// found no whole line: `(n, n)` for an unterminated last line (at
+    /// most max + 1 bytes, by `next_line`), `None` if nothing is left.
+    fn last_line(&mut self, src: &mut BytesMut) -> Result<Option<(usize, usize)>, DecodeError> {
         if src.is_empty() {
             self.discarding = false;
             return Ok(None);
         }
-        // An unterminated last line (at most max + 1 bytes, by `decode`).
         let n = src.len();
         if n > self.max_len {
             self.drop_front(src, n);
             return Err(DecodeError::LineTooLong { max: self.max_len });
         }
-        self.take_line(src, n, n).map(Some)
+        Ok(Some((n, n)))
+    }
+
+    /// Lends the first `len` of the first `n` bytes of `src` to `f` as a
+    /// line, then consumes the `n` bytes (whether or not they are UTF-8).
+    #[inline]
+    fn lend_line<R>(
+        &mut self,
+        src: &mut BytesMut,
+        n: usize,
+        len: usize,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R, DecodeError> {
+        let start = self.consumed;
+        let n = n.min(src.len());
+        self.consumed += n as u64;
+        self.scanned = 0;
+        let answer = match crate::text::utf8_prefix(src, len.min(n)) {
+            Ok(line) => Ok(f(line)),
+            Err(DecodeError::InvalidUtf8 { offset }) => Err(DecodeError::InvalidUtf8 {
+                offset: start + offset,
+            }),
+            Err(other) => Err(other),
+        };
+        src.advance(n);
+        answer
+    }
+}
+
+impl Decoder for LineCodec {
+    type Item = Text;
+    type Error = DecodeError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
+        match self.next_line(src)? {
+            Some((n, len)) => self.take_line(src, n, len).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
+        if let Some(line) = self.decode(src)? {
+            return Ok(Some(line));
+        }
+        match self.last_line(src)? {
+            Some((n, len)) => self.take_line(src, n, len).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Each line as a `&str` borrowing the input, without its CR and LF: the
+/// same lines and errors as [`Decoder`], with no copy, no shared buffer and
+/// one UTF-8 check.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{BorrowDecoder, DecodeError, LineCodec};
+///
+/// let mut codec = LineCodec::with_max_len(4);
+/// let mut buf = BytesMut::from(&b"hi\r\nfar too long\nok"[..]);
+/// assert_eq!(codec.decode_with(&mut buf, str::len)?, Some(2));
+/// assert_eq!(
+///     codec.decode_with(&mut buf, str::len),
+///     Err(DecodeError::LineTooLong { max: 4 })
+/// );
+/// assert_eq!(codec.decode_with(&mut buf, str::len)?, None);
+/// assert_eq!(codec.decode_eof_with(&mut buf, |l| l == "ok")?, Some(true));
+/// # Ok::<(), DecodeError>(())
+/// ```
+impl BorrowDecoder for LineCodec {
+    type View<'a> = &'a str;
+
+    #[inline]
+    fn decode_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        match self.next_line(src)? {
+            Some((n, len)) => self.lend_line(src, n, len, f).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn decode_eof_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        if let Some((n, len)) = self.next_line(src)? {
+            return self.lend_line(src, n, len, f).map(Some);
+        }
+        match self.last_line(src)? {
+            Some((n, len)) => self.lend_line(src, n, len, f).map(Some),
+            None => Ok(None),
+        }
     }
 }
 
@@ -281,6 +378,34 @@ mod tests {
         assert_eq!(codec.decode(&mut buf).unwrap().as_deref(), Some("hi"));
         assert!(!codec.discarding);
         assert_eq!(codec.consumed, 11);
+    }
+
+    #[test]
+    fn borrowed_short_line_is_right_whatever_follows_in_the_window() {
+        // The borrowed path checks a 64-byte window at once; what follows
+        // the line there (a bad byte, a character cut at the window's end)
+        // must not change the line or its error.
+        let mut tails: Vec<Vec<u8>> = vec![b"\xff".to_vec(), "ã".repeat(40).into_bytes()];
+        for cut in 1..4 {
+            let mut t = vec![b'a'; 64 - 3 - cut];
+            t.extend_from_slice(&"🦀".as_bytes()[..cut]);
+            tails.push(t);
+        }
+        for tail in tails {
+            for line in [&b"ok"[..], b"a\xc3\xa3", b"b\xffad"] {
+                let mut wire = line.to_vec();
+                wire.push(b'\n');
+                wire.extend_from_slice(&tail);
+                let mut owned = BytesMut::from(&wire[..]);
+                let mut lent = owned.clone();
+                let want = LineCodec::new()
+                    .decode(&mut owned)
+                    .map(|t| t.map(|t| t.to_string()));
+                let got = LineCodec::new().decode_with(&mut lent, str::to_owned);
+                assert_eq!(got, want, "line {line:?}");
+                assert_eq!(lent, owned);
+            }
+        }
     }
 
     #[test]

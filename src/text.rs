@@ -53,7 +53,9 @@ use std::ops::Deref;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use crate::{DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder};
+use crate::{
+    BorrowDecoder, DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder,
+};
 
 /// Immutable UTF-8 text backed by [`Bytes`], or held inline when short.
 ///
@@ -291,6 +293,58 @@ impl Repr {
         check(&shared)?;
         Ok(Repr::Shared(shared))
     }
+}
+
+/// `bytes` as `str` if they are UTF-8, else the offset of the first bad
+/// byte (the borrowed paths' one check, as [`validate`] is the owned ones').
+#[inline]
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+    // `simdutf8` hands short input to the standard library, whose check
+    // takes ASCII a word at a time; only an error is looked at twice.
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(_) => match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(text),
+            Err(e) => Err(DecodeError::InvalidUtf8 {
+                offset: e.valid_up_to() as u64,
+            }),
+        },
+    }
+}
+
+/// The bytes `simdutf8` checks with SIMD at once; shorter input goes to
+/// the standard library's check, byte by byte until the input is aligned.
+const SIMD_WINDOW: usize = 64;
+
+/// The first `len` bytes of `bytes` as `str`, as [`utf8`] would give them,
+/// cheaper for a short prefix of a long buffer (a line of a batch).
+///
+/// Without `unsafe`, a `&str` comes only from a UTF-8 check of exactly its
+/// bytes or of a `str` that holds them. A short prefix is checked by the
+/// standard library byte by byte wherever the line does not start on a
+/// word boundary; `simdutf8` checks a whole [`SIMD_WINDOW`] of the buffer
+/// in a few vector instructions, and the line is then cut out of that
+/// `str` (a boundary test of one byte). If the window is not UTF-8 (a bad
+/// byte past the line), the line alone is checked.
+#[inline]
+pub(crate) fn utf8_prefix(bytes: &[u8], len: usize) -> Result<&str, DecodeError> {
+    if len < SIMD_WINDOW {
+        // The window, ended on a character boundary: a character cut at
+        // its end would fail the check.
+        let mut end = SIMD_WINDOW;
+        while bytes.get(end).is_some_and(|&b| b & 0xC0 == 0x80) && end < SIMD_WINDOW + 3 {
+            end += 1;
+        }
+        if let Some(window) = bytes.get(..end) {
+            if let Some(prefix) = simdutf8::basic::from_utf8(window)
+                .ok()
+                .and_then(|text| text.get(..len))
+            {
+                return Ok(prefix);
+            }
+        }
+    }
+    utf8(bytes.split_at(len.min(bytes.len())).0)
 }
 
 /// `Ok` if `bytes` are UTF-8, else the offset of the first bad byte.
@@ -611,24 +665,25 @@ impl TextStreamCodec {
     }
 }
 
-impl Decoder for TextStreamCodec {
-    type Item = Text;
-    type Error = DecodeError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
+impl TextStreamCodec {
+    /// The length of the UTF-8 prefix of `src` to take next (`Some(n)`,
+    /// `n > 0`), or `None` if `src` is empty or holds only the start of a
+    /// character; a bad sequence at the front is consumed and reported.
+    /// The one state machine of both decode paths.
+    #[inline]
+    fn next_text(&mut self, src: &mut BytesMut) -> Result<Option<usize>, DecodeError> {
         if src.is_empty() {
             return Ok(None);
         }
         if src.is_ascii() {
-            let n = src.len();
-            return Ok(Some(self.take(src, n)));
+            return Ok(Some(src.len()));
         }
         let (valid, bad) = match simdutf8::compat::from_utf8(src) {
             Ok(_) => (src.len(), None),
             Err(e) => (e.valid_up_to(), e.error_len()),
         };
         if valid > 0 {
-            return Ok(Some(self.take(src, valid)));
+            return Ok(Some(valid));
         }
         match bad {
             // An unfinished character at the end: wait for the rest.
@@ -641,18 +696,129 @@ impl Decoder for TextStreamCodec {
         }
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
-        match self.decode(src)? {
-            Some(text) => Ok(Some(text)),
-            None if src.is_empty() => Ok(None),
-            None => {
-                let pending = src.len();
-                self.skip(src, pending);
-                Err(DecodeError::UnexpectedEof {
-                    pending: pending as u64,
-                })
+    /// At the end of the stream, after [`next_text`](Self::next_text)
+    /// found nothing to take: drops an unfinished character and reports it.
+    fn end_of_stream(&mut self, src: &mut BytesMut) -> Result<(), DecodeError> {
+        if src.is_empty() {
+            return Ok(());
+        }
+        let pending = src.len();
+        self.skip(src, pending);
+        Err(DecodeError::UnexpectedEof {
+            pending: pending as u64,
+        })
+    }
+
+    /// Lends the longest UTF-8 prefix of `src` to `f` and consumes it; as
+    /// [`next_text`](Self::next_text) then `take`, checking the bytes once.
+    fn lend_text<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        // Leave out a character cut short at the end, then check the rest
+        // once: when it is UTF-8, it is exactly the prefix that
+        // `next_text` takes (the bytes left out cannot complete a
+        // character).
+        let end = src.len() - unfinished_tail(src);
+        if end > 0 {
+            if let Ok(text) = simdutf8::basic::from_utf8(src.split_at(end).0) {
+                let answer = f(text);
+                self.skip(src, end);
+                return Ok(Some(answer));
             }
         }
+        // A bad sequence, or nothing but a cut character: the owned path's
+        // analysis, and a second check of the prefix (rare).
+        let Some(n) = self.next_text(src)? else {
+            return Ok(None);
+        };
+        let answer = match std::str::from_utf8(src.split_at(n.min(src.len())).0) {
+            Ok(text) => f(text),
+            // Unreachable from any input: `next_text` saw these `n` bytes
+            // to be UTF-8.
+            Err(_) => unreachable!("next_text returned a prefix that is not UTF-8"),
+        };
+        self.skip(src, n);
+        Ok(Some(answer))
+    }
+}
+
+/// How many bytes at the end of `bytes` begin a character that they do not
+/// finish (0 to 3): a lead byte followed by fewer continuation bytes than
+/// it announces. Whether they are otherwise valid is not checked.
+#[inline]
+fn unfinished_tail(bytes: &[u8]) -> usize {
+    for back in 1..=3.min(bytes.len()) {
+        let Some(&b) = bytes.get(bytes.len() - back) else {
+            return 0;
+        };
+        if b & 0xC0 != 0x80 {
+            // Not a continuation byte: the last character starts here.
+            let width = match b {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF7 => 4,
+                _ => 1,
+            };
+            return if width > back { back } else { 0 };
+        }
+    }
+    0
+}
+
+impl Decoder for TextStreamCodec {
+    type Item = Text;
+    type Error = DecodeError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
+        Ok(self.next_text(src)?.map(|n| self.take(src, n)))
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Text>, DecodeError> {
+        if let Some(text) = self.decode(src)? {
+            return Ok(Some(text));
+        }
+        self.end_of_stream(src).map(|()| None)
+    }
+}
+
+/// The text received so far, as a `&str` borrowing the input: the same
+/// texts and errors as [`Decoder`], with one UTF-8 check and no copy.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{BorrowDecoder, DecodeError, TextStreamCodec};
+///
+/// let mut codec = TextStreamCodec::new();
+/// let mut buf = BytesMut::from(&b"a\xc3"[..]); // "a", then half of "ã"
+/// assert_eq!(codec.decode_with(&mut buf, str::to_owned)?.as_deref(), Some("a"));
+/// assert_eq!(codec.decode_with(&mut buf, str::to_owned)?, None);
+/// buf.extend_from_slice(b"\xa3");
+/// assert_eq!(codec.decode_with(&mut buf, str::to_owned)?.as_deref(), Some("ã"));
+/// assert_eq!(codec.position(), 3);
+/// # Ok::<(), DecodeError>(())
+/// ```
+impl BorrowDecoder for TextStreamCodec {
+    type View<'a> = &'a str;
+
+    fn decode_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        self.lend_text(src, f)
+    }
+
+    fn decode_eof_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        if let Some(answer) = self.lend_text(src, f)? {
+            return Ok(Some(answer));
+        }
+        self.end_of_stream(src).map(|()| None)
     }
 }
 

@@ -34,7 +34,7 @@ use std::fmt;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::{DecodeError, Decoder, EncodeError, Encoder};
+use crate::{BorrowDecoder, DecodeError, Decoder, EncodeError, Encoder};
 
 /// The largest payload the header's 32-bit `size` can announce, as a
 /// `usize` (all of `usize` on a target whose `usize` is narrower).
@@ -181,6 +181,87 @@ impl fmt::Display for VariablePacket {
     }
 }
 
+/// A variable packet whose payload borrows the decoder's input: what
+/// [`BorrowDecoder::decode_with`] lends for [`VariablePacketCodec`].
+///
+/// ```
+/// use sockwire::{VariablePacket, VariablePacketRef};
+/// let view = VariablePacketRef::new(3, b"hello");
+/// assert_eq!((view.version(), view.order(), view.size()), (1, 3, 5));
+/// assert_eq!(view.text(), Ok("hello"));
+/// assert_eq!(view.to_packet(), VariablePacket::new(3, "hello"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VariablePacketRef<'a> {
+    version: u8,
+    order: u32,
+    payload: &'a [u8],
+}
+
+impl<'a> VariablePacketRef<'a> {
+    /// A version-1 packet view over `payload`.
+    #[must_use]
+    pub const fn new(order: u32, payload: &'a [u8]) -> Self {
+        VariablePacketRef {
+            version: VariablePacket::VERSION,
+            order,
+            payload,
+        }
+    }
+
+    /// The same view with another version byte.
+    ///
+    /// ```
+    /// assert_eq!(sockwire::VariablePacketRef::new(1, b"").with_version(2).version(), 2);
+    /// ```
+    #[must_use]
+    pub const fn with_version(mut self, version: u8) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The version byte.
+    #[must_use]
+    pub const fn version(&self) -> u8 {
+        self.version
+    }
+
+    /// The sequence number.
+    #[must_use]
+    pub const fn order(&self) -> u32 {
+        self.order
+    }
+
+    /// The payload length in bytes, as the header's `size` field (capped
+    /// at `u32::MAX`, as [`VariablePacket::size`]).
+    #[must_use]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.payload.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The payload, borrowing the input.
+    #[must_use]
+    pub const fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+
+    /// The payload as text, borrowing the input.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::InvalidUtf8`] with the offset in the payload.
+    pub fn text(&self) -> Result<&'a str, DecodeError> {
+        crate::text::utf8(self.payload)
+    }
+
+    /// An owned packet with the same fields (the payload copied).
+    #[must_use]
+    pub fn to_packet(&self) -> VariablePacket {
+        VariablePacket::from_payload(self.order, Bytes::copy_from_slice(self.payload))
+            .with_version(self.version)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Waiting for a 9-byte header.
@@ -249,11 +330,25 @@ impl Default for VariablePacketCodec {
     }
 }
 
-impl Decoder for VariablePacketCodec {
-    type Item = VariablePacket;
-    type Error = DecodeError;
+/// Where the next whole packet lies in the input, found by
+/// `VariablePacketCodec::next_packet` and not yet consumed.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    version: u8,
+    order: u32,
+    /// Where the payload starts in the input: after the header, or at 0
+    /// when the header was consumed by an earlier call.
+    at: usize,
+    size: usize,
+}
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<VariablePacket>, DecodeError> {
+impl VariablePacketCodec {
+    /// Finds the next whole packet in `src`, leaving its bytes there for
+    /// the caller to take (the codec is back in the header state); headers
+    /// of unfinished packets and skipped frames are consumed here. The one
+    /// state machine of both decode paths.
+    #[inline(always)]
+    fn next_packet(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
         loop {
             match self.state {
                 State::Header => {
@@ -277,15 +372,11 @@ impl Decoder for VariablePacketCodec {
                         });
                     };
                     if src.len().saturating_sub(HEADER_LEN) >= size {
-                        // The whole packet is here: one split, and the
-                        // header is dropped from the frozen frame, which
-                        // is cheaper than advancing the `BytesMut`.
-                        let mut payload = src.split_to(HEADER_LEN + size).freeze();
-                        payload.advance(HEADER_LEN);
-                        return Ok(Some(VariablePacket {
+                        return Ok(Some(Frame {
                             version,
                             order,
-                            payload,
+                            at: HEADER_LEN,
+                            size,
                         }));
                     }
                     src.advance(HEADER_LEN);
@@ -306,12 +397,12 @@ impl Decoder for VariablePacketCodec {
                         crate::codec::reserve_towards(src, size);
                         return Ok(None);
                     }
-                    let payload = src.split_to(size).freeze();
                     self.state = State::Header;
-                    return Ok(Some(VariablePacket {
+                    return Ok(Some(Frame {
                         version,
                         order,
-                        payload,
+                        at: 0,
+                        size,
                     }));
                 }
                 State::Skip { size, remaining } => {
@@ -328,13 +419,10 @@ impl Decoder for VariablePacketCodec {
         }
     }
 
-    /// Like [`decode`](Decoder::decode); a stream that ends inside a packet
-    /// (or inside a skipped oversize frame) gives
-    /// [`DecodeError::UnexpectedEof`] once, and the codec starts afresh.
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<VariablePacket>, DecodeError> {
-        if let Some(packet) = self.decode(src)? {
-            return Ok(Some(packet));
-        }
+    /// At the end of the stream, after [`next_packet`](Self::next_packet)
+    /// found no whole packet: drops what is left and reports it, once; the
+    /// codec starts afresh.
+    fn end_of_stream(&mut self, src: &mut BytesMut) -> Result<(), DecodeError> {
         let pending = match self.state {
             State::Header => src.len() as u64,
             State::Payload { .. } => (HEADER_LEN + src.len()) as u64,
@@ -343,10 +431,108 @@ impl Decoder for VariablePacketCodec {
         self.state = State::Header;
         src.clear();
         if pending == 0 {
-            Ok(None)
+            Ok(())
         } else {
             Err(DecodeError::UnexpectedEof { pending })
         }
+    }
+}
+
+impl Frame {
+    /// Takes the packet out of `src` as an owned [`VariablePacket`].
+    #[inline]
+    fn take(self, src: &mut BytesMut) -> VariablePacket {
+        // One split, and the header is dropped from the frozen frame,
+        // which is cheaper than advancing the `BytesMut`. (`next_packet`
+        // saw the whole packet in `src`: the split is in bounds.)
+        let mut payload = src.split_to(self.at + self.size).freeze();
+        payload.advance(self.at);
+        VariablePacket {
+            version: self.version,
+            order: self.order,
+            payload,
+        }
+    }
+
+    /// Lends the packet to `f` as a [`VariablePacketRef`], then consumes
+    /// its bytes.
+    #[inline]
+    fn lend<R>(self, src: &mut BytesMut, f: impl FnOnce(VariablePacketRef<'_>) -> R) -> R {
+        // `next_packet` saw the whole packet in `src`; the clamps only
+        // keep the slicing total.
+        let end = (self.at + self.size).min(src.len());
+        let (frame, _) = src.split_at(end);
+        let (_, payload) = frame.split_at(self.at.min(end));
+        let answer = f(VariablePacketRef {
+            version: self.version,
+            order: self.order,
+            payload,
+        });
+        src.advance(end);
+        answer
+    }
+}
+
+impl Decoder for VariablePacketCodec {
+    type Item = VariablePacket;
+    type Error = DecodeError;
+
+    #[inline]
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<VariablePacket>, DecodeError> {
+        Ok(self.next_packet(src)?.map(|frame| frame.take(src)))
+    }
+
+    /// Like [`decode`](Decoder::decode); a stream that ends inside a packet
+    /// (or inside a skipped oversize frame) gives
+    /// [`DecodeError::UnexpectedEof`] once, and the codec starts afresh.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<VariablePacket>, DecodeError> {
+        if let Some(packet) = self.decode(src)? {
+            return Ok(Some(packet));
+        }
+        self.end_of_stream(src).map(|()| None)
+    }
+}
+
+/// Each packet as a [`VariablePacketRef`] whose payload borrows the input:
+/// the same packets and errors as [`Decoder`], with no split, no refcount
+/// and no copy.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use sockwire::{BorrowDecoder, DecodeError, VariablePacketCodec};
+///
+/// let mut codec = VariablePacketCodec::with_max_len(8);
+/// let mut buf = BytesMut::from(&b"\x01\x00\x00\x00\x02\x00\x00\x00\x07hi\x01\x00\x00"[..]);
+/// let got = codec.decode_with(&mut buf, |p| (p.order(), p.payload().to_vec()))?;
+/// assert_eq!(got, Some((7, b"hi".to_vec())));
+/// assert_eq!(codec.decode_with(&mut buf, |p| p.order())?, None);
+/// assert_eq!(
+///     codec.decode_eof_with(&mut buf, |p| p.order()),
+///     Err(DecodeError::UnexpectedEof { pending: 3 })
+/// );
+/// # Ok::<(), DecodeError>(())
+/// ```
+impl BorrowDecoder for VariablePacketCodec {
+    type View<'a> = VariablePacketRef<'a>;
+
+    #[inline]
+    fn decode_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(VariablePacketRef<'_>) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        Ok(self.next_packet(src)?.map(|frame| frame.lend(src, f)))
+    }
+
+    fn decode_eof_with<R>(
+        &mut self,
+        src: &mut BytesMut,
+        f: impl FnOnce(VariablePacketRef<'_>) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        if let Some(frame) = self.next_packet(src)? {
+            return Ok(Some(frame.lend(src, f)));
+        }
+        self.end_of_stream(src).map(|()| None)
     }
 }
 

@@ -14,6 +14,9 @@
 //!   buffer**, not per message. Every later message costs nothing.
 //!   `FixedPacketCodec` copies the 29 bytes into a `FixedPacket` value and
 //!   never allocates.
+//! - The borrowed path (`BorrowDecoder::decode_with`) lends each message
+//!   to a closure as a view of the buffer and advances it: **nothing**,
+//!   not even the first message, at any length, for every stream codec.
 //! - `TextDatagramCodec::decode_datagram` validates the datagram in place:
 //!   nothing.
 //! - Encoders append to the caller's buffer: nothing once it has room.
@@ -23,8 +26,9 @@ use std::cell::Cell;
 
 use bytes::{Bytes, BytesMut};
 use sockwire::{
-    DatagramDecoder, DatagramEncoder, Decoder, Encoder, FixedPacket, FixedPacketCodec, LineCodec,
-    Text, TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
+    BorrowDecoder, DatagramDecoder, DatagramEncoder, Decoder, Encoder, FixedPacket,
+    FixedPacketCodec, LineCodec, Text, TextDatagramCodec, TextStreamCodec, VariablePacket,
+    VariablePacketCodec,
 };
 
 struct Counting;
@@ -116,6 +120,44 @@ fn steady_state<D: Decoder>(mut decoder: D, wire: &[u8]) -> u64 {
     n
 }
 
+/// Decodes `wire` (N messages) through the borrowed path, each view read
+/// in the closure: allocations over the whole stream in one buffer, and
+/// over the stream as 16 KiB reads into one reused buffer (after the
+/// first read).
+fn borrowed_counts<D: BorrowDecoder + Clone>(
+    decoder: &D,
+    wire: &[u8],
+    look: impl for<'a> Fn(D::View<'a>) -> usize,
+) -> (u64, u64) {
+    let mut buf = BytesMut::with_capacity(wire.len());
+    buf.extend_from_slice(wire);
+    let mut one = decoder.clone();
+    let (whole, count) = allocs(|| {
+        let mut count = 0;
+        while let Ok(Some(seen)) = one.decode_with(&mut buf, &look) {
+            std::hint::black_box(seen);
+            count += 1;
+        }
+        count
+    });
+    assert!(count >= N, "decoded {count} messages");
+    assert!(buf.is_empty());
+
+    let mut steady = decoder.clone();
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut reads = wire.chunks(16 * 1024);
+    let mut handle = |buf: &mut BytesMut, read: &[u8]| {
+        buf.extend_from_slice(read);
+        while let Ok(Some(seen)) = steady.decode_with(buf, &look) {
+            std::hint::black_box(seen);
+        }
+    };
+    let first = reads.next().expect("a read");
+    let _ = allocs(|| handle(&mut buf, first));
+    let (rest, ()) = allocs(|| reads.for_each(|read| handle(&mut buf, read)));
+    (whole, rest)
+}
+
 fn encode_counts<T, E: Encoder<T, Error = sockwire::EncodeError>>(
     mut encoder: E,
     items: Vec<T>,
@@ -164,6 +206,24 @@ fn text_stream() {
 
     let items: Vec<&str> = texts();
     assert_eq!(encode_counts(TextStreamCodec::new(), items, wire.len()), 0);
+}
+
+#[test]
+fn text_stream_borrowed() {
+    // Nothing at all, the first text included; 7-byte reads cut characters.
+    let wire: Vec<u8> = texts().concat().into_bytes().repeat(20);
+    let mut buf = BytesMut::with_capacity(wire.len());
+    let mut decoder = TextStreamCodec::new();
+    let (n, ()) = allocs(|| {
+        for read in wire.chunks(7) {
+            buf.extend_from_slice(read);
+            while let Ok(Some(len)) = decoder.decode_with(&mut buf, str::len) {
+                std::hint::black_box(len);
+            }
+        }
+    });
+    assert_eq!(n, 0, "text stream borrowed decode allocates");
+    assert_eq!(decoder.position(), wire.len() as u64);
 }
 
 #[test]
@@ -225,6 +285,15 @@ fn line() {
 }
 
 #[test]
+fn line_borrowed() {
+    // Short and long lines alike: nothing, the first line included.
+    let long = "x".repeat(Text::INLINE_CAPACITY + 1) + "\n";
+    for wire in [line_wire().repeat(20), long.repeat(N * 4).into_bytes()] {
+        assert_eq!(borrowed_counts(&LineCodec::new(), &wire, str::len), (0, 0));
+    }
+}
+
+#[test]
 fn fixed_packet() {
     let packets: Vec<FixedPacket> = texts()
         .into_iter()
@@ -237,6 +306,11 @@ fn fixed_packet() {
     assert_eq!(
         encode_counts(FixedPacketCodec::new(), packets, wire.len()),
         0
+    );
+    let look = |p: sockwire::FixedPacketRef<'_>| p.text().len();
+    assert_eq!(
+        borrowed_counts(&FixedPacketCodec::new(), &wire.repeat(20), look),
+        (0, 0)
     );
 }
 
@@ -260,4 +334,10 @@ fn variable_packet() {
     );
     let len = wire.len();
     assert_eq!(encode_counts(VariablePacketCodec::new(), packets, len), 0);
+    // Borrowed: nothing, the first packet included (no shared header).
+    let look = |p: sockwire::VariablePacketRef<'_>| p.payload().len();
+    assert_eq!(
+        borrowed_counts(&VariablePacketCodec::new(), &wire.repeat(20), look),
+        (0, 0)
+    );
 }

@@ -8,7 +8,8 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use serde_json::Value;
 use sockwire::app::{
-    AppCodec, AppHeader, AppMessage, AppRequest, AppResponse, ByteOrder, ClientCodec, ServerCodec,
+    AppCodec, AppHeader, AppMessage, AppMessageRef, AppRequest, AppResponse, ByteOrder,
+    ClientCodec, ServerCodec,
 };
 use sockwire::builtin::SearchService;
 use sockwire::{DecodeError, Decoder, Encoder};
@@ -147,6 +148,48 @@ proptest! {
         }
         let cuts = cuts(wire.len(), &raw_cuts);
         prop_assert_eq!(decode_cut(AppCodec::new(), &wire, &cuts)?, messages);
+    }
+
+    #[test]
+    fn borrowed_path_is_the_owned_path_at_any_split(
+        messages in prop::collection::vec(any_message(), 0..4),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        limit in prop::sample::select(vec![0usize, 8, 64, AppCodec::DEFAULT_MAX_LEN]),
+        end in prop::option::of(any::<prop::sample::Index>()),
+        raw_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        eof in any::<bool>(),
+    ) {
+        // Valid streams, mutated, cut short, over a limit: the borrowed
+        // path gives the owned path's messages and errors at every split.
+        let mut wire = BytesMut::new();
+        for message in &messages {
+            AppCodec::new().encode(message, &mut wire).unwrap();
+        }
+        if !wire.is_empty() {
+            for (at, byte) in flips {
+                let i = at.index(wire.len());
+                wire[i] = byte;
+            }
+        }
+        if let Some(end) = end {
+            wire.truncate(end.index(wire.len() + 1));
+        }
+        let cuts = cuts(wire.len(), &raw_cuts);
+        let feeds = [
+            vec![&wire[..]],
+            common::one_byte_reads(&wire),
+            common::cut_at(&wire, &cuts),
+        ];
+        common::same_both_paths(
+            &AppCodec::with_max_len(limit),
+            &feeds,
+            eof,
+            |m: AppMessage| m,
+            |v: AppMessageRef<'_>| {
+                assert_eq!(v.is_json(), v.header().is_json());
+                v.to_message()
+            },
+        );
     }
 
     #[test]

@@ -6,11 +6,15 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use common::{Events, Run, all_at_once, byte_by_byte, cut_at, one_byte_reads, run, same_every_way};
+use common::{
+    Events, Run, all_at_once, byte_by_byte, cut_at, one_byte_reads, run, same_both_paths,
+    same_every_way,
+};
 use proptest::prelude::*;
 use sockwire::{
-    DatagramDecoder, DatagramEncoder, DecodeError, Decoder, Encoder, FixedPacket, FixedPacketCodec,
-    LineCodec, Text, TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,
+    BorrowDecoder, DatagramDecoder, DatagramEncoder, DecodeError, Decoder, Encoder, FixedPacket,
+    FixedPacketCodec, LineCodec, Text, TextDatagramCodec, TextStreamCodec, VariablePacket,
+    VariablePacketCodec,
 };
 
 // ---------------------------------------------------------------------------
@@ -613,6 +617,161 @@ proptest! {
         if end.is_none() {
             prop_assert!(too_large >= oversize);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The owned and the borrowed paths (`Decoder` and `BorrowDecoder`)
+// ---------------------------------------------------------------------------
+
+/// The three ways `three_ways` feeds a stream: all at once, byte by byte,
+/// and cut at `cuts`.
+fn three_feeds<'a>(data: &'a [u8], cuts: &[usize]) -> [Vec<&'a [u8]>; 3] {
+    [vec![data], one_byte_reads(data), cut_at(data, cuts)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn text_stream_borrowed_path_is_the_owned_path_however_split(
+        data in messy_bytes(),
+        cuts in cuts(),
+        eof in any::<bool>(),
+    ) {
+        let events = same_both_paths(
+            &TextStreamCodec::new(),
+            &three_feeds(&data, &cuts),
+            eof,
+            |t: Text| t.to_string(),
+            str::to_owned,
+        );
+        if eof {
+            let texts: Events<Text> = events.into_iter().map(|e| e.map(Text::from)).collect();
+            prop_assert_eq!(merged(&texts), text_stream_model(&data));
+        }
+    }
+
+    #[test]
+    fn line_borrowed_path_is_the_owned_path_however_split(
+        data in messy_bytes(),
+        max in 0usize..12,
+        cuts in cuts(),
+        eof in any::<bool>(),
+    ) {
+        let events = same_both_paths(
+            &LineCodec::with_max_len(max),
+            &three_feeds(&data, &cuts),
+            eof,
+            |t: Text| t.to_string(),
+            str::to_owned,
+        );
+        if eof {
+            prop_assert_eq!(events, line_model(&data, max));
+        }
+    }
+
+    #[test]
+    fn fixed_borrowed_path_is_the_owned_path_however_split(
+        data in prop::collection::vec(any::<u8>(), 0..100),
+        cuts in cuts(),
+        eof in any::<bool>(),
+    ) {
+        let events = same_both_paths(
+            &FixedPacketCodec::new(),
+            &three_feeds(&data, &cuts),
+            eof,
+            |p: FixedPacket| p,
+            |v: sockwire::FixedPacketRef<'_>| {
+                let p = v.to_packet();
+                assert_eq!((v.version(), v.order(), v.size()), (p.version(), p.order(), p.size()));
+                assert_eq!((v.text(), v.is_truncated()), (p.text(), p.is_truncated()));
+                assert_eq!(v.field(), &p.field()[..]);
+                p
+            },
+        );
+        if eof {
+            prop_assert_eq!(events, fixed_model(&data));
+        }
+    }
+
+    #[test]
+    fn variable_borrowed_path_is_the_owned_path_however_split(
+        (max, frames, tail, cuts) in (0u32..32).prop_flat_map(|max| (
+            Just(max),
+            prop::collection::vec(frame(max), 0..8),
+            prop::collection::vec(any::<u8>(), 0..12),
+            cuts(),
+        )),
+        end in prop::option::of(any::<usize>()),
+        eof in any::<bool>(),
+    ) {
+        let mut data = Vec::new();
+        for f in &frames {
+            frame_bytes(f, max, &mut data);
+        }
+        data.extend_from_slice(&tail);
+        if let Some(end) = end {
+            data.truncate(end % (data.len() + 1));
+        }
+        let events = same_both_paths(
+            &VariablePacketCodec::with_max_len(max as usize),
+            &three_feeds(&data, &cuts),
+            eof,
+            |p: VariablePacket| p,
+            |v: sockwire::VariablePacketRef<'_>| {
+                let p = v.to_packet();
+                assert_eq!(v.text(), p.text());
+                p
+            },
+        );
+        if eof {
+            prop_assert_eq!(events, variable_model(&data, max));
+        }
+    }
+
+    #[test]
+    fn the_paths_mix_call_by_call(
+        data in messy_bytes(),
+        max in 0usize..12,
+        cuts in cuts(),
+        pattern in prop::collection::vec(any::<bool>(), 1..8),
+    ) {
+        // Alternating `decode` and `decode_with` on one codec and one
+        // buffer gives what either path alone gives.
+        let feeds = three_feeds(&data, &cuts);
+        let alone = line_model(&data, max);
+        let mut codec = LineCodec::with_max_len(max);
+        let mut buf = BytesMut::new();
+        let mut events = Vec::new();
+        let mut turn = pattern.iter().cycle();
+        let mut next = |codec: &mut LineCodec, buf: &mut BytesMut, eof: bool| {
+            let borrowed = *turn.next().unwrap();
+            match (borrowed, eof) {
+                (true, false) => codec.decode_with(buf, str::to_owned),
+                (true, true) => codec.decode_eof_with(buf, str::to_owned),
+                (false, false) => codec.decode(buf).map(|t| t.map(|t| t.to_string())),
+                (false, true) => codec.decode_eof(buf).map(|t| t.map(|t| t.to_string())),
+            }
+        };
+        for read in feeds.last().unwrap() {
+            buf.extend_from_slice(read);
+            loop {
+                match next(&mut codec, &mut buf, false) {
+                    Ok(None) => break,
+                    Ok(Some(line)) => events.push(Ok(line)),
+                    Err(e) => events.push(Err(e)),
+                }
+            }
+        }
+        loop {
+            match next(&mut codec, &mut buf, true) {
+                Ok(None) => break,
+                Ok(Some(line)) => events.push(Ok(line)),
+                Err(e) => events.push(Err(e)),
+            }
+        }
+        prop_assert_eq!(events, alone);
     }
 }
 

@@ -6,7 +6,7 @@
 //! so it depends only on `sockwire` and `bytes`.
 
 use bytes::BytesMut;
-use sockwire::{DecodeError, Decoder};
+use sockwire::{BorrowDecoder, DecodeError, Decoder};
 
 /// Everything a decoder produced for one stream, in order.
 pub type Events<T> = Vec<Result<T, DecodeError>>;
@@ -165,4 +165,100 @@ where
         first.max_capacity = first.max_capacity.max(run.max_capacity);
     }
     first
+}
+
+/// As [`feed`], through the borrowed path: `decode_with` and
+/// `decode_eof_with`, each view turned into a `T` by `own` inside the
+/// closure. Checks the same progress rules as [`feed`].
+pub fn feed_borrowed<D: BorrowDecoder<Error = DecodeError>, T>(
+    decoder: &mut D,
+    reads: &[&[u8]],
+    eof: bool,
+    own: impl for<'a> Fn(D::View<'a>) -> T,
+) -> Run<T> {
+    let total: usize = reads.iter().map(|r| r.len()).sum();
+    let mut budget = total + reads.len() + 8;
+    let mut spend = || {
+        budget = budget
+            .checked_sub(1)
+            .expect("decoder keeps answering without consuming its input");
+    };
+    let mut out = Run {
+        events: Vec::new(),
+        max_held: 0,
+        max_capacity: 0,
+    };
+    let mut buf = BytesMut::new();
+    for read in reads {
+        buf.extend_from_slice(read);
+        loop {
+            spend();
+            let before = buf.len();
+            let answer = decoder.decode_with(&mut buf, &own);
+            out.max_capacity = out.max_capacity.max(buf.capacity());
+            match answer {
+                Ok(None) => {
+                    out.max_held = out.max_held.max(buf.len());
+                    break;
+                }
+                Ok(Some(item)) => {
+                    assert!(buf.len() < before, "a message consumed no input");
+                    out.events.push(Ok(item));
+                }
+                Err(e) => {
+                    assert!(buf.len() < before, "an error consumed no input: {e}");
+                    out.events.push(Err(e));
+                }
+            }
+        }
+    }
+    if eof {
+        loop {
+            spend();
+            match decoder.decode_eof_with(&mut buf, &own) {
+                Ok(None) => break,
+                Ok(Some(item)) => out.events.push(Ok(item)),
+                Err(e) => out.events.push(Err(e)),
+            }
+        }
+        assert!(
+            buf.is_empty(),
+            "decode_eof_with answered Ok(None) with {} bytes left",
+            buf.len()
+        );
+    }
+    out
+}
+
+/// Feeds the same stream, cut in each of the ways of `feeds`, to fresh
+/// clones of `decoder` through both paths: the owned one (each item made a
+/// `T` by `owned`) and the borrowed one (each view by `borrowed`). Panics
+/// unless, for every way, the two paths yield the same events and hold at
+/// most the same bytes between reads. Returns the events of the first way.
+pub fn same_both_paths<D, T>(
+    decoder: &D,
+    feeds: &[Vec<&[u8]>],
+    eof: bool,
+    owned: impl Fn(D::Item) -> T,
+    borrowed: impl for<'a> Fn(D::View<'a>) -> T,
+) -> Events<T>
+where
+    D: BorrowDecoder<Error = DecodeError> + Clone,
+    T: PartialEq + std::fmt::Debug,
+{
+    let mut first = None;
+    for reads in feeds {
+        let own = feed(&mut decoder.clone(), reads, eof, |_, _| ());
+        let own_events: Events<T> = own.events.into_iter().map(|e| e.map(&owned)).collect();
+        let lent = feed_borrowed(&mut decoder.clone(), reads, eof, &borrowed);
+        assert_eq!(
+            own_events,
+            lent.events,
+            "fed in {} reads, the owned and borrowed paths differ",
+            reads.len()
+        );
+        assert_eq!(own.max_held, lent.max_held, "bytes held between reads");
+        first.get_or_insert(own_events);
+    }
+    first.unwrap_or_default()
 }

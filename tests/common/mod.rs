@@ -10,7 +10,10 @@ mod feed;
 use sockwire::{DecodeError, Decoder};
 
 #[allow(unused_imports)] // each test binary uses some of them
-pub use feed::{Events, Run, cut_at, feed, one_byte_reads, reads_of_lens, same_every_way};
+pub use feed::{
+    Events, Run, cut_at, feed, feed_borrowed, one_byte_reads, reads_of_lens, same_both_paths,
+    same_every_way,
+};
 
 /// Feeds `data` to `decoder` as reads cut at `cuts` (positions, taken modulo
 /// `data.len() + 1`, in any order), calling `decode` after each read until
