@@ -7,7 +7,7 @@
 # with the figures (on a busy machine they are not comparable run to run).
 #
 #   benches/servers.sh                 # both loads, 2 rounds each
-#   ROUNDS=3 MESSAGES=4000 benches/servers.sh
+#   ROUNDS=3 LOADS="100x16x4000 1000x4x1000" benches/servers.sh
 #
 # Loopback only. Each server runs on a port the OS picks, is stopped at the
 # end (also on Ctrl-C), and a load that takes over TIMEOUT seconds fails.
