@@ -15,7 +15,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use room_harness::{Conditions, Network};
-use sockwire::room::{ClientEvent, Notification, Reply, Request, RoomServer, ServerEvent, Tag};
+use sockwire::room::{
+    ClientConfig, ClientEvent, Notification, Reply, Request, RoomServer, ServerConfig, ServerEvent,
+    Tag,
+};
 
 const ALICE: usize = 0;
 const BOB: usize = 1;
@@ -299,12 +302,63 @@ fn fifty_percent_loss() {
     assert!(total.delivered > 0, "{total:?}");
 }
 
+/// Whether the network dropped every copy that could have brought alice's
+/// line `text` to `receiver`: the 1 + `max_resends` copies of its
+/// notification or, if the server never got the line, the
+/// 1 + `max_retransmits` copies of alice's request. No protocol that keeps
+/// PROTOCOLS.md §7's resend schedule can deliver such a line.
+fn every_copy_dropped(net: &Network, receiver: usize, text: &str) -> bool {
+    let to = net.addrs[receiver];
+    let said = format!(" ms lobby alice {text}");
+    let notice = net
+        .server_sent
+        .iter()
+        .find(|(d, p)| *d == to && p.starts_with('n') && p.ends_with(&said))
+        .map(|(_, p)| p.as_str());
+    if let Some(notice) = notice {
+        let sent = net
+            .server_sent
+            .iter()
+            .filter(|(d, p)| *d == to && p == notice)
+            .count();
+        let dropped = net
+            .dropped
+            .iter()
+            .filter(|(f, d, p)| *f == room_harness::SERVER && *d == to && p == notice.as_bytes())
+            .count();
+        return sent == 1 + ServerConfig::default().max_resends as usize && dropped == sent;
+    }
+    let handled = net
+        .server_events
+        .iter()
+        .any(|e| matches!(e, ServerEvent::Handled { request: Request::Say(t), .. } if t == text));
+    let request = format!(" ms {text}");
+    let dropped = net
+        .dropped
+        .iter()
+        .filter(|(f, d, p)| {
+            *f == net.addrs[ALICE] && *d == room_harness::SERVER && p.ends_with(request.as_bytes())
+        })
+        .count();
+    !handled && dropped == 1 + ClientConfig::default().max_retransmits as usize
+}
+
 /// A paste of 1,000 lines at 10% loss: kept in order, sent whole, each
 /// line shown once or reported.
+///
+/// Whole in every run is more than §7 can promise: a line is missed only
+/// when all 5 copies of one datagram are dropped (its notification to one
+/// receiver, sent once and resent 4 times; or alice's request, sent once
+/// and retransmitted 4 times), 0.1⁵ = 1e-5 each. A paste sends about
+/// 2,000 notifications and 1,000 requests, so about 3% of pastes miss a
+/// line (measured over 2,300 other seeds: 3.2%, and every missed line had all 5
+/// copies dropped). So each seed checks that every line not shown was
+/// reported, and was beyond any resend (every copy dropped), and the seeds
+/// together stay near that floor.
 #[test]
 fn a_paste_of_1000_lines_arrives_whole_and_in_order() {
     let mut whole = 0;
-    let seeds = 6;
+    let seeds = 40;
     for seed in 0..seeds {
         let mut net = Network::new(RoomServer::default(), Conditions::lossy(0.1), 1000 + seed);
         net.add_client(2001, "alice");
@@ -324,8 +378,23 @@ fn a_paste_of_1000_lines_arrives_whole_and_in_order() {
         o += outcomes(&net, ALICE, CAROL, "a", 1000);
         println!("paste, seed {seed}: {o:?}");
         assert_eq!(o.silently_lost + o.duplicated + o.out_of_order, 0, "{o:?}");
-        // shown to both, or reported; all but a rare line (5 copies lost
-        // in a row, or 5 replies) arrive
+        for receiver in [BOB, CAROL] {
+            let shown: std::collections::HashSet<&str> = net.client_events[receiver]
+                .iter()
+                .filter_map(|e| match e {
+                    ClientEvent::Notice(Notification::Said { text, .. }) => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for k in 0..1000 {
+                let text = format!("a{k:03}");
+                assert!(
+                    shown.contains(text.as_str()) || every_copy_dropped(&net, receiver, &text),
+                    "seed {seed}: {text} missed by {receiver} though a copy got through"
+                );
+            }
+        }
+        // shown to both, or reported; all but a rare line arrive
         assert!(o.delivered + o.failed_but_shown >= 1996, "{o:?}");
         if o.delivered + o.failed_but_shown == 2000 {
             whole += 1;
@@ -333,9 +402,11 @@ fn a_paste_of_1000_lines_arrives_whole_and_in_order() {
     }
     println!(
         "paste of 1,000 lines at 10% loss: shown whole and in order to both receivers \
-         in {whole} of {seeds} runs (the rest: a line reported lost)"
+         in {whole} of {seeds} runs (the rest: a line all of whose copies were dropped)"
     );
-    assert!(whole >= seeds / 2, "{whole} of {seeds}");
+    // about 3% of runs miss a line (1.3 of 40 expected; 5 or more at that
+    // rate happens once in 100 test suites, 8 times likelier is ~10)
+    assert!(seeds - whole <= 5, "{whole} of {seeds}");
 }
 
 /// The server restarts in the middle of a chat: each client's next request

@@ -167,6 +167,8 @@ pub struct Network {
     /// Whether the server is running: while it is not, datagrams to it are
     /// lost.
     pub server_up: bool,
+    /// Every datagram the network lost, in order: (from, to, payload).
+    pub dropped: Vec<(SocketAddr, SocketAddr, bytes::Bytes)>,
 }
 
 impl Network {
@@ -187,6 +189,7 @@ impl Network {
             seq: 0,
             stray: HashMap::new(),
             server_up: true,
+            dropped: Vec::new(),
         }
     }
 
@@ -222,6 +225,7 @@ impl Network {
     fn send(&mut self, from: SocketAddr, to: SocketAddr, payload: bytes::Bytes) {
         let c = self.conditions;
         if self.rng.chance(c.loss) {
+            self.dropped.push((from, to, payload));
             return;
         }
         let copies = if self.rng.chance(c.duplicate) { 2 } else { 1 };
