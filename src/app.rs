@@ -54,9 +54,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
+use std::convert::Infallible;
 use std::fmt;
-use std::mem;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use serde::Serialize;
@@ -223,57 +223,7 @@ impl AppHeader {
     /// # Ok::<(), HeaderError>(())
     /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self, HeaderError> {
-        let mut entries = pyjson::parse_object(bytes).map_err(|e| match e {
-            pyjson::ObjectError::InvalidUtf8 { offset } => HeaderError::InvalidUtf8 { offset },
-            pyjson::ObjectError::InvalidJson(message) => HeaderError::InvalidJson { message },
-            pyjson::ObjectError::NotAnObject => HeaderError::NotAnObject,
-        })?;
-        let [k_order, k_type, k_encoding, k_length] = REQUIRED_KEYS;
-        let mut required = |key: &'static str| {
-            pyjson::take(&mut entries, key).ok_or(HeaderError::MissingKey { key })
-        };
-        let byteorder = match required(k_order)? {
-            Value::String(s) => ByteOrder::from_name(&s),
-            _ => None,
-        }
-        .ok_or(HeaderError::WrongType {
-            key: k_order,
-            expected: r#""little" or "big""#,
-        })?;
-        let content_type = match required(k_type)? {
-            Value::String(s) => s,
-            _ => {
-                return Err(HeaderError::WrongType {
-                    key: k_type,
-                    expected: "a string",
-                });
-            }
-        };
-        let content_encoding = match required(k_encoding)? {
-            Value::String(s) => s,
-            _ => {
-                return Err(HeaderError::WrongType {
-                    key: k_encoding,
-                    expected: "a string",
-                });
-            }
-        };
-        let content_length = required(k_length)?.as_u64().ok_or(HeaderError::WrongType {
-            key: k_length,
-            expected: "a non-negative integer",
-        })?;
-        if content_type == JSON_CONTENT_TYPE && content_encoding != JSON_ENCODING {
-            return Err(HeaderError::UnsupportedEncoding {
-                encoding: content_encoding,
-            });
-        }
-        Ok(AppHeader {
-            byteorder,
-            content_type,
-            content_encoding,
-            content_length,
-            extra: entries,
-        })
+        AppHeaderRef::from_json(bytes).map(AppHeaderRef::into_owned)
     }
 
     /// The header's JSON bytes, exactly as the Python peer writes them:
@@ -337,6 +287,200 @@ impl AppHeader {
         }
         out.push(b'}');
         Ok(())
+    }
+}
+
+/// An [`AppHeader`] that borrows the JSON it was read from: each string
+/// (`content-type`, `content-encoding`, extra keys) is a slice of the input
+/// unless it holds an escape, so reading a header allocates nothing in the
+/// common case. What [`AppCodec`]'s borrowed path lends
+/// ([`AppMessageRef::header`]); the owned path reads the same way and then
+/// copies the two strings into an [`AppHeader`].
+///
+/// Extra values are [`Value`]s (owned): the Python peers send none.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use sockwire::app::{AppHeaderRef, ByteOrder};
+///
+/// let json = br#"{"byteorder": "big", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 12}"#;
+/// let header = AppHeaderRef::from_json(json)?;
+/// assert!(matches!(header.content_type, Cow::Borrowed("text/json")));
+/// assert_eq!(header.byteorder, ByteOrder::Big);
+/// assert_eq!(header.content_length, 12);
+///
+/// // An escaped string cannot be lent: it is unescaped into a `String`.
+/// let json = br#"{"byteorder": "big", "content-type": "text\/json", "content-encoding": "utf-8", "content-length": 12}"#;
+/// assert!(matches!(AppHeaderRef::from_json(json)?.content_type, Cow::Owned(_)));
+/// # Ok::<(), sockwire::HeaderError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AppHeaderRef<'a> {
+    /// `byteorder`.
+    pub byteorder: ByteOrder,
+    /// `content-type`.
+    pub content_type: Cow<'a, str>,
+    /// `content-encoding`.
+    pub content_encoding: Cow<'a, str>,
+    /// `content-length`.
+    pub content_length: u64,
+    /// Any other keys, in order (the rule for repeated keys is
+    /// [`AppHeader`]'s).
+    pub extra: Vec<(Cow<'a, str>, Value)>,
+}
+
+impl<'a> AppHeaderRef<'a> {
+    /// A header with the native byte order and no extra keys, as
+    /// [`AppHeader::new`].
+    ///
+    /// ```
+    /// use sockwire::app::{AppHeader, AppHeaderRef};
+    /// let header = AppHeaderRef::new("text/json", "utf-8", 2);
+    /// assert_eq!(header, AppHeader::new("text/json", "utf-8", 2));
+    /// ```
+    #[must_use]
+    pub fn new(
+        content_type: impl Into<Cow<'a, str>>,
+        content_encoding: impl Into<Cow<'a, str>>,
+        content_length: u64,
+    ) -> Self {
+        AppHeaderRef {
+            byteorder: ByteOrder::native(),
+            content_type: content_type.into(),
+            content_encoding: content_encoding.into(),
+            content_length,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Reads a header from its JSON bytes, borrowing them, with exactly
+    /// the checks and errors of [`AppHeader::from_json`].
+    ///
+    /// # Errors
+    ///
+    /// A [`HeaderError`] naming what is wrong (see
+    /// [`AppHeader::from_json`]).
+    pub fn from_json(bytes: &'a [u8]) -> Result<Self, HeaderError> {
+        let object = pyjson::parse_object(bytes, &REQUIRED_KEYS, true).map_err(|e| match e {
+            pyjson::ObjectError::InvalidUtf8 { offset } => HeaderError::InvalidUtf8 { offset },
+            pyjson::ObjectError::InvalidJson(message) => HeaderError::InvalidJson { message },
+            pyjson::ObjectError::NotAnObject => HeaderError::NotAnObject,
+        })?;
+        let [order, kind, encoding, length] = object.fields;
+        let [k_order, k_type, k_encoding, k_length] = REQUIRED_KEYS;
+        // Checked key by key in `REQUIRED_KEYS` order: missing, then type.
+        let byteorder = match required(order, k_order)? {
+            pyjson::Field::Str(s) => ByteOrder::from_name(&s),
+            _ => None,
+        }
+        .ok_or(HeaderError::WrongType {
+            key: k_order,
+            expected: r#""little" or "big""#,
+        })?;
+        let content_type = required_str(kind, k_type)?;
+        let content_encoding = required_str(encoding, k_encoding)?;
+        let pyjson::Field::U64(content_length) = required(length, k_length)? else {
+            return Err(HeaderError::WrongType {
+                key: k_length,
+                expected: "a non-negative integer",
+            });
+        };
+        if content_type == JSON_CONTENT_TYPE && content_encoding != JSON_ENCODING {
+            return Err(HeaderError::UnsupportedEncoding {
+                encoding: content_encoding.into_owned(),
+            });
+        }
+        Ok(AppHeaderRef {
+            byteorder,
+            content_type,
+            content_encoding,
+            content_length,
+            extra: object.extra,
+        })
+    }
+
+    /// Whether the content is `text/json`.
+    #[must_use]
+    pub fn is_json(&self) -> bool {
+        self.content_type == JSON_CONTENT_TYPE
+    }
+
+    /// The value of an extra key.
+    #[must_use]
+    pub fn get_extra(&self, key: &str) -> Option<&Value> {
+        self.extra.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The owned header, the borrowed strings copied.
+    #[must_use]
+    pub fn into_owned(self) -> AppHeader {
+        AppHeader {
+            byteorder: self.byteorder,
+            content_type: self.content_type.into_owned(),
+            content_encoding: self.content_encoding.into_owned(),
+            content_length: self.content_length,
+            extra: self
+                .extra
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v))
+                .collect(),
+        }
+    }
+
+    /// An owned copy of the header.
+    #[must_use]
+    pub fn to_owned_header(&self) -> AppHeader {
+        self.clone().into_owned()
+    }
+}
+
+impl From<AppHeaderRef<'_>> for AppHeader {
+    fn from(header: AppHeaderRef<'_>) -> Self {
+        header.into_owned()
+    }
+}
+
+impl PartialEq<AppHeader> for AppHeaderRef<'_> {
+    fn eq(&self, other: &AppHeader) -> bool {
+        self.byteorder == other.byteorder
+            && self.content_type == other.content_type.as_str()
+            && self.content_encoding == other.content_encoding.as_str()
+            && self.content_length == other.content_length
+            && self.extra.len() == other.extra.len()
+            && self
+                .extra
+                .iter()
+                .zip(&other.extra)
+                .all(|((k, v), (ok, ov))| k == ok && v == ov)
+    }
+}
+
+impl PartialEq<AppHeaderRef<'_>> for AppHeader {
+    fn eq(&self, other: &AppHeaderRef<'_>) -> bool {
+        other == self
+    }
+}
+
+/// The value of a required key, or [`HeaderError::MissingKey`].
+fn required<'a>(
+    field: Option<pyjson::Field<'a>>,
+    key: &'static str,
+) -> Result<pyjson::Field<'a>, HeaderError> {
+    field.ok_or(HeaderError::MissingKey { key })
+}
+
+/// The string value of a required key.
+fn required_str<'a>(
+    field: Option<pyjson::Field<'a>>,
+    key: &'static str,
+) -> Result<Cow<'a, str>, HeaderError> {
+    match required(field, key)? {
+        pyjson::Field::Str(s) => Ok(s),
+        _ => Err(HeaderError::WrongType {
+            key,
+            expected: "a string",
+        }),
     }
 }
 
@@ -487,21 +631,58 @@ pub fn python_bytes_repr(bytes: &[u8]) -> String {
     out
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Waiting for the 2-byte header length.
-    Prefix,
-    /// Waiting for `len` header bytes.
-    Header { len: usize },
-    /// Header read; waiting for its content of `len` bytes (its
+    /// At the start of a message: waiting for the prefix and the whole
+    /// header.
+    Head,
+    /// The prefix and a header of `header_len` bytes, already checked, are
+    /// at the front of the input; waiting for `len` bytes of content (the
     /// `content-length`, within the limit).
-    Content {
-        header: AppHeader,
-        header_len: usize,
-        len: usize,
-    },
+    Content { header_len: usize, len: usize },
     /// An error was reported; all further input is dropped.
     Failed,
+}
+
+/// A whole message at the front of the input, as [`AppCodec::step`] finds
+/// it: the header read from the input, the content, and where the header
+/// ends (prefix included).
+struct Ready<'s> {
+    header: AppHeaderRef<'s>,
+    content: &'s [u8],
+    header_end: usize,
+}
+
+/// Why [`AppCodec::step`] found no whole message. Holds no borrow of the
+/// input, so the caller can act on the input at once.
+enum Wait {
+    /// `total` bytes are wanted at the front of the input.
+    Need(usize),
+    /// The message is bad: the codec has failed; the input is dropped.
+    Bad(DecodeError),
+    /// The codec failed earlier: the input is dropped.
+    Dropping,
+}
+
+impl Wait {
+    /// Does what `self` says to `src`: reserve room, or drop it all.
+    fn apply<T>(self, src: &mut BytesMut) -> Result<Option<T>, DecodeError> {
+        match self {
+            Wait::Need(total) => {
+                // Bounded steps: the length is the peer's claim, not data.
+                crate::codec::reserve_towards(src, total);
+                Ok(None)
+            }
+            Wait::Bad(err) => {
+                src.clear();
+                Err(err)
+            }
+            Wait::Dropping => {
+                src.clear();
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// Stream codec for [`AppMessage`]s, with a content limit.
@@ -561,7 +742,7 @@ impl AppCodec {
     pub const fn with_max_len(max_len: usize) -> Self {
         AppCodec {
             max_len,
-            state: State::Prefix,
+            state: State::Head,
         }
     }
 
@@ -593,100 +774,94 @@ impl Default for AppCodec {
 }
 
 impl AppCodec {
-    /// Finds the next whole message in `src`: its parsed header and the
-    /// length of its content, left at the front of `src` for the caller to
-    /// take (the codec is back at the prefix). Prefixes and headers are
-    /// consumed here. The one state machine of both decode paths.
-    fn next_message(
-        &mut self,
-        src: &mut BytesMut,
-    ) -> Result<Option<(AppHeader, usize)>, DecodeError> {
-        loop {
-            // Each arm puts back the state it leaves the codec in (an
-            // error leaves it failed).
-            match mem::replace(&mut self.state, State::Failed) {
-                State::Failed => {
-                    src.clear();
-                    return Ok(None);
+    /// Looks at the front of `src` for a whole message: prefix, header and
+    /// content. The one state machine of both decode paths, which consume
+    /// nothing until a whole message is there: the prefix and header stay
+    /// in the input while the content arrives, so the header can be lent
+    /// from it with the content.
+    ///
+    /// The header is read once it is whole (so a bad header or a
+    /// `content-length` over the limit is reported before any content
+    /// arrives), and read again, borrowing the input, when its content is
+    /// whole. A message that arrives in one read is read once.
+    fn step<'s>(&mut self, src: &'s [u8]) -> Result<Ready<'s>, Wait> {
+        let (header, header_end, len) = match self.state {
+            State::Failed => return Err(Wait::Dropping),
+            State::Head => {
+                let Some(prefix) = src.first_chunk::<PREFIX_LEN>() else {
+                    return Err(Wait::Need(PREFIX_LEN));
+                };
+                let header_len = usize::from(u16::from_be_bytes(*prefix));
+                if header_len == 0 {
+                    return Err(self.bad(HeaderError::Empty));
                 }
-                State::Prefix => {
-                    let Some(prefix) = src.first_chunk::<PREFIX_LEN>() else {
-                        self.state = State::Prefix;
-                        return Ok(None);
+                let header_end = PREFIX_LEN + header_len;
+                let Some(json) = src.get(PREFIX_LEN..header_end) else {
+                    return Err(Wait::Need(header_end));
+                };
+                let header = AppHeaderRef::from_json(json).map_err(|e| self.bad(e))?;
+                let Some(len) = usize::try_from(header.content_length)
+                    .ok()
+                    .filter(|&n| n <= self.max_len)
+                else {
+                    let err = HeaderError::ContentTooLarge {
+                        size: header.content_length,
+                        max: self.max_len as u64,
                     };
-                    let len = usize::from(u16::from_be_bytes(*prefix));
-                    src.advance(PREFIX_LEN);
-                    if len == 0 {
-                        return Err(self.fail(src, HeaderError::Empty));
-                    }
-                    self.state = State::Header { len };
+                    return Err(self.bad(err));
+                };
+                (header, header_end, len)
+            }
+            State::Content { header_len, len } => {
+                let header_end = PREFIX_LEN + header_len;
+                let total = header_end.saturating_add(len);
+                if src.len() < total {
+                    return Err(Wait::Need(total));
                 }
-                State::Header { len } => {
-                    if src.len() < len {
-                        // At most 65,535 bytes, in bounded steps.
-                        crate::codec::reserve_towards(src, len);
-                        self.state = State::Header { len };
-                        return Ok(None);
-                    }
-                    let header = match AppHeader::from_json(src.split_at(len).0) {
-                        Ok(header) => header,
-                        Err(e) => {
-                            src.advance(len);
-                            return Err(self.fail(src, e));
-                        }
-                    };
-                    src.advance(len);
-                    let Some(content_len) = usize::try_from(header.content_length)
-                        .ok()
-                        .filter(|&n| n <= self.max_len)
-                    else {
-                        let err = HeaderError::ContentTooLarge {
-                            size: header.content_length,
-                            max: self.max_len as u64,
-                        };
-                        return Err(self.fail(src, err));
-                    };
-                    self.state = State::Content {
-                        header,
-                        header_len: len,
-                        len: content_len,
-                    };
-                }
-                State::Content {
+                // The bytes read and checked when they arrived: the same
+                // header again.
+                let Some(json) = src.get(PREFIX_LEN..header_end) else {
+                    return Err(Wait::Need(total));
+                };
+                let header = AppHeaderRef::from_json(json).map_err(|e| self.bad(e))?;
+                (header, header_end, len)
+            }
+        };
+        let total = header_end.saturating_add(len);
+        match src.get(header_end..total) {
+            Some(content) => {
+                self.state = State::Head;
+                Ok(Ready {
                     header,
-                    header_len,
+                    content,
+                    header_end,
+                })
+            }
+            None => {
+                self.state = State::Content {
+                    header_len: header_end - PREFIX_LEN,
                     len,
-                } => {
-                    if src.len() < len {
-                        // Grow in bounded steps: the length is the peer's
-                        // claim (checked against the limit), not data.
-                        crate::codec::reserve_towards(src, len);
-                        self.state = State::Content {
-                            header,
-                            header_len,
-                            len,
-                        };
-                        return Ok(None);
-                    }
-                    self.state = State::Prefix;
-                    return Ok(Some((header, len)));
-                }
+                };
+                Err(Wait::Need(total))
             }
         }
     }
 
-    /// At the end of the stream, after [`next_message`](Self::next_message)
-    /// found no whole message: drops what is left and reports it, once
-    /// (counting the prefix and header bytes already read); the codec
-    /// starts afresh.
+    /// Fails the codec with `err`.
+    fn bad(&mut self, err: impl Into<DecodeError>) -> Wait {
+        self.state = State::Failed;
+        Wait::Bad(err.into())
+    }
+
+    /// At the end of the stream, after [`step`](Self::step) found no whole
+    /// message: drops what is left and reports it, once; the codec starts
+    /// afresh.
     fn end_of_stream(&mut self, src: &mut BytesMut) -> Result<(), DecodeError> {
-        let pending = match &self.state {
-            State::Failed => return Ok(()),
-            State::Prefix => src.len(),
-            State::Header { .. } => PREFIX_LEN + src.len(),
-            State::Content { header_len, .. } => PREFIX_LEN + header_len + src.len(),
-        };
-        self.state = State::Prefix;
+        if self.state == State::Failed {
+            return Ok(());
+        }
+        let pending = src.len();
+        self.state = State::Head;
         src.clear();
         if pending == 0 {
             Ok(())
@@ -696,6 +871,40 @@ impl AppCodec {
             })
         }
     }
+
+    /// The one driver of every decode path: lends the next whole message
+    /// to `lend`, then consumes it. If `lend` answers `Err(t)` instead, the
+    /// content is split off the input (no copy) and handed to `take` with
+    /// `t`: the owned path takes every content this way, the typed codecs
+    /// only binary ones.
+    pub(crate) fn decode_lent<R, T>(
+        &mut self,
+        src: &mut BytesMut,
+        lend: impl FnOnce(AppMessageRef<'_>) -> Result<R, T>,
+        take: impl FnOnce(T, Bytes) -> R,
+    ) -> Result<Option<R>, DecodeError> {
+        match self.step(src) {
+            Ok(Ready {
+                header,
+                content,
+                header_end,
+            }) => {
+                let len = content.len();
+                match lend(AppMessageRef::new(header, content)) {
+                    Ok(answer) => {
+                        src.advance(header_end + len);
+                        Ok(Some(answer))
+                    }
+                    Err(t) => {
+                        src.advance(header_end);
+                        let content = src.split_to(len).freeze();
+                        Ok(Some(take(t, content)))
+                    }
+                }
+            }
+            Err(wait) => wait.apply(src),
+        }
+    }
 }
 
 impl Decoder for AppCodec {
@@ -703,10 +912,11 @@ impl Decoder for AppCodec {
     type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<AppMessage>, DecodeError> {
-        Ok(self.next_message(src)?.map(|(header, len)| {
-            let content = src.split_to(len.min(src.len())).freeze();
-            AppMessage { header, content }
-        }))
+        self.decode_lent(
+            src,
+            |message| Err(message.header.into_owned()),
+            |header, content| AppMessage { header, content },
+        )
     }
 
     /// Like [`decode`](Decoder::decode); a stream that ends inside a message
@@ -724,16 +934,16 @@ impl Decoder for AppCodec {
 /// header and its content, borrowing the input.
 ///
 /// ```
-/// use sockwire::app::{AppHeader, AppMessageRef};
-/// let header = AppHeader::new("binary/custom-client-binary-type", "binary", 2);
-/// let view = AppMessageRef::new(&header, b"\x00\x01");
+/// use sockwire::app::{AppHeaderRef, AppMessageRef};
+/// let header = AppHeaderRef::new("binary/custom-client-binary-type", "binary", 2);
+/// let view = AppMessageRef::new(header, b"\x00\x01");
 /// assert_eq!(view.content(), b"\x00\x01");
 /// assert!(!view.is_json());
 /// assert_eq!(view.to_message().content().len(), 2);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AppMessageRef<'a> {
-    header: &'a AppHeader,
+    header: AppHeaderRef<'a>,
     content: &'a [u8],
 }
 
@@ -741,14 +951,14 @@ impl<'a> AppMessageRef<'a> {
     /// A view of a header and a content (as the codec lends them; the
     /// header's `content-length` is not checked against the content).
     #[must_use]
-    pub const fn new(header: &'a AppHeader, content: &'a [u8]) -> Self {
+    pub const fn new(header: AppHeaderRef<'a>, content: &'a [u8]) -> Self {
         AppMessageRef { header, content }
     }
 
-    /// The header.
+    /// The header, its strings borrowing the input.
     #[must_use]
-    pub const fn header(&self) -> &'a AppHeader {
-        self.header
+    pub const fn header(&self) -> &AppHeaderRef<'a> {
+        &self.header
     }
 
     /// The content, borrowing the input.
@@ -763,18 +973,26 @@ impl<'a> AppMessageRef<'a> {
         self.header.is_json()
     }
 
-    /// An owned message (the header cloned, the content copied).
+    /// The header and the content.
+    #[must_use]
+    pub fn into_parts(self) -> (AppHeaderRef<'a>, &'a [u8]) {
+        (self.header, self.content)
+    }
+
+    /// An owned message (the header's strings and the content copied).
     #[must_use]
     pub fn to_message(&self) -> AppMessage {
         AppMessage {
-            header: self.header.clone(),
+            header: self.header.to_owned_header(),
             content: Bytes::copy_from_slice(self.content),
         }
     }
 }
 
-/// Each message as an [`AppMessageRef`]: the header parsed as on the owned
-/// path, the content borrowing the input (no split, no refcount).
+/// Each message as an [`AppMessageRef`]: the header read borrowing the
+/// input (its strings are slices of it unless escaped), the content a
+/// slice of the input (no split, no refcount, no allocation for a header
+/// without extra keys).
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -784,7 +1002,10 @@ impl<'a> AppMessageRef<'a> {
 /// let mut buf = BytesMut::new();
 /// AppCodec::new().encode(AppMessage::binary("binary/x", &b"hi"[..]), &mut buf)?;
 /// let mut codec = AppCodec::new();
-/// let got = codec.decode_with(&mut buf, |m| (m.header().content_length, m.content().to_vec()))?;
+/// let got = codec.decode_with(&mut buf, |m| {
+///     assert_eq!(m.header().content_type, "binary/x");
+///     (m.header().content_length, m.content().to_vec())
+/// })?;
 /// assert_eq!(got, Some((2, b"hi".to_vec())));
 /// assert!(buf.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -797,9 +1018,11 @@ impl BorrowDecoder for AppCodec {
         src: &mut BytesMut,
         f: impl FnOnce(AppMessageRef<'_>) -> R,
     ) -> Result<Option<R>, DecodeError> {
-        Ok(self
-            .next_message(src)?
-            .map(|(header, len)| lend_message(src, &header, len, f)))
+        self.decode_lent(
+            src,
+            |message| Ok(f(message)),
+            |never: Infallible, _| match never {},
+        )
     }
 
     fn decode_eof_with<R>(
@@ -807,25 +1030,21 @@ impl BorrowDecoder for AppCodec {
         src: &mut BytesMut,
         f: impl FnOnce(AppMessageRef<'_>) -> R,
     ) -> Result<Option<R>, DecodeError> {
-        if let Some((header, len)) = self.next_message(src)? {
-            return Ok(Some(lend_message(src, &header, len, f)));
+        match self.step(src) {
+            Ok(Ready {
+                header,
+                content,
+                header_end,
+            }) => {
+                let len = content.len();
+                let answer = f(AppMessageRef::new(header, content));
+                src.advance(header_end + len);
+                Ok(Some(answer))
+            }
+            Err(Wait::Need(_)) => self.end_of_stream(src).map(|()| None),
+            Err(wait) => wait.apply(src),
         }
-        self.end_of_stream(src).map(|()| None)
     }
-}
-
-/// Lends `header` and the first `len` bytes of `src` to `f`, then consumes
-/// them.
-fn lend_message<R>(
-    src: &mut BytesMut,
-    header: &AppHeader,
-    len: usize,
-    f: impl FnOnce(AppMessageRef<'_>) -> R,
-) -> R {
-    let len = len.min(src.len());
-    let answer = f(AppMessageRef::new(header, src.split_at(len).0));
-    src.advance(len);
-    answer
 }
 
 /// Writes the prefix, the header (Python's formatting) and the content;

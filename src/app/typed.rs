@@ -5,7 +5,6 @@ use std::borrow::Borrow;
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
-use serde_json::Value;
 
 use super::{
     AppCodec, AppMessage, BINARY_ENCODING, ByteOrder, JSON_CONTENT_TYPE, JSON_ENCODING, pyjson,
@@ -113,11 +112,13 @@ impl AppRequest {
                 content: message.content().clone(),
             });
         }
-        let mut entries = json_object(message.content())?;
-        Ok(AppRequest::Json {
-            action: string_key(&mut entries, "action")?,
-            value: string_key(&mut entries, "value")?,
-        })
+        Self::from_json_content(message.content())
+    }
+
+    /// The request `text/json` content carries, read borrowing the content.
+    fn from_json_content(content: &[u8]) -> Result<Self, ContentError> {
+        let [action, value] = string_fields(content, ["action", "value"])?;
+        Ok(AppRequest::Json { action, value })
     }
 }
 
@@ -214,10 +215,13 @@ impl AppResponse {
                 content: message.content().clone(),
             });
         }
-        let mut entries = json_object(message.content())?;
-        Ok(AppResponse::Json {
-            result: string_key(&mut entries, "result")?,
-        })
+        Self::from_json_content(message.content())
+    }
+
+    /// The reply `text/json` content carries, read borrowing the content.
+    fn from_json_content(content: &[u8]) -> Result<Self, ContentError> {
+        let [result] = string_fields(content, ["result"])?;
+        Ok(AppResponse::Json { result })
     }
 }
 
@@ -244,23 +248,32 @@ impl TryFrom<&AppMessage> for AppResponse {
     }
 }
 
-fn json_object(content: &[u8]) -> Result<pyjson::Entries, ContentError> {
-    pyjson::parse_object(content).map_err(|e| match e {
+/// The string values of `keys` in JSON object content, checked key by key
+/// in order (missing, then type); other keys are checked as JSON and
+/// skipped. The strings are copied out once: nothing else is allocated.
+fn string_fields<const N: usize>(
+    content: &[u8],
+    keys: [&'static str; N],
+) -> Result<[String; N], ContentError> {
+    let object = pyjson::parse_object(content, &keys, false).map_err(|e| match e {
         pyjson::ObjectError::InvalidUtf8 { offset } => ContentError::InvalidUtf8 { offset },
         pyjson::ObjectError::InvalidJson(message) => ContentError::InvalidJson { message },
         pyjson::ObjectError::NotAnObject => ContentError::NotAnObject,
-    })
-}
-
-fn string_key(entries: &mut pyjson::Entries, key: &'static str) -> Result<String, ContentError> {
-    match pyjson::take(entries, key) {
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(ContentError::WrongType {
-            key,
-            expected: "a string",
-        }),
-        None => Err(ContentError::MissingKey { key }),
+    })?;
+    let mut values: [String; N] = std::array::from_fn(|_| String::new());
+    for ((field, key), value) in object.fields.into_iter().zip(keys).zip(&mut values) {
+        match field {
+            Some(pyjson::Field::Str(s)) => *value = s.into_owned(),
+            Some(_) => {
+                return Err(ContentError::WrongType {
+                    key,
+                    expected: "a string",
+                });
+            }
+            None => return Err(ContentError::MissingKey { key }),
+        }
     }
+    Ok(values)
 }
 
 macro_rules! typed_codec {
@@ -306,12 +319,22 @@ macro_rules! typed_codec {
                 self.inner.max_len()
             }
 
-            fn typed(
-                &mut self,
-                src: &mut BytesMut,
-                message: Option<AppMessage>,
-            ) -> Result<Option<$item>, DecodeError> {
-                match message.map(|m| $item::from_message(&m)) {
+            /// Decodes the next message's header and JSON content
+            /// borrowing the input; binary content is split off it.
+            fn typed(&mut self, src: &mut BytesMut) -> Result<Option<$item>, DecodeError> {
+                let decoded = self.inner.decode_lent(
+                    src,
+                    |message| {
+                        let (header, content) = message.into_parts();
+                        if header.is_json() {
+                            Ok($item::from_json_content(content))
+                        } else {
+                            Err(header.content_type.into_owned())
+                        }
+                    },
+                    |content_type, content| Ok($item::Binary { content_type, content }),
+                )?;
+                match decoded {
                     None => Ok(None),
                     Some(Ok(item)) => Ok(Some(item)),
                     Some(Err(e)) => Err(self.inner.fail(src, e)),
@@ -330,13 +353,14 @@ macro_rules! typed_codec {
             type Error = DecodeError;
 
             fn decode(&mut self, src: &mut BytesMut) -> Result<Option<$item>, DecodeError> {
-                let message = self.inner.decode(src)?;
-                self.typed(src, message)
+                self.typed(src)
             }
 
             fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<$item>, DecodeError> {
-                let message = self.inner.decode_eof(src)?;
-                self.typed(src, message)
+                if let Some(item) = self.typed(src)? {
+                    return Ok(Some(item));
+                }
+                self.inner.end_of_stream(src).map(|()| None)
             }
         }
 
