@@ -12,7 +12,12 @@
 //!   kept in order) and the content as [`Bytes`] split off the input. It
 //!   writes headers byte for byte as the Python peer's
 //!   `json.dumps(obj, ensure_ascii=False)` does, and reads any valid JSON
-//!   object.
+//!   object. Its [`BorrowDecoder`] path lends an [`AppMessageRef`]
+//!   instead: an [`AppHeaderRef`] whose strings are slices of the input
+//!   (unless escaped) and the content as a slice, nothing allocated.
+//!   Both paths, and the typed codecs below, read the JSON in place:
+//!   keys and strings are borrowed while parsing, so the owned path
+//!   allocates only what it keeps.
 //! - [`AppRequest`] and [`AppResponse`] are what the content means;
 //!   [`ServerCodec`] decodes requests and encodes replies, [`ClientCodec`]
 //!   the other way.

@@ -33,7 +33,8 @@
 //! a view of the buffer (`&str`, [`VariablePacketRef`](crate::VariablePacketRef),
 //! [`FixedPacketRef`](crate::FixedPacketRef), `app::AppMessageRef`), and
 //! consumes its bytes when the closure returns. No refcounted split, no
-//! copy, no allocation (the §6 header's strings aside), and no `unsafe`.
+//! copy, no allocation (the §6 header's strings are slices of the buffer
+//! too, unless they hold a JSON escape), and no `unsafe`.
 //!
 //! The shape is a closure rather than an httparse-style parse function
 //! that returns the view and a length to consume: the codecs are state

@@ -4,13 +4,17 @@
 
 mod common;
 
+use std::borrow::Cow;
+
 use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 use sockwire::app::{
     AppCodec, AppHeader, AppMessage, AppRequest, AppResponse, ByteOrder, ClientCodec, ServerCodec,
 };
 use sockwire::builtin::SearchService;
-use sockwire::{ContentError, DecodeError, Decoder, EncodeError, Encoder, HeaderError};
+use sockwire::{
+    BorrowDecoder, ContentError, DecodeError, Decoder, EncodeError, Encoder, HeaderError,
+};
 
 /// The real request of PROTOCOLS.md §6, as the Python client sends it.
 const PY_REQUEST: &[u8] = b"\x00g{\"byteorder\": \"little\", \"content-type\": \"text/json\", \
@@ -828,4 +832,87 @@ fn respond_message_answers_messages_and_refuses_bad_content() {
         Err(ContentError::MissingKey { key: "value" })
     );
     assert_eq!(service.answered(), 1);
+}
+
+// ---- reading the header in place ----------------------------------------
+
+#[test]
+fn a_header_whose_content_comes_later_is_read_again_the_same() {
+    // Escapes and an extra key, so the second reading has work to do.
+    let json = r#"{"byteorder": "big", "content-type": "binary/\u00e9\"x", "content-encoding": "binary", "content-length": 4, "note": [1, "ü"]}"#;
+    let input = frame(json, b"\x00\x01\x02\x03");
+    let header_end = 2 + json.len();
+    let expected = AppHeader::from_json(json.as_bytes()).unwrap();
+    assert_eq!(expected.content_type, "binary/é\"x");
+
+    for path in ["owned", "borrowed"] {
+        let mut codec = AppCodec::new();
+        let mut buf = BytesMut::from(&input[..header_end]);
+        let got = match path {
+            "owned" => codec
+                .decode(&mut buf)
+                .map(|m| m.map(AppMessage::into_parts)),
+            _ => codec.decode_with(&mut buf, |m| (m.header().to_owned_header(), Bytes::new())),
+        };
+        assert_eq!(got, Ok(None), "{path}: header alone");
+        // The prefix and header stay in the input until the content is whole.
+        assert_eq!(buf.len(), header_end, "{path}");
+        buf.extend_from_slice(&input[header_end..header_end + 3]);
+        assert_eq!(codec.decode(&mut buf), Ok(None), "{path}: content short");
+        buf.extend_from_slice(&input[header_end + 3..]);
+        match path {
+            "owned" => {
+                let message = codec.decode(&mut buf).unwrap().unwrap();
+                assert_eq!(message.header(), &expected);
+                assert_eq!(&message.content()[..], b"\x00\x01\x02\x03");
+            }
+            _ => {
+                let seen = codec
+                    .decode_with(&mut buf, |m| {
+                        assert_eq!(m.header(), &expected);
+                        assert_eq!(m.content(), b"\x00\x01\x02\x03");
+                        m.header().content_type.len()
+                    })
+                    .unwrap();
+                assert_eq!(seen, Some("binary/é\"x".len()));
+            }
+        }
+        assert!(buf.is_empty(), "{path}");
+    }
+}
+
+#[test]
+fn header_strings_are_lent_from_the_input_unless_escaped() {
+    let plain = frame(&header("binary/x", "binary", 2), b"hi");
+    let mut buf = BytesMut::from(&plain[..]);
+    let borrowed = AppCodec::new()
+        .decode_with(&mut buf, |m| {
+            let h = m.header();
+            matches!(h.content_type, Cow::Borrowed("binary/x"))
+                && matches!(h.content_encoding, Cow::Borrowed("binary"))
+        })
+        .unwrap();
+    assert_eq!(borrowed, Some(true));
+
+    let escaped = frame(&header(r"binary\/x", "binary", 2), b"hi");
+    let mut buf = BytesMut::from(&escaped[..]);
+    let owned = AppCodec::new()
+        .decode_with(&mut buf, |m| match &m.header().content_type {
+            Cow::Owned(s) => Some(s.clone()),
+            Cow::Borrowed(_) => None,
+        })
+        .unwrap();
+    assert_eq!(owned, Some(Some("binary/x".to_owned())));
+}
+
+#[test]
+fn a_bad_header_is_reported_before_its_content_arrives_on_both_paths() {
+    let input = frame(&header("text/json", "latin-1", 1000), b"");
+    let expected = DecodeError::InvalidHeader(HeaderError::UnsupportedEncoding {
+        encoding: "latin-1".into(),
+    });
+    assert_eq!(decode_one(AppCodec::new(), &input), Err(expected.clone()));
+    let mut buf = BytesMut::from(&input[..]);
+    assert_eq!(AppCodec::new().decode_with(&mut buf, |_| ()), Err(expected));
+    assert!(buf.is_empty());
 }
