@@ -56,6 +56,7 @@ use sockwire::{
     FixedPacket, FixedPacketCodec, LineCodec, RoomClient, RoomServer, Text, TextDatagramCodec,
     TextStreamCodec, VariablePacket, VariablePacketCodec,
 };
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -704,6 +705,71 @@ fn app_capacity_bound(fed: u64) -> usize {
         .saturating_add(2 * 64 * 1024)
 }
 
+/// `AppHeaderRef::from_json` (keys and strings borrowed, values typed as
+/// they are read, other keys skipped or kept) gives what reading the same
+/// bytes into a `serde_json::Value` and checking that gives: the same
+/// verdict on UTF-8, JSON and objecthood, the same first missing or
+/// mistyped key, the same values, the same extra keys with their last
+/// values.
+fn app_header_like_value(bytes: &[u8]) {
+    use serde_json::Value;
+    use sockwire::app::AppHeaderRef;
+    use sockwire::HeaderError;
+
+    type Fields = (ByteOrder, String, String, u64, BTreeMap<String, Value>);
+    fn reference(bytes: &[u8]) -> Result<Fields, HeaderError> {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Err(HeaderError::InvalidUtf8 { offset: 0 });
+        };
+        let value: Value = serde_json::from_str(text).map_err(|e| HeaderError::InvalidJson {
+            message: e.to_string(),
+        })?;
+        let Value::Object(mut map) = value else {
+            return Err(HeaderError::NotAnObject);
+        };
+        let mut take = |key: &'static str| map.remove(key).ok_or(HeaderError::MissingKey { key });
+        let wrong = |key, expected| HeaderError::WrongType { key, expected };
+        let order = match take("byteorder")? {
+            Value::String(s) => ByteOrder::from_name(&s),
+            _ => None,
+        }
+        .ok_or(wrong("byteorder", r#""little" or "big""#))?;
+        let Value::String(kind) = take("content-type")? else {
+            return Err(wrong("content-type", "a string"));
+        };
+        let Value::String(encoding) = take("content-encoding")? else {
+            return Err(wrong("content-encoding", "a string"));
+        };
+        let length = take("content-length")?
+            .as_u64()
+            .ok_or(wrong("content-length", "a non-negative integer"))?;
+        if kind == "text/json" && encoding != "utf-8" {
+            return Err(HeaderError::UnsupportedEncoding { encoding });
+        }
+        Ok((order, kind, encoding, length, map.into_iter().collect()))
+    }
+
+    let ours = AppHeaderRef::from_json(bytes).map(|h| {
+        let keys: BTreeSet<&str> = h.extra.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys.len(), h.extra.len(), "an extra key kept twice");
+        let extra = h.extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        (
+            h.byteorder,
+            h.content_type.into_owned(),
+            h.content_encoding.into_owned(),
+            h.content_length,
+            extra,
+        )
+    });
+    match (ours, reference(bytes)) {
+        // Offsets and messages are compared by the owned-path tests;
+        // here, the verdict.
+        (Err(HeaderError::InvalidUtf8 { .. }), Err(HeaderError::InvalidUtf8 { .. })) => {}
+        (Err(HeaderError::InvalidJson { .. }), Err(HeaderError::InvalidJson { .. })) => {}
+        (ours, reference) => assert_eq!(ours, reference, "header {:?}", String::from_utf8_lossy(bytes)),
+    }
+}
+
 /// §6: 2-byte length, JSON header, content. Every error is final: the codec
 /// stays failed and swallows whatever follows.
 pub fn app_message(data: &[u8]) {
@@ -711,11 +777,12 @@ pub fn app_message(data: &[u8]) {
     let limit = usize::from(plan.config) * 8;
     let codec = AppCodec::with_max_len(limit);
     let events = drive_all(&plan, &codec, |buf, fed| {
-        // Holding: under 2 prefix bytes, under one header, or under the
-        // declared content (itself within the limit).
-        let hold = AppCodec::MAX_HEADER_LEN.max(limit);
+        // Holding: under 2 prefix bytes, under one header, or a prefix
+        // and header with under the declared content (itself within the
+        // limit): the header stays in the input until its content is whole.
+        let hold = AppCodec::PREFIX_LEN + AppCodec::MAX_HEADER_LEN + limit;
         assert!(
-            buf.len() < hold.max(AppCodec::PREFIX_LEN),
+            buf.len() < hold,
             "app decoder holds {} bytes (limit {limit})",
             buf.len()
         );
@@ -733,6 +800,17 @@ pub fn app_message(data: &[u8]) {
         |v: sockwire::app::AppMessageRef<'_>| v.to_message(),
     );
     assert_eq!(lent, events);
+
+    // The in-place JSON reader against serde_json's own `Value`, on the
+    // input as a header and on the header of the first message.
+    app_header_like_value(plan.payload);
+    if let Some(header) = plan
+        .payload
+        .first_chunk::<2>()
+        .and_then(|p| plan.payload.get(2..2 + usize::from(u16::from_be_bytes(*p))))
+    {
+        app_header_like_value(header);
+    }
 
     // At most one error, and it ends the stream.
     let errors = events.iter().filter(|e| e.is_err()).count();
