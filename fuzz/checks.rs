@@ -713,8 +713,8 @@ fn app_capacity_bound(fed: u64) -> usize {
 /// values.
 fn app_header_like_value(bytes: &[u8]) {
     use serde_json::Value;
-    use sockwire::app::AppHeaderRef;
     use sockwire::HeaderError;
+    use sockwire::app::AppHeaderRef;
 
     type Fields = (ByteOrder, String, String, u64, BTreeMap<String, Value>);
     fn reference(bytes: &[u8]) -> Result<Fields, HeaderError> {
@@ -752,7 +752,11 @@ fn app_header_like_value(bytes: &[u8]) {
     let ours = AppHeaderRef::from_json(bytes).map(|h| {
         let keys: BTreeSet<&str> = h.extra.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys.len(), h.extra.len(), "an extra key kept twice");
-        let extra = h.extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let extra = h
+            .extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         (
             h.byteorder,
             h.content_type.into_owned(),
@@ -766,7 +770,12 @@ fn app_header_like_value(bytes: &[u8]) {
         // here, the verdict.
         (Err(HeaderError::InvalidUtf8 { .. }), Err(HeaderError::InvalidUtf8 { .. })) => {}
         (Err(HeaderError::InvalidJson { .. }), Err(HeaderError::InvalidJson { .. })) => {}
-        (ours, reference) => assert_eq!(ours, reference, "header {:?}", String::from_utf8_lossy(bytes)),
+        (ours, reference) => assert_eq!(
+            ours,
+            reference,
+            "header {:?}",
+            String::from_utf8_lossy(bytes)
+        ),
     }
 }
 

@@ -402,6 +402,22 @@ fn encoding_refuses_what_cannot_be_read_back() {
         request: Request::Say("x".repeat(ServerBound::MAX_LEN)),
     };
     assert!(matches!(long.to_bytes(), Err(EncodeError::TooLarge { max, .. }) if max == 4096));
+    // What `dst` held stays; nothing of the refused datagram is left in it.
+    let mut dst = bytes::BytesMut::from(&b"earlier"[..]);
+    assert!(long.encode(&mut dst).is_err());
+    assert_eq!(&dst[..], b"earlier");
+    let notice = ClientBound::Notice {
+        seq: 7,
+        notification: Notification::Said {
+            room: Name::new("lobby").unwrap(),
+            user: Name::new("alice").unwrap(),
+            text: "y".repeat(ClientBound::MAX_LEN),
+        },
+    };
+    assert!(
+        matches!(notice.encode(&mut dst), Err(EncodeError::TooLarge { max, .. }) if max == 4096)
+    );
+    assert_eq!(&dst[..], b"earlier");
     // exactly at the limit is fine
     let exact = ServerBound::Request {
         tag: 1,

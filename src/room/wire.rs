@@ -36,7 +36,7 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::str::FromStr;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use thiserror::Error;
 
 use crate::EncodeError;
@@ -867,15 +867,26 @@ fn encode_tagged(
     msg: &dyn fmt::Display,
     dst: &mut BytesMut,
 ) -> Result<(), EncodeError> {
-    let text = format!("{tag} {msg}");
-    if text.len() > MAX_DATAGRAM {
-        return Err(EncodeError::TooLarge {
-            size: text.len() as u64,
+    // Written straight into `dst` (no `String` in between), taken back if
+    // it is too long.
+    let start = dst.len();
+    let written = fmt::Write::write_fmt(dst, format_args!("{tag} {msg}"));
+    let size = dst.len() - start;
+    let result = if written.is_err() {
+        // `BytesMut` grows as needed: only a failing `Display` gets here.
+        Err(EncodeError::Unrepresentable {
+            reason: "the datagram could not be formatted".into(),
+        })
+    } else if size > MAX_DATAGRAM {
+        Err(EncodeError::TooLarge {
+            size: size as u64,
             max: MAX_DATAGRAM as u64,
-        });
-    }
-    dst.put_slice(text.as_bytes());
-    Ok(())
+        })
+    } else {
+        return Ok(());
+    };
+    dst.truncate(start);
+    result
 }
 
 /// Reads the numeric tag of a datagram, if it can be read: the bytes up to
