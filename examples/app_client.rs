@@ -20,6 +20,9 @@ use clap::Parser;
 use sockwire::app::{AppRequest, AppResponse, ClientCodec};
 use sockwire::{Decoder, Encoder};
 
+#[path = "common/mod.rs"]
+mod common;
+
 /// Send one §6 application request and print the reply.
 #[derive(Parser)]
 #[command(name = "app_client")]
@@ -41,11 +44,11 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(response) => {
-            println!("{response}");
+            common::out!("{response}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("app_client: {e}");
+            common::note!("app_client: {e}");
             ExitCode::FAILURE
         }
     }
@@ -105,5 +108,5 @@ fn log_reply(stream: &TcpStream, response: &AppResponse) {
         AppResponse::Json { .. } => "text/json",
         AppResponse::Binary { content_type, .. } => content_type,
     };
-    eprintln!("app_client: reply from {peer}: {kind}");
+    common::note!("app_client: reply from {peer}: {kind}");
 }

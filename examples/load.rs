@@ -295,7 +295,7 @@ fn run(args: &Args) -> io::Result<Stats> {
         }
         if now >= next_progress {
             if !args.quiet {
-                eprintln!(
+                common::note!(
                     "[{:>6.1}s] connected {}/{}, messages {}/{}, errors {}",
                     now.duration_since(start).as_secs_f64(),
                     stats.connected,
@@ -379,17 +379,22 @@ fn main() -> ExitCode {
     let args = Args::parse();
     // Each connection is a file descriptor: lift the soft limit to the hard.
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
-        eprintln!("load: could not raise the open-file limit: {e}");
+        common::note!("load: could not raise the open-file limit: {e}");
     }
-    println!(
+    common::say!(
         "load: {} connections x {} messages, protocol {:?}, payload {} B, pipeline {}, server {}",
-        args.connections, args.messages, args.protocol, args.payload, args.pipeline, args.server
+        args.connections,
+        args.messages,
+        args.protocol,
+        args.payload,
+        args.pipeline,
+        args.server
     );
     let start = Instant::now();
     let mut stats = match run(&args) {
         Ok(stats) => stats,
         Err(e) => {
-            eprintln!("load: {e}");
+            common::note!("load: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -397,17 +402,20 @@ fn main() -> ExitCode {
     let total = args.connections as u64 * u64::from(args.messages);
     stats.latencies_us.sort_unstable();
     let lat = &stats.latencies_us;
-    println!(
+    common::say!(
         "completed {}/{} messages on {} connections in {:.3} s",
-        stats.completed, total, stats.connected, secs
+        stats.completed,
+        total,
+        stats.connected,
+        secs
     );
-    println!(
+    common::say!(
         "throughput: {:.0} msg/s, {:.2} MB/s out, {:.2} MB/s in",
         stats.completed as f64 / secs,
         stats.bytes_out as f64 / secs / 1e6,
         stats.bytes_in as f64 / secs / 1e6
     );
-    println!(
+    common::say!(
         "latency: p50 {} us, p99 {} us, p99.9 {} us, max {} us",
         percentile(lat, 50.0),
         percentile(lat, 99.0),
@@ -415,9 +423,9 @@ fn main() -> ExitCode {
         lat.last().copied().unwrap_or(0)
     );
     for e in &stats.errors {
-        println!("error: {e}");
+        common::say!("error: {e}");
     }
-    println!("errors: {}", stats.errors.len());
+    common::say!("errors: {}", stats.errors.len());
     if stats.errors.is_empty() && stats.completed == total {
         ExitCode::SUCCESS
     } else {

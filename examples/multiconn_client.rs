@@ -18,6 +18,9 @@ use mio::{Events, Interest, Poll, Token};
 use sockwire::builtin::{Client, Protocol};
 use sockwire::conn::Event;
 
+#[path = "common/mod.rs"]
+mod common;
+
 /// Multi-connection text client (PROTOCOLS.md §2).
 #[derive(Parser)]
 struct Args {
@@ -50,7 +53,7 @@ fn main() -> io::Result<()> {
     let mut events = Events::with_capacity(128);
     let mut conns = HashMap::new();
     for id in 1..=args.num_connections {
-        println!("starting connection {id} to {addr}");
+        common::out!("starting connection {id} to {addr}");
         let mut stream = TcpStream::connect(addr)?;
         poll.registry().register(
             &mut stream,
@@ -76,7 +79,7 @@ fn main() -> io::Result<()> {
     let mut last_progress = Instant::now();
     while !conns.is_empty() {
         if last_progress.elapsed() > IDLE_LIMIT {
-            println!(
+            common::out!(
                 "giving up: no progress for {} s on {} connections",
                 IDLE_LIMIT.as_secs(),
                 conns.len()
@@ -97,13 +100,13 @@ fn main() -> io::Result<()> {
             let done = match service(id, conn, &mut buf) {
                 Ok(done) => done,
                 Err(e) => {
-                    println!("connection {id} failed: {e}");
+                    common::out!("connection {id} failed: {e}");
                     true
                 }
             };
             if done {
                 if let Some(mut conn) = conns.remove(&id) {
-                    println!("closing connection {id} ({} bytes back)", conn.received);
+                    common::out!("closing connection {id} ({} bytes back)", conn.received);
                     let _ = poll.registry().deregister(&mut conn.stream);
                 }
             } else if let Some(conn) = conns.get_mut(&id) {
@@ -127,7 +130,7 @@ fn service(id: usize, conn: &mut Conn, buf: &mut [u8]) -> io::Result<bool> {
         match conn.stream.write(&conn.to_send) {
             Ok(n) => {
                 let sent: Bytes = conn.to_send.split_to(n).freeze();
-                println!("connection {id}: sent {:?}", sockwire::dump::lossy(&sent));
+                common::out!("connection {id}: sent {:?}", sockwire::dump::lossy(&sent));
             }
             // still connecting, or the socket buffer is full
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::NotConnected) => break,
@@ -152,8 +155,8 @@ fn service(id: usize, conn: &mut Conn, buf: &mut [u8]) -> io::Result<bool> {
     }
     while let Some(event) = conn.client.poll_event() {
         match event {
-            Event::Received(m) => println!("connection {id}: received {m}"),
-            other => println!("connection {id}: server {other}"),
+            Event::Received(m) => common::out!("connection {id}: received {m}"),
+            other => common::out!("connection {id}: server {other}"),
         }
     }
     Ok(conn.to_send.is_empty() && (!conn.client.awaiting_reply() || conn.client.is_closed()))

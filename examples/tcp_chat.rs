@@ -50,11 +50,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Some(port) => match TcpStream::connect((cli.first.as_str(), port)) {
             Ok(stream) => {
-                println!("connected to {}", stream.peer_addr()?);
+                common::say!("connected to {}", stream.peer_addr()?);
                 Some(stream)
             }
             Err(e) => {
-                println!(
+                common::say!(
                     "could not connect to {}:{port} ({e}); listening instead",
                     cli.first
                 );
@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match stream {
         Some(stream) => talk(stream, &stop),
         None => {
-            println!("stopped");
+            common::say!("stopped");
             Ok(())
         }
     }
@@ -74,12 +74,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Waits on 0.0.0.0:PORT for one peer (`None` if stopped first).
 fn listen(port: u16, stop: &AtomicBool) -> io::Result<Option<TcpStream>> {
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))?;
-    println!("listening on {}", listener.local_addr()?);
+    common::say!("listening on {}", listener.local_addr()?);
     listener.set_nonblocking(true)?;
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((stream, peer)) => {
-                println!("connected to {peer}");
+                common::say!("connected to {peer}");
                 stream.set_nonblocking(false)?;
                 return Ok(Some(stream));
             }
@@ -112,7 +112,7 @@ fn talk(mut stream: TcpStream, stop: &AtomicBool) -> Result<(), Box<dyn std::err
             match chat.send_line(&line) {
                 Ok(LineAction::Sent) => {}
                 Ok(LineAction::Close) => break,
-                Err(e) => println!("not sent: {e}"),
+                Err(e) => common::say!("not sent: {e}"),
             }
         }
         while !chat.pending_output().is_empty() {
@@ -123,7 +123,7 @@ fn talk(mut stream: TcpStream, stop: &AtomicBool) -> Result<(), Box<dyn std::err
         }
         if chat.is_closed() {
             let _ = stream.shutdown(std::net::Shutdown::Both);
-            println!("closed the connection");
+            common::say!("closed the connection");
             return Ok(());
         }
         match stream.read(&mut buf) {
@@ -134,7 +134,7 @@ fn talk(mut stream: TcpStream, stop: &AtomicBool) -> Result<(), Box<dyn std::err
             Err(e) => return Err(e.into()),
         }
         while let Some(event) = chat.poll_event() {
-            println!("{event}");
+            common::say!("{event}");
         }
         if chat.is_peer_closed() {
             return Ok(());

@@ -34,7 +34,7 @@ fn main() -> io::Result<()> {
     let args = Args::parse();
     let protocol = args.protocol;
     let mut stream = TcpStream::connect(args.server)?;
-    println!(
+    common::out!(
         "connected to {} from {} (protocol {protocol})",
         args.server,
         stream.local_addr()?
@@ -50,7 +50,7 @@ fn main() -> io::Result<()> {
         let wire = match client.encode_message(text) {
             Ok(wire) => wire,
             Err(e) => {
-                println!("cannot send {text:?}: {e}");
+                common::out!("cannot send {text:?}: {e}");
                 continue;
             }
         };
@@ -58,7 +58,7 @@ fn main() -> io::Result<()> {
         let deadline = Instant::now() + WAIT;
         while client.awaiting_reply() {
             if Instant::now() >= deadline {
-                println!("no (more) reply within 1 s");
+                common::out!("no (more) reply within 1 s");
                 break;
             }
             stream.set_read_timeout(sockwire::timeout_from(Instant::now(), Some(deadline)))?;
@@ -70,9 +70,9 @@ fn main() -> io::Result<()> {
             }
             while let Some(event) = client.poll_event() {
                 match event {
-                    Event::Received(m) => println!("reply: {m}"),
-                    Event::PeerClosed => println!("the server closed the connection"),
-                    other => println!("bad reply: {other}"),
+                    Event::Received(m) => common::out!("reply: {m}"),
+                    Event::PeerClosed => common::out!("the server closed the connection"),
+                    other => common::out!("bad reply: {other}"),
                 }
             }
         }

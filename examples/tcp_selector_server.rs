@@ -81,7 +81,7 @@ fn main() -> io::Result<()> {
     let mut listener = TcpListener::bind(args.serve.bind)?;
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
-    println!(
+    common::say!(
         "listening on {} (TCP, protocol {protocol}, {}, one selector thread, \
          max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
@@ -153,14 +153,14 @@ fn main() -> io::Result<()> {
                     finished(client) || update_interest(&poll, client, token).is_err()
                 }
                 Err(e) => {
-                    println!("{} connection error: {e}", client.peer);
+                    common::say!("{} connection error: {e}", client.peer);
                     true
                 }
             };
             if done {
                 if let Some(mut client) = clients.remove(&token) {
                     if client.closing && !client.conn.is_closed() {
-                        println!(
+                        common::say!(
                             "{} closed after the reply (--close-after-reply)",
                             client.peer
                         );
@@ -190,8 +190,8 @@ fn main() -> io::Result<()> {
             });
         }
     }
-    println!("shutting down, open connections: {}", clients.len());
-    println!("stopped");
+    common::say!("shutting down, open connections: {}", clients.len());
+    common::say!("stopped");
     Ok(())
 }
 
@@ -212,7 +212,7 @@ fn log_events(client: &mut Client, quiet: bool) -> bool {
         let message = matches!(event, Event::Received(_));
         received |= message;
         if !(quiet && message) {
-            println!("{} {event}", client.peer);
+            common::say!("{} {event}", client.peer);
         }
     }
     received
@@ -238,7 +238,7 @@ fn accept(
             Ok((mut stream, peer)) => {
                 if clients.len() >= config.max_connections {
                     // closed at once: the client sees the close, not a hang
-                    println!(
+                    common::say!(
                         "{peer} refused: {} connections open (--max-connections {})",
                         clients.len(),
                         config.max_connections
@@ -252,10 +252,10 @@ fn accept(
                     .registry()
                     .register(&mut stream, token, Interest::READABLE)
                 {
-                    println!("{peer} cannot be served: {e}");
+                    common::say!("{peer} cannot be served: {e}");
                     continue;
                 }
-                println!("{peer} connected");
+                common::say!("{peer} connected");
                 let service = config.protocol.service(config.reply.clone());
                 let conn = Connection::new(Instant::now(), service, config.conn.clone());
                 clients.insert(
@@ -275,7 +275,7 @@ fn accept(
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => {
                 // EMFILE and the like: the pending connection waits
-                println!("accept failed: {e}");
+                common::say!("accept failed: {e}");
                 return false;
             }
         }

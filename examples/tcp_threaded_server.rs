@@ -49,7 +49,7 @@ fn main() -> io::Result<()> {
 
     let listener = TcpListener::bind(args.serve.bind)?;
     listener.set_nonblocking(true)?;
-    println!(
+    common::say!(
         "listening on {} (TCP, protocol {protocol}, {}, one thread per client, \
          max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
         listener.local_addr()?,
@@ -66,7 +66,7 @@ fn main() -> io::Result<()> {
                 workers.retain(|w| !w.is_finished());
                 if workers.len() >= args.max_connections {
                     // closed at once: the client sees the close, not a hang
-                    println!(
+                    common::say!(
                         "{peer} refused: {} connections open (--max-connections {})",
                         workers.len(),
                         args.max_connections
@@ -74,33 +74,33 @@ fn main() -> io::Result<()> {
                     drop(stream);
                     continue;
                 }
-                println!("{peer} connected");
+                common::say!("{peer} connected");
                 let stop = Arc::clone(&stop);
                 let service = protocol.service(reply.clone());
                 let conn = Connection::new(Instant::now(), service, config.clone());
                 let spawned = thread::Builder::new().spawn(move || {
                     if let Err(e) = serve(stream, peer, conn, &stop, quiet, close_after_reply) {
-                        println!("{peer} connection error: {e}");
+                        common::say!("{peer} connection error: {e}");
                     }
                 });
                 match spawned {
                     Ok(worker) => workers.push(worker),
-                    Err(e) => println!("{peer} cannot be served: {e}"),
+                    Err(e) => common::say!("{peer} cannot be served: {e}"),
                 }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(20)),
             Err(e) => {
-                eprintln!("accept failed: {e}");
+                common::note!("accept failed: {e}");
                 thread::sleep(Duration::from_millis(20));
             }
         }
         workers.retain(|w| !w.is_finished());
     }
-    println!("shutting down, open connections: {}", workers.len());
+    common::say!("shutting down, open connections: {}", workers.len());
     for worker in workers {
         let _ = worker.join();
     }
-    println!("stopped");
+    common::say!("stopped");
     Ok(())
 }
 
@@ -140,18 +140,18 @@ fn serve(
             let message = matches!(event, Event::Received(_));
             closing |= message && close_after_reply;
             if !(quiet && message) {
-                println!("{peer} {event}");
+                common::say!("{peer} {event}");
             }
         }
         if conn.is_closed() {
             return Ok(());
         }
         if closing && !conn.wants_write() {
-            println!("{peer} closed after the reply (--close-after-reply)");
+            common::say!("{peer} closed after the reply (--close-after-reply)");
             return Ok(());
         }
         if stop.load(Ordering::SeqCst) {
-            println!("{peer} closing: the server is shutting down");
+            common::say!("{peer} closing: the server is shutting down");
             return Ok(());
         }
         // 4. transmit

@@ -182,7 +182,7 @@ fn log_event(peer: SocketAddr, event: &Event<BuiltinService>, quiet: bool) -> bo
     match event {
         Event::Received(message) => {
             if !quiet {
-                println!("{peer} -> {message}");
+                common::say!("{peer} -> {message}");
             }
             false
         }
@@ -191,23 +191,23 @@ fn log_event(peer: SocketAddr, event: &Event<BuiltinService>, quiet: bool) -> bo
             error,
             closes: true,
         } => {
-            println!("{peer} dropped: {error}");
+            common::say!("{peer} dropped: {error}");
             true
         }
         Event::PeerError { error, .. } => {
-            println!("{peer} error: {error}");
+            common::say!("{peer} error: {error}");
             false
         }
         Event::TimedOut(timeout) => {
-            println!("{peer} dropped: {timeout}");
+            common::say!("{peer} dropped: {timeout}");
             true
         }
         Event::ReplyFailed(error) => {
-            println!("{peer} dropped: cannot encode the reply: {error}");
+            common::say!("{peer} dropped: cannot encode the reply: {error}");
             true
         }
         other => {
-            println!("{peer} {other}");
+            common::say!("{peer} {other}");
             other.closes()
         }
     }
@@ -224,14 +224,14 @@ fn accepted(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let open = shared.open.load(Ordering::Relaxed);
     if open >= shared.args.max_connections {
         // closed at once: the client sees the close, not a hang
-        println!(
+        common::say!(
             "{peer} refused: {open} connections open (--max-connections {})",
             shared.args.max_connections
         );
         return;
     }
     shared.open.fetch_add(1, Ordering::Relaxed);
-    println!("{peer} connected");
+    common::say!("{peer} connected");
     let service = shared
         .args
         .serve
@@ -245,10 +245,10 @@ fn accepted(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
         match serve(stream, peer, conn, options).await {
-            Ok(End::PeerClosed) => println!("{peer} closed the connection"),
-            Ok(End::Replied) => println!("{peer} closed after the reply (--close-after-reply)"),
+            Ok(End::PeerClosed) => common::say!("{peer} closed the connection"),
+            Ok(End::Replied) => common::say!("{peer} closed after the reply (--close-after-reply)"),
             Ok(End::Dropped) => {}
-            Err(e) => println!("{peer} dropped: {e}"),
+            Err(e) => common::say!("{peer} dropped: {e}"),
         }
         shared.open.fetch_sub(1, Ordering::Relaxed);
     });
@@ -282,8 +282,8 @@ async fn run(args: Args) -> io::Result<()> {
     tokio::pin!(stop);
     let config = args.serve.config();
     // the first line is the address alone: scripts and tests read it
-    println!("listening on {}", listener.local_addr()?);
-    println!(
+    common::say!("listening on {}", listener.local_addr()?);
+    common::say!(
         "(TCP, protocol {}, {}, tokio, max {} connections, open-file limit {nofile}, \
          idle timeout {}, message timeout {}{})",
         args.serve.protocol,
@@ -308,12 +308,12 @@ async fn run(args: Args) -> io::Result<()> {
                 Ok((stream, peer)) => accepted(&shared, stream, peer),
                 // e.g. too many open files: log it, wait a little, go on.
                 Err(e) => {
-                    println!("accept failed: {e}");
+                    common::say!("accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
             () = &mut stop => {
-                println!("shutting down");
+                common::say!("shutting down");
                 return Ok(());
             }
         }

@@ -12,6 +12,7 @@
 //! cargo run --release --features tokio-util --example tokio_util_echo -- --bind 127.0.0.1:5005
 //! ```
 
+use std::io::Write;
 use std::net::SocketAddr;
 
 use clap::Parser;
@@ -46,7 +47,9 @@ fn main() -> std::io::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(args.bind).await?;
-        println!("listening on {}", listener.local_addr()?);
+        // Not `println!`, which panics when stdout is gone (`| head -1`):
+        // a server goes on serving without its log.
+        let _ = writeln!(std::io::stdout(), "listening on {}", listener.local_addr()?);
         loop {
             let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true)?;

@@ -22,6 +22,9 @@ use sockwire::dump::{self, Field};
 use sockwire::room::lab::{LabClient, LabClientConfig, LabServer, LabServerConfig};
 use sockwire::room::{ClientConfig, Name, RoomClient, RoomServer};
 
+#[path = "common/mod.rs"]
+mod common;
+
 /// Runs every protocol end to end over loopback (127.0.0.1, ports chosen by
 /// the OS) and prints each message and its bytes with the fields named.
 #[derive(Parser)]
@@ -82,17 +85,17 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() -> io::Result<()> {
     let _ = Args::parse();
-    println!("sockwire tour: every protocol over loopback, in one process.");
-    println!("Addresses are 127.0.0.1; the OS picks every port (clients get ephemeral ones).");
+    common::out!("sockwire tour: every protocol over loopback, in one process.");
+    common::out!("Addresses are 127.0.0.1; the OS picks every port (clients get ephemeral ones).");
     for section in SECTIONS {
-        println!();
-        println!("{}", section.title);
-        println!("{}", "=".repeat(section.title.chars().count()));
-        println!("wire: {}", section.wire);
+        common::out!();
+        common::out!("{}", section.title);
+        common::out!("{}", "=".repeat(section.title.chars().count()));
+        common::out!("wire: {}", section.wire);
         (section.run)()?;
     }
-    println!();
-    println!("tour complete: {} sections", SECTIONS.len());
+    common::out!();
+    common::out!("tour complete: {} sections", SECTIONS.len());
     Ok(())
 }
 
@@ -106,8 +109,8 @@ fn show_reply(
     fields: &[Field],
 ) {
     if wire == request {
-        println!();
-        println!(
+        common::out!();
+        common::out!(
             "  {} {} -> {} {}   {transport}, {}: the same bytes back (echo)",
             from.0,
             from.1,
@@ -129,8 +132,8 @@ fn show(
     wire: &[u8],
     fields: &[Field],
 ) {
-    println!();
-    println!(
+    common::out!();
+    common::out!(
         "  {} {} -> {} {}   {transport}, {}",
         from.0,
         from.1,
@@ -139,7 +142,7 @@ fn show(
         bytes(wire.len())
     );
     for line in dump::render(wire, fields).lines() {
-        println!("      {line}");
+        common::out!("      {line}");
     }
 }
 
@@ -158,14 +161,14 @@ fn udp_text() -> io::Result<()> {
     server.set_read_timeout(Some(TIMEOUT))?;
     client.set_read_timeout(Some(TIMEOUT))?;
     let (s, c) = (server.local_addr()?, client.local_addr()?);
-    println!("server bound to {s}; client bound to {c}");
+    common::out!("server bound to {s}; client bound to {c}");
     let mut buf = vec![0u8; 65_536];
     for (reply, text) in [
         (ReplyPolicy::Echo, "Hello, world"),
         (ReplyPolicy::Upper, "  ação, mundo  "),
     ] {
-        println!();
-        println!("  server reply policy: {reply}");
+        common::out!();
+        common::out!("  server reply policy: {reply}");
         let mut service = DatagramService::new(reply);
         client.send_to(text.as_bytes(), s)?;
         let (n, peer) = server.recv_from(&mut buf)?;
@@ -178,7 +181,7 @@ fn udp_text() -> io::Result<()> {
             &dump::text_fields(datagram),
         );
         let handled = service.handle_datagram(datagram);
-        println!("  server log: {}", handled.log_line(peer));
+        common::out!("  server log: {}", handled.log_line(peer));
         if let Some(answer) = handled.reply {
             server.send_to(&answer, peer)?;
             let (n, _) = client.recv_from(&mut buf)?;
@@ -222,11 +225,11 @@ impl Tcp {
         }
         let s = server.local_addr()?;
         if protocol.name() == "app" {
-            println!("server listening on {s} (protocol {protocol})");
+            common::out!("server listening on {s} (protocol {protocol})");
         } else {
-            println!("server listening on {s} (protocol {protocol}, reply {reply})");
+            common::out!("server listening on {s} (protocol {protocol}, reply {reply})");
         }
-        println!("client connected from {c} (its port is ephemeral: picked by the OS)");
+        common::out!("client connected from {c} (its port is ephemeral: picked by the OS)");
         Ok(Tcp {
             client,
             server,
@@ -263,10 +266,10 @@ impl Tcp {
             self.conn.handle_input(Instant::now(), &buf[..n]);
         }
         while let Some(event) = self.conn.poll_event() {
-            println!("  server log: {} {event}", self.c);
+            common::out!("  server log: {} {event}", self.c);
         }
         if self.conn.buffered_input() > 0 {
-            println!(
+            common::out!(
                 "  (the server holds {} of an unfinished message)",
                 bytes(self.conn.buffered_input())
             );
@@ -288,11 +291,11 @@ impl Tcp {
                 self.side.handle_input(&buf[..n]);
             }
             while let Some(event) = self.side.poll_event() {
-                println!("  client got: {event}");
+                common::out!("  client got: {event}");
             }
         }
         if self.conn.is_closed() {
-            println!("  server closes its socket");
+            common::out!("  server closes its socket");
             let _ = self.server.shutdown(std::net::Shutdown::Both);
         }
         Ok(())
@@ -307,8 +310,8 @@ impl Tcp {
 
     /// The client closes; the server sees the end of the stream.
     fn close(mut self) -> io::Result<()> {
-        println!();
-        println!("  client {} closes the connection", self.c);
+        common::out!();
+        common::out!("  client {} closes the connection", self.c);
         self.client.shutdown(std::net::Shutdown::Write)?;
         self.server_turn()?;
         let mut rest = Vec::new();
@@ -324,8 +327,8 @@ impl Tcp {
 fn tcp_text() -> io::Result<()> {
     let mut tcp = Tcp::open(Protocol::Text, ReplyPolicy::Echo)?;
     tcp.send("Hello, world")?;
-    println!();
-    println!("  'ã' is two bytes (c3 a3); a read can cut it, and the decoder holds the half");
+    common::out!();
+    common::out!("  'ã' is two bytes (c3 a3); a read can cut it, and the decoder holds the half");
     let wire = "não".as_bytes();
     let (a, b) = wire.split_at(2);
     tcp.client_writes(
@@ -343,8 +346,8 @@ fn tcp_text() -> io::Result<()> {
         ],
     )?;
     tcp.close()?;
-    println!();
-    println!("  the same with reply upper: the decoded text upper-cased, nothing stripped");
+    common::out!();
+    common::out!("  the same with reply upper: the decoded text upper-cased, nothing stripped");
     let mut tcp = Tcp::open(Protocol::Text, ReplyPolicy::Upper)?;
     tcp.send("Hello, world")?;
     tcp.close()
@@ -353,7 +356,7 @@ fn tcp_text() -> io::Result<()> {
 fn lines() -> io::Result<()> {
     // a chat: both peers decode lines; nobody echoes
     let mut tcp = Tcp::open(Protocol::Line, ReplyPolicy::None)?;
-    println!("(a chat: each typed line is sent with its LF; the peer prints it)");
+    common::out!("(a chat: each typed line is sent with its LF; the peer prints it)");
     tcp.send("hello")?;
     let two = b"how are you?\r\nfine\n";
     let mut fields = dump::line_fields(b"how are you?\r\n");
@@ -361,11 +364,11 @@ fn lines() -> io::Result<()> {
         .into_iter()
         .map(|f| Field::new(f.name, f.range.start + 14..f.range.end + 14, f.value));
     fields.extend(second);
-    println!();
-    println!("  two lines in one write (the first from a peer that ends lines with CRLF)");
+    common::out!();
+    common::out!("  two lines in one write (the first from a peer that ends lines with CRLF)");
     tcp.client_writes(two, &fields)?;
-    println!();
-    println!("  typing :q sends nothing and closes the connection");
+    common::out!();
+    common::out!("  typing :q sends nothing and closes the connection");
     tcp.close()
 }
 
@@ -373,8 +376,8 @@ fn fixed() -> io::Result<()> {
     let mut tcp = Tcp::open(Protocol::Fixed, ReplyPolicy::Echo)?;
     tcp.send("hi")?;
     tcp.send("ação 🐰")?;
-    println!();
-    println!("  a text longer than the field: size says 26, the field holds 20");
+    common::out!();
+    common::out!("  a text longer than the field: size says 26, the field holds 20");
     tcp.send("abcdefghijklmnopqrstuvwxyz")?;
     tcp.close()
 }
@@ -383,12 +386,14 @@ fn variable() -> io::Result<()> {
     let mut tcp = Tcp::open(Protocol::Variable, ReplyPolicy::Upper)?;
     tcp.send("hello")?;
     tcp.send("ação 🐰")?;
-    println!();
-    println!("  a header that declares 2 MiB, over the 1 MiB limit: refused before any payload");
+    common::out!();
+    common::out!(
+        "  a header that declares 2 MiB, over the 1 MiB limit: refused before any payload"
+    );
     let wire = b"\x01\x00\x20\x00\x00\x00\x00\x00\x03";
     tcp.client_writes(wire, &dump::variable_fields(wire))?;
-    println!();
-    println!("  the server closed the connection; other connections are not affected");
+    common::out!();
+    common::out!("  the server closed the connection; other connections are not affected");
     Ok(())
 }
 
@@ -396,7 +401,7 @@ fn variable() -> io::Result<()> {
 fn app() -> io::Result<()> {
     // the reply policy does not apply: the server answers from its table
     let mut tcp = Tcp::open(Protocol::App, ReplyPolicy::None)?;
-    println!("(the client sends `search` requests; the server answers from its table)");
+    common::out!("(the client sends `search` requests; the server answers from its table)");
     tcp.send("morpheus")?;
     tcp.send("🐶")?;
     tcp.send("neo")?;
@@ -436,12 +441,12 @@ impl Party {
         match self {
             Party::Server(s) => {
                 while let Some(event) = s.poll_event() {
-                    println!("  server log: {event}");
+                    common::out!("  server log: {event}");
                 }
             }
             Party::Client(name, c) => {
                 while let Some(event) = c.poll_event() {
-                    println!("  {name} prints: {event}");
+                    common::out!("  {name} prints: {event}");
                 }
             }
         }
@@ -508,22 +513,22 @@ fn room() -> io::Result<()> {
     for user in ["alice", "bob"] {
         let name = Name::new(user).map_err(io::Error::other)?;
         let socket = bind()?;
-        println!(
+        common::out!(
             "{user} at {} (registers with `hi` on start)",
             socket.local_addr()?
         );
         let client = RoomClient::new(now, s, name, ClientConfig::default());
         parties.push((socket, Party::Client(user, Box::new(client))));
     }
-    println!("server at {s}");
+    common::out!("server at {s}");
     pump(&mut parties, now)?;
     for (user, line) in [
         ("alice", "$roomcreate lobby"),
         ("bob", "$roomjoin lobby"),
         ("alice", "hello, room"),
     ] {
-        println!();
-        println!("  {user} types: {line}");
+        common::out!();
+        common::out!("  {user} types: {line}");
         for (_, party) in parties.iter_mut() {
             if let Party::Client(name, client) = party {
                 if *name == user {
@@ -617,12 +622,12 @@ fn lab_pump(parties: &mut [(UdpSocket, LabParty)], now: Instant) -> io::Result<(
             match party {
                 LabParty::Server(s) => {
                     while let Some(event) = s.poll_event() {
-                        println!("  server log: {event}");
+                        common::out!("  server log: {event}");
                     }
                 }
                 LabParty::Client(name, c) => {
                     while let Some(event) = c.poll_event() {
-                        println!("  {name} prints: {event}");
+                        common::out!("  {name} prints: {event}");
                     }
                 }
             }
@@ -634,12 +639,12 @@ fn lab_pump(parties: &mut [(UdpSocket, LabParty)], now: Instant) -> io::Result<(
 }
 
 fn lab_room() -> io::Result<()> {
-    println!("(the same commands as §7; §8 has no tags, and `rc` does not join,");
-    println!(" so alice also types $roomjoin. Without tags nothing is retransmitted:");
-    println!(" a lost `hi` or `rj` leaves a client waiting, and a list arrives one");
-    println!(" datagram per entry with no way to tell it is complete. §7's tags let");
-    println!(" a client match each reply to its request and send it again, and the");
-    println!(" server answer a repeat from its cache without running it twice.)");
+    common::out!("(the same commands as §7; §8 has no tags, and `rc` does not join,");
+    common::out!(" so alice also types $roomjoin. Without tags nothing is retransmitted:");
+    common::out!(" a lost `hi` or `rj` leaves a client waiting, and a list arrives one");
+    common::out!(" datagram per entry with no way to tell it is complete. §7's tags let");
+    common::out!(" a client match each reply to its request and send it again, and the");
+    common::out!(" server answer a repeat from its cache without running it twice.)");
     let now = Instant::now();
     let bind = || -> io::Result<UdpSocket> {
         let socket = UdpSocket::bind("127.0.0.1:0")?;
@@ -648,12 +653,12 @@ fn lab_room() -> io::Result<()> {
     };
     let server = bind()?;
     let s = server.local_addr()?;
-    println!("server at {s}");
+    common::out!("server at {s}");
     let directory = LabServer::new(LabServerConfig::default());
     let mut parties = vec![(server, LabParty::Server(Box::new(directory)))];
     for user in ["alice", "bob"] {
         let socket = bind()?;
-        println!(
+        common::out!(
             "{user} at {} (says `hi {user}` on start)",
             socket.local_addr()?
         );
@@ -670,8 +675,8 @@ fn lab_room() -> io::Result<()> {
         ("alice", "hello, room"),
         ("bob", "$roomleave"),
     ] {
-        println!();
-        println!("  {user} types: {line}");
+        common::out!();
+        common::out!("  {user} types: {line}");
         for (_, party) in parties.iter_mut() {
             if let LabParty::Client(name, client) = party {
                 if *name == user {

@@ -107,13 +107,13 @@ fn receive(
 
 fn send(socket: &UdpSocket, t: &Transmit) {
     if let Err(e) = socket.send_to(&t.payload, t.destination) {
-        eprintln!("send to {} failed: {e}", t.destination);
+        common::note!("send to {} failed: {e}", t.destination);
     }
 }
 
 fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
     let socket = UdpSocket::bind(bind)?;
-    println!("room server listening on {}", socket.local_addr()?);
+    common::say!("room server listening on {}", socket.local_addr()?);
     let mut server = RoomServer::default();
     // larger than the 4,096-byte limit, so over-long datagrams are seen
     let mut buf = vec![0; 65_536];
@@ -125,13 +125,13 @@ fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::
             server.handle_timeout(Instant::now());
         }
         while let Some(event) = server.poll_event() {
-            println!("{event}");
+            common::say!("{event}");
         }
         while let Some(t) = server.poll_transmit() {
             send(&socket, &t);
         }
     }
-    println!("room server stopped");
+    common::say!("room server stopped");
     Ok(())
 }
 
@@ -149,7 +149,7 @@ fn chat(
         user.clone(),
         ClientConfig::default(),
     );
-    println!(
+    common::say!(
         "{user} on {server_addr}, from {} ($quit to leave)",
         socket.local_addr()?
     );
@@ -168,7 +168,7 @@ fn chat(
             match line {
                 Some(line) => {
                     if let Err(e) = client.handle_line(Instant::now(), &line) {
-                        println!("error: {e}");
+                        common::say!("error: {e}");
                     }
                 }
                 // end of input: leave as $quit does (if not already leaving)
@@ -181,7 +181,7 @@ fn chat(
             client.handle_timeout(Instant::now());
         }
         while let Some(event) = client.poll_event() {
-            println!("{event}");
+            common::say!("{event}");
         }
         while let Some(t) = client.poll_transmit() {
             send(&socket, &t);

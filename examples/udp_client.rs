@@ -29,7 +29,7 @@ const WAIT: Duration = Duration::from_secs(1);
 fn main() -> io::Result<()> {
     let args = Args::parse();
     let socket = UdpSocket::bind(common::any_addr_for(args.server))?;
-    println!("sending to {} from {}", args.server, socket.local_addr()?);
+    common::out!("sending to {} from {}", args.server, socket.local_addr()?);
     let mut buf = vec![0u8; 65_536];
     for line in io::stdin().lock().lines() {
         let line = line?;
@@ -41,20 +41,20 @@ fn main() -> io::Result<()> {
         let deadline = Instant::now() + WAIT;
         loop {
             if Instant::now() >= deadline {
-                println!("no reply within 1 s");
+                common::out!("no reply within 1 s");
                 break;
             }
             socket.set_read_timeout(sockwire::timeout_from(Instant::now(), Some(deadline)))?;
             match socket.recv_from(&mut buf) {
                 Ok((n, from)) if from == args.server => {
-                    println!("Reply from {from} -> {}", lossy(&buf[..n]));
+                    common::out!("Reply from {from} -> {}", lossy(&buf[..n]));
                     break;
                 }
                 Ok(_) => {} // not from the server: ignored
                 Err(e) if common::is_timeout(&e) => {}
                 // an ICMP "port unreachable" from a previous send
                 Err(e) => {
-                    println!("no reply: {e}");
+                    common::out!("no reply: {e}");
                     break;
                 }
             }

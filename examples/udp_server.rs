@@ -43,7 +43,7 @@ fn main() -> io::Result<()> {
         ReplyPolicy::Prefix(prefix) => format!("prefix {prefix:?}"),
         other => other.to_string(),
     };
-    println!("listening on {} (UDP, reply {shown})", socket.local_addr()?);
+    common::say!("listening on {} (UDP, reply {shown})", socket.local_addr()?);
 
     let mut service = DatagramService::new(reply);
     let mut buf = vec![0u8; 65_536];
@@ -52,18 +52,18 @@ fn main() -> io::Result<()> {
             Ok(got) => got,
             Err(e) if common::is_timeout(&e) => continue,
             Err(e) => {
-                eprintln!("receive failed: {e}");
+                common::note!("receive failed: {e}");
                 continue;
             }
         };
         let handled = service.handle_datagram(&buf[..n]);
-        println!("{}", handled.log_line(peer));
+        common::say!("{}", handled.log_line(peer));
         if let Some(reply) = handled.reply {
             if let Err(e) = socket.send_to(&reply, peer) {
-                eprintln!("reply to {peer} failed: {e}");
+                common::note!("reply to {peer} failed: {e}");
             }
         }
     }
-    println!("stopped");
+    common::say!("stopped");
     Ok(())
 }

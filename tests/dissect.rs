@@ -1232,3 +1232,19 @@ fn the_real_snap_length_capture_reports_the_cut_message_as_gaps() {
         assert_eq!(gap["reason"], "cut by the snap length");
     }
 }
+
+#[test]
+fn stdout_closed_early_ends_dissect_quietly_with_success() {
+    // As `tcpdump -w - | dissect - | head`: the reader of the output has
+    // gone and the capture has not ended (stdin stays open), so only the
+    // failed write can stop it.
+    let capture = pcap(Link::Ethernet, &hello_exchange(CLIENT, SERVER));
+    let mut cmd = Command::new(support::example("dissect"));
+    cmd.args(["-", "--port", "5005=variable"]);
+    let (status, stderr) = support::run_stdout_closed(cmd, &capture);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?} (None: still running), stderr: {stderr}"
+    );
+    assert_eq!(stderr, "", "nothing on stderr");
+}

@@ -487,3 +487,72 @@ fn servers_stop_on_ctrl_c_with_clients_connected() {
     assert!(ok);
     assert_eq!(out.last().map(String::as_str), Some("stopped"));
 }
+
+/// The note a server writes on stderr (once) when its log cannot be
+/// written.
+const LOG_GONE: &str = "cannot write the log to stdout";
+
+#[test]
+fn tcp_servers_serve_on_when_their_stdout_is_closed() {
+    let mut servers = SERVERS.to_vec();
+    if cfg!(feature = "tokio-util") {
+        servers.push("tokio_echo_server");
+    }
+    for server in servers {
+        // as `server | head -1`: every log line after the first fails
+        let (mut proc, addr) = Proc::server_stdout_closed(server, &["--protocol", "variable"]);
+        // one after the other: each connection is logged (connected,
+        // messages, close) into the closed pipe before the next
+        for id in 0..3 {
+            let wire = messages(Protocol::Variable, id, 2);
+            let (back, _) = exchange(addr, &wire);
+            assert_eq!(back, wire, "{server} client {id}, stdout closed");
+        }
+        assert!(proc.running(), "{server} exited with its stdout closed");
+        let (ok, out) = proc.terminate();
+        assert!(ok, "{server} exit status: {out:?}");
+        let notes = out.iter().filter(|l| l.contains(LOG_GONE)).count();
+        assert_eq!(notes, 1, "{server} notes the lost log once: {out:?}");
+        assert!(!out.iter().any(|l| l.contains("panicked")), "{out:?}");
+    }
+}
+
+#[test]
+fn udp_server_serves_on_when_its_stdout_is_closed() {
+    let (mut proc, addr) = Proc::server_stdout_closed("udp_server", &["--reply", "upper"]);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut buf = [0u8; 100];
+    for text in ["hello", "world", "again"] {
+        socket.send_to(text.as_bytes(), addr).unwrap();
+        let (n, from) = socket.recv_from(&mut buf).expect("a reply");
+        assert_eq!((&buf[..n], from), (text.to_uppercase().as_bytes(), addr));
+    }
+    assert!(proc.running(), "udp_server exited with its stdout closed");
+    let (ok, out) = proc.terminate();
+    assert!(ok, "{out:?}");
+    assert_eq!(out.iter().filter(|l| l.contains(LOG_GONE)).count(), 1);
+}
+
+#[test]
+fn one_shot_examples_exit_quietly_with_success_when_their_stdout_is_closed() {
+    // tcp_client writes `connected to ...` first, to the closed pipe
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = listener.local_addr().unwrap().to_string();
+    let mut cmd = std::process::Command::new(support::example("tcp_client"));
+    cmd.args(["--server", &server]);
+    let (status, stderr) = support::run_stdout_closed(cmd, b"hello\n");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "tcp_client: {status:?} {stderr}"
+    );
+    assert_eq!(stderr, "", "tcp_client says nothing");
+
+    let cmd = std::process::Command::new(support::example("tour"));
+    let (status, stderr) = support::run_stdout_closed(cmd, b"");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "tour: {status:?} {stderr}"
+    );
+    assert_eq!(stderr, "", "tour says nothing");
+}

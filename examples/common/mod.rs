@@ -1,10 +1,38 @@
 //! Plumbing shared by several example binaries, each of which includes this
 //! file with `#[path = "common/mod.rs"] mod common;` (a directory under
 //! `examples/` without a `main.rs` is not an example of its own).
+//!
+//! # Output that never panics
+//!
+//! `println!` and `eprintln!` panic when their stream is gone: `server |
+//! head -3` kills the server at its fourth log line, dropping every
+//! client. These three macros write a line as `println!`/`eprintln!` do
+//! (the same bytes, one lock per line, so lines from several threads do
+//! not interleave) and never panic; what a failed write does is the
+//! program's policy, chosen by the macro:
+//!
+//! - [`say!`]: the log of a program that serves (the servers, the chats,
+//!   the load generator, whose verdict is its exit status). A line that
+//!   cannot be written is dropped and the program goes on: the log going
+//!   away is not a reason to drop clients. The first failure is noted once
+//!   on stderr; later lines are still tried (a full disk may drain).
+//! - [`out!`]: the output of a one-shot tool, which is what the user ran it
+//!   for (the clients, `tour`, `dissect`). A broken pipe means the reader
+//!   has all it wants (`dissect ... | head`): the program exits at once,
+//!   quietly, with success, as `head`-friendly tools do (no destructors
+//!   run; the OS closes the sockets). Any other write
+//!   error loses output the user asked for: it is reported on stderr and
+//!   the program exits with failure.
+//! - [`note!`]: a diagnostic on stderr. If stderr is gone too there is
+//!   nowhere left to report it, so a failure is ignored.
+//!
+//! Call them through the module, as `common::say!("{peer} connected")`.
+//! Stdin is not touched: the chats end at the end of their input as before.
 
-#![allow(dead_code)] // each example uses part of this
+#![allow(dead_code, unused_macros)] // each example uses part of this
 
-use std::io::{self, BufRead};
+use std::fmt;
+use std::io::{self, BufRead, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +41,77 @@ use std::thread;
 
 use sockwire::builtin::{Protocol, ReplyPolicy};
 use sockwire::conn::ConnectionConfig;
+
+/// Writes a line of a serving program's log to stdout; a failed write is
+/// dropped (noted once on stderr) and the program goes on. See the module
+/// docs for the policy.
+macro_rules! say {
+    () => {
+        $crate::common::say_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::common::say_line(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line of a one-shot tool's output to stdout; on a broken pipe
+/// the program exits quietly with success, on any other failure it says so
+/// on stderr and exits with failure. See the module docs for the policy.
+macro_rules! out {
+    () => {
+        $crate::common::out_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::common::out_line(format_args!($($arg)*))
+    };
+}
+
+/// Writes a diagnostic line to stderr; a failed write is ignored. See the
+/// module docs for the policy.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::common::note_line(format_args!($($arg)*))
+    };
+}
+
+#[allow(unused_imports)] // each example uses part of these
+pub(crate) use {note, out, say};
+
+/// [`say!`]: one log line to stdout, never a panic, never a stop.
+pub fn say_line(line: fmt::Arguments) {
+    static NOTED: AtomicBool = AtomicBool::new(false);
+    if let Err(e) = writeln!(io::stdout().lock(), "{line}") {
+        if !NOTED.swap(true, Ordering::Relaxed) {
+            note_line(format_args!(
+                "cannot write the log to stdout ({e}); going on without it"
+            ));
+        }
+    }
+}
+
+/// [`out!`]: one line of output to stdout; exits the program if it cannot
+/// be written (see [`stdout_failed`]).
+pub fn out_line(line: fmt::Arguments) {
+    if let Err(e) = writeln!(io::stdout().lock(), "{line}") {
+        stdout_failed(&e);
+    }
+}
+
+/// What a one-shot tool does when its output cannot be written: on a
+/// broken pipe (the reader has closed: `| head`) exit quietly with
+/// success; otherwise say so on stderr and exit with failure.
+pub fn stdout_failed(e: &io::Error) -> ! {
+    if e.kind() != io::ErrorKind::BrokenPipe {
+        note_line(format_args!("cannot write to stdout: {e}"));
+        std::process::exit(1);
+    }
+    std::process::exit(0);
+}
+
+/// [`note!`]: one line to stderr, its failure ignored.
+pub fn note_line(line: fmt::Arguments) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
 
 /// A flag that Ctrl-C (and SIGTERM) sets; loops check it to stop cleanly.
 pub fn stop_flag() -> io::Result<Arc<AtomicBool>> {

@@ -21,6 +21,8 @@
 //! are, inside a module of its own.
 
 mod capture;
+#[path = "../common/mod.rs"]
+mod common;
 mod decode;
 mod engine;
 mod packet;
@@ -89,7 +91,7 @@ fn main() -> ExitCode {
         match File::open(&args.capture) {
             Ok(f) => Box::new(BufReader::new(f)),
             Err(e) => {
-                eprintln!("dissect: {}: {e}", args.capture.display());
+                common::note!("dissect: {}: {e}", args.capture.display());
                 return ExitCode::FAILURE;
             }
         }
@@ -103,12 +105,11 @@ fn main() -> ExitCode {
     let mut out = Output {
         w: io::stdout().lock(),
         json: args.json,
-        ok: true,
     };
     let (summary, error, warnings) = run(input, config, &mut |r| out.record(&r));
     if !warnings.is_empty() {
         for w in &warnings {
-            eprintln!(
+            common::note!(
                 "dissect: {}: warning at byte offset {}: {}",
                 args.capture.display(),
                 w.offset,
@@ -117,7 +118,7 @@ fn main() -> ExitCode {
         }
     }
     if let Some(e) = &error {
-        eprintln!(
+        common::note!(
             "dissect: {}: {e}; decoded the {} packets before it",
             args.capture.display(),
             summary.frames
@@ -161,8 +162,6 @@ fn run(
 struct Output<W> {
     w: W,
     json: bool,
-    /// False once stdout is gone (`| head`): stop writing.
-    ok: bool,
 }
 
 /// `HH:MM:SS.micro`, UTC.
@@ -327,9 +326,11 @@ fn plural(n: u64, one: &str) -> String {
 }
 
 impl<W: Write> Output<W> {
+    /// Writes one line; stdout gone (`| head`) ends the program there,
+    /// with success (`common::stdout_failed`).
     fn line(&mut self, line: &str) {
-        if self.ok && writeln!(self.w, "{line}").is_err() {
-            self.ok = false;
+        if let Err(e) = writeln!(self.w, "{line}") {
+            common::stdout_failed(&e);
         }
     }
 

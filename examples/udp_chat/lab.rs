@@ -20,7 +20,7 @@ const BYE_WAIT: Duration = Duration::from_secs(1);
 pub fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
     let socket = UdpSocket::bind(bind)?;
     // the §8 wire; the address last, as the §7 server prints it
-    println!("lab room server listening on {}", socket.local_addr()?);
+    common::say!("lab room server listening on {}", socket.local_addr()?);
     let mut server = LabServer::new(LabServerConfig::default());
     // larger than the 1,024-byte limit, so over-long datagrams are seen
     let mut buf = vec![0; 65_536];
@@ -32,10 +32,10 @@ pub fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::err
             send(&socket, &t);
         }
         while let Some(event) = server.poll_event() {
-            println!("{event}");
+            common::say!("{event}");
         }
     }
-    println!("room server stopped");
+    common::say!("room server stopped");
     Ok(())
 }
 
@@ -43,7 +43,7 @@ pub fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::err
 /// on Ctrl-C.
 fn ask_name(lines: &Receiver<Option<String>>, stop: &AtomicBool) -> Option<Name> {
     loop {
-        println!("your name (1 to 32 of A-Z a-z 0-9 _ -):");
+        common::say!("your name (1 to 32 of A-Z a-z 0-9 _ -):");
         let line = loop {
             if stop.load(Ordering::SeqCst) {
                 return None;
@@ -56,7 +56,7 @@ fn ask_name(lines: &Receiver<Option<String>>, stop: &AtomicBool) -> Option<Name>
         };
         match Name::new(line.trim()) {
             Ok(name) => return Some(name),
-            Err(e) => println!("{e}"),
+            Err(e) => common::say!("{e}"),
         }
     }
 }
@@ -72,14 +72,14 @@ pub fn chat(
     let socket = UdpSocket::bind(common::any_addr_for(server_addr))?;
     let lines = common::stdin_lines();
     let mut client = LabClient::new(server_addr, LabClientConfig::default());
-    println!(
+    common::say!(
         "lab wire to {server_addr}, from {} ($quit to leave)",
         socket.local_addr()?
     );
     let first = match Name::new(user) {
         Ok(name) => Some(name),
         Err(e) => {
-            println!("{e}");
+            common::say!("{e}");
             ask_name(&lines, stop)
         }
     };
@@ -106,7 +106,7 @@ pub fn chat(
             client.handle_datagram(Instant::now(), from, &buf[..n]);
         }
         while let Some(event) = client.poll_event() {
-            println!("{event}");
+            common::say!("{event}");
             match event {
                 LabClientEvent::NameTaken(_) => match ask_name(&lines, stop) {
                     Some(name) => client.hello(Instant::now(), name)?,
@@ -115,7 +115,7 @@ pub fn chat(
                 LabClientEvent::Registered(_) => {
                     for line in early.drain(..) {
                         if let Err(e) = client.handle_line(Instant::now(), &line) {
-                            println!("error: {e}");
+                            common::say!("error: {e}");
                         }
                     }
                 }
@@ -127,7 +127,7 @@ pub fn chat(
                 Some(line) if client.name().is_none() => early.push(line),
                 Some(line) => {
                     if let Err(e) = client.handle_line(Instant::now(), &line) {
-                        println!("error: {e}");
+                        common::say!("error: {e}");
                     }
                 }
                 // end of input: leave as $quit does
@@ -139,7 +139,7 @@ pub fn chat(
         }
     }
     if !client.is_closed() {
-        println!("no answer to by from the server; leaving anyway");
+        common::say!("no answer to by from the server; leaving anyway");
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
@@ -71,7 +71,25 @@ impl Proc {
     }
 
     /// Starts any command with stdio piped as [`spawn`](Self::spawn) does.
-    pub fn start(mut cmd: Command) -> Proc {
+    pub fn start(cmd: Command) -> Proc {
+        Proc::start_with(cmd, false)
+    }
+
+    /// Starts a server example as [`server`](Self::server) does, then
+    /// closes the read end of its stdout once its first line (`listening on
+    /// ADDR`) is read, as `server | head -1` does: every later write to its
+    /// stdout fails with a broken pipe. The pipe is closed before the
+    /// first line is handed over, so everything the test does after this
+    /// returns happens with stdout gone. Stderr is read as usual.
+    pub fn server_stdout_closed(name: &str, args: &[&str]) -> (Proc, SocketAddr) {
+        let mut cmd = Command::new(example(name));
+        cmd.args(args).args(["--bind", "127.0.0.1:0"]);
+        Proc::listening(Proc::start_with(cmd, true))
+    }
+
+    /// As [`start`](Self::start); `first_line_only`: stdout's read end is
+    /// closed after its first line.
+    fn start_with(mut cmd: Command, first_line_only: bool) -> Proc {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -83,7 +101,18 @@ impl Proc {
         let err = child.stderr.take().expect("stderr");
         let tx2 = tx.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let mut out = BufReader::new(out);
+            if first_line_only {
+                let mut first = String::new();
+                let read = out.read_line(&mut first);
+                drop(out); // the read end: closed before the line is sent
+                if read.is_ok_and(|n| n > 0) {
+                    let first = first.strip_suffix('\n').unwrap_or(&first);
+                    let _ = tx.send(first.strip_suffix('\r').unwrap_or(first).to_owned());
+                }
+                return;
+            }
+            for line in out.lines().map_while(Result::ok) {
                 let _ = tx.send(line);
             }
         });
@@ -118,6 +147,12 @@ impl Proc {
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("first line is not `listening on ADDR`: {first:?}"));
         (proc, addr)
+    }
+
+    /// Whether the child is still running (it has not exited, by itself
+    /// or by a panic).
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The child's process id.
@@ -213,6 +248,46 @@ impl Drop for Proc {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `cmd` with its stdout a pipe whose read end is closed before the
+/// child can write to it (as `| head -0` would), and `input` on its stdin,
+/// which stays open until the child exits, as a live capture's or a
+/// terminal's does: a child that waits for the end of its input does not
+/// exit. Returns the exit status (`None`: still running after [`LIMIT`],
+/// then killed) and everything the child wrote to stderr.
+pub fn run_stdout_closed(mut cmd: Command, input: &[u8]) -> (Option<ExitStatus>, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn child process");
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().expect("stdin");
+    // small inputs: they fit the pipe; a child gone already is no error
+    let _ = stdin.write_all(input);
+    let _ = stdin.flush();
+    let mut err = child.stderr.take().expect("stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut text);
+        text
+    });
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        match child.try_wait().expect("try_wait") {
+            Some(status) => break Some(status),
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    drop(stdin);
+    (status, stderr.join().expect("stderr reader"))
 }
 
 /// Whether `python3` runs here; prints a note when it does not.
