@@ -5,6 +5,8 @@
 //! ```sh
 //! cargo bench --bench codecs            # all (a few minutes)
 //! cargo bench --bench codecs -- line    # one codec
+//! # steadier figures: 1 s warm-up, 3 s measurement per bench (~15 min)
+//! BENCH_WARM_UP_MS=1000 BENCH_MEASURE_MS=3000 cargo bench --bench codecs
 //! ```
 //!
 //! Each benchmark decodes one buffer of about 1 MiB of messages per
@@ -64,6 +66,15 @@ struct Wire {
 }
 
 /// Runs `f` twice, in a bytes/s group and a messages/s group.
+/// A duration from the environment variable `name` in milliseconds, or
+/// `default`: the group settings below override criterion's own
+/// `--warm-up-time`/`--measurement-time`, so longer runs are asked for
+/// this way.
+fn millis(name: &str, default: u64) -> Duration {
+    let ms = std::env::var(name).ok().and_then(|v| v.parse().ok());
+    Duration::from_millis(ms.unwrap_or(default))
+}
+
 fn both(
     c: &mut Criterion,
     name: &str,
@@ -77,8 +88,8 @@ fn both(
         let mut group = c.benchmark_group(format!("{name}_{suffix}"));
         group
             .sample_size(20)
-            .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_millis(800))
+            .warm_up_time(millis("BENCH_WARM_UP_MS", 300))
+            .measurement_time(millis("BENCH_MEASURE_MS", 800))
             .throughput(throughput);
         f(&mut group, wire, suffix);
         group.finish();
