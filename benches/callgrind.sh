@@ -40,6 +40,14 @@ echo "| fixed | fixed_borrowed |"
 echo "|---:|---:|"
 echo "| $(per_msg fixed 16) | $(per_msg fixed_borrowed 16) |"
 echo
+echo "§6 binary messages (a JSON header of about 130 bytes and the content), instructions per message:"
+echo
+echo "| payload | app | app_borrowed |"
+echo "|---:|---:|---:|"
+for size in 16 1024; do
+    echo "| $size | $(per_msg app $size) | $(per_msg app_borrowed $size) |"
+done
+echo
 echo "Encoding, instructions per message (each into one buffer with room for the stream):"
 echo
 echo "| payload | variable_encode | line_encode | tokio_lines_encode | ratio |"
