@@ -54,9 +54,6 @@ struct Client {
     peer: SocketAddr,
     conn: Connection<BuiltinService>,
     interest: Option<Interest>,
-    /// Answered its request under --close-after-reply: read no more, close
-    /// once the reply is written.
-    closing: bool,
     /// The socket has nothing to read until its next readable event: the
     /// last read was short (a stream socket's receive buffer was emptied)
     /// or would have blocked. mio is edge-triggered, and new bytes bring a
@@ -95,7 +92,6 @@ fn main() -> io::Result<()> {
         reply,
         conn: args.serve.config(),
         max_connections: args.max_connections,
-        close_after_reply: args.serve.close_after_reply,
     };
 
     let mut clients: HashMap<Token, Client> = HashMap::new();
@@ -142,15 +138,13 @@ fn main() -> io::Result<()> {
                 continue;
             };
             let outcome = drive(client, &mut buf);
-            if log_events(client, args.serve.quiet) && config.close_after_reply {
-                client.closing = true;
-            }
+            log_events(client, args.serve.quiet);
             let done = match outcome {
                 Ok(more) => {
                     if more {
                         again.push(token);
                     }
-                    finished(client) || update_interest(&poll, client, token).is_err()
+                    client.conn.is_closed() || update_interest(&poll, client, token).is_err()
                 }
                 Err(e) => {
                     common::say!("{} connection error: {e}", client.peer);
@@ -159,7 +153,8 @@ fn main() -> io::Result<()> {
             };
             if done {
                 if let Some(mut client) = clients.remove(&token) {
-                    if client.closing && !client.conn.is_closed() {
+                    // --close-after-reply: answered, and the reply written
+                    if client.conn.is_finished() && client.conn.is_closed() {
                         common::say!(
                             "{} closed after the reply (--close-after-reply)",
                             client.peer
@@ -201,27 +196,15 @@ struct Config {
     reply: ReplyPolicy,
     conn: ConnectionConfig,
     max_connections: usize,
-    close_after_reply: bool,
 }
 
-/// Logs a connection's events (`quiet`: all but the messages); returns
-/// whether a message arrived.
-fn log_events(client: &mut Client, quiet: bool) -> bool {
-    let mut received = false;
+/// Logs a connection's events (`quiet`: all but the messages).
+fn log_events(client: &mut Client, quiet: bool) {
     while let Some(event) = client.conn.poll_event() {
-        let message = matches!(event, Event::Received(_));
-        received |= message;
-        if !(quiet && message) {
+        if !(quiet && matches!(event, Event::Received(_))) {
             common::say!("{} {event}", client.peer);
         }
     }
-    received
-}
-
-/// Whether a connection is done: closed by the machine, or answered under
-/// --close-after-reply with the reply written.
-fn finished(client: &Client) -> bool {
-    client.conn.is_closed() || (client.closing && !client.conn.wants_write())
 }
 
 /// Accepts every pending connection; `false` when an accept failed (not
@@ -265,7 +248,6 @@ fn accept(
                         peer,
                         conn,
                         interest: Some(Interest::READABLE),
-                        closing: false,
                         drained: false,
                         read_closed: false,
                     },
@@ -300,7 +282,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                 Err(e) => return Err(e),
             }
         }
-        if client.conn.wants_read() && !client.closing && !client.drained {
+        if client.conn.wants_read() && !client.drained {
             if reads == READS_PER_TURN {
                 return Ok(true);
             }
@@ -329,8 +311,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
 /// READABLE while the connection takes input, WRITABLE while output is
 /// pending.
 fn update_interest(poll: &Poll, client: &mut Client, token: Token) -> io::Result<()> {
-    let reading = client.conn.wants_read() && !client.closing;
-    let wanted = match (reading, client.conn.wants_write()) {
+    let wanted = match (client.conn.wants_read(), client.conn.wants_write()) {
         (true, true) => Interest::READABLE | Interest::WRITABLE,
         (true, false) => Interest::READABLE,
         (false, true) => Interest::WRITABLE,

@@ -43,7 +43,7 @@ const TICK: Duration = Duration::from_millis(200);
 fn main() -> io::Result<()> {
     let args = Args::parse();
     let (protocol, reply, config) = (args.serve.protocol, args.serve.reply(), args.serve.config());
-    let (quiet, close_after_reply) = (args.serve.quiet, args.serve.close_after_reply);
+    let quiet = args.serve.quiet;
     let nofile = rlimit::increase_nofile_limit(u64::MAX).map_err(io::Error::other)?;
     let stop = common::stop_flag()?;
 
@@ -79,7 +79,7 @@ fn main() -> io::Result<()> {
                 let service = protocol.service(reply.clone());
                 let conn = Connection::new(Instant::now(), service, config.clone());
                 let spawned = thread::Builder::new().spawn(move || {
-                    if let Err(e) = serve(stream, peer, conn, &stop, quiet, close_after_reply) {
+                    if let Err(e) = serve(stream, peer, conn, &stop, quiet) {
                         common::say!("{peer} connection error: {e}");
                     }
                 });
@@ -112,18 +112,15 @@ fn serve(
     mut conn: Connection<BuiltinService>,
     stop: &AtomicBool,
     quiet: bool,
-    close_after_reply: bool,
 ) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_write_timeout(Some(TICK))?;
     let mut buf = vec![0u8; 64 * 1024];
-    // answered under --close-after-reply: read no more, close once written
-    let mut closing = false;
     loop {
         // 1. feed input; a blocking read would hold replies back, so only
         // when there is nothing to write. It waits until the next deadline,
         // and at most TICK to see the stop flag.
-        if conn.wants_read() && !conn.wants_write() && !closing {
+        if conn.wants_read() && !conn.wants_write() {
             let wait = sockwire::timeout_from(Instant::now(), conn.poll_timeout());
             stream.set_read_timeout(Some(wait.map_or(TICK, |w| w.min(TICK))))?;
             match stream.read(&mut buf) {
@@ -137,17 +134,14 @@ fn serve(
         conn.handle_timeout(Instant::now());
         // 3. drain events
         while let Some(event) = conn.poll_event() {
-            let message = matches!(event, Event::Received(_));
-            closing |= message && close_after_reply;
-            if !(quiet && message) {
+            if !(quiet && matches!(event, Event::Received(_))) {
                 common::say!("{peer} {event}");
             }
         }
         if conn.is_closed() {
-            return Ok(());
-        }
-        if closing && !conn.wants_write() {
-            common::say!("{peer} closed after the reply (--close-after-reply)");
+            if conn.is_finished() {
+                common::say!("{peer} closed after the reply (--close-after-reply)");
+            }
             return Ok(());
         }
         if stop.load(Ordering::SeqCst) {

@@ -68,7 +68,6 @@ thread_local! {
 #[derive(Clone)]
 struct Options {
     quiet: bool,
-    close_after_reply: bool,
 }
 
 /// How a connection ended, for its last log line.
@@ -90,8 +89,6 @@ async fn serve(
     options: Options,
 ) -> io::Result<End> {
     stream.set_nodelay(true)?;
-    // answered under --close-after-reply: read no more, close once written
-    let mut closing = false;
     let mut dropped = false;
     // the armed deadline; it fires early at worst (handle_timeout then
     // does nothing), so it is reset only when a deadline comes sooner
@@ -102,7 +99,6 @@ async fn serve(
         // 3. drain events
         while let Some(event) = conn.poll_event() {
             dropped |= log_event(peer, &event, options.quiet);
-            closing |= options.close_after_reply && matches!(event, Event::Received(_));
         }
         // 4. transmit: every reply queued so far, in one write when the
         // socket takes it all
@@ -118,12 +114,11 @@ async fn serve(
         if conn.is_closed() {
             return Ok(if dropped {
                 End::Dropped
+            } else if conn.is_finished() {
+                End::Replied
             } else {
                 End::PeerClosed
             });
-        }
-        if closing && !conn.wants_write() {
-            return Ok(End::Replied);
         }
         let deadline = conn.poll_timeout();
         if let Some(at) = deadline {
@@ -132,7 +127,7 @@ async fn serve(
                 armed = Some(at);
             }
         }
-        let reading = conn.wants_read() && !closing;
+        let reading = conn.wants_read();
         let writing = conn.wants_write();
         tokio::select! {
             biased;
@@ -240,7 +235,6 @@ fn accepted(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let conn = Connection::new(Instant::now(), service, shared.config.clone());
     let options = Options {
         quiet: shared.args.serve.quiet,
-        close_after_reply: shared.args.serve.close_after_reply,
     };
     let shared = Arc::clone(shared);
     tokio::spawn(async move {

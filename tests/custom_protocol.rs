@@ -556,3 +556,66 @@ fn eof_inside_a_netstring_reports_the_protocols_truncation() {
         );
     }
 }
+
+#[test]
+fn max_messages_answers_that_many_at_every_split_and_reads_no_more() {
+    let all = wire();
+    let replies = reversed_wire();
+    let reply_len = |n: usize| {
+        // the first n replies of `reversed_wire`
+        let mut len = 0;
+        let mut codec = NetstringCodec::with_max_len(usize::MAX);
+        let mut buf = BytesMut::from(&replies[..]);
+        for _ in 0..n {
+            let before = buf.len();
+            codec.decode(&mut buf).unwrap().unwrap();
+            len += before - buf.len();
+        }
+        len
+    };
+    for max in 1..=5 {
+        let config = ConnectionConfig::default().max_messages(Some(max)).clone();
+        for at in 0..=all.len() {
+            let (first, second) = all.split_at(at);
+            let (messages, output, other) = run(config.clone(), [first, second]);
+            assert_eq!(messages.len(), max, "max {max}, split at {at}");
+            assert_eq!(
+                output,
+                &replies[..reply_len(max)],
+                "max {max}, split at {at}"
+            );
+            // Finished is not the peer closing: no PeerClosed, no error.
+            assert!(other.is_empty(), "max {max}, split at {at}: {other:?}");
+        }
+    }
+}
+
+#[test]
+fn a_finished_connection_closes_once_its_replies_are_written() {
+    let now = Instant::now();
+    let config = ConnectionConfig::default().max_messages(Some(1)).clone();
+    let mut conn = Connection::new(now, reverser(), config);
+    let mut two = netstring(b"abc");
+    two.extend_from_slice(&netstring(b"def"));
+    conn.handle_input(now, &two);
+    assert!(conn.is_finished());
+    assert_eq!(conn.messages_received(), 1);
+    assert!(!conn.wants_read());
+    assert_eq!(conn.pending_output(), netstring(b"cba"));
+    assert_eq!(conn.buffered_input(), 0, "the unanswered rest is dropped");
+    // more input and the peer's EOF change nothing
+    conn.handle_input(now, &netstring(b"ghi"));
+    conn.handle_eof(now);
+    assert_eq!(conn.messages_received(), 1);
+    assert!(matches!(conn.poll_event(), Some(Event::Received(_))));
+    assert!(conn.poll_event().is_none());
+    // the idle timeout still guards the unsent reply
+    assert!(conn.poll_timeout().is_some());
+    assert!(!conn.is_closed());
+    conn.consume_output(now, 2);
+    assert!(!conn.is_closed());
+    let rest = conn.pending_output().len();
+    conn.consume_output(now, rest);
+    assert!(conn.is_closed());
+    assert_eq!(conn.poll_timeout(), None);
+}

@@ -208,6 +208,21 @@ fn close_after_reply_answers_one_request_then_closes() {
     }
 }
 
+#[test]
+fn close_after_reply_answers_only_the_first_of_pipelined_requests() {
+    for server in servers() {
+        // two whole requests in one write, so most likely in one read: the
+        // second is not answered (the lab's server reads one and closes)
+        let (mut proc, addr) = Proc::server(server, &["--protocol", "line", "--close-after-reply"]);
+        let mut stream = connect(addr);
+        stream.write_all(b"one\ntwo\nthree\n").unwrap();
+        let mut back = Vec::new();
+        stream.read_to_end(&mut back).expect("the server closes");
+        assert_eq!(back, b"one\n", "{server}");
+        proc.wait_for("closed after the reply (--close-after-reply)");
+    }
+}
+
 #[cfg(feature = "json")]
 #[test]
 fn close_after_reply_serves_a_client_that_reads_until_eof() {

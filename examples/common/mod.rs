@@ -184,7 +184,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "TEXT", default_value = ReplyPolicy::DEFAULT_PREFIX)]
     prefix: String,
     /// Answer one request, then close the connection (as the tutorial's
-    /// §6 `app-server.py` does); without it the connection stays open.
+    /// §6 `app-server.py` does): anything else the client sent is not
+    /// answered. Without it the connection stays open.
     #[arg(long)]
     pub close_after_reply: bool,
     /// Close a connection after this many seconds with no byte read or
@@ -221,6 +222,9 @@ impl ServeArgs {
         ConnectionConfig::default()
             .idle_timeout(secs(self.idle_timeout))
             .message_timeout(secs(self.message_timeout))
+            // one request: the connection decodes nothing after it, even
+            // what came in the same read
+            .max_messages(self.close_after_reply.then_some(1))
             .clone()
     }
 }

@@ -39,6 +39,13 @@ pub struct ConnectionConfig {
     /// ([`Recoverable`](crate::Recoverable)) keeps the connection open.
     /// Default `false`: every error closes it.
     pub recover_from_errors: bool,
+    /// After answering this many messages the connection decodes nothing
+    /// more: whatever else the peer sent (even in the same read) is
+    /// dropped unanswered, and the connection closes once its replies are
+    /// written ([`is_finished`](super::Connection::is_finished)). `Some(1)`
+    /// is the lab's one-request-per-connection server (PROTOCOLS.md §6's
+    /// `app-server.py`). Default `None`: no limit.
+    pub max_messages: Option<usize>,
 }
 
 impl ConnectionConfig {
@@ -72,6 +79,27 @@ impl ConnectionConfig {
         self.recover_from_errors = recover;
         self
     }
+
+    /// Sets [`max_messages`](Self#structfield.max_messages).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use sockwire::builtin::{Protocol, ReplyPolicy};
+    /// use sockwire::conn::{Connection, ConnectionConfig};
+    ///
+    /// let now = Instant::now();
+    /// let config = ConnectionConfig::default().max_messages(Some(1)).clone();
+    /// let mut conn = Connection::new(now, Protocol::Line.service(ReplyPolicy::Echo), config);
+    /// conn.handle_input(now, b"one\ntwo\n"); // two requests in one read
+    /// assert_eq!(conn.pending_output(), b"one\n"); // only the first is answered
+    /// assert!(conn.is_finished() && !conn.wants_read());
+    /// conn.consume_output(now, 4);
+    /// assert!(conn.is_closed());
+    /// ```
+    pub fn max_messages(&mut self, max: Option<usize>) -> &mut Self {
+        self.max_messages = max;
+        self
+    }
 }
 
 impl Default for ConnectionConfig {
@@ -81,6 +109,7 @@ impl Default for ConnectionConfig {
             message_timeout: Some(Self::DEFAULT_MESSAGE_TIMEOUT),
             high_water_mark: Self::DEFAULT_HIGH_WATER_MARK,
             recover_from_errors: false,
+            max_messages: None,
         }
     }
 }

@@ -22,6 +22,10 @@ pub struct Connection<S: Service> {
     eof: bool,
     /// An error closed the connection.
     failed: bool,
+    /// Messages decoded (and answered) so far.
+    received: usize,
+    /// The connection answered its `max_messages` and reads no more.
+    finished: bool,
     /// When a byte was last read or written (or the connection opened).
     last_activity: Instant,
     /// When the unfinished message in `input` started arriving.
@@ -37,6 +41,8 @@ impl<S: Service> fmt::Debug for Connection<S> {
             .field("events", &self.events.len())
             .field("eof", &self.eof)
             .field("failed", &self.failed)
+            .field("received", &self.received)
+            .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
 }
@@ -54,6 +60,8 @@ impl<S: Service> Connection<S> {
             events: VecDeque::new(),
             eof: false,
             failed: false,
+            received: 0,
+            finished: false,
             last_activity: now,
             message_started: None,
         }
@@ -82,7 +90,7 @@ impl<S: Service> Connection<S> {
     /// that message's timeout runs from the read where it began. Ignored
     /// once the connection is closing.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
-        if self.eof || self.failed {
+        if self.eof || self.failed || self.finished {
             return;
         }
         if !data.is_empty() {
@@ -105,7 +113,7 @@ impl<S: Service> Connection<S> {
     /// still runs while it waits: a peer that shuts down its side and
     /// never reads cannot hold the connection.
     pub fn handle_eof(&mut self, now: Instant) {
-        if self.eof || self.failed {
+        if self.eof || self.failed || self.finished {
             return;
         }
         self.eof = true;
@@ -124,11 +132,22 @@ impl<S: Service> Connection<S> {
             match self.service.decode(&mut self.input, eof) {
                 Ok(Some(item)) => {
                     decoded += 1;
+                    self.received = self.received.saturating_add(1);
                     let replied = self.service.respond(&item, &mut self.output);
                     self.events.push_back(Event::Received(item));
                     if let Err(error) = replied {
                         self.events.push_back(Event::ReplyFailed(error));
                         self.failed = true;
+                    } else if self
+                        .config
+                        .max_messages
+                        .is_some_and(|max| self.received >= max)
+                    {
+                        // Answered all it may: the rest is not read.
+                        self.finished = true;
+                        self.input = BytesMut::new();
+                        self.message_started = None;
+                        return decoded;
                     }
                 }
                 Ok(None) => {
@@ -242,7 +261,10 @@ impl<S: Service> Connection<S> {
     /// open for input and unsent output is at most the high-water mark.
     #[must_use]
     pub fn wants_read(&self) -> bool {
-        !self.eof && !self.failed && self.output.len() <= self.config.high_water_mark
+        !self.eof
+            && !self.failed
+            && !self.finished
+            && self.output.len() <= self.config.high_water_mark
     }
 
     /// Whether there is output to write.
@@ -251,11 +273,27 @@ impl<S: Service> Connection<S> {
         !self.output.is_empty()
     }
 
-    /// Whether the connection is done: the peer closed or an error closed
-    /// it, and all output has been written. Close the socket.
+    /// Whether the connection is done: the peer closed, an error closed
+    /// it, or it answered its
+    /// [`max_messages`](ConnectionConfig#structfield.max_messages), and all
+    /// output has been written. Close the socket.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        (self.eof || self.failed) && self.output.is_empty()
+        (self.eof || self.failed || self.finished) && self.output.is_empty()
+    }
+
+    /// Whether the connection answered its
+    /// [`max_messages`](ConnectionConfig#structfield.max_messages) and
+    /// reads no more (it closes once its replies are written).
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Messages decoded so far.
+    #[must_use]
+    pub fn messages_received(&self) -> usize {
+        self.received
     }
 
     /// Bytes received and not yet decoded (part of an unfinished message).

@@ -105,6 +105,9 @@
 //! [`ConnectionConfig::recover_from_errors`](ConnectionConfig#structfield.recover_from_errors)
 //! keeps the connection open after errors the decoder recovers from
 //! ([`Recoverable`](crate::Recoverable)).
+//! [`ConnectionConfig::max_messages`](ConnectionConfig#structfield.max_messages)
+//! closes it after that many answered messages, whatever else the peer
+//! sent ([`is_finished`](Connection::is_finished)).
 //!
 //! # Backpressure
 //!
