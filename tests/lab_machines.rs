@@ -410,6 +410,13 @@ fn wire_types_round_trip_and_refuse_what_section_8_does_not_say() {
     assert!(LabAnswer::parse(b"rj 1.2.3.4 70000").is_err());
     assert!(LabAnswer::parse(b"rj lobby").is_err());
     assert!(LabAnswer::parse(b"rk").is_err());
+    // the op word: one of each side's own, named when it is not
+    let unknown = |word: &str| LabWireError::UnknownWord { word: word.into() };
+    assert_eq!(LabAnswer::parse(b"rk lobby alice"), Err(unknown("rk")));
+    assert_eq!(LabRequest::parse(b"xx lobby"), Err(unknown("xx")));
+    assert_eq!(LabRequest::parse(b"HI alice"), Err(unknown("HI")));
+    assert_eq!(LabRequest::parse(b" \t "), Err(LabWireError::Empty));
+    assert_eq!(LabAnswer::parse(b""), Err(LabWireError::Empty));
     let chat = LabChat::parse(b"msg bob>").unwrap();
     assert_eq!((chat.from.as_str(), chat.text.as_str()), ("bob", ""));
     assert_eq!(LabChat::parse(b"msg bob hi"), Err(LabWireError::BadChat));

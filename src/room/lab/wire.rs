@@ -100,9 +100,19 @@ fn is_space(c: char) -> bool {
 }
 
 /// The op and its arguments, split as Python's `str.split()` does.
-fn words(datagram: &[u8]) -> Result<(&str, Vec<&str>), LabWireError> {
+/// The datagram's first word, as the one of `ops` it is (else
+/// [`LabWireError::UnknownWord`]), and the words after it.
+fn words<'d>(
+    datagram: &'d [u8],
+    ops: &[&'static str],
+) -> Result<(&'static str, Vec<&'d str>), LabWireError> {
     let mut words = text(datagram)?.split(is_space).filter(|w| !w.is_empty());
-    let op = words.next().ok_or(LabWireError::Empty)?;
+    let word = words.next().ok_or(LabWireError::Empty)?;
+    let op = ops
+        .iter()
+        .copied()
+        .find(|op| *op == word)
+        .ok_or_else(|| unknown(word))?;
     Ok((op, words.collect()))
 }
 
@@ -188,18 +198,7 @@ impl LabRequest {
     /// name rules is [`LabWireError::BadName`] (the server answers it with
     /// the op's "no", not by dropping it).
     pub fn parse(datagram: &[u8]) -> Result<Self, LabWireError> {
-        let (op, args) = words(datagram)?;
-        let op: &'static str = match op {
-            "hi" => "hi",
-            "by" => "by",
-            "ar" => "ar",
-            "ul" => "ul",
-            "rl" => "rl",
-            "rc" => "rc",
-            "rj" => "rj",
-            "rk" => "rk",
-            other => return Err(unknown(other)),
-        };
+        let (op, args) = words(datagram, &["hi", "by", "ar", "ul", "rl", "rc", "rj", "rk"])?;
         Ok(match (op, args.as_slice()) {
             ("hi", [n]) => LabRequest::Hello(name(op, n)?),
             ("ar", [n]) => LabRequest::Poke(name(op, n)?),
@@ -295,17 +294,7 @@ impl LabAnswer {
     ///
     /// A [`LabWireError`] saying what is wrong.
     pub fn parse(datagram: &[u8]) -> Result<Self, LabWireError> {
-        let (op, args) = words(datagram)?;
-        let op: &'static str = match op {
-            "hi" => "hi",
-            "by" => "by",
-            "ar" => "ar",
-            "ul" => "ul",
-            "rl" => "rl",
-            "rc" => "rc",
-            "rj" => "rj",
-            other => return Err(unknown(other)),
-        };
+        let (op, args) = words(datagram, &["hi", "by", "ar", "ul", "rl", "rc", "rj"])?;
         let wrong = || LabWireError::WrongArgumentCount {
             op,
             got: args.len(),
