@@ -1035,20 +1035,10 @@ impl BorrowDecoder for AppCodec {
         src: &mut BytesMut,
         f: impl FnOnce(AppMessageRef<'_>) -> R,
     ) -> Result<Option<R>, DecodeError> {
-        match self.step(src) {
-            Ok(Ready {
-                header,
-                content,
-                header_end,
-            }) => {
-                let len = content.len();
-                let answer = f(AppMessageRef::new(header, content));
-                src.advance(header_end + len);
-                Ok(Some(answer))
-            }
-            Err(Wait::Need(_)) => self.end_of_stream(src).map(|()| None),
-            Err(wait) => wait.apply(src),
+        if let Some(answer) = self.decode_with(src, f)? {
+            return Ok(Some(answer));
         }
+        self.end_of_stream(src).map(|()| None)
     }
 }
 
