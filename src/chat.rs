@@ -130,14 +130,13 @@ pub enum LineAction {
 ///
 /// ```
 /// use sockwire::{ChatConfig, ChatSession};
-/// let chat = ChatSession::new(ChatConfig::default().max_len(80).clone());
+/// let chat = ChatSession::new(ChatConfig::default().with_max_len(80));
 /// # let _ = chat;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ChatConfig {
-    /// The longest line, in bytes without its LF, sent or received (a
-    /// longer one received is reported as [`ChatEvent::Malformed`]).
+    /// The longest line: see [`with_max_len`](Self::with_max_len).
     pub max_len: usize,
 }
 
@@ -149,13 +148,12 @@ impl Default for ChatConfig {
     }
 }
 
-impl ChatConfig {
-    /// Sets [`max_len`](#structfield.max_len).
-    pub fn max_len(&mut self, value: usize) -> &mut Self {
-        self.max_len = value;
-        self
-    }
-}
+crate::config::config_setters!(ChatConfig {
+    /// The longest line, in bytes without its LF, sent or received (a
+    /// longer one received is reported as [`ChatEvent::Malformed`]).
+    /// Default: [`LineCodec`]'s, 64 KiB.
+    with_max_len => max_len: usize,
+});
 
 /// One side of a line chat: a [`LineCodec`] in each direction and the
 /// `:q` rule.

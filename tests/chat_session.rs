@@ -39,7 +39,7 @@ fn hex(b: &[u8]) -> String {
 
 #[test]
 fn typed_lines_that_cannot_be_sent_are_errors() {
-    let mut chat = ChatSession::new(ChatConfig::default().max_len(4).clone());
+    let mut chat = ChatSession::new(ChatConfig::default().with_max_len(4));
     assert_eq!(
         chat.send_line("a\nb"),
         Err(EncodeError::NewlineInLine { offset: 1 })
@@ -77,7 +77,7 @@ fn peer_lines_arrive_whole_at_every_split() {
 
 #[test]
 fn bad_peer_lines_are_reported_and_the_chat_goes_on() {
-    let mut chat = ChatSession::new(ChatConfig::default().max_len(5).clone());
+    let mut chat = ChatSession::new(ChatConfig::default().with_max_len(5));
     chat.handle_input(b"much too long\nok\n\xff\nfine\n");
     assert_eq!(
         lines(&mut chat),
