@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the README's Performance table from criterion's results
+"""Prints the criterion table of benches/README.md from criterion's results
 (target/criterion), after `cargo bench --bench codecs`.
 
 Median time per iteration; each bench runs twice (its `_bytes` and

@@ -2,24 +2,34 @@
 //!
 //! Sans-IO codecs and protocol state machines for the classic
 //! socket-programming protocols, byte-exact with peers written in Python
-//! (`struct`, `json`, `selectors`).
+//! (`struct`, `json`, `selectors`). The library does no I/O and never reads
+//! a clock: you read bytes from a socket, hand them to a codec or a machine
+//! with the time, and write what it gives back.
 //!
-//! | § | protocol | transport | message | codec |
+//! | § | protocol | transport | message | codec or machine |
 //! |---|---|---|---|---|
 //! | 1 | text datagram | UDP | [`Text`] | [`TextDatagramCodec`] |
 //! | 2 | text stream | TCP | [`Text`] | [`TextStreamCodec`] |
-//! | 3 | line | TCP | [`Text`] | [`LineCodec`] |
+//! | 3 | line | TCP | [`Text`] | [`LineCodec`]; the peer-to-peer chat [`ChatSession`] |
 //! | 4 | fixed packet, `!BLL20s` | TCP | [`FixedPacket`] | [`FixedPacketCodec`] |
 //! | 5 | variable packet, `!BLL` + payload | TCP | [`VariablePacket`] | [`VariablePacketCodec`] |
 //! | 6 | application message, JSON header | TCP | `app::AppMessage`, `app::AppRequest`, `app::AppResponse` | `app::AppCodec`, `app::ServerCodec`, `app::ClientCodec` |
-//! | 7 | room chat | UDP | [`room::ServerBound`], [`room::ClientBound`] | [`RoomServer`], [`RoomClient`] |
+//! | 7 | room chat, tagged and acknowledged | UDP | [`room::ServerBound`], [`room::ClientBound`] | [`RoomServer`], [`RoomClient`] |
+//! | 8 | room directory, the lab's original untagged wire | UDP | [`room::lab::LabRequest`], [`room::lab::LabAnswer`] | [`room::lab::LabServer`], [`room::lab::LabClient`] |
 //!
-//! The P2P line chat of §3 has a session type, [`ChatSession`].
+//! ## Layers
 //!
-//! The library does no I/O and never reads a clock: you read bytes from a
-//! socket, hand them to a codec, and write what it gives back. Stream codecs
-//! implement [`Decoder`] and [`Encoder`], shaped like `tokio_util::codec`;
-//! datagram codecs implement [`DatagramDecoder`] and [`DatagramEncoder`].
+//! - **Codecs** frame messages and keep no policy. Stream codecs implement
+//!   [`Decoder`], [`Encoder`] (shaped like `tokio_util::codec`) and
+//!   [`BorrowDecoder`] (a view of the input, nothing copied); datagram
+//!   codecs implement [`DatagramDecoder`] and [`DatagramEncoder`]. See
+//!   [`codec`] and [`error`].
+//! - **Machines** do everything but the socket calls, all driven the same
+//!   way (below). They name no protocol of their own choosing: a
+//!   [`conn::Connection`] runs whatever [`conn::Service`] it is given.
+//! - **Built-in behaviour**: [`builtin`] is what the lab's programs do (the
+//!   protocol list, the reply policies, the §6 search table, the log
+//!   lines); [`dump`] prints messages as hex with their fields named.
 //!
 //! ## Quick start
 //!
@@ -44,61 +54,50 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ## Layers
+//! ## Driving a machine
 //!
-//! - **Wire**: the codecs above and their [`codec`] traits and [`error`]s.
-//!   A codec frames messages; it keeps no policy.
-//! - **Machines**: [`conn::Connection`] (one stream connection, any
-//!   [`conn::Service`]), [`RoomServer`] and [`RoomClient`] (§7),
-//!   [`ChatSession`] (§3 P2P). They do everything but the socket calls and
-//!   name no protocol of their own choosing: a connection runs whatever
-//!   service it is given.
-//! - **Built-in behaviour**: [`builtin`] is what the contract's example
-//!   programs do: the protocol list, the reply policies, the §6 search
-//!   table, the log lines, the client's reply counting. [`dump`] prints
-//!   messages as hex with their fields named.
+//! | machine | transport | output |
+//! |---|---|---|
+//! | [`conn::Connection`]: one connection of any protocol | TCP stream | `pending_output` |
+//! | [`ChatSession`]: §3 peer-to-peer chat | TCP stream | `pending_output` |
+//! | [`RoomServer`], [`RoomClient`]: §7 | UDP | `poll_transmit` |
+//! | [`room::lab::LabServer`], [`room::lab::LabClient`]: §8 | UDP | `poll_transmit` |
 //!
-//! The §6 application protocol lives in the `app` module, behind the
-//! default-on `json` feature (it uses `serde_json`).
+//! Every machine keeps one contract:
 //!
-//! ## Driving a machine: time and output
+//! - **Create** it with `new(config)`, or `new(now, …, config)` when it
+//!   starts with a deadline.
+//! - **Input**: `handle_*(now, …)` (`handle_input`, `handle_eof`,
+//!   `handle_datagram`, `handle_line`, …). A call takes `now` only if it
+//!   can move a deadline.
+//! - **Output**, by transport. A stream machine keeps one output buffer:
+//!   write `pending_output()`, then say how much the socket took with
+//!   `consume_output(now, n)` (`consume_output(n)` where writing moves no
+//!   deadline); a partial write keeps the rest, and backpressure is the
+//!   length of that buffer. A datagram machine gives whole datagrams from
+//!   `poll_transmit()` ([`Transmit`]: payload and destination) and
+//!   implements [`DatagramMachine`], so one loop drives any of them.
+//! - **Events**: `poll_event()` until `None`.
+//! - **Time**: a machine with a timer has `poll_timeout()`, when to call
+//!   `handle_timeout(now)` next; [`timeout_from`] turns it into a socket
+//!   or poll timeout.
+//! - **End**: `is_closed()` means finished, and nothing left to send.
 //!
-//! Every machine is driven the same way, and never reads a clock: each call
-//! that can move a deadline takes `now: Instant` as its first argument
-//! (`handle_input(now, data)`, `handle_timeout(now)`, …), `poll_timeout()`
-//! says when to call `handle_timeout` next, and [`timeout_from`] turns that
-//! deadline into a socket or poll timeout. One turn of the loop feeds
-//! input, handles timeouts, drains events (`poll_event`), then transmits;
-//! each machine's docs show its turn.
-//!
-//! Output comes in one of two shapes, by transport:
-//!
-//! - **streams** ([`conn::Connection`], [`ChatSession`]): the machine keeps
-//!   one output buffer. `pending_output()` is the bytes to write;
-//!   `consume_output(now, n)` says how many the socket took. A stream write
-//!   may be partial, so the machine keeps the rest, and backpressure is just
-//!   the length of that buffer.
-//! - **datagrams** ([`RoomServer`], [`RoomClient`]): `poll_transmit()`
-//!   gives one whole datagram and its destination at a time. A datagram is
-//!   sent whole or not at all, so there is nothing to keep.
-//!
-//! Events come out of `poll_event()` on every machine. Every `poll_*`
-//! method is `#[must_use]`.
-//!
-//! ## With tokio
-//!
-//! With the `tokio-util` feature, `tokio_adapter` wraps any codec for
-//! `tokio_util::codec`: `Framed::new(stream, TokioCodec::new(LineCodec::new()))`,
-//! `UdpFramed::new(socket, TokioDatagramCodec::new(TextDatagramCodec::new()))`,
-//! and `ServiceCodec` for any [`conn::Service`] (documented when the feature
-//! is on, as on docs.rs).
+//! One turn of the loop: feed input, handle timeouts, drain events,
+//! transmit; then wait for the socket until `poll_timeout()`. Every `poll_*`
+//! method is `#[must_use]`, and every event queue is bounded. Configs are
+//! `#[non_exhaustive]` structs with `Default` and consuming `with_<field>`
+//! setters, so one expression builds one:
+//! `ChatConfig::default().with_max_len(80)`.
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `json` | yes | the §6 application protocol, `app` (with `serde` and `serde_json`) |
-//! | `tokio-util` | no | `tokio_adapter`: `tokio_util::codec` for any codec and any [`conn::Service`] |
+//! | `tokio-util` | no | `tokio_adapter`: any codec under `Framed` or `UdpFramed` (`TokioCodec`, `TokioDatagramCodec`), any [`conn::Service`] as a codec (`ServiceCodec`) |
+//!
+//! Both modules are documented when their feature is on, as on docs.rs.
 //!
 //! ## Errors
 //!
