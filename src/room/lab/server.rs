@@ -3,38 +3,34 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
-use std::time::Instant;
 
+use super::events::Events;
 use super::wire::{LabAnswer, LabRequest, LabWireError};
 use crate::Transmit;
 use crate::room::Name;
 use crate::room::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
 
 /// The §8 server's limits; the users, rooms and members limits are §7's
-/// and have its defaults.
-///
-/// | field | default | when full |
-/// |---|---|---|
-/// | `max_users` | 100 | `hi` from a new address gets the bare `hi` |
-/// | `max_rooms` | 100 | `rc` gets the bare `rc` |
-/// | `max_members` | 32 | `rj` gets the bare `rj` |
-/// | `max_events` | 1024 | the oldest unpolled [`LabServerEvent`] is dropped |
+/// and have its defaults. Build it with the `with_` setters, which state
+/// the defaults and what happens when a limit is reached:
 ///
 /// ```
 /// use sockwire::room::lab::{LabServer, LabServerConfig};
-/// let server = LabServer::new(LabServerConfig::default().max_users(10).clone());
+/// let server = LabServer::new(LabServerConfig::default().with_max_users(10));
 /// assert_eq!(server.config().max_users, 10);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LabServerConfig {
-    /// Most registered users.
+    /// Most registered users: see [`with_max_users`](Self::with_max_users).
     pub max_users: usize,
-    /// Most rooms.
+    /// Most rooms: see [`with_max_rooms`](Self::with_max_rooms).
     pub max_rooms: usize,
-    /// Most members of one room.
+    /// Most members of one room: see
+    /// [`with_max_members`](Self::with_max_members).
     pub max_members: usize,
-    /// Most events kept until polled.
+    /// Most events kept until polled: see
+    /// [`with_max_events`](Self::with_max_events).
     pub max_events: usize,
 }
 
@@ -49,31 +45,20 @@ impl Default for LabServerConfig {
     }
 }
 
-impl LabServerConfig {
-    /// Sets [`max_users`](Self::max_users).
-    pub fn max_users(&mut self, n: usize) -> &mut Self {
-        self.max_users = n;
-        self
-    }
-
-    /// Sets [`max_rooms`](Self::max_rooms).
-    pub fn max_rooms(&mut self, n: usize) -> &mut Self {
-        self.max_rooms = n;
-        self
-    }
-
-    /// Sets [`max_members`](Self::max_members).
-    pub fn max_members(&mut self, n: usize) -> &mut Self {
-        self.max_members = n;
-        self
-    }
-
-    /// Sets [`max_events`](Self::max_events).
-    pub fn max_events(&mut self, n: usize) -> &mut Self {
-        self.max_events = n;
-        self
-    }
-}
+crate::config::config_setters!(LabServerConfig {
+    /// Most registered users: past it, `hi` from a new address gets the
+    /// bare `hi`. Default: 100, as §7's.
+    with_max_users => max_users: usize,
+    /// Most rooms: past it, `rc` gets the bare `rc`. Default: 100, as
+    /// §7's.
+    with_max_rooms => max_rooms: usize,
+    /// Most members of one room: past it, `rj` gets the bare `rj`.
+    /// Default: 32, as §7's.
+    with_max_members => max_members: usize,
+    /// Most events kept until polled: past it, the oldest unpolled
+    /// [`LabServerEvent`] is dropped. Default: 1,024.
+    with_max_events => max_events: usize,
+});
 
 /// What the server did with one datagram, for logging: one event per
 /// datagram.
@@ -134,7 +119,7 @@ struct LabUser {
 }
 
 /// The §8 server, the directory of users and rooms: a sans-IO state
-/// machine (PROTOCOLS.md §8).
+/// machine.
 ///
 /// | datagram | answer to the sender | to the room's members |
 /// |---|---|---|
@@ -153,38 +138,44 @@ struct LabUser {
 /// [`RoomServer`](crate::room::RoomServer): an owner who leaves hands the
 /// room to the member who joined longest ago, a room left empty is
 /// removed; and as `rc` does not join, a room nobody joined is removed
-/// when its creator says `by`. §8 has no timers: a registration lasts
-/// until `by`.
+/// when its creator says `by`. It has no timer (a registration lasts until
+/// `by`), so no call takes `now`.
 ///
 /// Feed it every datagram with [`handle_datagram`](Self::handle_datagram),
 /// then send every [`poll_transmit`](Self::poll_transmit) and log every
 /// [`poll_event`](Self::poll_event).
 ///
 /// ```
-/// use std::time::Instant;
 /// use sockwire::room::lab::LabServer;
 ///
 /// let mut server = LabServer::default();
 /// let alice = "127.0.0.1:40001".parse()?;
-/// server.handle_datagram(Instant::now(), alice, b"hi alice");
+/// server.handle_datagram(alice, b"hi alice");
 /// let answer = server.poll_transmit().unwrap();
 /// assert_eq!((answer.destination, &answer.payload[..]), (alice, &b"hi alice"[..]));
-/// server.handle_datagram(Instant::now(), alice, b"rl");
+/// server.handle_datagram(alice, b"rl");
 /// assert_eq!(&server.poll_transmit().unwrap().payload[..], b"rl");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LabServer {
     config: LabServerConfig,
     users: HashMap<SocketAddr, LabUser>,
     by_name: BTreeMap<Name, SocketAddr>,
     rooms: Rooms,
     transmits: VecDeque<Transmit>,
-    events: VecDeque<LabServerEvent>,
+    events: Events<LabServerEvent>,
     /// Datagrams queued to the current sender, and the first of them.
     answers: usize,
     answer: Option<LabAnswer>,
     refreshed: usize,
+}
+
+impl Default for LabServer {
+    /// A server with the default limits.
+    fn default() -> Self {
+        Self::new(LabServerConfig::default())
+    }
 }
 
 impl LabServer {
@@ -192,8 +183,15 @@ impl LabServer {
     #[must_use]
     pub fn new(config: LabServerConfig) -> Self {
         LabServer {
+            events: Events::new(config.max_events),
             config,
-            ..LabServer::default()
+            users: HashMap::new(),
+            by_name: BTreeMap::new(),
+            rooms: Rooms::default(),
+            transmits: VecDeque::new(),
+            answers: 0,
+            answer: None,
+            refreshed: 0,
         }
     }
 
@@ -225,11 +223,8 @@ impl LabServer {
         )
     }
 
-    /// Handles one datagram from `from`. §8 has no timers: `now` is taken
-    /// for the shape all of sockwire's datagram machines share, and not
-    /// read.
-    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        let _ = now;
+    /// Handles one datagram from `from`.
+    pub fn handle_datagram(&mut self, from: SocketAddr, datagram: &[u8]) {
         self.answers = 0;
         self.answer = None;
         self.refreshed = 0;
@@ -239,13 +234,15 @@ impl LabServer {
         };
         let registered = self.users.contains_key(&from);
         if !registered && !matches!(request, LabRequest::Hello(_) | LabRequest::Bye) {
-            return self.push_event(LabServerEvent::NotRegistered { from, request });
+            return self
+                .events
+                .push(LabServerEvent::NotRegistered { from, request });
         }
         let before = self.users.get(&from).map(|u| u.name.clone());
         self.execute(from, &request);
         let user = self.users.get(&from).map(|u| u.name.clone()).or(before);
         let answer = self.answer.take();
-        self.push_event(LabServerEvent::Handled {
+        self.events.push(LabServerEvent::Handled {
             from,
             user,
             request,
@@ -264,17 +261,7 @@ impl LabServer {
     /// The next event to log.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<LabServerEvent> {
-        self.events.pop_front()
-    }
-
-    fn push_event(&mut self, event: LabServerEvent) {
-        if self.config.max_events == 0 {
-            return;
-        }
-        while self.events.len() >= self.config.max_events {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
+        self.events.pop()
     }
 
     /// A malformed datagram: an invalid name in a request that has a "no"
@@ -291,13 +278,13 @@ impl LabServer {
         match no {
             Some(answer) => {
                 self.send(from, &answer);
-                self.push_event(LabServerEvent::Refused {
+                self.events.push(LabServerEvent::Refused {
                     from,
                     error,
                     answer,
                 });
             }
-            None => self.push_event(LabServerEvent::Dropped { from, error }),
+            None => self.events.push(LabServerEvent::Dropped { from, error }),
         }
     }
 
@@ -458,7 +445,7 @@ impl fmt::Display for LabServerEvent {
     /// ```
     /// use sockwire::room::lab::LabServer;
     /// let mut server = LabServer::default();
-    /// server.handle_datagram(std::time::Instant::now(), "127.0.0.1:4000".parse()?, b"hi bob");
+    /// server.handle_datagram("127.0.0.1:4000".parse()?, b"hi bob");
     /// let line = server.poll_event().unwrap().to_string();
     /// assert_eq!(line, "127.0.0.1:4000 bob: hi bob -> hi bob");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
