@@ -106,6 +106,7 @@
 mod client;
 mod codec;
 mod events;
+mod registry;
 mod server;
 mod wire;
 

@@ -1,10 +1,11 @@
 //! The §8 server: the directory of users and rooms.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 
 use super::events::Events;
+use super::registry::Registry;
 use super::wire::{LabAnswer, LabRequest, LabWireError};
 use crate::Transmit;
 use crate::room::Name;
@@ -112,12 +113,6 @@ pub enum LabServerEvent {
     },
 }
 
-#[derive(Debug)]
-struct LabUser {
-    name: Name,
-    room: Option<Name>,
-}
-
 /// The §8 server, the directory of users and rooms: a sans-IO state
 /// machine.
 ///
@@ -160,8 +155,7 @@ struct LabUser {
 #[derive(Debug)]
 pub struct LabServer {
     config: LabServerConfig,
-    users: HashMap<SocketAddr, LabUser>,
-    by_name: BTreeMap<Name, SocketAddr>,
+    users: Registry,
     rooms: Rooms,
     transmits: VecDeque<Transmit>,
     events: Events<LabServerEvent>,
@@ -185,8 +179,7 @@ impl LabServer {
         LabServer {
             events: Events::new(config.max_events),
             config,
-            users: HashMap::new(),
-            by_name: BTreeMap::new(),
+            users: Registry::default(),
             rooms: Rooms::default(),
             transmits: VecDeque::new(),
             answers: 0,
@@ -203,7 +196,7 @@ impl LabServer {
 
     /// Registered user names, sorted.
     pub fn users(&self) -> impl Iterator<Item = &Name> {
-        self.by_name.keys()
+        self.users.names()
     }
 
     /// Room names, sorted.
@@ -218,7 +211,7 @@ impl LabServer {
         let members = room.members.iter();
         Some(
             members
-                .filter_map(|a| self.users.get(a).map(|u| u.name.clone()))
+                .filter_map(|a| self.users.name_of(a).cloned())
                 .collect(),
         )
     }
@@ -232,15 +225,15 @@ impl LabServer {
             Ok(request) => request,
             Err(error) => return self.reject(from, error),
         };
-        let registered = self.users.contains_key(&from);
+        let registered = self.users.contains(&from);
         if !registered && !matches!(request, LabRequest::Hello(_) | LabRequest::Bye) {
             return self
                 .events
                 .push(LabServerEvent::NotRegistered { from, request });
         }
-        let before = self.users.get(&from).map(|u| u.name.clone());
+        let before = self.users.name_of(&from).cloned();
         self.execute(from, &request);
-        let user = self.users.get(&from).map(|u| u.name.clone()).or(before);
+        let user = self.users.name_of(&from).cloned().or(before);
         let answer = self.answer.take();
         self.events.push(LabServerEvent::Handled {
             from,
@@ -269,7 +262,7 @@ impl LabServer {
     fn reject(&mut self, from: SocketAddr, error: LabWireError) {
         let no = match &error {
             LabWireError::BadName { op: "hi", .. } => Some(LabAnswer::NameRefused),
-            _ if !self.users.contains_key(&from) => None,
+            _ if !self.users.contains(&from) => None,
             LabWireError::BadName { op: "rc", .. } => Some(LabAnswer::RoomExists),
             LabWireError::BadName { op: "rj", .. } => Some(LabAnswer::NoSuchRoom),
             LabWireError::BadName { op: "ar", .. } => Some(LabAnswer::NoSuchUser),
@@ -338,39 +331,34 @@ impl LabServer {
     fn execute(&mut self, from: SocketAddr, request: &LabRequest) {
         match request {
             LabRequest::Hello(name) => {
-                let answer = if self.register(from, name) {
-                    LabAnswer::Welcome(name.to_string())
-                } else {
-                    LabAnswer::NameRefused
+                let max = self.config.max_users;
+                let answer = match self.users.register(from, name, max) {
+                    Ok(()) => LabAnswer::Welcome(name.to_string()),
+                    Err(_) => LabAnswer::NameRefused,
                 };
                 self.answer(from, answer);
             }
             LabRequest::Bye => {
                 self.leave_room(from);
-                if let Some(user) = self.users.remove(&from) {
-                    self.by_name.remove(&user.name);
+                if self.users.remove(&from).is_some() {
                     self.rooms.remove_unjoined_of(from);
                 }
                 self.answer(from, LabAnswer::Bye);
             }
             LabRequest::Poke(name) => {
-                let answer = match self.by_name.get(name) {
-                    Some(&addr) => LabAnswer::Address(addr),
+                let answer = match self.users.addr_of(name) {
+                    Some(addr) => LabAnswer::Address(addr),
                     None => LabAnswer::NoSuchUser,
                 };
                 self.answer(from, answer);
             }
             LabRequest::UserList => {
-                let list: Vec<LabAnswer> = (self.by_name.keys())
-                    .map(|n| LabAnswer::User(n.to_string()))
-                    .collect();
-                self.answer_list(from, list, LabAnswer::NoUsers);
+                let names: Vec<String> = self.users.names().map(Name::to_string).collect();
+                self.answer_list(from, names, LabAnswer::User, LabAnswer::NoUsers);
             }
             LabRequest::RoomList => {
-                let list: Vec<LabAnswer> = (self.rooms.names())
-                    .map(|n| LabAnswer::Room(n.to_string()))
-                    .collect();
-                self.answer_list(from, list, LabAnswer::NoRooms);
+                let names: Vec<String> = self.rooms.names().map(Name::to_string).collect();
+                self.answer_list(from, names, LabAnswer::Room, LabAnswer::NoRooms);
             }
             LabRequest::CreateRoom(room) => {
                 let answer =
@@ -382,59 +370,47 @@ impl LabServer {
                     };
                 self.answer(from, answer);
             }
-            LabRequest::JoinRoom(room) => {
-                let current = self.users.get(&from).and_then(|u| u.room.clone());
-                let Some(members) = self.rooms.get(room).map(|r| r.members.len()) else {
-                    return self.answer(from, LabAnswer::NoSuchRoom);
-                };
-                if current.as_ref() != Some(room) {
-                    if members >= self.config.max_members {
-                        return self.answer(from, LabAnswer::NoSuchRoom);
-                    }
-                    self.leave_room(from);
-                    if self.rooms.join(room, from).is_none() {
-                        return self.answer(from, LabAnswer::NoSuchRoom);
-                    }
-                    if let Some(user) = self.users.get_mut(&from) {
-                        user.room = Some(room.clone());
-                    }
-                }
-                // joining the room one is in sends the peer lists again
-                self.refresh(room, from);
-            }
+            LabRequest::JoinRoom(room) => self.join_room(from, room),
             LabRequest::LeaveRoom => self.leave_room(from),
         }
     }
 
-    /// Registers `from` as `name` (renaming it if registered); whether it
-    /// was accepted.
-    fn register(&mut self, from: SocketAddr, name: &Name) -> bool {
-        if let Some(&owner) = self.by_name.get(name) {
-            return owner == from;
-        }
-        if let Some(user) = self.users.get_mut(&from) {
-            self.by_name.remove(&user.name);
-            user.name = name.clone();
-        } else {
-            if self.users.len() >= self.config.max_users {
-                return false;
+    /// `rj`: moves `from` into `room` (out of any other) and refreshes the
+    /// peer lists; the bare `rj` if there is no such room or it is full.
+    fn join_room(&mut self, from: SocketAddr, room: &Name) {
+        let current = self.users.get(&from).and_then(|u| u.room.clone());
+        let Some(members) = self.rooms.get(room).map(|r| r.members.len()) else {
+            return self.answer(from, LabAnswer::NoSuchRoom);
+        };
+        if current.as_ref() != Some(room) {
+            if members >= self.config.max_members {
+                return self.answer(from, LabAnswer::NoSuchRoom);
             }
-            let user = LabUser {
-                name: name.clone(),
-                room: None,
-            };
-            self.users.insert(from, user);
+            self.leave_room(from);
+            if self.rooms.join(room, from).is_none() {
+                return self.answer(from, LabAnswer::NoSuchRoom);
+            }
+            if let Some(user) = self.users.get_mut(&from) {
+                user.room = Some(room.clone());
+            }
         }
-        self.by_name.insert(name.clone(), from);
-        true
+        // joining the room one is in sends the peer lists again
+        self.refresh(room, from);
     }
 
-    fn answer_list(&mut self, to: SocketAddr, list: Vec<LabAnswer>, empty: LabAnswer) {
-        if list.is_empty() {
+    /// Sends one `entry` answer per name, or `empty` if there is none.
+    fn answer_list(
+        &mut self,
+        to: SocketAddr,
+        names: Vec<String>,
+        entry: fn(String) -> LabAnswer,
+        empty: LabAnswer,
+    ) {
+        if names.is_empty() {
             return self.answer(to, empty);
         }
-        for answer in list {
-            self.answer(to, answer);
+        for name in names {
+            self.answer(to, entry(name));
         }
     }
 }
