@@ -519,24 +519,69 @@ fn pump_parties(
     }
 }
 
+/// A socket on loopback, port chosen by the OS, that gives up reading
+/// after [`TIMEOUT`].
+fn loopback() -> io::Result<UdpSocket> {
+    let socket = UdpSocket::bind("127.0.0.1:0")?;
+    socket.set_read_timeout(Some(TIMEOUT))?;
+    Ok(socket)
+}
+
+/// A room chat on loopback: a server and its named clients, each on its
+/// own socket, the datagrams shown with `fields`.
+struct Room<S, C> {
+    server: (UdpSocket, S),
+    clients: Vec<(&'static str, UdpSocket, C)>,
+    fields: fn(&[u8]) -> Vec<Field>,
+    now: Instant,
+}
+
+impl<S: Machine, C: Machine> Room<S, C> {
+    /// Moves every datagram until none is left (see [`pump_parties`]).
+    fn pump(&mut self) -> io::Result<()> {
+        let mut parties = vec![Party::server(&self.server.0, &mut self.server.1)];
+        for (name, socket, client) in &mut self.clients {
+            parties.push(Party::client(name, socket, client));
+        }
+        pump_parties(&mut parties, self.fields, self.now)
+    }
+
+    /// Types each `(user, line)` at that client with `handle_line`, and
+    /// moves the datagrams it makes.
+    fn type_lines<R, E>(
+        &mut self,
+        lines: &[(&str, &str)],
+        handle_line: impl Fn(&mut C, Instant, &str) -> Result<R, E>,
+    ) -> io::Result<()>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        for &(user, line) in lines {
+            common::out!();
+            common::out!("  {user} types: {line}");
+            for (name, _, client) in &mut self.clients {
+                if *name == user {
+                    handle_line(client, self.now, line).map_err(io::Error::other)?;
+                }
+            }
+            self.pump()?;
+        }
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------------------
 // §7: room chat with tags.
 
 fn room() -> io::Result<()> {
     // time stands still in the tour: no keep-alives, no retransmissions
     let now = Instant::now();
-    let bind = || -> io::Result<UdpSocket> {
-        let socket = UdpSocket::bind("127.0.0.1:0")?;
-        socket.set_read_timeout(Some(TIMEOUT))?;
-        Ok(socket)
-    };
-    let server_socket = bind()?;
-    let s = server_socket.local_addr()?;
-    let mut server = RoomServer::default();
+    let server = loopback()?;
+    let s = server.local_addr()?;
     let mut clients = Vec::new();
     for user in ["alice", "bob"] {
         let name = Name::new(user).map_err(io::Error::other)?;
-        let socket = bind()?;
+        let socket = loopback()?;
         common::out!(
             "{user} at {} (registers with `hi` on start)",
             socket.local_addr()?
@@ -545,29 +590,21 @@ fn room() -> io::Result<()> {
         clients.push((user, socket, client));
     }
     common::out!("server at {s}");
-    let pump = |server: &mut RoomServer, clients: &mut [(&'static str, UdpSocket, RoomClient)]| {
-        let mut parties = vec![Party::server(&server_socket, server)];
-        for (name, socket, client) in clients.iter_mut() {
-            parties.push(Party::client(name, socket, client));
-        }
-        pump_parties(&mut parties, dump::room_fields, now)
+    let mut room = Room {
+        server: (server, RoomServer::default()),
+        clients,
+        fields: dump::room_fields,
+        now,
     };
-    pump(&mut server, &mut clients)?;
-    for (user, line) in [
-        ("alice", "$roomcreate lobby"),
-        ("bob", "$roomjoin lobby"),
-        ("alice", "hello, room"),
-    ] {
-        common::out!();
-        common::out!("  {user} types: {line}");
-        for (name, _, client) in clients.iter_mut() {
-            if *name == user {
-                client.handle_line(now, line).map_err(io::Error::other)?;
-            }
-        }
-        pump(&mut server, &mut clients)?;
-    }
-    Ok(())
+    room.pump()?;
+    room.type_lines(
+        &[
+            ("alice", "$roomcreate lobby"),
+            ("bob", "$roomjoin lobby"),
+            ("alice", "hello, room"),
+        ],
+        RoomClient::handle_line,
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -596,52 +633,35 @@ fn lab_room() -> io::Result<()> {
     common::out!(" a client match each reply to its request and send it again, and the");
     common::out!(" server answer a repeat from its cache without running it twice.)");
     let now = Instant::now();
-    let bind = || -> io::Result<UdpSocket> {
-        let socket = UdpSocket::bind("127.0.0.1:0")?;
-        socket.set_read_timeout(Some(TIMEOUT))?;
-        Ok(socket)
-    };
-    let server_socket = bind()?;
-    let s = server_socket.local_addr()?;
+    let server = loopback()?;
+    let s = server.local_addr()?;
     common::out!("server at {s}");
-    let mut server = LabServer::new(LabServerConfig::default());
     let mut clients = Vec::new();
     for user in ["alice", "bob"] {
-        let socket = bind()?;
+        let socket = loopback()?;
         common::out!(
             "{user} at {} (says `hi {user}` on start)",
             socket.local_addr()?
         );
         let name = Name::new(user).map_err(io::Error::other)?;
-        clients.push((
-            user,
-            socket,
-            LabClient::new(s, name, LabClientConfig::default()),
-        ));
+        let client = LabClient::new(s, name, LabClientConfig::default());
+        clients.push((user, socket, client));
     }
-    let pump = |server: &mut LabServer, clients: &mut [(&'static str, UdpSocket, LabClient)]| {
-        let mut parties = vec![Party::server(&server_socket, server)];
-        for (name, socket, client) in clients.iter_mut() {
-            parties.push(Party::client(name, socket, client));
-        }
-        pump_parties(&mut parties, lab_fields, now)
+    let mut room = Room {
+        server: (server, LabServer::new(LabServerConfig::default())),
+        clients,
+        fields: lab_fields,
+        now,
     };
-    pump(&mut server, &mut clients)?;
-    for (user, line) in [
-        ("alice", "$roomcreate lobby"),
-        ("alice", "$roomjoin lobby"),
-        ("bob", "$roomjoin lobby"),
-        ("alice", "hello, room"),
-        ("bob", "$roomleave"),
-    ] {
-        common::out!();
-        common::out!("  {user} types: {line}");
-        for (name, _, client) in clients.iter_mut() {
-            if *name == user {
-                client.handle_line(now, line).map_err(io::Error::other)?;
-            }
-        }
-        pump(&mut server, &mut clients)?;
-    }
-    Ok(())
+    room.pump()?;
+    room.type_lines(
+        &[
+            ("alice", "$roomcreate lobby"),
+            ("alice", "$roomjoin lobby"),
+            ("bob", "$roomjoin lobby"),
+            ("alice", "hello, room"),
+            ("bob", "$roomleave"),
+        ],
+        LabClient::handle_line,
+    )
 }

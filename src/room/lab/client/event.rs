@@ -63,7 +63,8 @@ pub enum LabClientEvent {
         reason: LabDropReason,
     },
     /// The client is closed: the server answered `by`, or did not within
-    /// [`LabClientConfig::bye_wait`](super::LabClientConfig::bye_wait) of `$quit`.
+    /// [`LabClientConfig::bye_wait`](super::LabClientConfig::bye_wait) of
+    /// `$quit`. It comes once; a `by` after it is ignored.
     Closed {
         /// Whether the server answered `by`.
         answered: bool,
