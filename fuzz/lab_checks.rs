@@ -14,7 +14,7 @@
 //! | 0, 1 | a request from the vocabulary, from who to the server |
 //! | 2 | raw bytes (length byte, then the bytes) from who to the server |
 //! | 3 | at client `who % 3`: its start, with a name, the first time; a name again while it has none; else a line typed (a `$` command or a chat line) |
-//! | 4 | the network delivers everything in flight, at once |
+//! | 4 | each client's timer runs; then the network delivers everything in flight, at once |
 //! | 5 | raw bytes to client `who % 3`, from the server's address or a stranger |
 //! | 6 | the wire types alone: parse the raw bytes, format, parse again |
 //! | 7 | a chat line from the vocabulary to client `who % 3` from who |
@@ -24,12 +24,13 @@
 //! with nothing or, for an invalid name, the op's one "no"; send others
 //! only peer-list refreshes (`rj __clear_peers__`, then peers that are not
 //! the receiver); and keep its limits. A client must send only §8 requests
-//! to the server and chat lines to its peers. A client not yet started
-//! gets nothing: what is sent to it is lost.
+//! to the server and chat lines to its peers, and, its bye wait being
+//! zero, be closed once its timer runs after `by` went out. A client not
+//! yet started gets nothing: what is sent to it is lost.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sockwire::Transmit;
 use sockwire::room::Name;
@@ -199,6 +200,22 @@ fn check_client(client: &mut LabClient, peers: &[SocketAddr]) -> Vec<Transmit> {
     sent
 }
 
+/// Runs a client's timer at `now`: the bye wait (zero here) is due as soon
+/// as `by` is sent, and once run the client is closed, with no timer left.
+fn check_timer(client: &mut LabClient, now: Instant) {
+    let due = client.poll_timeout();
+    assert!(
+        due.is_none_or(|t| t <= now),
+        "a zero bye wait is due at once"
+    );
+    client.handle_timeout(now);
+    assert_eq!(client.poll_timeout(), None);
+    if due.is_some() {
+        assert!(client.is_closed(), "closed, with `by` already sent");
+    }
+    while client.poll_event().is_some() {}
+}
+
 /// The wire types: what parses formats canonically and parses back.
 fn check_wire(raw: &[u8]) {
     if let Ok(r) = LabRequest::parse(raw) {
@@ -234,7 +251,9 @@ pub fn lab_room(data: &[u8]) {
     let now = Instant::now();
     // each client starts at its first step 3, with the name picked there
     let mut clients: [Option<LabClient>; 3] = [None, None, None];
-    let client_config = LabClientConfig::default().with_max_peers(4);
+    let client_config = LabClientConfig::default()
+        .with_max_peers(4)
+        .with_bye_wait(Duration::ZERO);
     let mut names = 0;
     // (from, transmit) in flight
     let mut flight: Vec<(SocketAddr, Transmit)> = Vec::new();
@@ -288,6 +307,11 @@ pub fn lab_room(data: &[u8]) {
                 flight.extend(sent.into_iter().map(|t| (addr(who % 3), t)));
             }
             4 => {
+                // the clock first: a client waiting for `by` closes (and
+                // ignores the `by` delivered next)
+                for client in clients.iter_mut().flatten() {
+                    check_timer(client, now);
+                }
                 // deliver until quiet (bounded)
                 for _ in 0..8 {
                     if flight.is_empty() {

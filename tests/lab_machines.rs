@@ -666,8 +666,13 @@ fn client_waits_for_by_until_its_deadline_then_closes() {
     assert!(c.events().is_empty() && !c.client.is_closed());
     c.line("$quit").unwrap();
     assert_eq!(c.client.poll_timeout(), Some(c.now + wait));
+    // the same timer through the trait a generic loop uses
+    let due = DatagramMachine::poll_timeout(&c.client);
+    assert_eq!(due, Some(c.now + wait));
+    DatagramMachine::handle_timeout(&mut c.client, c.now + wait - Duration::from_millis(1));
+    assert!(c.events().is_empty());
     // finished only once nothing is left to send: `by` still waits
-    c.client.handle_timeout(c.now + wait);
+    DatagramMachine::handle_timeout(&mut c.client, c.now + wait);
     assert_eq!(c.events(), [LabClientEvent::Closed { answered: false }]);
     assert!(!c.client.is_closed());
     assert_eq!(c.sent(), out(&[(SERVER, "by")]));
