@@ -706,6 +706,17 @@ fn client_waits_no_longer_than_its_deadline_and_no_shorter() {
         "no answer to by from the server; leaving anyway"
     );
     assert_eq!(LabClientEvent::Closed { answered: true }.to_string(), "bye");
+    // a wait too long to count: no deadline, but quitting all the same
+    let mut patient = Client::with(LabClientConfig::default().with_bye_wait(Duration::MAX));
+    patient.line("$quit").unwrap();
+    assert_eq!(patient.client.poll_timeout(), None);
+    assert_eq!(patient.line("$roomlist"), Err(LabClientError::Closed));
+    patient.hear("by");
+    assert!(
+        patient
+            .events()
+            .contains(&LabClientEvent::Closed { answered: true })
+    );
 }
 
 #[test]

@@ -154,7 +154,10 @@ pub struct LabClient {
     room_peers: Vec<SocketAddr>,
     /// Poked users (and strangers taken up), oldest first.
     poked: VecDeque<(String, SocketAddr)>,
-    /// Since `by` was sent: when the client closes if no answer came.
+    /// `by` was sent.
+    quitting: bool,
+    /// When the client closes if no answer to `by` came (`None` for a
+    /// wait too long to count).
     bye_deadline: Option<Instant>,
     closed: bool,
     transmits: VecDeque<Transmit>,
@@ -177,6 +180,7 @@ impl LabClient {
             room: None,
             room_peers: Vec::new(),
             poked: VecDeque::new(),
+            quitting: false,
             bye_deadline: None,
             closed: false,
             transmits: VecDeque::new(),
@@ -230,7 +234,7 @@ impl LabClient {
     ///
     /// [`LabClientError::Closed`] after `$quit`.
     pub fn hello(&mut self, name: Name) -> Result<(), LabClientError> {
-        if self.closed || self.bye_deadline.is_some() {
+        if self.closed || self.quitting {
             return Err(LabClientError::Closed);
         }
         self.ask_name(name);
@@ -275,7 +279,7 @@ impl LabClient {
     /// nobody to send it to, [`LabClientError::NotPoked`],
     /// [`LabClientError::TooLong`], [`LabClientError::Closed`].
     pub fn command(&mut self, now: Instant, command: Command) -> Result<(), LabClientError> {
-        if self.closed || self.bye_deadline.is_some() {
+        if self.closed || self.quitting {
             return Err(LabClientError::Closed);
         }
         let request = match command {
@@ -329,7 +333,8 @@ impl LabClient {
 
     /// Sends `by` and starts the wait for its answer.
     fn bye(&mut self, now: Instant) -> Result<(), LabClientError> {
-        self.bye_deadline = Some(now + self.config.bye_wait);
+        self.quitting = true;
+        self.bye_deadline = now.checked_add(self.config.bye_wait);
         self.request(&LabRequest::Bye);
         Ok(())
     }
