@@ -511,6 +511,35 @@ fn the_codecs_decode_with_parse_and_encode_what_to_bytes_gives() {
     assert_eq!(out.len(), 4 + LabRequest::MAX_LEN);
 }
 
+/// Through tokio-util, as a `UdpFramed` would use them: a datagram in,
+/// the answer out.
+#[cfg(feature = "tokio-util")]
+#[test]
+fn the_codecs_frame_for_tokio() {
+    use sockwire::tokio_adapter::TokioDatagramCodec;
+    use tokio_util::codec::{Decoder, Encoder};
+
+    let mut server = TokioDatagramCodec::new(LabServerCodec);
+    let mut read = BytesMut::from(&b"ar bob"[..]);
+    assert_eq!(
+        server.decode(&mut read).unwrap(),
+        Some(LabRequest::Poke(name("bob")))
+    );
+    let mut out = BytesMut::new();
+    server
+        .encode(&LabAnswer::Address(addr(B)), &mut out)
+        .unwrap();
+    assert_eq!(&out[..], b"ar 127.0.0.1 1002");
+    let mut client = TokioDatagramCodec::new(LabClientCodec);
+    let mut read = BytesMut::from(&b"msg bob> hi"[..]);
+    assert!(matches!(
+        client.decode(&mut read),
+        Ok(Some(LabClientBound::Chat(_)))
+    ));
+    client.encode(&LabRequest::UserList, &mut out).unwrap();
+    assert!(out.ends_with(b"ul"));
+}
+
 #[test]
 fn configs_are_built_with_consuming_setters() {
     let server = LabServerConfig::default()
