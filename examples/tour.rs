@@ -10,17 +10,18 @@
 //! one thread, step by step, so the output reads in the order things
 //! happen.
 
+use std::fmt::Display;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use sockwire::Transmit;
 use sockwire::builtin::{BuiltinService, Client, DatagramService, Protocol, ReplyPolicy};
 use sockwire::conn::{Connection, ConnectionConfig};
 use sockwire::dump::{self, Field};
 use sockwire::room::lab::{LabClient, LabClientConfig, LabServer, LabServerConfig};
 use sockwire::room::{ClientConfig, Name, RoomClient, RoomServer};
+use sockwire::{DatagramMachine, Transmit};
 
 #[path = "common/mod.rs"]
 mod common;
@@ -408,90 +409,109 @@ fn app() -> io::Result<()> {
     tcp.close()
 }
 
-/// One party of the §7 room chat: a socket and its sans-IO state.
-enum Party {
-    Server(Box<RoomServer>),
-    Client(&'static str, Box<RoomClient>),
+// ---------------------------------------------------------------------------
+// §7 and §8: room chats, a server and its clients, all datagram machines.
+
+/// A datagram machine as the tour drives it: any [`DatagramMachine`]
+/// whose events print, so a server and its clients sit in one list.
+trait Machine {
+    fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]);
+    fn transmit(&mut self) -> Option<Transmit>;
+    fn logged(&mut self) -> Vec<String>;
 }
 
-impl Party {
-    fn name(&self) -> &'static str {
-        match self {
-            Party::Server(_) => "server",
-            Party::Client(name, _) => name,
-        }
-    }
-
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        match self {
-            Party::Server(s) => s.poll_transmit(),
-            Party::Client(_, c) => c.poll_transmit(),
-        }
-    }
-
+impl<M: DatagramMachine> Machine for M
+where
+    M::Event: Display,
+{
     fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        match self {
-            Party::Server(s) => s.handle_datagram(now, from, datagram),
-            Party::Client(_, c) => c.handle_datagram(now, from, datagram),
+        self.handle_datagram(now, from, datagram);
+    }
+
+    fn transmit(&mut self) -> Option<Transmit> {
+        self.poll_transmit()
+    }
+
+    fn logged(&mut self) -> Vec<String> {
+        std::iter::from_fn(|| self.poll_event())
+            .map(|e| e.to_string())
+            .collect()
+    }
+}
+
+/// One party of a room chat: its name, its socket, its machine, and how
+/// its events are introduced ("server log", "alice prints").
+struct Party<'a> {
+    name: &'static str,
+    socket: &'a UdpSocket,
+    machine: &'a mut dyn Machine,
+    says: String,
+}
+
+impl<'a> Party<'a> {
+    fn server(socket: &'a UdpSocket, machine: &'a mut dyn Machine) -> Self {
+        Party {
+            name: "server",
+            socket,
+            machine,
+            says: "server log".into(),
         }
     }
 
-    /// Prints what happened, as the program would.
-    fn log(&mut self) {
-        match self {
-            Party::Server(s) => {
-                while let Some(event) = s.poll_event() {
-                    common::out!("  server log: {event}");
-                }
-            }
-            Party::Client(name, c) => {
-                while let Some(event) = c.poll_event() {
-                    common::out!("  {name} prints: {event}");
-                }
-            }
+    fn client(name: &'static str, socket: &'a UdpSocket, machine: &'a mut dyn Machine) -> Self {
+        Party {
+            name,
+            socket,
+            machine,
+            says: format!("{name} prints"),
         }
     }
 }
 
-/// Moves every datagram the parties want to send until none is left,
-/// printing each.
-fn pump(parties: &mut [(UdpSocket, Party)], now: Instant) -> io::Result<()> {
+/// Moves every datagram the parties send until none is left, printing
+/// each with the fields `fields` names, and then what each party logs.
+fn pump_parties(
+    parties: &mut [Party<'_>],
+    fields: fn(&[u8]) -> Vec<Field>,
+    now: Instant,
+) -> io::Result<()> {
     let mut buf = vec![0u8; 65_536];
+    let addrs = (parties.iter())
+        .map(|p| p.socket.local_addr())
+        .collect::<io::Result<Vec<_>>>()?;
     loop {
         let mut moved = false;
         for i in 0..parties.len() {
-            while let Some(t) = parties.get_mut(i).and_then(|(_, p)| p.poll_transmit()) {
+            while let Some(t) = parties.get_mut(i).and_then(|p| p.machine.transmit()) {
                 moved = true;
-                let Some((socket, party)) = parties.get(i) else {
-                    break;
-                };
-                let from = socket.local_addr()?;
-                let Some(j) = parties
-                    .iter()
-                    .position(|(s, _)| s.local_addr().ok() == Some(t.destination))
-                else {
+                let Some(j) = addrs.iter().position(|a| *a == t.destination) else {
                     continue; // not one of ours: not sent
                 };
-                let to = parties.get(j).map_or("?", |(_, p)| p.name());
-                show(
-                    (party.name(), from),
-                    (to, t.destination),
-                    "UDP datagram",
-                    &t.payload,
-                    &dump::room_fields(&t.payload),
-                );
-                socket.send_to(&t.payload, t.destination)?;
-                let Some((dest, _)) = parties.get(j) else {
+                let (Some(from), Some(from_addr), Some(to)) =
+                    (parties.get(i), addrs.get(i), parties.get(j))
+                else {
                     break;
                 };
-                let (n, sender) = dest.recv_from(&mut buf)?;
-                if let Some((_, party)) = parties.get_mut(j) {
-                    party.handle(now, sender, &buf[..n]);
-                }
+                show(
+                    (from.name, *from_addr),
+                    (to.name, t.destination),
+                    "UDP datagram",
+                    &t.payload,
+                    &fields(&t.payload),
+                );
+                from.socket.send_to(&t.payload, t.destination)?;
+                let (n, sender) = to.socket.recv_from(&mut buf)?;
+                // recv_from never reports more bytes than the buffer holds
+                let (Some(datagram), Some(to)) = (buf.get(..n), parties.get_mut(j)) else {
+                    break;
+                };
+                to.machine.handle(now, sender, datagram);
             }
         }
-        for (_, party) in parties.iter_mut() {
-            party.log();
+        for party in parties.iter_mut() {
+            for line in party.machine.logged() {
+                common::out!("  {}: {line}", party.says);
+            }
         }
         if !moved {
             return Ok(());
@@ -499,56 +519,96 @@ fn pump(parties: &mut [(UdpSocket, Party)], now: Instant) -> io::Result<()> {
     }
 }
 
+/// A socket on loopback, port chosen by the OS, that gives up reading
+/// after [`TIMEOUT`].
+fn loopback() -> io::Result<UdpSocket> {
+    let socket = UdpSocket::bind("127.0.0.1:0")?;
+    socket.set_read_timeout(Some(TIMEOUT))?;
+    Ok(socket)
+}
+
+/// A room chat on loopback: a server and its named clients, each on its
+/// own socket, the datagrams shown with `fields`.
+struct Room<S, C> {
+    server: (UdpSocket, S),
+    clients: Vec<(&'static str, UdpSocket, C)>,
+    fields: fn(&[u8]) -> Vec<Field>,
+    now: Instant,
+}
+
+impl<S: Machine, C: Machine> Room<S, C> {
+    /// Moves every datagram until none is left (see [`pump_parties`]).
+    fn pump(&mut self) -> io::Result<()> {
+        let mut parties = vec![Party::server(&self.server.0, &mut self.server.1)];
+        for (name, socket, client) in &mut self.clients {
+            parties.push(Party::client(name, socket, client));
+        }
+        pump_parties(&mut parties, self.fields, self.now)
+    }
+
+    /// Types each `(user, line)` at that client with `handle_line`, and
+    /// moves the datagrams it makes.
+    fn type_lines<R, E>(
+        &mut self,
+        lines: &[(&str, &str)],
+        handle_line: impl Fn(&mut C, Instant, &str) -> Result<R, E>,
+    ) -> io::Result<()>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        for &(user, line) in lines {
+            common::out!();
+            common::out!("  {user} types: {line}");
+            for (name, _, client) in &mut self.clients {
+                if *name == user {
+                    handle_line(client, self.now, line).map_err(io::Error::other)?;
+                }
+            }
+            self.pump()?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// §7: room chat with tags.
+
 fn room() -> io::Result<()> {
     // time stands still in the tour: no keep-alives, no retransmissions
     let now = Instant::now();
-    let bind = || -> io::Result<UdpSocket> {
-        let socket = UdpSocket::bind("127.0.0.1:0")?;
-        socket.set_read_timeout(Some(TIMEOUT))?;
-        Ok(socket)
-    };
-    let server = bind()?;
+    let server = loopback()?;
     let s = server.local_addr()?;
-    let mut parties = vec![(server, Party::Server(Box::default()))];
+    let mut clients = Vec::new();
     for user in ["alice", "bob"] {
         let name = Name::new(user).map_err(io::Error::other)?;
-        let socket = bind()?;
+        let socket = loopback()?;
         common::out!(
             "{user} at {} (registers with `hi` on start)",
             socket.local_addr()?
         );
         let client = RoomClient::new(now, s, name, ClientConfig::default());
-        parties.push((socket, Party::Client(user, Box::new(client))));
+        clients.push((user, socket, client));
     }
     common::out!("server at {s}");
-    pump(&mut parties, now)?;
-    for (user, line) in [
-        ("alice", "$roomcreate lobby"),
-        ("bob", "$roomjoin lobby"),
-        ("alice", "hello, room"),
-    ] {
-        common::out!();
-        common::out!("  {user} types: {line}");
-        for (_, party) in parties.iter_mut() {
-            if let Party::Client(name, client) = party {
-                if *name == user {
-                    client.handle_line(now, line).map_err(io::Error::other)?;
-                }
-            }
-        }
-        pump(&mut parties, now)?;
-    }
-    Ok(())
+    let mut room = Room {
+        server: (server, RoomServer::default()),
+        clients,
+        fields: dump::room_fields,
+        now,
+    };
+    room.pump()?;
+    room.type_lines(
+        &[
+            ("alice", "$roomcreate lobby"),
+            ("bob", "$roomjoin lobby"),
+            ("alice", "hello, room"),
+        ],
+        RoomClient::handle_line,
+    )
 }
 
 // ---------------------------------------------------------------------------
 // §8: the same commands as §7 on the lab's original wire.
-
-/// One party of the §8 room chat: a socket and its sans-IO state.
-enum LabParty {
-    Server(Box<LabServer>),
-    Client(&'static str, Box<LabClient>),
-}
 
 /// The op and the arguments of a §8 datagram, named.
 fn lab_fields(wire: &[u8]) -> Vec<Field> {
@@ -565,79 +625,6 @@ fn lab_fields(wire: &[u8]) -> Vec<Field> {
     ]
 }
 
-/// Moves every §8 datagram until none is left, printing each.
-fn lab_pump(parties: &mut [(UdpSocket, LabParty)], now: Instant) -> io::Result<()> {
-    let mut buf = vec![0u8; 65_536];
-    let addrs = parties
-        .iter()
-        .map(|(s, _)| s.local_addr())
-        .collect::<io::Result<Vec<_>>>()?;
-    let names: Vec<&str> = (parties.iter())
-        .map(|(_, p)| match p {
-            LabParty::Server(_) => "server",
-            LabParty::Client(name, _) => name,
-        })
-        .collect();
-    loop {
-        let mut moved = false;
-        for i in 0..parties.len() {
-            loop {
-                let t = match parties.get_mut(i).map(|(_, p)| p) {
-                    Some(LabParty::Server(s)) => s.poll_transmit(),
-                    Some(LabParty::Client(_, c)) => c.poll_transmit(),
-                    None => None,
-                };
-                let Some(t) = t else { break };
-                moved = true;
-                let Some(j) = addrs.iter().position(|a| *a == t.destination) else {
-                    continue; // not one of ours: not sent
-                };
-                let from = (names.get(i).copied().unwrap_or("?"), addrs.get(i).copied());
-                let to = (names.get(j).copied().unwrap_or("?"), t.destination);
-                let (Some(from_addr), Some((socket, _))) = (from.1, parties.get(i)) else {
-                    break;
-                };
-                show(
-                    (from.0, from_addr),
-                    to,
-                    "UDP datagram",
-                    &t.payload,
-                    &lab_fields(&t.payload),
-                );
-                socket.send_to(&t.payload, t.destination)?;
-                let Some((dest, _)) = parties.get(j) else {
-                    break;
-                };
-                let (n, sender) = dest.recv_from(&mut buf)?;
-                // recv_from never reports more bytes than the buffer holds
-                let Some(datagram) = buf.get(..n) else { break };
-                match parties.get_mut(j).map(|(_, p)| p) {
-                    Some(LabParty::Server(s)) => s.handle_datagram(now, sender, datagram),
-                    Some(LabParty::Client(_, c)) => c.handle_datagram(now, sender, datagram),
-                    None => {}
-                }
-            }
-        }
-        for (_, party) in parties.iter_mut() {
-            match party {
-                LabParty::Server(s) => {
-                    while let Some(event) = s.poll_event() {
-                        common::out!("  server log: {event}");
-                    }
-                }
-                LabParty::Client(name, c) => {
-                    while let Some(event) = c.poll_event() {
-                        common::out!("  {name} prints: {event}");
-                    }
-                }
-            }
-        }
-        if !moved {
-            return Ok(());
-        }
-    }
-}
-
 fn lab_room() -> io::Result<()> {
     common::out!("(the same commands as §7; §8 has no tags, and `rc` does not join,");
     common::out!(" so alice also types $roomjoin. Without tags nothing is retransmitted:");
@@ -646,45 +633,35 @@ fn lab_room() -> io::Result<()> {
     common::out!(" a client match each reply to its request and send it again, and the");
     common::out!(" server answer a repeat from its cache without running it twice.)");
     let now = Instant::now();
-    let bind = || -> io::Result<UdpSocket> {
-        let socket = UdpSocket::bind("127.0.0.1:0")?;
-        socket.set_read_timeout(Some(TIMEOUT))?;
-        Ok(socket)
-    };
-    let server = bind()?;
+    let server = loopback()?;
     let s = server.local_addr()?;
     common::out!("server at {s}");
-    let directory = LabServer::new(LabServerConfig::default());
-    let mut parties = vec![(server, LabParty::Server(Box::new(directory)))];
+    let mut clients = Vec::new();
     for user in ["alice", "bob"] {
-        let socket = bind()?;
+        let socket = loopback()?;
         common::out!(
             "{user} at {} (says `hi {user}` on start)",
             socket.local_addr()?
         );
-        let mut client = LabClient::new(s, LabClientConfig::default());
         let name = Name::new(user).map_err(io::Error::other)?;
-        client.hello(now, name).map_err(io::Error::other)?;
-        parties.push((socket, LabParty::Client(user, Box::new(client))));
+        let client = LabClient::new(s, name, LabClientConfig::default());
+        clients.push((user, socket, client));
     }
-    lab_pump(&mut parties, now)?;
-    for (user, line) in [
-        ("alice", "$roomcreate lobby"),
-        ("alice", "$roomjoin lobby"),
-        ("bob", "$roomjoin lobby"),
-        ("alice", "hello, room"),
-        ("bob", "$roomleave"),
-    ] {
-        common::out!();
-        common::out!("  {user} types: {line}");
-        for (_, party) in parties.iter_mut() {
-            if let LabParty::Client(name, client) = party {
-                if *name == user {
-                    client.handle_line(now, line).map_err(io::Error::other)?;
-                }
-            }
-        }
-        lab_pump(&mut parties, now)?;
-    }
-    Ok(())
+    let mut room = Room {
+        server: (server, LabServer::new(LabServerConfig::default())),
+        clients,
+        fields: lab_fields,
+        now,
+    };
+    room.pump()?;
+    room.type_lines(
+        &[
+            ("alice", "$roomcreate lobby"),
+            ("alice", "$roomjoin lobby"),
+            ("bob", "$roomjoin lobby"),
+            ("alice", "hello, room"),
+            ("bob", "$roomleave"),
+        ],
+        LabClient::handle_line,
+    )
 }

@@ -13,8 +13,8 @@
 //! |---|---|
 //! | 0, 1 | a request from the vocabulary, from who to the server |
 //! | 2 | raw bytes (length byte, then the bytes) from who to the server |
-//! | 3 | a line typed at client `who % 3` (a `$` command, a chat line, or a name) |
-//! | 4 | the network delivers everything in flight, at once |
+//! | 3 | at client `who % 3`: its start, with a name, the first time; a name again while it has none; else a line typed (a `$` command or a chat line) |
+//! | 4 | each client's timer runs; then the network delivers everything in flight, at once |
 //! | 5 | raw bytes to client `who % 3`, from the server's address or a stranger |
 //! | 6 | the wire types alone: parse the raw bytes, format, parse again |
 //! | 7 | a chat line from the vocabulary to client `who % 3` from who |
@@ -24,11 +24,13 @@
 //! with nothing or, for an invalid name, the op's one "no"; send others
 //! only peer-list refreshes (`rj __clear_peers__`, then peers that are not
 //! the receiver); and keep its limits. A client must send only §8 requests
-//! to the server and chat lines to its peers.
+//! to the server and chat lines to its peers, and, its bye wait being
+//! zero, be closed once its timer runs after `by` went out. A client not
+//! yet started gets nothing: what is sent to it is lost.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sockwire::Transmit;
 use sockwire::room::Name;
@@ -198,6 +200,22 @@ fn check_client(client: &mut LabClient, peers: &[SocketAddr]) -> Vec<Transmit> {
     sent
 }
 
+/// Runs a client's timer at `now`: the bye wait (zero here) is due as soon
+/// as `by` is sent, and once run the client is closed, with no timer left.
+fn check_timer(client: &mut LabClient, now: Instant) {
+    let due = client.poll_timeout();
+    assert!(
+        due.is_none_or(|t| t <= now),
+        "a zero bye wait is due at once"
+    );
+    client.handle_timeout(now);
+    assert_eq!(client.poll_timeout(), None);
+    if due.is_some() {
+        assert!(client.is_closed(), "closed, with `by` already sent");
+    }
+    while client.poll_event().is_some() {}
+}
+
 /// The wire types: what parses formats canonically and parses back.
 fn check_wire(raw: &[u8]) {
     if let Ok(r) = LabRequest::parse(raw) {
@@ -226,15 +244,16 @@ pub fn lab_room(data: &[u8]) {
     let mut s = Input(data);
     let c = s.byte();
     let limits = LabServerConfig::default()
-        .max_users(1 + usize::from(c & 3))
-        .max_rooms(1 + usize::from((c >> 2) & 3))
-        .max_members(1 + usize::from((c >> 4) & 3))
-        .clone();
+        .with_max_users(1 + usize::from(c & 3))
+        .with_max_rooms(1 + usize::from((c >> 2) & 3))
+        .with_max_members(1 + usize::from((c >> 4) & 3));
     let mut server = LabServer::new(limits.clone());
     let now = Instant::now();
-    let mut clients: Vec<LabClient> = (0..3)
-        .map(|_| LabClient::new(SERVER, LabClientConfig::default().max_peers(4).clone()))
-        .collect();
+    // each client starts at its first step 3, with the name picked there
+    let mut clients: [Option<LabClient>; 3] = [None, None, None];
+    let client_config = LabClientConfig::default()
+        .with_max_peers(4)
+        .with_bye_wait(Duration::ZERO);
     let mut names = 0;
     // (from, transmit) in flight
     let mut flight: Vec<(SocketAddr, Transmit)> = Vec::new();
@@ -252,30 +271,47 @@ pub fn lab_room(data: &[u8]) {
                 } else {
                     request(&mut s)
                 };
-                server.handle_datagram(now, from, &datagram);
+                server.handle_datagram(from, &datagram);
                 let sent = drain_server(&mut server);
                 check_server(&mut server, &limits, from, &datagram, &sent);
                 flight.extend(sent.into_iter().map(|t| (SERVER, t)));
             }
             3 => {
                 let i = usize::from(who % 3);
-                let Some(client) = clients.get_mut(i) else {
+                let Some(slot) = clients.get_mut(i) else {
                     continue;
                 };
-                if client.name().is_none() && names < 8 {
-                    names += 1;
-                    if let Ok(name) = Name::new(s.pick(NAMES)) {
-                        let _ = client.hello(now, name);
+                let client = match slot {
+                    Some(client) if client.name().is_none() && names < 8 => {
+                        names += 1;
+                        if let Ok(name) = Name::new(s.pick(NAMES)) {
+                            let _ = client.hello(name);
+                        }
+                        client
                     }
-                } else {
-                    let typed = line(&mut s);
-                    let _ = client.handle_line(now, &typed);
-                }
+                    Some(client) => {
+                        let typed = line(&mut s);
+                        let _ = client.handle_line(now, &typed);
+                        client
+                    }
+                    None => {
+                        names += 1;
+                        let Ok(name) = Name::new(s.pick(NAMES)) else {
+                            continue;
+                        };
+                        slot.insert(LabClient::new(SERVER, name, client_config.clone()))
+                    }
+                };
                 let peers = client.peers();
                 let sent = check_client(client, &peers);
                 flight.extend(sent.into_iter().map(|t| (addr(who % 3), t)));
             }
             4 => {
+                // the clock first: a client waiting for `by` closes (and
+                // ignores the `by` delivered next)
+                for client in clients.iter_mut().flatten() {
+                    check_timer(client, now);
+                }
                 // deliver until quiet (bounded)
                 for _ in 0..8 {
                     if flight.is_empty() {
@@ -283,15 +319,15 @@ pub fn lab_room(data: &[u8]) {
                     }
                     for (src, t) in std::mem::take(&mut flight) {
                         if t.destination == SERVER {
-                            server.handle_datagram(now, src, &t.payload);
+                            server.handle_datagram(src, &t.payload);
                             let sent = drain_server(&mut server);
                             check_server(&mut server, &limits, src, &t.payload, &sent);
                             flight.extend(sent.into_iter().map(|t| (SERVER, t)));
                         } else if let Some(client) = (0..3u8)
                             .position(|i| addr(i) == t.destination)
-                            .and_then(|i| clients.get_mut(i))
+                            .and_then(|i| clients.get_mut(i)?.as_mut())
                         {
-                            client.handle_datagram(now, src, &t.payload);
+                            client.handle_datagram(src, &t.payload);
                             let peers = client.peers();
                             let own = t.destination;
                             let sent = check_client(client, &peers);
@@ -304,8 +340,11 @@ pub fn lab_room(data: &[u8]) {
                 let n = usize::from(s.byte());
                 let raw = s.bytes(n);
                 let src = if b & 0x20 != 0 { SERVER } else { addr(3) };
-                if let Some(client) = clients.get_mut(usize::from(who % 3)) {
-                    client.handle_datagram(now, src, raw);
+                if let Some(client) = clients
+                    .get_mut(usize::from(who % 3))
+                    .and_then(Option::as_mut)
+                {
+                    client.handle_datagram(src, raw);
                     let peers = client.peers();
                     let sent = check_client(client, &peers);
                     assert!(sent.is_empty(), "a received datagram made a client send");
@@ -318,8 +357,11 @@ pub fn lab_room(data: &[u8]) {
             _ => {
                 let text = if s.byte() & 1 == 0 { "hi there" } else { "" };
                 let chat = format!("msg {}> {text}", s.pick(NAMES));
-                if let Some(client) = clients.get_mut(usize::from(who % 3)) {
-                    client.handle_datagram(now, from, chat.as_bytes());
+                if let Some(client) = clients
+                    .get_mut(usize::from(who % 3))
+                    .and_then(Option::as_mut)
+                {
+                    client.handle_datagram(from, chat.as_bytes());
                     let peers = client.peers();
                     let sent = check_client(client, &peers);
                     assert!(sent.is_empty());

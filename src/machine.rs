@@ -80,34 +80,48 @@ pub trait DatagramMachine {
 }
 
 /// Implements [`DatagramMachine`] by calling the machine's own methods of
-/// the same names.
+/// the same names: `timer` if it has `poll_timeout` and `handle_timeout`,
+/// `no_now` if its `handle_datagram` takes no `now` (no datagram moves one
+/// of its deadlines).
 macro_rules! datagram_machine {
     ($machine:ty, $event:ty, timer) => {
-        datagram_machine!(@impl $machine, $event,
-            fn handle_timeout(&mut self, now: Instant) {
-                <$machine>::handle_timeout(self, now)
-            }
-            fn poll_timeout(&self) -> Option<Instant> {
-                <$machine>::poll_timeout(self)
-            }
-        );
+        datagram_machine!(@impl $machine, $event, now, timer);
     };
     ($machine:ty, $event:ty) => {
-        datagram_machine!(@impl $machine, $event,);
+        datagram_machine!(@impl $machine, $event, now,);
     };
-    (@impl $machine:ty, $event:ty, $($timer:tt)*) => {
+    ($machine:ty, $event:ty, no_now $(, $timer:ident)?) => {
+        datagram_machine!(@impl $machine, $event, no_now, $($timer)?);
+    };
+    (@impl $machine:ty, $event:ty, $input:ident, $($timer:ident)?) => {
         impl DatagramMachine for $machine {
             type Event = $event;
-            fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-                <$machine>::handle_datagram(self, now, from, datagram)
-            }
+            datagram_machine!(@$input $machine);
             fn poll_transmit(&mut self) -> Option<Transmit> {
                 <$machine>::poll_transmit(self)
             }
             fn poll_event(&mut self) -> Option<Self::Event> {
                 <$machine>::poll_event(self)
             }
-            $($timer)*
+            $(datagram_machine!(@$timer $machine);)?
+        }
+    };
+    (@now $machine:ty) => {
+        fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+            <$machine>::handle_datagram(self, now, from, datagram)
+        }
+    };
+    (@no_now $machine:ty) => {
+        fn handle_datagram(&mut self, _now: Instant, from: SocketAddr, datagram: &[u8]) {
+            <$machine>::handle_datagram(self, from, datagram)
+        }
+    };
+    (@timer $machine:ty) => {
+        fn handle_timeout(&mut self, now: Instant) {
+            <$machine>::handle_timeout(self, now)
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            <$machine>::poll_timeout(self)
         }
     };
 }
@@ -116,9 +130,12 @@ datagram_machine!(crate::room::RoomServer, crate::room::ServerEvent, timer);
 datagram_machine!(crate::room::RoomClient, crate::room::ClientEvent, timer);
 datagram_machine!(
     crate::room::lab::LabServer,
-    crate::room::lab::LabServerEvent
+    crate::room::lab::LabServerEvent,
+    no_now
 );
 datagram_machine!(
     crate::room::lab::LabClient,
-    crate::room::lab::LabClientEvent
+    crate::room::lab::LabClientEvent,
+    no_now,
+    timer
 );

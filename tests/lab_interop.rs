@@ -7,7 +7,9 @@
 
 mod support;
 
+use std::net::UdpSocket;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use support::{Proc, python_script, python3};
 
@@ -219,6 +221,39 @@ fn sockwire_lab_clients_against_python_lab_server() {
     carol.write_line("$quit");
     let (ok, _) = carol.finish();
     assert!(ok);
+}
+
+/// A server that answers `hi` but never `by`: `$quit` sends `by`, waits
+/// the client's bye wait (1 s), and the client leaves anyway, saying so.
+#[test]
+fn sockwire_lab_client_leaves_when_by_is_never_answered() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let server = silent.local_addr().unwrap().to_string();
+    let args = ["client", "alice", "--server", &server, "--wire", "lab"];
+    let mut client = Proc::spawn("udp_chat", &args);
+    let mut buf = [0u8; 2048];
+    let (n, from) = silent.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hi alice");
+    silent.send_to(b"hi alice", from).unwrap();
+    client.next_with("registered as alice");
+    client.write_line("$quit");
+    let (n, again) = silent.recv_from(&mut buf).unwrap();
+    assert_eq!((&buf[..n], again), (&b"by"[..], from));
+    let sent_by = Instant::now();
+    let (ok, out) = client.exit_by_itself();
+    assert!(ok, "{out:?}");
+    assert!(
+        sent_by.elapsed() >= Duration::from_millis(900),
+        "left before its bye wait"
+    );
+    assert!(
+        out.iter()
+            .any(|l| l == "no answer to by from the server; leaving anyway"),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -1,15 +1,20 @@
 //! The §8 machines (PROTOCOLS.md §8), datagram by datagram: the server's
 //! answers and peer-list refreshes, byte for byte, and the client's
-//! handshake, peer lists and chat lines. No sockets, no clock.
+//! handshake, peer lists, chat lines and wait for `by`; the wire's codecs.
+//! No sockets, no clock; the helpers that drain a machine and the
+//! in-memory network work on any [`DatagramMachine`].
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use bytes::{Bytes, BytesMut};
 use sockwire::room::Name;
 use sockwire::room::lab::{
-    LabAnswer, LabChat, LabClient, LabClientConfig, LabClientError, LabClientEvent, LabDropReason,
-    LabRequest, LabServer, LabServerConfig, LabServerEvent, LabWireError,
+    LabAnswer, LabChat, LabClient, LabClientBound, LabClientCodec, LabClientConfig, LabClientError,
+    LabClientEvent, LabDropReason, LabRequest, LabServer, LabServerCodec, LabServerConfig,
+    LabServerEvent, LabWireError,
 };
+use sockwire::{DatagramDecoder, DatagramEncoder, DatagramMachine, Transmit};
 
 const A: u16 = 1001;
 const B: u16 = 1002;
@@ -25,10 +30,28 @@ fn name(s: &str) -> Name {
     Name::new(s).unwrap()
 }
 
+/// Everything `machine` sends, as `(port, text)`, in order: each within
+/// the 1,024-byte limit.
+fn sent(machine: &mut impl DatagramMachine) -> Vec<(u16, String)> {
+    std::iter::from_fn(|| machine.poll_transmit())
+        .map(|t| {
+            assert!(t.payload.len() <= LabRequest::MAX_LEN);
+            (
+                t.destination.port(),
+                String::from_utf8(t.payload.to_vec()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every event `machine` reports, in order.
+fn events<M: DatagramMachine>(machine: &mut M) -> Vec<M::Event> {
+    std::iter::from_fn(|| machine.poll_event()).collect()
+}
+
 /// A server driven one datagram at a time.
 struct Harness {
     server: LabServer,
-    now: Instant,
     events: Vec<LabServerEvent>,
 }
 
@@ -36,7 +59,6 @@ impl Harness {
     fn new(config: LabServerConfig) -> Self {
         Harness {
             server: LabServer::new(config),
-            now: Instant::now(),
             events: Vec::new(),
         }
     }
@@ -44,20 +66,11 @@ impl Harness {
     /// Sends `wire` from `127.0.0.1:port`; everything the server sent, as
     /// `(port, text)`, in order.
     fn send(&mut self, port: u16, wire: impl AsRef<[u8]>) -> Vec<(u16, String)> {
-        self.server
-            .handle_datagram(self.now, addr(port), wire.as_ref());
-        let mut out = Vec::new();
-        while let Some(t) = self.server.poll_transmit() {
-            assert!(t.payload.len() <= LabRequest::MAX_LEN);
-            let text = String::from_utf8(t.payload.to_vec()).unwrap();
-            out.push((t.destination.port(), text));
-        }
-        let mut n = 0;
-        while let Some(e) = self.server.poll_event() {
-            self.events.push(e);
-            n += 1;
-        }
-        assert_eq!(n, 1, "one event per datagram");
+        self.server.handle_datagram(addr(port), wire.as_ref());
+        let out = sent(&mut self.server);
+        let new = events(&mut self.server);
+        assert_eq!(new.len(), 1, "one event per datagram");
+        self.events.extend(new);
         out
     }
 
@@ -128,7 +141,7 @@ fn a_name_that_breaks_the_rules_gets_the_bare_hi() {
 
 #[test]
 fn a_full_server_refuses_new_names() {
-    let mut h = Harness::new(LabServerConfig::default().max_users(2).clone());
+    let mut h = Harness::new(LabServerConfig::default().with_max_users(2));
     assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
     assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
     assert_eq!(h.ask(C, "hi carol"), ["hi"]);
@@ -178,7 +191,7 @@ fn rc_creates_without_joining_and_answers_the_bare_rc_if_it_exists() {
     assert_eq!(h.server.room_members("lobby").unwrap(), Vec::<Name>::new());
     assert_eq!(h.ask(B, "rc lobby"), ["rc"]);
     assert_eq!(h.ask(B, "rc lob.by"), ["rc"]);
-    let mut h = Harness::new(LabServerConfig::default().max_rooms(1).clone());
+    let mut h = Harness::new(LabServerConfig::default().with_max_rooms(1));
     assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
     assert_eq!(h.ask(A, "rc one"), ["rc one"]);
     assert_eq!(h.ask(A, "rc two"), ["rc"]);
@@ -259,7 +272,7 @@ fn rj_to_another_room_refreshes_both_rooms() {
 
 #[test]
 fn a_full_room_answers_the_bare_rj() {
-    let mut h = Harness::new(LabServerConfig::default().max_members(1).clone());
+    let mut h = Harness::new(LabServerConfig::default().with_max_members(1));
     assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
     assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
     assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
@@ -428,6 +441,157 @@ fn wire_types_round_trip_and_refuse_what_section_8_does_not_say() {
     assert!(matches!(long.to_bytes(), Err(LabWireError::TooLong { .. })));
 }
 
+#[test]
+fn the_codecs_decode_with_parse_and_encode_what_to_bytes_gives() {
+    let mut server = LabServerCodec;
+    let mut client = LabClientCodec;
+    let datagram = |b: &'static [u8]| Bytes::from_static(b);
+    assert_eq!(
+        server.decode_datagram(datagram(b" rj\tlobby")),
+        Ok(LabRequest::JoinRoom(name("lobby")))
+    );
+    assert_eq!(
+        server.decode_datagram(datagram(b"rj a.b")),
+        Err(LabWireError::BadName {
+            op: "rj",
+            name: "a.b".into()
+        })
+    );
+    assert_eq!(
+        client.decode_datagram(datagram(b"rj __clear_peers__")),
+        Ok(LabClientBound::Answer(LabAnswer::ClearPeers))
+    );
+    let chat = LabChat {
+        from: "bob".into(),
+        text: " two  spaces".into(),
+    };
+    assert_eq!(
+        client.decode_datagram(chat.to_bytes().unwrap()),
+        Ok(LabClientBound::Chat(chat.clone()))
+    );
+    assert_eq!(
+        client.decode_datagram(datagram(b"msg x")),
+        Err(LabWireError::BadChat)
+    );
+    // one encoder: the codecs write what to_bytes gives, appending
+    let mut out = BytesMut::from(&b"<"[..]);
+    let answer = LabAnswer::Peer(addr(B));
+    server.encode_datagram(&answer, &mut out).unwrap();
+    assert_eq!(&out[1..], &answer.to_bytes()[..]);
+    let mut out = BytesMut::new();
+    let request = LabRequest::Poke(name("carol"));
+    client.encode_datagram(&request, &mut out).unwrap();
+    assert_eq!(&out[..], &request.to_bytes()[..]);
+    out.clear();
+    client.encode_datagram(&chat, &mut out).unwrap();
+    assert_eq!(&out[..], b"msg bob>  two  spaces");
+    // past 1,024 bytes: refused, and the buffer is as it was
+    let long = LabAnswer::User("u".repeat(LabRequest::MAX_LEN));
+    let long_chat = LabChat {
+        from: "a".into(),
+        text: "x".repeat(LabRequest::MAX_LEN),
+    };
+    let mut out = BytesMut::from(&b"kept"[..]);
+    let too_long = |size| LabWireError::TooLong {
+        size,
+        max: LabRequest::MAX_LEN,
+    };
+    assert_eq!(server.encode_datagram(&long, &mut out), Err(too_long(1027)));
+    assert_eq!(
+        client.encode_datagram(&long_chat, &mut out),
+        Err(too_long(1031))
+    );
+    assert_eq!(&out[..], b"kept");
+    // exactly at the limit: sent
+    let fits = LabChat {
+        from: "a".into(),
+        text: "x".repeat(LabRequest::MAX_LEN - 7),
+    };
+    client.encode_datagram(&fits, &mut out).unwrap();
+    assert_eq!(out.len(), 4 + LabRequest::MAX_LEN);
+}
+
+/// Through tokio-util, as a `UdpFramed` would use them: a datagram in,
+/// the answer out.
+#[cfg(feature = "tokio-util")]
+#[test]
+fn the_codecs_frame_for_tokio() {
+    use sockwire::tokio_adapter::TokioDatagramCodec;
+    use tokio_util::codec::{Decoder, Encoder};
+
+    let mut server = TokioDatagramCodec::new(LabServerCodec);
+    let mut read = BytesMut::from(&b"ar bob"[..]);
+    assert_eq!(
+        server.decode(&mut read).unwrap(),
+        Some(LabRequest::Poke(name("bob")))
+    );
+    let mut out = BytesMut::new();
+    server
+        .encode(&LabAnswer::Address(addr(B)), &mut out)
+        .unwrap();
+    assert_eq!(&out[..], b"ar 127.0.0.1 1002");
+    let mut client = TokioDatagramCodec::new(LabClientCodec);
+    let mut read = BytesMut::from(&b"msg bob> hi"[..]);
+    assert!(matches!(
+        client.decode(&mut read),
+        Ok(Some(LabClientBound::Chat(_)))
+    ));
+    client.encode(&LabRequest::UserList, &mut out).unwrap();
+    assert!(out.ends_with(b"ul"));
+}
+
+#[test]
+fn configs_are_built_with_consuming_setters() {
+    let server = LabServerConfig::default()
+        .with_max_users(1)
+        .with_max_rooms(2)
+        .with_max_members(3)
+        .with_max_events(4);
+    assert_eq!(
+        (
+            server.max_users,
+            server.max_rooms,
+            server.max_members,
+            server.max_events
+        ),
+        (1, 2, 3, 4)
+    );
+    let defaults = LabServerConfig::default();
+    assert_eq!(
+        (
+            defaults.max_users,
+            defaults.max_rooms,
+            defaults.max_members,
+            defaults.max_events
+        ),
+        (100, 100, 32, 1024)
+    );
+    let client = LabClientConfig::default()
+        .with_max_peers(5)
+        .with_max_events(6)
+        .with_bye_wait(Duration::from_millis(7));
+    assert_eq!(
+        (client.max_peers, client.max_events, client.bye_wait),
+        (5, 6, Duration::from_millis(7))
+    );
+    // the event queue keeps the newest max_events
+    let mut h = Harness::new(LabServerConfig::default().with_max_events(2));
+    for wire in ["hi alice", "ul", "rl"] {
+        h.server.handle_datagram(addr(A), wire.as_bytes());
+    }
+    let kept: Vec<String> = events(&mut h.server)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            "127.0.0.1:1001 alice: ul -> ul alice",
+            "127.0.0.1:1001 alice: rl -> rl"
+        ]
+    );
+}
+
 // ---- the client ----
 
 struct Client {
@@ -436,29 +600,28 @@ struct Client {
 }
 
 impl Client {
+    /// A client that said `hi alice` and got no answer yet.
     fn new() -> Self {
+        Client::with(LabClientConfig::default())
+    }
+
+    fn with(config: LabClientConfig) -> Self {
         Client {
-            client: LabClient::new(addr(SERVER), LabClientConfig::default()),
+            client: LabClient::new(addr(SERVER), name("alice"), config),
             now: Instant::now(),
         }
     }
 
     fn sent(&mut self) -> Vec<(u16, String)> {
-        std::iter::from_fn(|| self.client.poll_transmit())
-            .map(|t| {
-                let text = String::from_utf8(t.payload.to_vec()).unwrap();
-                (t.destination.port(), text)
-            })
-            .collect()
+        sent(&mut self.client)
     }
 
     fn events(&mut self) -> Vec<LabClientEvent> {
-        std::iter::from_fn(|| self.client.poll_event()).collect()
+        events(&mut self.client)
     }
 
     fn hear(&mut self, wire: &str) {
-        self.client
-            .handle_datagram(self.now, addr(SERVER), wire.as_bytes());
+        self.client.handle_datagram(addr(SERVER), wire.as_bytes());
     }
 
     fn line(&mut self, line: &str) -> Result<(), LabClientError> {
@@ -468,7 +631,6 @@ impl Client {
     /// Registered as alice.
     fn alice() -> Self {
         let mut c = Client::new();
-        c.client.hello(c.now, name("alice")).unwrap();
         c.hear("hi alice");
         c.sent();
         c.events();
@@ -479,13 +641,13 @@ impl Client {
 #[test]
 fn client_retries_a_taken_name() {
     let mut c = Client::new();
-    assert_eq!(c.line("hello"), Err(LabClientError::NotRegistered));
-    c.client.hello(c.now, name("alice")).unwrap();
     assert_eq!(c.sent(), out(&[(SERVER, "hi alice")]));
+    assert_eq!(c.line("hello"), Err(LabClientError::NotRegistered));
     c.hear("hi");
     assert_eq!(c.events(), [LabClientEvent::NameTaken(name("alice"))]);
     assert_eq!(c.client.name(), None);
-    c.client.hello(c.now, name("alice2")).unwrap();
+    c.client.hello(name("alice2")).unwrap();
+    assert_eq!(c.sent(), out(&[(SERVER, "hi alice2")]));
     c.hear("hi alice2");
     assert_eq!(c.events(), [LabClientEvent::Registered(name("alice2"))]);
     assert_eq!(c.client.name(), Some(&name("alice2")));
@@ -507,13 +669,83 @@ fn client_sends_the_dollar_commands_as_section_8_requests() {
         assert_eq!(c.sent(), out(&[(SERVER, wire)]), "{line}");
     }
     assert_eq!(c.line("$userlist"), Err(LabClientError::Closed));
+    assert_eq!(c.client.hello(name("alice2")), Err(LabClientError::Closed));
     assert!(!c.client.is_closed());
+    c.events();
     c.hear("by");
+    assert_eq!(c.events(), [LabClientEvent::Closed { answered: true }]);
     assert!(c.client.is_closed());
+    assert_eq!(c.client.poll_timeout(), None, "the bye wait is over");
     assert!(matches!(
         Client::alice().line("$roomjoin"),
         Err(LabClientError::BadCommand { .. })
     ));
+}
+
+#[test]
+fn client_waits_for_by_until_its_deadline_then_closes() {
+    let wait = Duration::from_millis(300);
+    let mut c = Client::with(LabClientConfig::default().with_bye_wait(wait));
+    c.hear("hi alice");
+    c.events();
+    c.sent();
+    // no timer until $quit
+    assert_eq!(c.client.poll_timeout(), None);
+    c.client.handle_timeout(c.now + Duration::from_secs(3600));
+    assert!(c.events().is_empty() && !c.client.is_closed());
+    c.line("$quit").unwrap();
+    assert_eq!(c.client.poll_timeout(), Some(c.now + wait));
+    // the same timer through the trait a generic loop uses
+    let due = DatagramMachine::poll_timeout(&c.client);
+    assert_eq!(due, Some(c.now + wait));
+    DatagramMachine::handle_timeout(&mut c.client, c.now + wait - Duration::from_millis(1));
+    assert!(c.events().is_empty());
+    // finished only once nothing is left to send: `by` still waits
+    DatagramMachine::handle_timeout(&mut c.client, c.now + wait);
+    assert_eq!(c.events(), [LabClientEvent::Closed { answered: false }]);
+    assert!(!c.client.is_closed());
+    assert_eq!(c.sent(), out(&[(SERVER, "by")]));
+    assert!(c.client.is_closed());
+    assert_eq!(c.client.poll_timeout(), None);
+    // a late `by` changes nothing: the client closes once
+    c.hear("by");
+    assert_eq!(c.events(), []);
+    assert_eq!(c.line("$userlist"), Err(LabClientError::Closed));
+}
+
+#[test]
+fn client_waits_no_longer_than_its_deadline_and_no_shorter() {
+    let mut c = Client::alice();
+    let wait = LabClientConfig::default().bye_wait;
+    assert_eq!(wait, Duration::from_secs(1));
+    // quitting before the name was accepted still says `by`
+    let mut early = Client::new();
+    early.sent();
+    early.line("$quit").unwrap();
+    assert_eq!(early.sent(), out(&[(SERVER, "by")]));
+    c.line("$quit").unwrap();
+    c.sent();
+    c.client
+        .handle_timeout(c.now + wait - Duration::from_millis(1));
+    assert!(c.events().is_empty());
+    c.client.handle_timeout(c.now + wait);
+    assert_eq!(c.events(), [LabClientEvent::Closed { answered: false }]);
+    assert_eq!(
+        LabClientEvent::Closed { answered: false }.to_string(),
+        "no answer to by from the server; leaving anyway"
+    );
+    assert_eq!(LabClientEvent::Closed { answered: true }.to_string(), "bye");
+    // a wait too long to count: no deadline, but quitting all the same
+    let mut patient = Client::with(LabClientConfig::default().with_bye_wait(Duration::MAX));
+    patient.line("$quit").unwrap();
+    assert_eq!(patient.client.poll_timeout(), None);
+    assert_eq!(patient.line("$roomlist"), Err(LabClientError::Closed));
+    patient.hear("by");
+    assert!(
+        patient
+            .events()
+            .contains(&LabClientEvent::Closed { answered: true })
+    );
 }
 
 #[test]
@@ -555,9 +787,8 @@ fn client_chats_with_its_room_peers_and_stops_when_one_leaves() {
     assert_eq!(c.sent(), out(&[(C, "msg alice> still here")]));
     // a chat line from a peer is shown; from a stranger, dropped
     c.events();
-    c.client
-        .handle_datagram(c.now, addr(C), b"msg carol> hey there");
-    c.client.handle_datagram(c.now, addr(X), b"msg eve> psst");
+    c.client.handle_datagram(addr(C), b"msg carol> hey there");
+    c.client.handle_datagram(addr(X), b"msg eve> psst");
     let events = c.events();
     assert_eq!(
         events.first().map(ToString::to_string).as_deref(),
@@ -609,8 +840,7 @@ fn client_pokes_and_a_lone_client_takes_up_whoever_writes() {
     assert_eq!(c.client.peers(), []);
     // knowing no peer, a chat line from anyone is shown and its sender kept
     c.events();
-    c.client
-        .handle_datagram(c.now, addr(C), b"msg carol> hi alice");
+    c.client.handle_datagram(addr(C), b"msg carol> hi alice");
     assert_eq!(c.events().len(), 1);
     c.line("hi carol").unwrap();
     assert_eq!(c.sent(), out(&[(C, "msg alice> hi carol")]));
@@ -619,10 +849,10 @@ fn client_pokes_and_a_lone_client_takes_up_whoever_writes() {
 #[test]
 fn client_drops_what_is_malformed_or_not_from_the_server() {
     let mut c = Client::alice();
-    c.client.handle_datagram(c.now, addr(X), b"ul mallory");
+    c.client.handle_datagram(addr(X), b"ul mallory");
     c.hear("zz");
     c.hear("rj 1.2.3.4");
-    c.client.handle_datagram(c.now, addr(X), b"msg");
+    c.client.handle_datagram(addr(X), b"msg");
     let reasons: Vec<LabDropReason> = c
         .events()
         .into_iter()
@@ -639,8 +869,7 @@ fn client_drops_what_is_malformed_or_not_from_the_server() {
             .all(|r| matches!(r, LabDropReason::Malformed(_)))
     );
     let long = format!("x{}", "y".repeat(LabRequest::MAX_LEN));
-    c.client
-        .handle_datagram(c.now, addr(SERVER), long.as_bytes());
+    c.client.handle_datagram(addr(SERVER), long.as_bytes());
     assert!(matches!(
         c.events().as_slice(),
         [LabClientEvent::Dropped { .. }]
@@ -654,6 +883,49 @@ fn client_drops_what_is_malformed_or_not_from_the_server() {
     ));
 }
 
+/// One machine on the in-memory network, whatever its type.
+trait Party {
+    fn deliver(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]);
+    fn transmit(&mut self) -> Option<Transmit>;
+}
+
+impl<M: DatagramMachine> Party for M {
+    fn deliver(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.handle_datagram(now, from, datagram);
+    }
+
+    fn transmit(&mut self) -> Option<Transmit> {
+        self.poll_transmit()
+    }
+}
+
+/// Delivers every datagram the parties (each at `127.0.0.1:port`) send,
+/// at once, until none is left; records each as `(from, to, text)`.
+/// Datagrams to an address that is no party's are lost.
+fn deliver_all(parties: &mut [(u16, &mut dyn Party)], now: Instant) -> Vec<(u16, u16, String)> {
+    let mut wire = Vec::new();
+    for _ in 0..16 {
+        let mut quiet = true;
+        for i in 0..parties.len() {
+            let from = parties[i].0;
+            while let Some(t) = parties[i].1.transmit() {
+                quiet = false;
+                let to = t.destination.port();
+                wire.push((from, to, String::from_utf8(t.payload.to_vec()).unwrap()));
+                if let Some((_, party)) =
+                    parties.iter_mut().find(|(p, _)| addr(*p) == t.destination)
+                {
+                    party.deliver(now, addr(from), &t.payload);
+                }
+            }
+        }
+        if quiet {
+            return wire;
+        }
+    }
+    panic!("the parties never went quiet: {wire:?}");
+}
+
 /// Two §8 clients and the server on an in-memory network that delivers
 /// at once, recording every datagram.
 struct Net {
@@ -664,17 +936,15 @@ struct Net {
     wire: Vec<(u16, u16, String)>,
 }
 
-const PORTS: [u16; 2] = [A, B];
-
 impl Net {
+    /// alice and bob, registering.
     fn new() -> Self {
+        let client =
+            |user: &str| LabClient::new(addr(SERVER), name(user), LabClientConfig::default());
         Net {
             now: Instant::now(),
             server: LabServer::default(),
-            clients: [
-                LabClient::new(addr(SERVER), LabClientConfig::default()),
-                LabClient::new(addr(SERVER), LabClientConfig::default()),
-            ],
+            clients: [client("alice"), client("bob")],
             heard: [Vec::new(), Vec::new()],
             wire: Vec::new(),
         }
@@ -687,30 +957,13 @@ impl Net {
     }
 
     fn run(&mut self) {
-        let now = self.now;
-        for _ in 0..4 {
-            for (i, port) in PORTS.into_iter().enumerate() {
-                while let Some(t) = self.clients[i].poll_transmit() {
-                    let text = String::from_utf8(t.payload.to_vec()).unwrap();
-                    self.wire.push((port, t.destination.port(), text));
-                    if t.destination == addr(SERVER) {
-                        self.server.handle_datagram(now, addr(port), &t.payload);
-                    } else if let Some(j) = PORTS.iter().position(|p| addr(*p) == t.destination) {
-                        self.clients[j].handle_datagram(now, addr(port), &t.payload);
-                    }
-                }
-            }
-            while let Some(t) = self.server.poll_transmit() {
-                let j = PORTS
-                    .iter()
-                    .position(|p| addr(*p) == t.destination)
-                    .unwrap();
-                self.clients[j].handle_datagram(now, addr(SERVER), &t.payload);
-            }
-            while self.server.poll_event().is_some() {}
-        }
+        let [alice, bob] = &mut self.clients;
+        let mut parties: [(u16, &mut dyn Party); 3] =
+            [(SERVER, &mut self.server), (A, alice), (B, bob)];
+        self.wire.extend(deliver_all(&mut parties, self.now));
+        events(&mut self.server);
         for (i, c) in self.clients.iter_mut().enumerate() {
-            while let Some(e) = c.poll_event() {
+            for e in events(c) {
                 if let LabClientEvent::Chat { .. } = e {
                     self.heard[i].push(e.to_string());
                 }
@@ -724,10 +977,8 @@ impl Net {
 #[test]
 fn two_clients_chat_through_a_room_until_one_leaves() {
     let mut net = Net::new();
-    let now = net.now;
-    net.clients[0].hello(now, name("alice")).unwrap();
-    net.clients[1].hello(now, name("bob")).unwrap();
     net.run();
+    assert_eq!(net.clients[1].name(), Some(&name("bob")));
     net.line(0, "$roomcreate lobby").unwrap();
     net.line(0, "$roomjoin lobby").unwrap();
     net.line(1, "$roomjoin lobby").unwrap();

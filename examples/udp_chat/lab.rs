@@ -1,6 +1,7 @@
 //! `udp_chat --wire lab`: the room chat on the lab's original wire
 //! (PROTOCOLS.md §8), server and client. All protocol logic lives in
-//! `sockwire::room::lab`; this module only moves datagrams and lines.
+//! `sockwire::room::lab` (the wait for the server's `by` included); this
+//! module only moves datagrams and lines.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,9 +12,6 @@ use sockwire::room::Name;
 use sockwire::room::lab::{LabClient, LabClientConfig, LabClientEvent, LabServer, LabServerConfig};
 
 use super::{common, receive, send};
-
-/// How long `$quit` waits for the server's `by` (§8 has no retransmission).
-const BYE_WAIT: Duration = Duration::from_secs(1);
 
 /// The directory server: one log line per datagram, malformed ones
 /// dropped and logged.
@@ -26,7 +24,7 @@ pub fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::err
     let mut buf = vec![0; 65_536];
     while !stop.load(Ordering::SeqCst) {
         if let Some((n, from)) = receive(&socket, &mut buf, None)? {
-            server.handle_datagram(Instant::now(), from, &buf[..n]);
+            server.handle_datagram(from, &buf[..n]);
         }
         while let Some(t) = server.poll_transmit() {
             send(&socket, &t);
@@ -71,7 +69,6 @@ pub fn chat(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let socket = UdpSocket::bind(common::any_addr_for(server_addr))?;
     let lines = common::stdin_lines();
-    let mut client = LabClient::new(server_addr, LabClientConfig::default());
     common::say!(
         "lab wire to {server_addr}, from {} ($quit to leave)",
         socket.local_addr()?
@@ -84,32 +81,47 @@ pub fn chat(
         }
     };
     let Some(first) = first else { return Ok(()) };
-    client.hello(Instant::now(), first)?;
+    let mut client = LabClient::new(server_addr, first, LabClientConfig::default());
     let mut buf = vec![0; 65_536];
     // lines typed before the name was accepted, sent once it is
     let mut early: Vec<String> = Vec::new();
-    let mut bye_by: Option<Instant> = None;
-    while !client.is_closed() && bye_by.is_none_or(|t| Instant::now() < t) {
-        let quit = |client: &mut LabClient, bye_by: &mut Option<Instant>| {
-            if bye_by.is_none() {
-                *bye_by = Some(Instant::now() + BYE_WAIT);
-                let _ = client.handle_line(Instant::now(), "$quit");
-            }
-        };
-        if stop.load(Ordering::SeqCst) {
-            quit(&mut client, &mut bye_by);
+    let mut quitting = false;
+    // one turn: output, input (datagram, typed lines), timer, events, output
+    while !client.is_closed() {
+        if stop.load(Ordering::SeqCst) && !quitting {
+            quitting = true;
+            let _ = client.handle_line(Instant::now(), "$quit");
         }
         while let Some(t) = client.poll_transmit() {
             send(&socket, &t);
         }
-        if let Some((n, from)) = receive(&socket, &mut buf, None)? {
-            client.handle_datagram(Instant::now(), from, &buf[..n]);
+        if let Some((n, from)) = receive(&socket, &mut buf, client.poll_timeout())? {
+            client.handle_datagram(from, &buf[..n]);
+        }
+        while let Ok(line) = lines.try_recv() {
+            match line {
+                Some(line) if client.name().is_none() => early.push(line),
+                Some(line) => {
+                    if let Err(e) = client.handle_line(Instant::now(), &line) {
+                        common::say!("error: {e}");
+                    }
+                }
+                // end of input: leave as $quit does (if not already leaving)
+                None if !quitting => {
+                    quitting = true;
+                    let _ = client.handle_line(Instant::now(), "$quit");
+                }
+                None => {}
+            }
+        }
+        if client.poll_timeout().is_some_and(|t| t <= Instant::now()) {
+            client.handle_timeout(Instant::now());
         }
         while let Some(event) = client.poll_event() {
             common::say!("{event}");
             match event {
                 LabClientEvent::NameTaken(_) => match ask_name(&lines, stop) {
-                    Some(name) => client.hello(Instant::now(), name)?,
+                    Some(name) => client.hello(name)?,
                     None => return Ok(()),
                 },
                 LabClientEvent::Registered(_) => {
@@ -122,24 +134,9 @@ pub fn chat(
                 _ => {}
             }
         }
-        while let Ok(line) = lines.try_recv() {
-            match line {
-                Some(line) if client.name().is_none() => early.push(line),
-                Some(line) => {
-                    if let Err(e) = client.handle_line(Instant::now(), &line) {
-                        common::say!("error: {e}");
-                    }
-                }
-                // end of input: leave as $quit does
-                None => quit(&mut client, &mut bye_by),
-            }
-        }
         while let Some(t) = client.poll_transmit() {
             send(&socket, &t);
         }
-    }
-    if !client.is_closed() {
-        common::say!("no answer to by from the server; leaving anyway");
     }
     Ok(())
 }

@@ -1,30 +1,42 @@
-//! The §8 client: handshake, peer lists, chat lines to peers.
+//! The §8 client: handshake, peer lists, chat lines to peers, and the
+//! wait for `by`.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+mod event;
+
+pub use event::{LabClientEvent, LabDropReason};
+
+use super::events::Events;
 use super::wire::{LabAnswer, LabChat, LabRequest, LabWireError};
 use crate::Transmit;
 use crate::room::{Command, Name, Request};
 
-/// The §8 client's limits.
+/// The §8 client's limits and its one timer. Build it with the `with_`
+/// setters, which state the defaults:
 ///
-/// | field | default |
-/// |---|---|
-/// | `max_peers` | 256 addresses (room peers and poked users) |
-/// | `max_events` | 1024 unpolled events (the oldest is dropped) |
+/// ```
+/// use std::time::Duration;
+/// use sockwire::room::lab::LabClientConfig;
+/// let config = LabClientConfig::default().with_bye_wait(Duration::from_millis(200));
+/// assert_eq!(config.max_peers, 256);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LabClientConfig {
-    /// Most peer addresses remembered: past it, a room's peer list is cut
-    /// and the oldest poked user is forgotten.
+    /// Most peer addresses remembered: see
+    /// [`with_max_peers`](Self::with_max_peers).
     pub max_peers: usize,
-    /// Most events kept until polled.
+    /// Most events kept until polled: see
+    /// [`with_max_events`](Self::with_max_events).
     pub max_events: usize,
+    /// How long `$quit` waits for the server's `by`: see
+    /// [`with_bye_wait`](Self::with_bye_wait).
+    pub bye_wait: Duration,
 }
 
 impl Default for LabClientConfig {
@@ -32,23 +44,24 @@ impl Default for LabClientConfig {
         LabClientConfig {
             max_peers: 256,
             max_events: 1024,
+            bye_wait: Duration::from_secs(1),
         }
     }
 }
 
-impl LabClientConfig {
-    /// Sets [`max_peers`](Self::max_peers).
-    pub fn max_peers(&mut self, n: usize) -> &mut Self {
-        self.max_peers = n;
-        self
-    }
-
-    /// Sets [`max_events`](Self::max_events).
-    pub fn max_events(&mut self, n: usize) -> &mut Self {
-        self.max_events = n;
-        self
-    }
-}
+crate::config::config_setters!(LabClientConfig {
+    /// Most peer addresses remembered (room peers and poked users): past
+    /// it, a room's peer list is cut and the oldest poked user is
+    /// forgotten. Default: 256.
+    with_max_peers => max_peers: usize,
+    /// Most events kept until polled (the oldest is dropped). Default:
+    /// 1,024.
+    with_max_events => max_events: usize,
+    /// How long `$quit` waits for the server's `by` before the client
+    /// closes anyway (§8 has no retransmission, so a lost `by` is never
+    /// answered). Default: 1 s.
+    with_bye_wait => bye_wait: Duration,
+});
 
 /// Why a command could not be sent.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -87,87 +100,17 @@ pub enum LabClientError {
     Closed,
 }
 
-/// Why the client dropped a datagram.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LabDropReason {
-    /// It is not a §8 message.
-    Malformed(LabWireError),
-    /// A chat line from an address that is no peer, while the client
-    /// knows peers (only a client that knows none takes up a stranger).
-    UnknownPeer,
-    /// A server answer from an address that is not the server's.
-    NotFromServer,
-}
-
-/// What the client saw, for the user interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LabClientEvent {
-    /// The server accepted the name.
-    Registered(Name),
-    /// The server refused the name (taken, or the server is full): ask
-    /// for another and call [`LabClient::hello`] again.
-    NameTaken(Name),
-    /// One entry of a `ul` list.
-    User(String),
-    /// The user list is empty.
-    NoUsers,
-    /// One entry of an `rl` list.
-    Room(String),
-    /// The room list is empty.
-    NoRooms,
-    /// A room was created.
-    Created(String),
-    /// `rc` was refused: the room exists.
-    RoomExists,
-    /// `rj` was refused: no such room.
-    NoSuchRoom,
-    /// The room's peer list starts over (what follows is the whole list).
-    PeersCleared,
-    /// A room member's address.
-    Peer(SocketAddr),
-    /// A poked user's address: chat lines now go there too.
-    Poked {
-        /// The user.
-        user: Name,
-        /// Their address.
-        addr: SocketAddr,
-    },
-    /// A poked user does not exist.
-    NoSuchUser(Name),
-    /// `$roomleave`: the room's peers are forgotten.
-    LeftRoom,
-    /// `$kick`: every peer is forgotten (nothing goes on the wire).
-    PeersForgotten,
-    /// A chat line.
-    Chat {
-        /// The sender's address.
-        addr: SocketAddr,
-        /// The chat line.
-        chat: LabChat,
-    },
-    /// A datagram was dropped.
-    Dropped {
-        /// Where it came from.
-        from: SocketAddr,
-        /// Why.
-        reason: LabDropReason,
-    },
-    /// The server answered `by`: the client is closed.
-    Closed,
-}
-
-/// The §8 client: a sans-IO state machine (PROTOCOLS.md §8).
+/// The §8 client: a sans-IO state machine.
 ///
-/// It registers with [`hello`](Self::hello) (on
-/// [`LabClientEvent::NameTaken`], ask for another name and call it again),
-/// then takes a person's lines with [`handle_line`](Self::handle_line):
-/// the `$` commands of §7 ([`Command::parse_line`]), and any other line is
-/// a chat line, `msg NAME> TEXT`, sent to every peer: the members of its
-/// room (from the server's peer lists) and every poked user. `$kick` only
-/// forgets the peers; `$msg USER TEXT` sends a chat line to one poked
-/// user only.
+/// [`new`](Self::new) sends `hi NAME`; on [`LabClientEvent::NameTaken`],
+/// ask for another name and call [`hello`](Self::hello). Then it takes a
+/// person's lines with [`handle_line`](Self::handle_line): the `$`
+/// commands of §7 ([`Command::parse_line`]), and any other line is a chat
+/// line, `msg NAME> TEXT`, sent to every peer: the members of its room
+/// (from the server's peer lists) and every poked user. `$kick` only
+/// forgets the peers; `$msg USER TEXT` sends a chat line to one poked user
+/// only. `$quit` sends `by` and starts the one timer: the client closes
+/// when the server answers, or at [`poll_timeout`](Self::poll_timeout).
 ///
 /// A chat line is shown if it comes from a peer. One from another address
 /// is taken up (its sender becomes a peer, so a poked user can answer)
@@ -179,12 +122,20 @@ pub enum LabClientEvent {
 /// use sockwire::room::lab::{LabClient, LabClientEvent};
 ///
 /// let server = "127.0.0.1:5005".parse()?;
-/// let now = Instant::now();
-/// let mut client = LabClient::new(server, Default::default());
-/// client.hello(now, Name::new("alice")?)?;
+/// let mut client = LabClient::new(server, Name::new("alice")?, Default::default());
 /// assert_eq!(&client.poll_transmit().unwrap().payload[..], b"hi alice");
-/// client.handle_datagram(now, server, b"hi");
+/// client.handle_datagram(server, b"hi");
 /// assert_eq!(client.poll_event(), Some(LabClientEvent::NameTaken(Name::new("alice")?)));
+/// client.hello(Name::new("alice2")?)?;
+/// assert_eq!(&client.poll_transmit().unwrap().payload[..], b"hi alice2");
+/// // $quit: `by`, and a deadline for its answer
+/// let now = Instant::now();
+/// client.handle_line(now, "$quit")?;
+/// assert_eq!(&client.poll_transmit().unwrap().payload[..], b"by");
+/// assert!(client.poll_timeout() > Some(now));
+/// client.handle_timeout(client.poll_timeout().unwrap());
+/// assert_eq!(client.poll_event(), Some(LabClientEvent::Closed { answered: false }));
+/// assert!(client.is_closed());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -203,18 +154,23 @@ pub struct LabClient {
     room_peers: Vec<SocketAddr>,
     /// Poked users (and strangers taken up), oldest first.
     poked: VecDeque<(String, SocketAddr)>,
+    /// `by` was sent.
     quitting: bool,
+    /// When the client closes if no answer to `by` came (`None` for a
+    /// wait too long to count).
+    bye_deadline: Option<Instant>,
     closed: bool,
     transmits: VecDeque<Transmit>,
-    events: VecDeque<LabClientEvent>,
+    events: Events<LabClientEvent>,
 }
 
 impl LabClient {
-    /// A client of the server at `server`; nothing is sent until
-    /// [`hello`](Self::hello).
+    /// A client of the server at `server`, registering as `name`: queues
+    /// `hi NAME`. It takes no `now`: it starts no timer.
     #[must_use]
-    pub fn new(server: SocketAddr, config: LabClientConfig) -> Self {
-        LabClient {
+    pub fn new(server: SocketAddr, name: Name, config: LabClientConfig) -> Self {
+        let mut client = LabClient {
+            events: Events::new(config.max_events),
             config,
             server,
             name: None,
@@ -225,10 +181,12 @@ impl LabClient {
             room_peers: Vec::new(),
             poked: VecDeque::new(),
             quitting: false,
+            bye_deadline: None,
             closed: false,
             transmits: VecDeque::new(),
-            events: VecDeque::new(),
-        }
+        };
+        client.ask_name(name);
+        client
     }
 
     /// The server's address.
@@ -262,30 +220,37 @@ impl LabClient {
         peers
     }
 
-    /// Whether the server has answered `by`.
+    /// Whether the client is finished (the server answered `by`, or the
+    /// bye wait ran out) and has nothing left to send.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.closed
+        self.closed && self.transmits.is_empty()
     }
 
-    /// Sends `hi NAME`. Call it again with another name after
-    /// [`LabClientEvent::NameTaken`]. §8 has no timers: `now` is taken for
-    /// the shape all of sockwire's datagram machines share, and not read.
+    /// Sends `hi NAME` again, with another name, after
+    /// [`LabClientEvent::NameTaken`].
     ///
     /// # Errors
     ///
-    /// [`LabClientError::Closed`] after `by`.
-    pub fn hello(&mut self, now: Instant, name: Name) -> Result<(), LabClientError> {
-        let _ = now;
+    /// [`LabClientError::Closed`] after `$quit`.
+    pub fn hello(&mut self, name: Name) -> Result<(), LabClientError> {
         if self.closed || self.quitting {
             return Err(LabClientError::Closed);
         }
-        self.request(&LabRequest::Hello(name.clone()));
-        self.asked.push_back(name);
+        self.ask_name(name);
         Ok(())
     }
 
-    /// Handles a line a person typed (see [`Command::parse_line`]).
+    fn ask_name(&mut self, name: Name) {
+        self.request(&LabRequest::Hello(name.clone()));
+        self.asked.push_back(name);
+    }
+
+    /// Handles a line a person typed (see [`Command::parse_line`]). It
+    /// takes `now` for `$quit`, which starts the bye wait.
+    ///
+    /// §7's client returns the tag of the request sent; §8 has no tags, so
+    /// this returns only whether the line was taken.
     ///
     /// # Errors
     ///
@@ -305,7 +270,7 @@ impl LabClient {
         self.command(now, command)
     }
 
-    /// Carries out a command.
+    /// Carries out a command; `now` as for [`handle_line`](Self::handle_line).
     ///
     /// # Errors
     ///
@@ -318,12 +283,8 @@ impl LabClient {
             return Err(LabClientError::Closed);
         }
         let request = match command {
-            Command::Quit => {
-                self.quitting = true;
-                self.request(&LabRequest::Bye);
-                return Ok(());
-            }
-            Command::Request(Request::Hello(name)) => return self.hello(now, name),
+            Command::Quit => return self.bye(now),
+            Command::Request(Request::Hello(name)) => return self.hello(name),
             _ if self.name.is_none() => return Err(LabClientError::NotRegistered),
             Command::Private { to, text } => {
                 let addr = (self.poked.iter())
@@ -341,13 +302,13 @@ impl LabClient {
             Request::Kick => {
                 self.room_peers.clear();
                 self.poked.clear();
-                self.push_event(LabClientEvent::PeersForgotten);
+                self.events.push(LabClientEvent::PeersForgotten);
                 return Ok(());
             }
             Request::LeaveRoom => {
                 self.room = None;
                 self.room_peers.clear();
-                self.push_event(LabClientEvent::LeftRoom);
+                self.events.push(LabClientEvent::LeftRoom);
                 LabRequest::LeaveRoom
             }
             Request::UserList => LabRequest::UserList,
@@ -361,15 +322,20 @@ impl LabClient {
                 self.pokes.push_back(user.clone());
                 LabRequest::Poke(user)
             }
-            Request::Bye => {
-                self.quitting = true;
-                LabRequest::Bye
-            }
+            Request::Bye => return self.bye(now),
             // a keep-alive has no place on this wire
             Request::KeepAlive => return Ok(()),
             Request::Hello(_) => return Ok(()),
         };
         self.request(&lab);
+        Ok(())
+    }
+
+    /// Sends `by` and starts the wait for its answer.
+    fn bye(&mut self, now: Instant) -> Result<(), LabClientError> {
+        self.quitting = true;
+        self.bye_deadline = now.checked_add(self.config.bye_wait);
+        self.request(&LabRequest::Bye);
         Ok(())
     }
 
@@ -408,10 +374,9 @@ impl LabClient {
         Ok(())
     }
 
-    /// Handles one datagram from `from`. `now` is not read (see
-    /// [`hello`](Self::hello)).
-    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        let _ = now;
+    /// Handles one datagram from `from`. It takes no `now`: an answer can
+    /// only end the bye wait, never move it.
+    pub fn handle_datagram(&mut self, from: SocketAddr, datagram: &[u8]) {
         if LabChat::is_chat(datagram) {
             return match LabChat::parse(datagram) {
                 Ok(chat) => self.take_chat(from, chat),
@@ -435,26 +400,23 @@ impl LabClient {
             }
             self.add_poked(chat.from.clone(), addr);
         }
-        self.push_event(LabClientEvent::Chat { addr, chat });
+        self.events.push(LabClientEvent::Chat { addr, chat });
     }
 
     fn take_answer(&mut self, answer: LabAnswer) {
         let event = match answer {
-            LabAnswer::Welcome(_) | LabAnswer::NameRefused => {
+            LabAnswer::Welcome(_) => {
                 let Some(asked) = self.asked.pop_front() else {
                     return;
                 };
-                if answer == LabAnswer::NameRefused {
-                    LabClientEvent::NameTaken(asked)
-                } else {
-                    self.name = Some(asked.clone());
-                    LabClientEvent::Registered(asked)
-                }
+                self.name = Some(asked.clone());
+                LabClientEvent::Registered(asked)
             }
-            LabAnswer::Bye => {
-                self.closed = true;
-                LabClientEvent::Closed
-            }
+            LabAnswer::NameRefused => match self.asked.pop_front() {
+                Some(asked) => LabClientEvent::NameTaken(asked),
+                None => return,
+            },
+            LabAnswer::Bye => return self.close(true),
             LabAnswer::Address(addr) => {
                 let Some(user) = self.pokes.pop_front() else {
                     return;
@@ -462,28 +424,20 @@ impl LabClient {
                 self.add_poked(user.to_string(), addr);
                 LabClientEvent::Poked { user, addr }
             }
-            LabAnswer::NoSuchUser => {
-                let Some(user) = self.pokes.pop_front() else {
-                    return;
-                };
-                LabClientEvent::NoSuchUser(user)
-            }
-            LabAnswer::User(n) => LabClientEvent::User(n),
-            LabAnswer::NoUsers => LabClientEvent::NoUsers,
-            LabAnswer::Room(n) => LabClientEvent::Room(n),
-            LabAnswer::NoRooms => LabClientEvent::NoRooms,
-            LabAnswer::Created(n) => LabClientEvent::Created(n),
-            LabAnswer::RoomExists => LabClientEvent::RoomExists,
+            LabAnswer::NoSuchUser => match self.pokes.pop_front() {
+                Some(user) => LabClientEvent::NoSuchUser(user),
+                None => return,
+            },
             LabAnswer::NoSuchRoom => {
                 self.joins.pop_front();
-                LabClientEvent::NoSuchRoom
+                LabClientEvent::Answer(answer)
             }
             LabAnswer::ClearPeers => {
                 if let Some(room) = self.joins.pop_front() {
                     self.room = Some(room);
                 }
                 self.room_peers.clear();
-                LabClientEvent::PeersCleared
+                LabClientEvent::Answer(answer)
             }
             LabAnswer::Peer(addr) => {
                 if self.room_peers.len() >= self.config.max_peers || self.room_peers.contains(&addr)
@@ -491,10 +445,16 @@ impl LabClient {
                     return;
                 }
                 self.room_peers.push(addr);
-                LabClientEvent::Peer(addr)
+                LabClientEvent::Answer(answer)
             }
+            LabAnswer::User(_)
+            | LabAnswer::NoUsers
+            | LabAnswer::Room(_)
+            | LabAnswer::NoRooms
+            | LabAnswer::Created(_)
+            | LabAnswer::RoomExists => LabClientEvent::Answer(answer),
         };
-        self.push_event(event);
+        self.events.push(event);
     }
 
     fn add_poked(&mut self, user: String, addr: SocketAddr) {
@@ -507,6 +467,30 @@ impl LabClient {
         }
     }
 
+    /// Closes the client, once.
+    fn close(&mut self, answered: bool) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.bye_deadline = None;
+        self.events.push(LabClientEvent::Closed { answered });
+    }
+
+    /// Closes the client if the server has not answered `by` by now.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.bye_deadline.is_some_and(|t| t <= now) {
+            self.close(false);
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due: the end
+    /// of the bye wait, once `by` is sent; else never.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.bye_deadline
+    }
+
     /// The next datagram to send.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -516,56 +500,10 @@ impl LabClient {
     /// The next event to show.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<LabClientEvent> {
-        self.events.pop_front()
+        self.events.pop()
     }
 
     fn drop_datagram(&mut self, from: SocketAddr, reason: LabDropReason) {
-        self.push_event(LabClientEvent::Dropped { from, reason });
-    }
-
-    fn push_event(&mut self, event: LabClientEvent) {
-        if self.config.max_events == 0 {
-            return;
-        }
-        while self.events.len() >= self.config.max_events {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
-    }
-}
-
-impl fmt::Display for LabDropReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LabDropReason::Malformed(e) => write!(f, "malformed: {e}"),
-            LabDropReason::UnknownPeer => f.write_str("a chat line from no peer"),
-            LabDropReason::NotFromServer => f.write_str("an answer not from the server"),
-        }
-    }
-}
-
-impl fmt::Display for LabClientEvent {
-    /// What the lab's client prints for it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LabClientEvent::Registered(name) => write!(f, "registered as {name}"),
-            LabClientEvent::NameTaken(name) => write!(f, "the name {name} is taken"),
-            LabClientEvent::User(n) => write!(f, "user {n}"),
-            LabClientEvent::NoUsers => f.write_str("no users"),
-            LabClientEvent::Room(n) => write!(f, "room {n}"),
-            LabClientEvent::NoRooms => f.write_str("no rooms"),
-            LabClientEvent::Created(n) => write!(f, "room {n} created"),
-            LabClientEvent::RoomExists => f.write_str("the room exists"),
-            LabClientEvent::NoSuchRoom => f.write_str("no such room"),
-            LabClientEvent::PeersCleared => f.write_str("peers cleared"),
-            LabClientEvent::Peer(addr) => write!(f, "peer {addr}"),
-            LabClientEvent::Poked { user, addr } => write!(f, "{user} is at {addr}"),
-            LabClientEvent::NoSuchUser(user) => write!(f, "no user {user}"),
-            LabClientEvent::LeftRoom => f.write_str("left the room"),
-            LabClientEvent::PeersForgotten => f.write_str("peers forgotten"),
-            LabClientEvent::Chat { chat, .. } => write!(f, "{}> {}", chat.from, chat.text),
-            LabClientEvent::Dropped { from, reason } => write!(f, "dropped from {from}: {reason}"),
-            LabClientEvent::Closed => f.write_str("bye"),
-        }
+        self.events.push(LabClientEvent::Dropped { from, reason });
     }
 }

@@ -1,6 +1,7 @@
-//! The room directory on the lab's original wire (PROTOCOLS.md §8): the
-//! same commands as §7 on a simpler wire, with no tags, a server that is
-//! only an address book, and chat lines sent peer to peer.
+//! The room directory on the lab's original wire (§8): the same commands
+//! as §7 on a simpler wire, with no tags, a server that is only an address
+//! book, and chat lines sent peer to peer. It is the wire the lab's own
+//! Python programs speak, so sockwire's machines and theirs interoperate.
 //!
 //! | | §7 ([`crate::room`]) | §8 (this module) |
 //! |---|---|---|
@@ -39,7 +40,22 @@
 //! ([`Name`](crate::room::Name)), the `$` commands
 //! ([`Command`](crate::room::Command)), and the rooms with their limits and
 //! membership rules (the server's directory). Like §7's they do no I/O and
-//! read no clock.
+//! read no clock, and both implement
+//! [`DatagramMachine`](crate::DatagramMachine):
+//!
+//! | | [`LabServer`] | [`LabClient`] |
+//! |---|---|---|
+//! | made by | `new(config)` | `new(server, name, config)`: sends `hi NAME` |
+//! | input | `handle_datagram(from, bytes)` | `handle_datagram(from, bytes)`, `handle_line(now, line)`, `hello(name)` |
+//! | output | `poll_transmit()`, `poll_event()` | `poll_transmit()`, `poll_event()` |
+//! | timer | none | `poll_timeout()` + `handle_timeout(now)`: the wait for `by` after `$quit` |
+//! | finished | never | `is_closed()`: `by` answered or waited for, all sent |
+//!
+//! A call takes `now` only where it can start or move a deadline: the
+//! server has none, and the client's one deadline starts at `$quit` (so
+//! its constructor, unlike §7's, takes no `now`). The wire alone is the
+//! codecs [`LabServerCodec`] and [`LabClientCodec`], for a socket that
+//! speaks §8 without the machines (a `tokio` `UdpFramed`, say).
 //!
 //! ```
 //! use std::net::SocketAddr;
@@ -52,28 +68,26 @@
 //! let now = Instant::now();
 //! let mut server = LabServer::default();
 //! let mut clients = [
-//!     LabClient::new(server_addr, Default::default()),
-//!     LabClient::new(server_addr, Default::default()),
+//!     LabClient::new(server_addr, Name::new("alice")?, Default::default()),
+//!     LabClient::new(server_addr, Name::new("bob")?, Default::default()),
 //! ];
 //! // a network that delivers at once
 //! let mut run = |server: &mut LabServer, clients: &mut [LabClient; 2]| {
 //!     for i in 0..2 {
 //!         while let Some(t) = clients[i].poll_transmit() {
 //!             if t.destination == server_addr {
-//!                 server.handle_datagram(now, addrs[i], &t.payload);
+//!                 server.handle_datagram(addrs[i], &t.payload);
 //!             } else if let Some(j) = addrs.iter().position(|a| *a == t.destination) {
-//!                 clients[j].handle_datagram(now, addrs[i], &t.payload);
+//!                 clients[j].handle_datagram(addrs[i], &t.payload);
 //!             }
 //!         }
 //!         while let Some(t) = server.poll_transmit() {
 //!             let j = addrs.iter().position(|a| *a == t.destination).unwrap();
-//!             clients[j].handle_datagram(now, server_addr, &t.payload);
+//!             clients[j].handle_datagram(server_addr, &t.payload);
 //!         }
 //!     }
 //! };
-//! clients[0].hello(now, Name::new("alice")?)?;
-//! clients[1].hello(now, Name::new("bob")?)?;
-//! run(&mut server, &mut clients);
+//! run(&mut server, &mut clients); // hi alice, hi bob
 //! clients[0].handle_line(now, "$roomcreate lobby")?;
 //! run(&mut server, &mut clients);
 //! clients[0].handle_line(now, "$roomjoin lobby")?;
@@ -90,9 +104,13 @@
 //! ```
 
 mod client;
+mod codec;
+mod events;
+mod registry;
 mod server;
 mod wire;
 
 pub use client::{LabClient, LabClientConfig, LabClientError, LabClientEvent, LabDropReason};
+pub use codec::{LabClientBound, LabClientCodec, LabServerCodec};
 pub use server::{LabServer, LabServerConfig, LabServerEvent};
 pub use wire::{LabAnswer, LabChat, LabRequest, LabWireError};

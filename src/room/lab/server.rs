@@ -1,40 +1,37 @@
 //! The §8 server: the directory of users and rooms.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
-use std::time::Instant;
 
+use super::events::Events;
+use super::registry::Registry;
 use super::wire::{LabAnswer, LabRequest, LabWireError};
 use crate::Transmit;
 use crate::room::Name;
 use crate::room::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
 
 /// The §8 server's limits; the users, rooms and members limits are §7's
-/// and have its defaults.
-///
-/// | field | default | when full |
-/// |---|---|---|
-/// | `max_users` | 100 | `hi` from a new address gets the bare `hi` |
-/// | `max_rooms` | 100 | `rc` gets the bare `rc` |
-/// | `max_members` | 32 | `rj` gets the bare `rj` |
-/// | `max_events` | 1024 | the oldest unpolled [`LabServerEvent`] is dropped |
+/// and have its defaults. Build it with the `with_` setters, which state
+/// the defaults and what happens when a limit is reached:
 ///
 /// ```
 /// use sockwire::room::lab::{LabServer, LabServerConfig};
-/// let server = LabServer::new(LabServerConfig::default().max_users(10).clone());
+/// let server = LabServer::new(LabServerConfig::default().with_max_users(10));
 /// assert_eq!(server.config().max_users, 10);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LabServerConfig {
-    /// Most registered users.
+    /// Most registered users: see [`with_max_users`](Self::with_max_users).
     pub max_users: usize,
-    /// Most rooms.
+    /// Most rooms: see [`with_max_rooms`](Self::with_max_rooms).
     pub max_rooms: usize,
-    /// Most members of one room.
+    /// Most members of one room: see
+    /// [`with_max_members`](Self::with_max_members).
     pub max_members: usize,
-    /// Most events kept until polled.
+    /// Most events kept until polled: see
+    /// [`with_max_events`](Self::with_max_events).
     pub max_events: usize,
 }
 
@@ -49,31 +46,20 @@ impl Default for LabServerConfig {
     }
 }
 
-impl LabServerConfig {
-    /// Sets [`max_users`](Self::max_users).
-    pub fn max_users(&mut self, n: usize) -> &mut Self {
-        self.max_users = n;
-        self
-    }
-
-    /// Sets [`max_rooms`](Self::max_rooms).
-    pub fn max_rooms(&mut self, n: usize) -> &mut Self {
-        self.max_rooms = n;
-        self
-    }
-
-    /// Sets [`max_members`](Self::max_members).
-    pub fn max_members(&mut self, n: usize) -> &mut Self {
-        self.max_members = n;
-        self
-    }
-
-    /// Sets [`max_events`](Self::max_events).
-    pub fn max_events(&mut self, n: usize) -> &mut Self {
-        self.max_events = n;
-        self
-    }
-}
+crate::config::config_setters!(LabServerConfig {
+    /// Most registered users: past it, `hi` from a new address gets the
+    /// bare `hi`. Default: 100, as §7's.
+    with_max_users => max_users: usize,
+    /// Most rooms: past it, `rc` gets the bare `rc`. Default: 100, as
+    /// §7's.
+    with_max_rooms => max_rooms: usize,
+    /// Most members of one room: past it, `rj` gets the bare `rj`.
+    /// Default: 32, as §7's.
+    with_max_members => max_members: usize,
+    /// Most events kept until polled: past it, the oldest unpolled
+    /// [`LabServerEvent`] is dropped. Default: 1,024.
+    with_max_events => max_events: usize,
+});
 
 /// What the server did with one datagram, for logging: one event per
 /// datagram.
@@ -127,14 +113,8 @@ pub enum LabServerEvent {
     },
 }
 
-#[derive(Debug)]
-struct LabUser {
-    name: Name,
-    room: Option<Name>,
-}
-
 /// The §8 server, the directory of users and rooms: a sans-IO state
-/// machine (PROTOCOLS.md §8).
+/// machine.
 ///
 /// | datagram | answer to the sender | to the room's members |
 /// |---|---|---|
@@ -153,38 +133,43 @@ struct LabUser {
 /// [`RoomServer`](crate::room::RoomServer): an owner who leaves hands the
 /// room to the member who joined longest ago, a room left empty is
 /// removed; and as `rc` does not join, a room nobody joined is removed
-/// when its creator says `by`. §8 has no timers: a registration lasts
-/// until `by`.
+/// when its creator says `by`. It has no timer (a registration lasts until
+/// `by`), so no call takes `now`.
 ///
 /// Feed it every datagram with [`handle_datagram`](Self::handle_datagram),
 /// then send every [`poll_transmit`](Self::poll_transmit) and log every
 /// [`poll_event`](Self::poll_event).
 ///
 /// ```
-/// use std::time::Instant;
 /// use sockwire::room::lab::LabServer;
 ///
 /// let mut server = LabServer::default();
 /// let alice = "127.0.0.1:40001".parse()?;
-/// server.handle_datagram(Instant::now(), alice, b"hi alice");
+/// server.handle_datagram(alice, b"hi alice");
 /// let answer = server.poll_transmit().unwrap();
 /// assert_eq!((answer.destination, &answer.payload[..]), (alice, &b"hi alice"[..]));
-/// server.handle_datagram(Instant::now(), alice, b"rl");
+/// server.handle_datagram(alice, b"rl");
 /// assert_eq!(&server.poll_transmit().unwrap().payload[..], b"rl");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LabServer {
     config: LabServerConfig,
-    users: HashMap<SocketAddr, LabUser>,
-    by_name: BTreeMap<Name, SocketAddr>,
+    users: Registry,
     rooms: Rooms,
     transmits: VecDeque<Transmit>,
-    events: VecDeque<LabServerEvent>,
+    events: Events<LabServerEvent>,
     /// Datagrams queued to the current sender, and the first of them.
     answers: usize,
     answer: Option<LabAnswer>,
     refreshed: usize,
+}
+
+impl Default for LabServer {
+    /// A server with the default limits.
+    fn default() -> Self {
+        Self::new(LabServerConfig::default())
+    }
 }
 
 impl LabServer {
@@ -192,8 +177,14 @@ impl LabServer {
     #[must_use]
     pub fn new(config: LabServerConfig) -> Self {
         LabServer {
+            events: Events::new(config.max_events),
             config,
-            ..LabServer::default()
+            users: Registry::default(),
+            rooms: Rooms::default(),
+            transmits: VecDeque::new(),
+            answers: 0,
+            answer: None,
+            refreshed: 0,
         }
     }
 
@@ -205,7 +196,7 @@ impl LabServer {
 
     /// Registered user names, sorted.
     pub fn users(&self) -> impl Iterator<Item = &Name> {
-        self.by_name.keys()
+        self.users.names()
     }
 
     /// Room names, sorted.
@@ -220,16 +211,13 @@ impl LabServer {
         let members = room.members.iter();
         Some(
             members
-                .filter_map(|a| self.users.get(a).map(|u| u.name.clone()))
+                .filter_map(|a| self.users.name_of(a).cloned())
                 .collect(),
         )
     }
 
-    /// Handles one datagram from `from`. §8 has no timers: `now` is taken
-    /// for the shape all of sockwire's datagram machines share, and not
-    /// read.
-    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        let _ = now;
+    /// Handles one datagram from `from`.
+    pub fn handle_datagram(&mut self, from: SocketAddr, datagram: &[u8]) {
         self.answers = 0;
         self.answer = None;
         self.refreshed = 0;
@@ -237,15 +225,17 @@ impl LabServer {
             Ok(request) => request,
             Err(error) => return self.reject(from, error),
         };
-        let registered = self.users.contains_key(&from);
+        let registered = self.users.contains(&from);
         if !registered && !matches!(request, LabRequest::Hello(_) | LabRequest::Bye) {
-            return self.push_event(LabServerEvent::NotRegistered { from, request });
+            return self
+                .events
+                .push(LabServerEvent::NotRegistered { from, request });
         }
-        let before = self.users.get(&from).map(|u| u.name.clone());
+        let before = self.users.name_of(&from).cloned();
         self.execute(from, &request);
-        let user = self.users.get(&from).map(|u| u.name.clone()).or(before);
+        let user = self.users.name_of(&from).cloned().or(before);
         let answer = self.answer.take();
-        self.push_event(LabServerEvent::Handled {
+        self.events.push(LabServerEvent::Handled {
             from,
             user,
             request,
@@ -264,17 +254,7 @@ impl LabServer {
     /// The next event to log.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<LabServerEvent> {
-        self.events.pop_front()
-    }
-
-    fn push_event(&mut self, event: LabServerEvent) {
-        if self.config.max_events == 0 {
-            return;
-        }
-        while self.events.len() >= self.config.max_events {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
+        self.events.pop()
     }
 
     /// A malformed datagram: an invalid name in a request that has a "no"
@@ -282,7 +262,7 @@ impl LabServer {
     fn reject(&mut self, from: SocketAddr, error: LabWireError) {
         let no = match &error {
             LabWireError::BadName { op: "hi", .. } => Some(LabAnswer::NameRefused),
-            _ if !self.users.contains_key(&from) => None,
+            _ if !self.users.contains(&from) => None,
             LabWireError::BadName { op: "rc", .. } => Some(LabAnswer::RoomExists),
             LabWireError::BadName { op: "rj", .. } => Some(LabAnswer::NoSuchRoom),
             LabWireError::BadName { op: "ar", .. } => Some(LabAnswer::NoSuchUser),
@@ -291,13 +271,13 @@ impl LabServer {
         match no {
             Some(answer) => {
                 self.send(from, &answer);
-                self.push_event(LabServerEvent::Refused {
+                self.events.push(LabServerEvent::Refused {
                     from,
                     error,
                     answer,
                 });
             }
-            None => self.push_event(LabServerEvent::Dropped { from, error }),
+            None => self.events.push(LabServerEvent::Dropped { from, error }),
         }
     }
 
@@ -351,39 +331,34 @@ impl LabServer {
     fn execute(&mut self, from: SocketAddr, request: &LabRequest) {
         match request {
             LabRequest::Hello(name) => {
-                let answer = if self.register(from, name) {
-                    LabAnswer::Welcome(name.to_string())
-                } else {
-                    LabAnswer::NameRefused
+                let max = self.config.max_users;
+                let answer = match self.users.register(from, name, max) {
+                    Ok(()) => LabAnswer::Welcome(name.to_string()),
+                    Err(_) => LabAnswer::NameRefused,
                 };
                 self.answer(from, answer);
             }
             LabRequest::Bye => {
                 self.leave_room(from);
-                if let Some(user) = self.users.remove(&from) {
-                    self.by_name.remove(&user.name);
+                if self.users.remove(&from).is_some() {
                     self.rooms.remove_unjoined_of(from);
                 }
                 self.answer(from, LabAnswer::Bye);
             }
             LabRequest::Poke(name) => {
-                let answer = match self.by_name.get(name) {
-                    Some(&addr) => LabAnswer::Address(addr),
+                let answer = match self.users.addr_of(name) {
+                    Some(addr) => LabAnswer::Address(addr),
                     None => LabAnswer::NoSuchUser,
                 };
                 self.answer(from, answer);
             }
             LabRequest::UserList => {
-                let list: Vec<LabAnswer> = (self.by_name.keys())
-                    .map(|n| LabAnswer::User(n.to_string()))
-                    .collect();
-                self.answer_list(from, list, LabAnswer::NoUsers);
+                let names: Vec<String> = self.users.names().map(Name::to_string).collect();
+                self.answer_list(from, names, LabAnswer::User, LabAnswer::NoUsers);
             }
             LabRequest::RoomList => {
-                let list: Vec<LabAnswer> = (self.rooms.names())
-                    .map(|n| LabAnswer::Room(n.to_string()))
-                    .collect();
-                self.answer_list(from, list, LabAnswer::NoRooms);
+                let names: Vec<String> = self.rooms.names().map(Name::to_string).collect();
+                self.answer_list(from, names, LabAnswer::Room, LabAnswer::NoRooms);
             }
             LabRequest::CreateRoom(room) => {
                 let answer =
@@ -395,59 +370,47 @@ impl LabServer {
                     };
                 self.answer(from, answer);
             }
-            LabRequest::JoinRoom(room) => {
-                let current = self.users.get(&from).and_then(|u| u.room.clone());
-                let Some(members) = self.rooms.get(room).map(|r| r.members.len()) else {
-                    return self.answer(from, LabAnswer::NoSuchRoom);
-                };
-                if current.as_ref() != Some(room) {
-                    if members >= self.config.max_members {
-                        return self.answer(from, LabAnswer::NoSuchRoom);
-                    }
-                    self.leave_room(from);
-                    if self.rooms.join(room, from).is_none() {
-                        return self.answer(from, LabAnswer::NoSuchRoom);
-                    }
-                    if let Some(user) = self.users.get_mut(&from) {
-                        user.room = Some(room.clone());
-                    }
-                }
-                // joining the room one is in sends the peer lists again
-                self.refresh(room, from);
-            }
+            LabRequest::JoinRoom(room) => self.join_room(from, room),
             LabRequest::LeaveRoom => self.leave_room(from),
         }
     }
 
-    /// Registers `from` as `name` (renaming it if registered); whether it
-    /// was accepted.
-    fn register(&mut self, from: SocketAddr, name: &Name) -> bool {
-        if let Some(&owner) = self.by_name.get(name) {
-            return owner == from;
-        }
-        if let Some(user) = self.users.get_mut(&from) {
-            self.by_name.remove(&user.name);
-            user.name = name.clone();
-        } else {
-            if self.users.len() >= self.config.max_users {
-                return false;
+    /// `rj`: moves `from` into `room` (out of any other) and refreshes the
+    /// peer lists; the bare `rj` if there is no such room or it is full.
+    fn join_room(&mut self, from: SocketAddr, room: &Name) {
+        let current = self.users.get(&from).and_then(|u| u.room.clone());
+        let Some(members) = self.rooms.get(room).map(|r| r.members.len()) else {
+            return self.answer(from, LabAnswer::NoSuchRoom);
+        };
+        if current.as_ref() != Some(room) {
+            if members >= self.config.max_members {
+                return self.answer(from, LabAnswer::NoSuchRoom);
             }
-            let user = LabUser {
-                name: name.clone(),
-                room: None,
-            };
-            self.users.insert(from, user);
+            self.leave_room(from);
+            if self.rooms.join(room, from).is_none() {
+                return self.answer(from, LabAnswer::NoSuchRoom);
+            }
+            if let Some(user) = self.users.get_mut(&from) {
+                user.room = Some(room.clone());
+            }
         }
-        self.by_name.insert(name.clone(), from);
-        true
+        // joining the room one is in sends the peer lists again
+        self.refresh(room, from);
     }
 
-    fn answer_list(&mut self, to: SocketAddr, list: Vec<LabAnswer>, empty: LabAnswer) {
-        if list.is_empty() {
+    /// Sends one `entry` answer per name, or `empty` if there is none.
+    fn answer_list(
+        &mut self,
+        to: SocketAddr,
+        names: Vec<String>,
+        entry: fn(String) -> LabAnswer,
+        empty: LabAnswer,
+    ) {
+        if names.is_empty() {
             return self.answer(to, empty);
         }
-        for answer in list {
-            self.answer(to, answer);
+        for name in names {
+            self.answer(to, entry(name));
         }
     }
 }
@@ -458,7 +421,7 @@ impl fmt::Display for LabServerEvent {
     /// ```
     /// use sockwire::room::lab::LabServer;
     /// let mut server = LabServer::default();
-    /// server.handle_datagram(std::time::Instant::now(), "127.0.0.1:4000".parse()?, b"hi bob");
+    /// server.handle_datagram("127.0.0.1:4000".parse()?, b"hi bob");
     /// let line = server.poll_event().unwrap().to_string();
     /// assert_eq!(line, "127.0.0.1:4000 bob: hi bob -> hi bob");
     /// # Ok::<(), Box<dyn std::error::Error>>(())

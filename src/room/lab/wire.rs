@@ -6,11 +6,16 @@
 //! `\x1c`–`\x1f`); a sender writes single spaces. So parsing is lenient
 //! about spacing and formatting is canonical: `format(parse(b))` is `b`
 //! with its whitespace runs made single spaces.
+//!
+//! Each type's `Display` is its datagram's text, and [`encode`] is the one
+//! encoder: that text, checked against the size limit. `to_bytes` and the
+//! codecs ([`LabServerCodec`](super::LabServerCodec),
+//! [`LabClientCodec`](super::LabClientCodec)) all go through it.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::{IpAddr, SocketAddr};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use thiserror::Error;
 
 use crate::room::Name;
@@ -73,6 +78,39 @@ pub enum LabWireError {
     /// A chat line that is not `msg NAME> TEXT`.
     #[error("chat line without a NAME> field")]
     BadChat,
+}
+
+/// Appends `item`'s datagram to `dst`: its text, if that is at most
+/// [`LabRequest::MAX_LEN`] bytes; else `dst` is left as it was. The one
+/// encoder of the wire.
+pub(super) fn encode(item: &impl fmt::Display, dst: &mut BytesMut) -> Result<(), LabWireError> {
+    let start = dst.len();
+    // writing into a `BytesMut` cannot fail
+    let _ = write!(dst, "{item}");
+    let size = dst.len() - start;
+    if size > LabRequest::MAX_LEN {
+        dst.truncate(start);
+        return Err(LabWireError::TooLong {
+            size,
+            max: LabRequest::MAX_LEN,
+        });
+    }
+    Ok(())
+}
+
+/// `item`'s datagram, as [`encode`] writes it.
+fn encoded(item: &impl fmt::Display) -> Result<Bytes, LabWireError> {
+    let mut dst = BytesMut::new();
+    encode(item, &mut dst)?;
+    Ok(dst.freeze())
+}
+
+/// `item`'s text, whatever its size: for the types whose datagrams a
+/// limit never cuts.
+fn unchecked(item: &impl fmt::Display) -> Bytes {
+    let mut dst = BytesMut::new();
+    let _ = write!(dst, "{item}");
+    dst.freeze()
 }
 
 fn cut(s: &str, max: usize) -> String {
@@ -217,11 +255,11 @@ impl LabRequest {
         })
     }
 
-    /// The datagram (always within [`MAX_LEN`](Self::MAX_LEN): a name is
-    /// at most 32 bytes).
+    /// The datagram. It always fits in [`MAX_LEN`](Self::MAX_LEN): a
+    /// name is at most 32 bytes.
     #[must_use]
     pub fn to_bytes(&self) -> Bytes {
-        Bytes::from(self.to_string())
+        unchecked(self)
     }
 }
 
@@ -319,10 +357,11 @@ impl LabAnswer {
     }
 
     /// The datagram. Every answer sockwire's server builds fits in
-    /// [`LabRequest::MAX_LEN`]; one built from a long word may not.
+    /// [`LabRequest::MAX_LEN`]; one built from a long word may not (the
+    /// codecs refuse it).
     #[must_use]
     pub fn to_bytes(&self) -> Bytes {
-        Bytes::from(self.to_string())
+        unchecked(self)
     }
 }
 
@@ -412,14 +451,7 @@ impl LabChat {
     ///
     /// [`LabWireError::TooLong`] past [`LabRequest::MAX_LEN`] bytes.
     pub fn to_bytes(&self) -> Result<Bytes, LabWireError> {
-        let bytes = Bytes::from(self.to_string());
-        if bytes.len() > LabRequest::MAX_LEN {
-            return Err(LabWireError::TooLong {
-                size: bytes.len(),
-                max: LabRequest::MAX_LEN,
-            });
-        }
-        Ok(bytes)
+        encoded(self)
     }
 }
 
