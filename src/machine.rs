@@ -13,9 +13,8 @@ use crate::Transmit;
 /// [`handle_timeout`](Self::handle_timeout) once the deadline of
 /// [`poll_timeout`](Self::poll_timeout) has passed, drain
 /// [`poll_event`](Self::poll_event), and send every
-/// [`poll_transmit`](Self::poll_transmit). The machine never reads a clock:
-/// `now` is passed in. Code generic over this trait (an I/O loop, a
-/// simulated network) drives any machine the same way.
+/// [`poll_transmit`](Self::poll_transmit). Code generic over this trait (an
+/// I/O loop, a simulated network) drives any machine the same way.
 ///
 /// ```
 /// use std::net::SocketAddr;
@@ -23,22 +22,18 @@ use crate::Transmit;
 /// use sockwire::DatagramMachine;
 /// use sockwire::room::{ClientConfig, Name, RoomClient, RoomServer};
 ///
-/// /// Delivers every datagram `a` sends to `b` at once, and back, until both are quiet.
-/// fn pump<A: DatagramMachine, B: DatagramMachine>(
-///     a: &mut A, a_addr: SocketAddr, b: &mut B, b_addr: SocketAddr, now: Instant,
-/// ) {
-///     loop {
-///         let mut quiet = true;
+/// /// Delivers what `a` sends to `b` at once, and back, until both are quiet.
+/// fn pump(a: &mut impl DatagramMachine, a_at: SocketAddr, b: &mut impl DatagramMachine, b_at: SocketAddr, now: Instant) {
+///     let mut quiet = false;
+///     while !quiet {
+///         quiet = true;
 ///         while let Some(t) = a.poll_transmit() {
-///             b.handle_datagram(now, a_addr, &t.payload);
+///             b.handle_datagram(now, a_at, &t.payload);
 ///             quiet = false;
 ///         }
 ///         while let Some(t) = b.poll_transmit() {
-///             a.handle_datagram(now, b_addr, &t.payload);
+///             a.handle_datagram(now, b_at, &t.payload);
 ///             quiet = false;
-///         }
-///         if quiet {
-///             break;
 ///         }
 ///     }
 /// }
