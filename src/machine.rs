@@ -37,7 +37,6 @@ use crate::Transmit;
 ///         }
 ///     }
 /// }
-///
 /// let (server_addr, alice_addr) = ("127.0.0.1:5005".parse()?, "127.0.0.1:40001".parse()?);
 /// let now = Instant::now();
 /// let mut server = RoomServer::default();
