@@ -7,7 +7,8 @@
 //! WRITABLE only while output is pending.
 //!
 //! Defences (the policy is `sockwire::conn`'s): backpressure (a client
-//! that does not read is not read from until its output drains), an idle
+//! that does not read is not read from until its output drains, and is
+//! closed if it accepts none of it for the write timeout), an idle
 //! timeout, a per-message timeout, and a cap on connections (the excess is
 //! accepted and closed at once, with a log line). At start the open-file
 //! soft limit is raised to the hard limit.
@@ -80,12 +81,11 @@ fn main() -> io::Result<()> {
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     common::say!(
         "listening on {} (TCP, protocol {protocol}, {}, one selector thread, \
-         max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
+         max {} connections, open-file limit {nofile}, {})",
         listener.local_addr()?,
         args.serve.reply_banner(),
         args.max_connections,
-        common::show(args.serve.config().idle_timeout),
-        common::show(args.serve.config().message_timeout),
+        args.serve.timeouts_banner(),
     );
     let config = Config {
         protocol,

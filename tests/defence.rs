@@ -21,11 +21,13 @@ fn t() -> Instant {
     *T0.get_or_init(Instant::now)
 }
 
-/// A config with these timeouts and the default high-water mark.
+/// A config with these timeouts, no write timeout (`conn_timers.rs`
+/// tests that one) and the default high-water mark.
 fn timeouts(idle: Option<Duration>, message: Option<Duration>) -> ConnectionConfig {
     ConnectionConfig::default()
         .idle_timeout(idle)
         .message_timeout(message)
+        .write_timeout(None)
         .clone()
 }
 

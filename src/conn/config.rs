@@ -28,9 +28,17 @@ pub struct ConnectionConfig {
     pub idle_timeout: Option<Duration>,
     /// A message that started arriving must be whole within this long, so
     /// a peer dribbling one byte at a time cannot hold the connection's
-    /// buffers for ever (`None`: no limit). Default
+    /// buffers for ever (`None`: no limit). Only time in which the
+    /// connection wants to read counts: while its own backpressure pauses
+    /// reading, the timer stops. Default
     /// [`DEFAULT_MESSAGE_TIMEOUT`](Self::DEFAULT_MESSAGE_TIMEOUT).
     pub message_timeout: Option<Duration>,
+    /// Output pending and no byte of it accepted by the peer for this long
+    /// ends the connection with
+    /// [`Event::PeerStoppedReading`](super::Event::PeerStoppedReading): a
+    /// peer that sends requests and never reads the replies (`None`: no
+    /// limit). Default [`DEFAULT_WRITE_TIMEOUT`](Self::DEFAULT_WRITE_TIMEOUT).
+    pub write_timeout: Option<Duration>,
     /// [`wants_read`](super::Connection::wants_read) turns false while more
     /// than this many bytes of output are unsent. Default
     /// [`DEFAULT_HIGH_WATER_MARK`](Self::DEFAULT_HIGH_WATER_MARK).
@@ -53,6 +61,8 @@ impl ConnectionConfig {
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
     /// Default time to receive one whole message once it started: 30 s.
     pub const DEFAULT_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default time a peer may take to accept any byte of pending output: 30 s.
+    pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
     /// Default high-water mark of unsent output: 256 KiB.
     pub const DEFAULT_HIGH_WATER_MARK: usize = 256 * 1024;
 
@@ -65,6 +75,12 @@ impl ConnectionConfig {
     /// Sets [`message_timeout`](Self#structfield.message_timeout).
     pub fn message_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
         self.message_timeout = timeout;
+        self
+    }
+
+    /// Sets [`write_timeout`](Self#structfield.write_timeout).
+    pub fn write_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.write_timeout = timeout;
         self
     }
 
@@ -107,6 +123,7 @@ impl Default for ConnectionConfig {
         ConnectionConfig {
             idle_timeout: Some(Self::DEFAULT_IDLE_TIMEOUT),
             message_timeout: Some(Self::DEFAULT_MESSAGE_TIMEOUT),
+            write_timeout: Some(Self::DEFAULT_WRITE_TIMEOUT),
             high_water_mark: Self::DEFAULT_HIGH_WATER_MARK,
             recover_from_errors: false,
             max_messages: None,

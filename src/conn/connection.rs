@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
 
-use super::{ConnectionConfig, Event, Service, Timeout};
+use super::timer::Stopwatch;
+use super::{ConnectionConfig, Event, Service, Timeout, WriteStall};
 use crate::Recoverable;
 
 /// One connection's protocol state: input buffer, [`Service`], output
@@ -28,8 +29,20 @@ pub struct Connection<S: Service> {
     finished: bool,
     /// When a byte was last read or written (or the connection opened).
     last_activity: Instant,
-    /// When the unfinished message in `input` started arriving.
-    message_started: Option<Instant>,
+    /// The time the unfinished message in `input` has taken, counted
+    /// while the connection wants to read.
+    message: Option<Stopwatch>,
+    /// Since when output is pending with no byte of it accepted (since it
+    /// was queued, or since the last write that took some).
+    write_stalled_since: Option<Instant>,
+}
+
+/// A deadline of a connection, with its limit.
+#[derive(Debug, Clone, Copy)]
+enum Deadline {
+    Message(Duration),
+    Write(Duration),
+    Idle(Duration),
 }
 
 impl<S: Service> fmt::Debug for Connection<S> {
@@ -63,7 +76,8 @@ impl<S: Service> Connection<S> {
             received: 0,
             finished: false,
             last_activity: now,
-            message_started: None,
+            message: None,
+            write_stalled_since: None,
         }
     }
 
@@ -87,8 +101,9 @@ impl<S: Service> Connection<S> {
     /// Feeds bytes read from the socket at `now`: they are activity (the
     /// idle timeout restarts), every whole message is decoded, its reply
     /// queued and its event queued. When part of a message stays buffered,
-    /// that message's timeout runs from the read where it began. Ignored
-    /// once the connection is closing.
+    /// that message's timeout runs from the read where it began (while the
+    /// connection [wants to read](Self::wants_read)). Ignored once the
+    /// connection is closing.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
         if self.eof || self.failed || self.finished {
             return;
@@ -99,11 +114,12 @@ impl<S: Service> Connection<S> {
         self.input.extend_from_slice(data);
         let decoded = self.process(false);
         if self.input.is_empty() {
-            self.message_started = None;
-        } else if decoded > 0 || self.message_started.is_none() {
+            self.message = None;
+        } else if decoded > 0 || self.message.is_none() {
             // the unfinished message began in this read
-            self.message_started = Some(now);
+            self.message = Some(Stopwatch::new(now, true));
         }
+        self.update_timers(now);
     }
 
     /// The peer closed its side at `now` (a read returned 0). Decodes what
@@ -119,9 +135,26 @@ impl<S: Service> Connection<S> {
         self.eof = true;
         self.last_activity = now;
         self.process(true);
-        self.message_started = None;
+        self.message = None;
         if !self.failed {
             self.events.push_back(Event::PeerClosed);
+        }
+        self.update_timers(now);
+    }
+
+    /// After a call at `now` that may have changed the output or whether
+    /// the connection wants to read: the write timer starts when output
+    /// becomes pending and stops when none is, and the message timer runs
+    /// exactly while the connection wants to read.
+    fn update_timers(&mut self, now: Instant) {
+        if self.output.is_empty() {
+            self.write_stalled_since = None;
+        } else if self.write_stalled_since.is_none() {
+            self.write_stalled_since = Some(now);
+        }
+        let reading = self.wants_read();
+        if let Some(message) = &mut self.message {
+            message.set_running(now, reading);
         }
     }
 
@@ -146,7 +179,7 @@ impl<S: Service> Connection<S> {
                         // Answered all it may: the rest is not read.
                         self.finished = true;
                         self.input = BytesMut::new();
-                        self.message_started = None;
+                        self.message = None;
                         return decoded;
                     }
                 }
@@ -166,7 +199,7 @@ impl<S: Service> Connection<S> {
             }
             if self.failed {
                 self.input = BytesMut::new();
-                self.message_started = None;
+                self.message = None;
                 return decoded;
             }
         }
@@ -180,70 +213,91 @@ impl<S: Service> Connection<S> {
 
     /// Marks the first `n` bytes of [`pending_output`](Self::pending_output)
     /// as written at `now` (a socket write may take fewer bytes than
-    /// offered); writing is activity. `n` larger than what is pending is
-    /// capped.
+    /// offered); writing is activity, and any byte written restarts the
+    /// write timeout. Draining below the high-water mark resumes reading
+    /// (and the message timer). `n` larger than what is pending is capped.
     pub fn consume_output(&mut self, now: Instant, n: usize) {
         let n = n.min(self.output.len());
-        if n > 0 {
-            self.last_activity = now;
+        if n == 0 {
+            return;
         }
+        self.last_activity = now;
+        self.write_stalled_since = None;
         self.output.advance(n);
         if self.output.is_empty() {
             // an idle connection keeps no buffer
             self.output = BytesMut::new();
         }
+        self.update_timers(now);
     }
 
-    /// The idle deadline, if an idle timeout is set.
-    fn idle_deadline(&self) -> Option<(Instant, Duration)> {
-        let idle = self.config.idle_timeout?;
-        Some((self.last_activity.checked_add(idle)?, idle))
-    }
-
-    /// The deadline of the unfinished message, if one is buffered and a
-    /// message timeout is set.
-    fn message_deadline(&self) -> Option<(Instant, Duration)> {
-        let limit = self.config.message_timeout?;
-        Some((self.message_started?.checked_add(limit)?, limit))
+    /// Every deadline that runs, with its limit: the idle one (if an idle
+    /// timeout is set), the unfinished message's (while the connection
+    /// wants to read), and the write one (while output is pending). None
+    /// once closed.
+    fn deadlines(&self) -> [Option<(Instant, Deadline)>; 3] {
+        if self.is_closed() {
+            return [None; 3];
+        }
+        let message = self.config.message_timeout.and_then(|limit| {
+            let at = self.message.as_ref()?.deadline(limit)?;
+            Some((at, Deadline::Message(limit)))
+        });
+        let write = self.config.write_timeout.and_then(|limit| {
+            let at = self.write_stalled_since?.checked_add(limit)?;
+            Some((at, Deadline::Write(limit)))
+        });
+        let idle = self.config.idle_timeout.and_then(|limit| {
+            let at = self.last_activity.checked_add(limit)?;
+            Some((at, Deadline::Idle(limit)))
+        });
+        [message, write, idle]
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be
     /// called: the earliest deadline, or `None` when none runs (no timeout
-    /// set, or the connection is closing). Turn it into a socket or poll
+    /// set, or the connection is closed). Turn it into a socket or poll
     /// timeout with [`timeout_from`](crate::timeout_from).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.failed || self.is_closed() {
-            return None;
-        }
-        let idle = self.idle_deadline().map(|(at, _)| at);
-        let message = self.message_deadline().map(|(at, _)| at);
-        match (idle, message) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.deadlines()
+            .into_iter()
+            .flatten()
+            .map(|(at, _)| at)
+            .min()
     }
 
-    /// Checks the deadlines at `now`: when one has passed, reports
-    /// [`Event::TimedOut`] and closes the connection at once (unsent output
-    /// is dropped). Calling it early does nothing.
+    /// Checks the deadlines at `now`: when one has passed, reports it
+    /// ([`Event::TimedOut`], or [`Event::PeerStoppedReading`] for the write
+    /// timeout; the earliest if several have) and closes the connection at
+    /// once (unsent output is dropped). Calling it early does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.failed || self.is_closed() {
+        let due = self
+            .deadlines()
+            .into_iter()
+            .flatten()
+            .filter(|(at, _)| now >= *at)
+            .min_by_key(|(at, _)| *at);
+        let Some((_, deadline)) = due else {
             return;
-        }
-        let timeout = match (self.message_deadline(), self.idle_deadline()) {
-            (Some((at, limit)), _) if now >= at => Timeout::Message {
+        };
+        let event = match deadline {
+            Deadline::Message(limit) => Event::TimedOut(Timeout::Message {
                 limit,
                 buffered: self.input.len(),
-            },
-            (_, Some((at, idle))) if now >= at => Timeout::Idle { idle },
-            _ => return,
+            }),
+            Deadline::Write(limit) => Event::PeerStoppedReading(WriteStall {
+                limit,
+                unsent: self.output.len(),
+            }),
+            Deadline::Idle(idle) => Event::TimedOut(Timeout::Idle { idle }),
         };
-        self.events.push_back(Event::TimedOut(timeout));
+        self.events.push_back(event);
         self.failed = true;
         self.input = BytesMut::new();
         self.output = BytesMut::new();
-        self.message_started = None;
+        self.message = None;
+        self.write_stalled_since = None;
     }
 
     /// The next event to report, oldest first.
