@@ -463,3 +463,71 @@ fn app_protocol_answers_from_the_search_table_at_every_split() {
     );
     assert!(conn.is_closed());
 }
+
+#[test]
+fn a_small_event_queue_loses_nothing_at_every_split() {
+    for max_events in 1..=4 {
+        let config = ConnectionConfig::default().max_events(max_events).clone();
+        for protocol in STREAM_PROTOCOLS {
+            let wire = three_messages(protocol);
+            let (whole, ..) = run(conn(protocol, Reply::Echo), [&wire[..]]);
+            for cut in 0..=wire.len() {
+                let (a, b) = wire.split_at(cut);
+                let (messages, out, other) = run(serve(protocol, Reply::Echo, &config), [a, b]);
+                let at = format!("{protocol}, max_events {max_events}, cut at {cut}");
+                assert_eq!(out, wire, "{at}");
+                assert_eq!(joined(&messages), joined(&whole), "{at}");
+                assert_eq!(other, [Event::PeerClosed], "{at}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_full_event_queue_holds_back_decoding_until_polled() {
+    let config = ConnectionConfig::default().max_events(3).clone();
+    let mut conn = serve(Protocol::Line, Reply::Echo, &config);
+    let wire: String = (0..10).map(|i| format!("line {i}\n")).collect();
+    conn.handle_input(now(), wire.as_bytes());
+    // three decoded and answered; the rest waits, and so does reading
+    assert_eq!(conn.pending_output(), b"line 0\nline 1\nline 2\n");
+    assert_eq!(conn.messages_received(), 3);
+    assert!(!conn.wants_read());
+    // polling hands out the three, then decodes the next three
+    let texts = |events: Vec<Ev>| -> Vec<String> {
+        events
+            .into_iter()
+            .map(|e| match e {
+                Event::Received(m) => joined(&[m]),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+    let first: Vec<Ev> = (0..4).map_while(|_| conn.poll_event()).collect();
+    assert_eq!(texts(first), ["line 0", "line 1", "line 2", "line 3"]);
+    assert_eq!(conn.messages_received(), 6);
+    let rest: Vec<Ev> = std::iter::from_fn(|| conn.poll_event()).collect();
+    assert_eq!(rest.len(), 6);
+    assert_eq!(conn.messages_received(), 10);
+    assert!(conn.wants_read(), "drained");
+    assert_eq!(conn.pending_output(), wire.as_bytes());
+    // at the end of the stream too: the end comes after every message, and
+    // the connection is not closed while messages wait
+    let mut conn = serve(Protocol::Line, Reply::None, &config);
+    conn.handle_input(now(), wire.as_bytes());
+    conn.handle_eof(now());
+    assert!(conn.pending_output().is_empty());
+    assert!(!conn.is_closed(), "seven lines still to decode");
+    let all: Vec<Ev> = std::iter::from_fn(|| conn.poll_event()).collect();
+    let mut want: Vec<String> = (0..10).map(|i| format!("line {i}")).collect();
+    want.push("closed the connection".into());
+    assert_eq!(texts(all), want);
+    assert!(conn.is_closed());
+    // a bound of 0 is taken as 1
+    let config = ConnectionConfig::default().max_events(0).clone();
+    let (messages, out, _) = run(
+        serve(Protocol::Line, Reply::Echo, &config),
+        [&b"a\nb\n"[..]],
+    );
+    assert_eq!((messages.len(), &out[..]), (2, &b"a\nb\n"[..]));
+}

@@ -54,6 +54,12 @@ pub struct ConnectionConfig {
     /// is the lab's one-request-per-connection server (PROTOCOLS.md §6's
     /// `app-server.py`). Default `None`: no limit.
     pub max_messages: Option<usize>,
+    /// Most events waiting to be polled (at least 1): when that many wait,
+    /// the connection stops decoding until
+    /// [`poll_event`](super::Connection::poll_event) has handed them out;
+    /// nothing is dropped. Default
+    /// [`DEFAULT_MAX_EVENTS`](Self::DEFAULT_MAX_EVENTS).
+    pub max_events: usize,
 }
 
 impl ConnectionConfig {
@@ -63,6 +69,8 @@ impl ConnectionConfig {
     pub const DEFAULT_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
     /// Default time a peer may take to accept any byte of pending output: 30 s.
     pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default bound of the event queue: 1,024 events.
+    pub const DEFAULT_MAX_EVENTS: usize = 1024;
     /// Default high-water mark of unsent output: 256 KiB.
     pub const DEFAULT_HIGH_WATER_MARK: usize = 256 * 1024;
 
@@ -93,6 +101,12 @@ impl ConnectionConfig {
     /// Sets [`recover_from_errors`](Self#structfield.recover_from_errors).
     pub fn recover_from_errors(&mut self, recover: bool) -> &mut Self {
         self.recover_from_errors = recover;
+        self
+    }
+
+    /// Sets [`max_events`](Self#structfield.max_events).
+    pub fn max_events(&mut self, max: usize) -> &mut Self {
+        self.max_events = max;
         self
     }
 
@@ -127,6 +141,7 @@ impl Default for ConnectionConfig {
             high_water_mark: Self::DEFAULT_HIGH_WATER_MARK,
             recover_from_errors: false,
             max_messages: None,
+            max_events: Self::DEFAULT_MAX_EVENTS,
         }
     }
 }

@@ -19,14 +19,16 @@ pub struct Connection<S: Service> {
     input: BytesMut,
     output: BytesMut,
     events: VecDeque<Event<S>>,
-    /// The peer closed its side.
-    eof: bool,
-    /// An error closed the connection.
-    failed: bool,
+    state: State,
+    /// `input` may hold whole messages left undecoded because the event
+    /// queue was full: [`poll_event`](Self::poll_event) decodes them once
+    /// it has handed out what the queue held.
+    backlog: bool,
     /// Messages decoded (and answered) so far.
     received: usize,
-    /// The connection answered its `max_messages` and reads no more.
-    finished: bool,
+    /// The latest `now` a call gave: when decoding resumed by `poll_event`
+    /// (which takes no `now`) happens.
+    now: Instant,
     /// When a byte was last read or written (or the connection opened).
     last_activity: Instant,
     /// The time the unfinished message in `input` has taken, counted
@@ -35,6 +37,23 @@ pub struct Connection<S: Service> {
     /// Since when output is pending with no byte of it accepted (since it
     /// was queued, or since the last write that took some).
     write_stalled_since: Option<Instant>,
+}
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading: every whole message is decoded and answered.
+    Open,
+    /// The peer closed its side: what it sent is decoded and answered, and
+    /// the connection closes once its output is written.
+    PeerClosed,
+    /// It answered its `max_messages`: nothing more is decoded, and it
+    /// closes once its replies are written.
+    Finished,
+    /// An error or a timeout ended it: nothing more is decoded, and it
+    /// closes once the output queued before the error is written (a
+    /// timeout drops that output).
+    Failed,
 }
 
 /// A deadline of a connection, with its limit.
@@ -52,10 +71,9 @@ impl<S: Service> fmt::Debug for Connection<S> {
             .field("input", &self.input.len())
             .field("output", &self.output.len())
             .field("events", &self.events.len())
-            .field("eof", &self.eof)
-            .field("failed", &self.failed)
+            .field("state", &self.state)
+            .field("backlog", &self.backlog)
             .field("received", &self.received)
-            .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
 }
@@ -71,10 +89,10 @@ impl<S: Service> Connection<S> {
             input: BytesMut::new(),
             output: BytesMut::new(),
             events: VecDeque::new(),
-            eof: false,
-            failed: false,
+            state: State::Open,
+            backlog: false,
             received: 0,
-            finished: false,
+            now,
             last_activity: now,
             message: None,
             write_stalled_since: None,
@@ -100,43 +118,51 @@ impl<S: Service> Connection<S> {
 
     /// Feeds bytes read from the socket at `now`: they are activity (the
     /// idle timeout restarts), every whole message is decoded, its reply
-    /// queued and its event queued. When part of a message stays buffered,
-    /// that message's timeout runs from the read where it began (while the
-    /// connection [wants to read](Self::wants_read)). Ignored once the
-    /// connection is closing.
+    /// queued and its event queued (as many as the event queue has room
+    /// for: see [`poll_event`](Self::poll_event)). When part of a message
+    /// stays buffered, that message's timeout runs from the read where it
+    /// began (while the connection [wants to read](Self::wants_read)).
+    /// Ignored once the connection is closing.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
-        if self.eof || self.failed || self.finished {
+        if self.state != State::Open {
             return;
         }
+        self.now = now;
         if !data.is_empty() {
             self.last_activity = now;
         }
         self.input.extend_from_slice(data);
-        let decoded = self.process(false);
-        if self.input.is_empty() {
-            self.message = None;
-        } else if decoded > 0 || self.message.is_none() {
-            // the unfinished message began in this read
-            self.message = Some(Stopwatch::new(now, true));
-        }
-        self.update_timers(now);
+        self.decode(now);
     }
 
     /// The peer closed its side at `now` (a read returned 0). Decodes what
     /// is left; a stream that ended inside a message is reported as one
     /// [`Event::PeerError`], a clean end as [`Event::PeerClosed`]. Queued
-    /// output is still to be written, and the idle timeout (from `now`)
-    /// still runs while it waits: a peer that shuts down its side and
+    /// output is still to be written, and the idle and write timeouts
+    /// still run while it waits: a peer that shuts down its side and
     /// never reads cannot hold the connection.
     pub fn handle_eof(&mut self, now: Instant) {
-        if self.eof || self.failed || self.finished {
+        if self.state != State::Open {
             return;
         }
-        self.eof = true;
+        self.state = State::PeerClosed;
+        self.now = now;
         self.last_activity = now;
-        self.process(true);
-        self.message = None;
-        if !self.failed {
+        self.decode(now);
+    }
+
+    /// Decodes what `input` holds, as far as the event queue has room, at
+    /// `now`; after the peer's end, reports it once all is decoded.
+    fn decode(&mut self, now: Instant) {
+        let eof = self.state == State::PeerClosed;
+        let decoded = self.process(eof);
+        if self.state != State::Open || self.input.is_empty() {
+            self.message = None;
+        } else if decoded > 0 || self.message.is_none() {
+            // the unfinished message began in this read
+            self.message = Some(Stopwatch::new(now, true));
+        }
+        if eof && !self.backlog && self.state != State::Failed {
             self.events.push_back(Event::PeerClosed);
         }
         self.update_timers(now);
@@ -158,30 +184,21 @@ impl<S: Service> Connection<S> {
         }
     }
 
-    /// Decodes every whole message in `input`; returns how many.
+    /// Decodes and answers whole messages in `input` until none is left,
+    /// the event queue is full (`backlog`), or the connection stops
+    /// decoding (an error, `max_messages`); returns how many.
     fn process(&mut self, eof: bool) -> usize {
         let mut decoded = 0;
-        loop {
+        self.backlog = false;
+        while matches!(self.state, State::Open | State::PeerClosed) {
+            if self.events.len() >= self.config.max_events.max(1) {
+                self.backlog = !self.input.is_empty();
+                return decoded;
+            }
             match self.service.decode(&mut self.input, eof) {
                 Ok(Some(item)) => {
                     decoded += 1;
-                    self.received = self.received.saturating_add(1);
-                    let replied = self.service.respond(&item, &mut self.output);
-                    self.events.push_back(Event::Received(item));
-                    if let Err(error) = replied {
-                        self.events.push_back(Event::ReplyFailed(error));
-                        self.failed = true;
-                    } else if self
-                        .config
-                        .max_messages
-                        .is_some_and(|max| self.received >= max)
-                    {
-                        // Answered all it may: the rest is not read.
-                        self.finished = true;
-                        self.input = BytesMut::new();
-                        self.message = None;
-                        return decoded;
-                    }
+                    self.answer(item);
                 }
                 Ok(None) => {
                     if self.input.is_empty() && self.input.capacity() > 0 {
@@ -194,14 +211,33 @@ impl<S: Service> Connection<S> {
                     let recoverable = error.is_recoverable() && !eof;
                     let closes = !(recoverable && self.config.recover_from_errors);
                     self.events.push_back(Event::PeerError { error, closes });
-                    self.failed |= closes;
+                    if closes {
+                        self.state = State::Failed;
+                    }
                 }
             }
-            if self.failed {
-                self.input = BytesMut::new();
-                self.message = None;
-                return decoded;
-            }
+        }
+        // decoding is over: what is left is not read
+        self.input = BytesMut::new();
+        decoded
+    }
+
+    /// Queues the reply to `item` and its event; a reply that cannot be
+    /// encoded ends the connection, and so does the last of `max_messages`.
+    fn answer(&mut self, item: S::Item) {
+        self.received = self.received.saturating_add(1);
+        let replied = self.service.respond(&item, &mut self.output);
+        self.events.push_back(Event::Received(item));
+        if let Err(error) = replied {
+            self.events.push_back(Event::ReplyFailed(error));
+            self.state = State::Failed;
+        } else if self
+            .config
+            .max_messages
+            .is_some_and(|max| self.received >= max)
+        {
+            // answered all it may: the rest is not read
+            self.state = State::Finished;
         }
     }
 
@@ -221,6 +257,7 @@ impl<S: Service> Connection<S> {
         if n == 0 {
             return;
         }
+        self.now = now;
         self.last_activity = now;
         self.write_stalled_since = None;
         self.output.advance(n);
@@ -281,6 +318,7 @@ impl<S: Service> Connection<S> {
         let Some((_, deadline)) = due else {
             return;
         };
+        self.now = now;
         let event = match deadline {
             Deadline::Message(limit) => Event::TimedOut(Timeout::Message {
                 limit,
@@ -293,7 +331,8 @@ impl<S: Service> Connection<S> {
             Deadline::Idle(idle) => Event::TimedOut(Timeout::Idle { idle }),
         };
         self.events.push_back(event);
-        self.failed = true;
+        self.state = State::Failed;
+        self.backlog = false;
         self.input = BytesMut::new();
         self.output = BytesMut::new();
         self.message = None;
@@ -301,8 +340,20 @@ impl<S: Service> Connection<S> {
     }
 
     /// The next event to report, oldest first.
+    ///
+    /// The queue holds at most
+    /// [`max_events`](ConnectionConfig#structfield.max_events) messages and
+    /// errors (and the one or two events that end the connection): when it
+    /// is full, decoding stops, the rest of the input waits, and
+    /// [`wants_read`](Self::wants_read) is false. Nothing is dropped: once
+    /// the queue is empty, this call decodes and answers what waits (as of
+    /// the last `now` given), so a loop that drains the events every turn
+    /// sees every message.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event<S>> {
+        if self.events.is_empty() && self.backlog {
+            self.decode(self.now);
+        }
         let event = self.events.pop_front();
         if event.is_none() && self.events.capacity() > 0 {
             // an idle connection keeps no event queue
@@ -312,12 +363,12 @@ impl<S: Service> Connection<S> {
     }
 
     /// Whether the loop should read from the socket: the connection is
-    /// open for input and unsent output is at most the high-water mark.
+    /// open for input, unsent output is at most the high-water mark, and
+    /// no input waits for room in the event queue.
     #[must_use]
     pub fn wants_read(&self) -> bool {
-        !self.eof
-            && !self.failed
-            && !self.finished
+        self.state == State::Open
+            && !self.backlog
             && self.output.len() <= self.config.high_water_mark
     }
 
@@ -327,13 +378,14 @@ impl<S: Service> Connection<S> {
         !self.output.is_empty()
     }
 
-    /// Whether the connection is done: the peer closed, an error closed
-    /// it, or it answered its
-    /// [`max_messages`](ConnectionConfig#structfield.max_messages), and all
-    /// output has been written. Close the socket.
+    /// Whether the connection is done: the peer closed, an error or a
+    /// timeout closed it, or it answered its
+    /// [`max_messages`](ConnectionConfig#structfield.max_messages); all
+    /// that arrived is decoded and all output has been written. Close the
+    /// socket.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        (self.eof || self.failed || self.finished) && self.output.is_empty()
+        self.state != State::Open && !self.backlog && self.output.is_empty()
     }
 
     /// Whether the connection answered its
@@ -341,7 +393,7 @@ impl<S: Service> Connection<S> {
     /// reads no more (it closes once its replies are written).
     #[must_use]
     pub fn is_finished(&self) -> bool {
-        self.finished
+        self.state == State::Finished
     }
 
     /// Messages decoded so far.

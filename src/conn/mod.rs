@@ -120,6 +120,13 @@
 //! server buffer without bound, and if it accepts nothing for the write
 //! timeout it is closed.
 //!
+//! The event queue is bounded the same way
+//! ([`ConnectionConfig::max_events`](ConnectionConfig#structfield.max_events)):
+//! while that many events wait unpolled, the connection decodes nothing
+//! more and does not want to read; [`poll_event`](Connection::poll_event)
+//! decodes the rest once it has handed them out. Nothing is dropped, and
+//! a loop that drains the events every turn never sees the difference.
+//!
 //! # Timeouts
 //!
 //! Each timer measures the peer, never the connection's own choices:
