@@ -155,7 +155,7 @@ crate::config::config_setters!(ChatConfig {
     /// longer one received is reported as [`ChatEvent::Malformed`]).
     /// Default: [`LineCodec`]'s, 64 KiB.
     with_max_len => max_len: usize,
-    /// Most events waiting to be polled (at least 1): when that many
+    /// Most events waiting to be polled (0 counts as 1): when that many
     /// wait, the session stops decoding until
     /// [`poll_event`](ChatSession::poll_event) has handed them out (the
     /// peer's bytes wait meanwhile; nothing is dropped). Default: 1,024.

@@ -30,11 +30,10 @@ const fn secs(s: u64) -> Duration {
 /// message and write timeouts given, and a high-water mark of 16 bytes.
 fn line_conn(message: Option<Duration>, write: Option<Duration>) -> Connection<BuiltinService> {
     let config = ConnectionConfig::default()
-        .idle_timeout(None)
-        .message_timeout(message)
-        .write_timeout(write)
-        .high_water_mark(16)
-        .clone();
+        .with_idle_timeout(None)
+        .with_message_timeout(message)
+        .with_write_timeout(write)
+        .with_high_water_mark(16);
     Connection::new(at(0), Protocol::Line.service(Reply::Echo), config)
 }
 
@@ -299,9 +298,8 @@ fn the_write_timer_holds_after_the_peer_half_closes_or_an_error() {
         at(0),
         Protocol::Text.service(Reply::Echo),
         ConnectionConfig::default()
-            .idle_timeout(None)
-            .write_timeout(Some(secs(2)))
-            .clone(),
+            .with_idle_timeout(None)
+            .with_write_timeout(Some(secs(2))),
     );
     conn.handle_input(at(0), b"ok\xff");
     assert!(matches!(
@@ -315,10 +313,9 @@ fn the_write_timer_holds_after_the_peer_half_closes_or_an_error() {
 #[test]
 fn without_a_write_timeout_a_stalled_writer_waits_for_the_idle_timeout() {
     let config = ConnectionConfig::default()
-        .idle_timeout(Some(secs(100)))
-        .write_timeout(None)
-        .high_water_mark(16)
-        .clone();
+        .with_idle_timeout(Some(secs(100)))
+        .with_write_timeout(None)
+        .with_high_water_mark(16);
     let mut conn = Connection::new(at(0), Protocol::Line.service(Reply::Echo), config);
     conn.handle_input(at(0), b"01234567890123456789\n");
     assert_eq!(conn.poll_timeout(), Some(at(100_000)));

@@ -368,9 +368,7 @@ fn a_broken_frame_is_the_peers_error_in_the_protocols_own_type() {
         "error: netstring ends with 0x58, not a comma (closing the connection)"
     );
     // not a number, even with the recovery on: the framing is lost
-    let recover = ConnectionConfig::default()
-        .recover_from_errors(true)
-        .clone();
+    let recover = ConnectionConfig::default().with_recover_from_errors(true);
     let (_, _, other) = run(recover, [&b"x5:hello,"[..]]);
     assert_eq!(
         other,
@@ -397,9 +395,7 @@ fn the_protocol_decides_what_it_recovers_from() {
         }]
     );
     // asked to recover, the connection skips it, at every split
-    let recover = ConnectionConfig::default()
-        .recover_from_errors(true)
-        .clone();
+    let recover = ConnectionConfig::default().with_recover_from_errors(true);
     for cut in 0..=wire.len() {
         let (a, b) = wire.split_at(cut);
         let (messages, out, other) = run(recover.clone(), [a, b]);
@@ -462,7 +458,7 @@ fn a_reply_that_cannot_be_encoded_is_this_sides_error() {
 #[test]
 fn a_peer_that_never_reads_is_held_at_the_high_water_mark() {
     let now = Instant::now();
-    let config = ConnectionConfig::default().high_water_mark(20).clone();
+    let config = ConnectionConfig::default().with_high_water_mark(20);
     let mut conn = Connection::new(now, reverser(), config);
     let one = netstring(b"0123456789"); // 14 bytes, and so is its reply
     conn.handle_input(now, &one);
@@ -490,9 +486,8 @@ fn a_peer_that_never_reads_is_held_at_the_high_water_mark() {
 fn timeouts_run_on_the_callers_clock() {
     let t0 = Instant::now();
     let config = ConnectionConfig::default()
-        .idle_timeout(Some(s(10)))
-        .message_timeout(Some(s(4)))
-        .clone();
+        .with_idle_timeout(Some(s(10)))
+        .with_message_timeout(Some(s(4)));
 
     // idle: activity in either direction moves the deadline
     let mut conn = Connection::new(t0, reverser(), config.clone());
@@ -574,7 +569,7 @@ fn max_messages_answers_that_many_at_every_split_and_reads_no_more() {
         len
     };
     for max in 1..=5 {
-        let config = ConnectionConfig::default().max_messages(Some(max)).clone();
+        let config = ConnectionConfig::default().with_max_messages(Some(max));
         for at in 0..=all.len() {
             let (first, second) = all.split_at(at);
             let (messages, output, other) = run(config.clone(), [first, second]);
@@ -593,7 +588,7 @@ fn max_messages_answers_that_many_at_every_split_and_reads_no_more() {
 #[test]
 fn a_finished_connection_closes_once_its_replies_are_written() {
     let now = Instant::now();
-    let config = ConnectionConfig::default().max_messages(Some(1)).clone();
+    let config = ConnectionConfig::default().with_max_messages(Some(1));
     let mut conn = Connection::new(now, reverser(), config);
     let mut two = netstring(b"abc");
     two.extend_from_slice(&netstring(b"def"));

@@ -236,13 +236,12 @@ impl ServeArgs {
     /// The connection config these options ask for.
     pub fn config(&self) -> ConnectionConfig {
         ConnectionConfig::default()
-            .idle_timeout(secs(self.idle_timeout))
-            .message_timeout(secs(self.message_timeout))
-            .write_timeout(secs(self.write_timeout))
+            .with_idle_timeout(secs(self.idle_timeout))
+            .with_message_timeout(secs(self.message_timeout))
+            .with_write_timeout(secs(self.write_timeout))
             // one request: the connection decodes nothing after it, even
             // what came in the same read
-            .max_messages(self.close_after_reply.then_some(1))
-            .clone()
+            .with_max_messages(self.close_after_reply.then_some(1))
     }
 }
 

@@ -169,7 +169,7 @@
 //!
 //! let t0 = Instant::now(); // a test's fake clock: a base and offsets
 //! let secs = |s| t0 + Duration::from_secs(s);
-//! let config = ConnectionConfig::default().idle_timeout(Some(Duration::from_secs(60))).clone();
+//! let config = ConnectionConfig::default().with_idle_timeout(Some(Duration::from_secs(60)));
 //! let mut conn = Connection::new(t0, Protocol::Line.service(ReplyPolicy::Echo), config);
 //! assert_eq!(conn.poll_timeout(), Some(secs(60)));
 //! conn.handle_input(secs(30), b"hi\n"); // activity
@@ -194,9 +194,9 @@
 //! let t0 = Instant::now();
 //! let secs = |s| t0 + Duration::from_secs(s);
 //! let config = ConnectionConfig::default()
-//!     .message_timeout(Some(Duration::from_secs(1)))
-//!     .write_timeout(Some(Duration::from_secs(10)))
-//!     .high_water_mark(8)
+//!     .with_message_timeout(Some(Duration::from_secs(1)))
+//!     .with_write_timeout(Some(Duration::from_secs(10)))
+//!     .with_high_water_mark(8)
 //!     .clone();
 //! let mut conn = Connection::new(t0, Protocol::Line.service(ReplyPolicy::Echo), config);
 //! conn.handle_input(t0, b"0123456789\nhalf a li"); // a reply and half a request
