@@ -137,7 +137,7 @@ fn main() -> io::Result<()> {
             let Some(client) = clients.get_mut(&token) else {
                 continue;
             };
-            let outcome = drive(client, &mut buf);
+            let outcome = drive(client, &mut buf, args.serve.quiet);
             log_events(client, args.serve.quiet);
             let done = match outcome {
                 Ok(more) => {
@@ -265,8 +265,11 @@ fn accept(
 }
 
 /// Writes what is pending and reads what is there until the socket would
-/// block both ways. `Ok(true)`: the turn's reads ran out with more to do.
-fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
+/// block both ways, logging the events of each read before writing again
+/// (draining them is also what decodes input held back by a full event
+/// queue, whose replies are then written in the same turn). `Ok(true)`:
+/// the turn's reads ran out with more to do.
+fn drive(client: &mut Client, buf: &mut [u8], quiet: bool) -> io::Result<bool> {
     let mut reads = 0;
     loop {
         let mut progress = false;
@@ -301,6 +304,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                 Err(e) if e.kind() == ErrorKind::Interrupted => progress = true,
                 Err(e) => return Err(e),
             }
+            log_events(client, quiet);
         }
         if !progress {
             return Ok(false);

@@ -5,7 +5,9 @@
 //! timeout must not blame the client for it: all 32 MiB come back after a
 //! 1.5 s pause under `--message-timeout 1`. A client that never reads is
 //! closed by `--write-timeout 1` ("peer stopped reading") while another
-//! client is served.
+//! client is served. And a burst of more messages in one read than a
+//! connection's event queue holds (1,024) is answered whole: the rest of
+//! the read waits for the events to be polled, and is not lost or stuck.
 
 mod support;
 
@@ -182,6 +184,39 @@ fn never_reader_is_closed(server: &str) {
         .filter(|l| l.contains("peer stopped reading"))
         .count();
     assert_eq!(others_closed, 1, "only the hog:\n{}", log.join("\n"));
+}
+
+/// 20,000 two-byte lines in one write: every echo comes back with nothing
+/// more sent (no new input to wake the server), then the end of the stream.
+fn burst_of_tiny_messages(server: &str) {
+    let (proc, addr) = Proc::server(server, &["--protocol", "line", "--quiet"]);
+    let wire: Vec<u8> = (0..20_000)
+        .flat_map(|i| [b'a' + (i % 26) as u8, b'\n'])
+        .collect();
+    let mut stream = connect(addr);
+    stream.write_all(&wire).unwrap();
+    let mut back = vec![0; wire.len()];
+    let read = stream.read_exact(&mut back).and_then(|()| {
+        stream.shutdown(Shutdown::Write)?;
+        stream.read_to_end(&mut back)
+    });
+    let (ok, log) = proc.terminate();
+    assert!(
+        read.is_ok() && back == wire,
+        "{server}: {read:?}, {} of {} bytes; log:\n{}",
+        back.len(),
+        wire.len(),
+        log.join("\n")
+    );
+    assert!(ok);
+}
+
+#[test]
+fn every_server_answers_a_burst_beyond_the_event_queue() {
+    burst_of_tiny_messages("tcp_threaded_server");
+    burst_of_tiny_messages("tcp_selector_server");
+    #[cfg(feature = "tokio-util")]
+    burst_of_tiny_messages("tokio_echo_server");
 }
 
 #[test]
