@@ -21,7 +21,9 @@
 //! 2. **handle timeouts**: [`handle_timeout(now)`](Connection::handle_timeout)
 //!    once [`poll_timeout`](Connection::poll_timeout) has passed;
 //! 3. **drain events**: [`poll_event`](Connection::poll_event) until `None`
-//!    (log them; this is where a client decides what to send next);
+//!    (log them; this is where a client decides what to send next).
+//!    Draining also decodes input that a full event queue held back, and
+//!    queues its replies: drain before you transmit;
 //! 4. **transmit**: write [`pending_output`](Connection::pending_output),
 //!    then [`consume_output(now, n)`](Connection::consume_output) with what
 //!    the socket took;
@@ -43,14 +45,19 @@
 //!     let mut conn = Connection::new(Instant::now(), service, ConnectionConfig::default());
 //!     let mut buf = [0; 4096];
 //!     while !conn.is_closed() {
-//!         // wait for the socket, at most until the next deadline
-//!         socket.set_read_timeout(sockwire::timeout_from(Instant::now(), conn.poll_timeout()))?;
-//!         // 1. feed input
+//!         // socket calls wait at most until the next deadline
+//!         let wait = sockwire::timeout_from(Instant::now(), conn.poll_timeout());
+//!         socket.set_read_timeout(wait)?;
+//!         socket.set_write_timeout(wait)?;
+//!         // 1. feed input (without waiting while replies are pending)
 //!         if conn.wants_read() {
-//!             match socket.read(&mut buf) {
+//!             socket.set_nonblocking(conn.wants_write())?;
+//!             let read = socket.read(&mut buf);
+//!             socket.set_nonblocking(false)?;
+//!             match read {
 //!                 Ok(0) => conn.handle_eof(Instant::now()),
 //!                 Ok(n) => conn.handle_input(Instant::now(), &buf[..n]),
-//!                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+//!                 Err(e) if waited(&e) => {}
 //!                 Err(e) => return Err(e),
 //!             }
 //!         }
@@ -62,11 +69,19 @@
 //!         }
 //!         // 4. transmit
 //!         if conn.wants_write() {
-//!             let n = socket.write(conn.pending_output())?;
-//!             conn.consume_output(Instant::now(), n);
+//!             match socket.write(conn.pending_output()) {
+//!                 Ok(n) => conn.consume_output(Instant::now(), n),
+//!                 Err(e) if waited(&e) => {}
+//!                 Err(e) => return Err(e),
+//!             }
 //!         }
 //!     }
 //!     Ok(())
+//! }
+//!
+//! /// The socket had nothing, or took nothing, in time.
+//! fn waited(e: &io::Error) -> bool {
+//!     matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 //! }
 //! ```
 //!
