@@ -483,6 +483,52 @@ fn a_peer_that_never_reads_is_held_at_the_high_water_mark() {
 }
 
 #[test]
+fn a_client_that_pauses_reading_is_not_blamed_for_the_servers_backpressure() {
+    // the slow-reader check of a netstring server: pipelined requests, the
+    // last one cut by the read, and a client that reads nothing for a
+    // while; the message timeout (1 s) is far shorter than the pause
+    let t0 = Instant::now();
+    let config = ConnectionConfig::default()
+        .with_message_timeout(Some(s(1)))
+        .with_write_timeout(Some(s(10)))
+        .with_high_water_mark(20);
+    let mut conn = Connection::new(t0, reverser(), config);
+    let one = netstring(b"0123456789");
+    let mut read: Vec<u8> = one.repeat(2);
+    read.extend_from_slice(&one[..5]);
+    conn.handle_input(t0, &read);
+    assert!(!conn.wants_read(), "28 bytes of replies > 20");
+    assert_eq!(conn.buffered_input(), 5, "a request cut in the middle");
+    // nine seconds of pause, the loop checking its deadlines all along
+    for secs in 0..9 {
+        conn.handle_timeout(t0 + s(secs));
+    }
+    assert!(
+        !conn.is_closed(),
+        "{:?}",
+        std::iter::from_fn(|| conn.poll_event()).last()
+    );
+    // the client reads its replies; the server reads the rest of the request
+    conn.consume_output(t0 + s(9), 28);
+    assert!(conn.wants_read());
+    conn.handle_input(t0 + s(9), &one[5..]);
+    let received = std::iter::from_fn(|| conn.poll_event())
+        .filter(|e| matches!(e, Event::Received(_)))
+        .count();
+    assert_eq!(received, 3);
+    assert_eq!(conn.pending_output(), netstring(b"9876543210"));
+    // and a client that never reads again is closed by the write timeout
+    conn.handle_timeout(t0 + s(18));
+    assert!(!conn.is_closed());
+    conn.handle_timeout(t0 + s(19));
+    assert!(matches!(
+        conn.poll_event(),
+        Some(Event::PeerStoppedReading(stall)) if stall.unsent == 14
+    ));
+    assert!(conn.is_closed());
+}
+
+#[test]
 fn timeouts_run_on_the_callers_clock() {
     let t0 = Instant::now();
     let config = ConnectionConfig::default()
