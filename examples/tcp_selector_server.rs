@@ -7,7 +7,8 @@
 //! WRITABLE only while output is pending.
 //!
 //! Defences (the policy is `sockwire::conn`'s): backpressure (a client
-//! that does not read is not read from until its output drains), an idle
+//! that does not read is not read from until its output drains, and is
+//! closed if it accepts none of it for the write timeout), an idle
 //! timeout, a per-message timeout, and a cap on connections (the excess is
 //! accepted and closed at once, with a log line). At start the open-file
 //! soft limit is raised to the hard limit.
@@ -80,12 +81,11 @@ fn main() -> io::Result<()> {
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     common::say!(
         "listening on {} (TCP, protocol {protocol}, {}, one selector thread, \
-         max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
+         max {} connections, open-file limit {nofile}, {})",
         listener.local_addr()?,
         args.serve.reply_banner(),
         args.max_connections,
-        common::show(args.serve.config().idle_timeout),
-        common::show(args.serve.config().message_timeout),
+        args.serve.timeouts_banner(),
     );
     let config = Config {
         protocol,
@@ -137,7 +137,7 @@ fn main() -> io::Result<()> {
             let Some(client) = clients.get_mut(&token) else {
                 continue;
             };
-            let outcome = drive(client, &mut buf);
+            let outcome = drive(client, &mut buf, args.serve.quiet);
             log_events(client, args.serve.quiet);
             let done = match outcome {
                 Ok(more) => {
@@ -265,8 +265,11 @@ fn accept(
 }
 
 /// Writes what is pending and reads what is there until the socket would
-/// block both ways. `Ok(true)`: the turn's reads ran out with more to do.
-fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
+/// block both ways, logging the events of each read before writing again
+/// (draining them is also what decodes input held back by a full event
+/// queue, whose replies are then written in the same turn). `Ok(true)`:
+/// the turn's reads ran out with more to do.
+fn drive(client: &mut Client, buf: &mut [u8], quiet: bool) -> io::Result<bool> {
     let mut reads = 0;
     loop {
         let mut progress = false;
@@ -301,6 +304,7 @@ fn drive(client: &mut Client, buf: &mut [u8]) -> io::Result<bool> {
                 Err(e) if e.kind() == ErrorKind::Interrupted => progress = true,
                 Err(e) => return Err(e),
             }
+            log_events(client, quiet);
         }
         if !progress {
             return Ok(false);

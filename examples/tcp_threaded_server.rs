@@ -4,9 +4,9 @@
 //! moves bytes between sockets and connections.
 //!
 //! Defences as in `tcp_selector_server`: backpressure (no reading while
-//! output is above the high-water mark), idle and per-message timeouts
-//! (socket timeouts wake each thread to check the connection's deadlines),
-//! and a cap on clients (default 1,000 threads; the excess is accepted and
+//! output is above the high-water mark), idle, per-message and write
+//! timeouts (socket timeouts wake each thread to check the connection's
+//! deadlines), and a cap on clients (default 1,000 threads; the excess is accepted and
 //! closed at once, with a log line).
 //!
 //! ```sh
@@ -51,12 +51,11 @@ fn main() -> io::Result<()> {
     listener.set_nonblocking(true)?;
     common::say!(
         "listening on {} (TCP, protocol {protocol}, {}, one thread per client, \
-         max {} connections, open-file limit {nofile}, idle timeout {}, message timeout {})",
+         max {} connections, open-file limit {nofile}, {})",
         listener.local_addr()?,
         args.serve.reply_banner(),
         args.max_connections,
-        common::show(config.idle_timeout),
-        common::show(config.message_timeout),
+        args.serve.timeouts_banner(),
     );
 
     let mut workers: Vec<thread::JoinHandle<()>> = Vec::new();
@@ -117,13 +116,19 @@ fn serve(
     stream.set_write_timeout(Some(TICK))?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        // 1. feed input; a blocking read would hold replies back, so only
-        // when there is nothing to write. It waits until the next deadline,
-        // and at most TICK to see the stop flag.
-        if conn.wants_read() && !conn.wants_write() {
-            let wait = sockwire::timeout_from(Instant::now(), conn.poll_timeout());
-            stream.set_read_timeout(Some(wait.map_or(TICK, |w| w.min(TICK))))?;
-            match stream.read(&mut buf) {
+        // 1. feed input whenever the connection wants it (its message timer
+        // runs then). With replies to write, only what is there already
+        // (a blocking read would hold them back); else it waits until the
+        // next deadline, and at most TICK to see the stop flag.
+        if conn.wants_read() {
+            let read = if conn.wants_write() {
+                read_now(&mut stream, &mut buf)
+            } else {
+                let wait = sockwire::timeout_from(Instant::now(), conn.poll_timeout());
+                stream.set_read_timeout(Some(wait.map_or(TICK, |w| w.min(TICK))))?;
+                stream.read(&mut buf)
+            };
+            match read {
                 Ok(0) => conn.handle_eof(Instant::now()),
                 Ok(n) => conn.handle_input(Instant::now(), &buf[..n]),
                 Err(e) if common::is_timeout(&e) => {}
@@ -148,7 +153,7 @@ fn serve(
             common::say!("{peer} closing: the server is shutting down");
             return Ok(());
         }
-        // 4. transmit
+        // 4. transmit (waiting at most TICK for the peer to take any)
         if conn.wants_write() {
             match stream.write(conn.pending_output()) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
@@ -158,4 +163,13 @@ fn serve(
             }
         }
     }
+}
+
+/// One read of what `stream` holds already, without waiting: `WouldBlock`
+/// when it holds nothing.
+fn read_now(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    stream.set_nonblocking(true)?;
+    let read = stream.read(buf);
+    stream.set_nonblocking(false)?;
+    read
 }

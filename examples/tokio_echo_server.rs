@@ -2,9 +2,9 @@
 //! drives the library's connection machine (`sockwire::conn::Connection`)
 //! over each socket, running the protocol's service and reply policy from
 //! `sockwire::builtin`. Every defence is the library's, the same as the std
-//! servers': an idle timeout, a per-message timeout, backpressure (no
-//! reading while unsent output is over the high-water mark) and, here, a
-//! cap on connections.
+//! servers': an idle timeout, a per-message timeout, a write timeout for a
+//! peer that stopped reading, backpressure (no reading while unsent output
+//! is over the high-water mark) and, here, a cap on connections.
 //!
 //! The loop per connection is the one of `sockwire::conn`'s docs, awaited:
 //! wait until the socket is readable (or writable while output is pending,
@@ -197,6 +197,10 @@ fn log_event(peer: SocketAddr, event: &Event<BuiltinService>, quiet: bool) -> bo
             common::say!("{peer} dropped: {timeout}");
             true
         }
+        Event::PeerStoppedReading(stall) => {
+            common::say!("{peer} dropped: {stall}");
+            true
+        }
         Event::ReplyFailed(error) => {
             common::say!("{peer} dropped: cannot encode the reply: {error}");
             true
@@ -278,13 +282,11 @@ async fn run(args: Args) -> io::Result<()> {
     // the first line is the address alone: scripts and tests read it
     common::say!("listening on {}", listener.local_addr()?);
     common::say!(
-        "(TCP, protocol {}, {}, tokio, max {} connections, open-file limit {nofile}, \
-         idle timeout {}, message timeout {}{})",
+        "(TCP, protocol {}, {}, tokio, max {} connections, open-file limit {nofile}, {}{})",
         args.serve.protocol,
         args.serve.reply_banner(),
         args.max_connections,
-        common::show(config.idle_timeout),
-        common::show(config.message_timeout),
+        args.serve.timeouts_banner(),
         if args.serve.close_after_reply {
             ", close after the reply"
         } else {

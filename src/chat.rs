@@ -23,8 +23,10 @@
 //! One turn: feed what was read (`handle_input`, or `handle_eof` at end of
 //! stream) and what the person typed (`send_line`), drain `poll_event`
 //! (show it), then write `pending_output()` and `consume_output(n)` what
-//! the write took. Close the connection when
-//! [`is_closed`](ChatSession::is_closed) and the output is written.
+//! the write took. Close the connection once
+//! [`is_closed`](ChatSession::is_closed): `:q` was typed
+//! ([`has_quit`](ChatSession::has_quit)) or the peer closed, and the
+//! output is written.
 //!
 //! ```
 //! use std::io::{self, Read, Write};
@@ -124,10 +126,6 @@ pub enum LineAction {
 
 /// The chat's settings.
 ///
-/// | field | default |
-/// |---|---|
-/// | `max_len` | 64 KiB: the longest line, either way |
-///
 /// ```
 /// use sockwire::{ChatConfig, ChatSession};
 /// let chat = ChatSession::new(ChatConfig::default().with_max_len(80));
@@ -138,12 +136,16 @@ pub enum LineAction {
 pub struct ChatConfig {
     /// The longest line: see [`with_max_len`](Self::with_max_len).
     pub max_len: usize,
+    /// The bound of the event queue: see
+    /// [`with_max_events`](Self::with_max_events).
+    pub max_events: usize,
 }
 
 impl Default for ChatConfig {
     fn default() -> Self {
         ChatConfig {
             max_len: LineCodec::new().max_len(),
+            max_events: 1024,
         }
     }
 }
@@ -153,6 +155,11 @@ crate::config::config_setters!(ChatConfig {
     /// longer one received is reported as [`ChatEvent::Malformed`]).
     /// Default: [`LineCodec`]'s, 64 KiB.
     with_max_len => max_len: usize,
+    /// Most events waiting to be polled (0 counts as 1): when that many
+    /// wait, the session stops decoding until
+    /// [`poll_event`](ChatSession::poll_event) has handed them out (the
+    /// peer's bytes wait meanwhile; nothing is dropped). Default: 1,024.
+    with_max_events => max_events: usize,
 });
 
 /// One side of a line chat: a [`LineCodec`] in each direction and the
@@ -163,8 +170,14 @@ pub struct ChatSession {
     input: BytesMut,
     output: BytesMut,
     events: VecDeque<ChatEvent>,
-    closed: bool,
+    max_events: usize,
+    /// `:q` was typed.
+    quit: bool,
+    /// The peer closed its side (its end is reported once all it sent is).
     peer_closed: bool,
+    /// `input` may hold lines left undecoded because the event queue was
+    /// full.
+    backlog: bool,
 }
 
 impl Default for ChatSession {
@@ -186,21 +199,24 @@ impl ChatSession {
             input: BytesMut::new(),
             output: BytesMut::new(),
             events: VecDeque::new(),
-            closed: false,
+            max_events: config.max_events.max(1),
+            quit: false,
             peer_closed: false,
+            backlog: false,
         }
     }
 
     /// Takes a line the person typed (without its line ending). `:q`
-    /// closes the session and is not sent; after that, lines are ignored.
+    /// ends the session ([`has_quit`](Self::has_quit)) and is not sent;
+    /// after that, lines are ignored.
     ///
     /// # Errors
     ///
     /// The codec's [`EncodeError`] (a line with an LF, or over the limit);
     /// nothing is sent then.
     pub fn send_line(&mut self, line: &str) -> Result<LineAction, EncodeError> {
-        if self.closed || line == Self::QUIT {
-            self.closed = true;
+        if self.quit || line == Self::QUIT {
+            self.quit = true;
             return Ok(LineAction::Close);
         }
         self.codec.encode(line, &mut self.output)?;
@@ -213,7 +229,7 @@ impl ChatSession {
             return;
         }
         self.input.extend_from_slice(bytes);
-        self.decode(false);
+        self.decode();
     }
 
     /// The peer closed its side: yields an unterminated last line, then
@@ -222,16 +238,21 @@ impl ChatSession {
         if self.peer_closed {
             return;
         }
-        self.decode(true);
         self.peer_closed = true;
-        self.events.push_back(ChatEvent::PeerClosed);
+        self.decode();
     }
 
-    /// The one decode loop: every line (and error) the input holds, and at
-    /// the end of the stream the unterminated rest.
-    fn decode(&mut self, eof: bool) {
+    /// The one decode loop: every line (and error) the input holds, as far
+    /// as the event queue has room, and at the end of the stream the
+    /// unterminated rest and the peer's end.
+    fn decode(&mut self) {
+        self.backlog = false;
         loop {
-            let next = if eof {
+            if self.events.len() >= self.max_events {
+                self.backlog = !self.input.is_empty() || self.peer_closed;
+                return;
+            }
+            let next = if self.peer_closed {
                 self.codec.decode_eof(&mut self.input)
             } else {
                 self.codec.decode(&mut self.input)
@@ -241,6 +262,9 @@ impl ChatSession {
                 Ok(None) => break,
                 Err(e) => self.events.push_back(ChatEvent::Malformed(e)),
             }
+        }
+        if self.peer_closed {
+            self.events.push_back(ChatEvent::PeerClosed);
         }
     }
 
@@ -257,17 +281,31 @@ impl ChatSession {
         self.output.advance(n.min(self.output.len()));
     }
 
-    /// The next thing that arrived.
+    /// The next thing that arrived. At most
+    /// [`max_events`](ChatConfig::with_max_events) wait: past that the
+    /// session decodes no more until they are polled, and this call
+    /// decodes what waits once the queue is empty.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ChatEvent> {
+        if self.events.is_empty() && self.backlog {
+            self.decode();
+        }
         self.events.pop_front()
     }
 
-    /// Whether `:q` was typed: the connection should be closed once the
-    /// pending output is written.
+    /// Whether the session is done, and nothing is left to send: `:q` was
+    /// typed or the peer closed, and the pending output is written (and
+    /// all the peer sent is decoded). Close the connection.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.closed
+        (self.quit || self.peer_closed) && self.output.is_empty() && !self.backlog
+    }
+
+    /// Whether `:q` was typed: the session sends nothing more, and closes
+    /// once its pending output is written.
+    #[must_use]
+    pub fn has_quit(&self) -> bool {
+        self.quit
     }
 
     /// Whether the peer closed the connection.

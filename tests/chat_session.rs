@@ -113,6 +113,45 @@ fn a_partial_write_keeps_the_rest_in_order() {
     // `:q` closes with what was typed before it still to write
     chat.send_line("last").unwrap();
     assert_eq!(chat.send_line(ChatSession::QUIT), Ok(LineAction::Close));
-    assert!(chat.is_closed());
+    assert!(chat.has_quit());
+    assert!(!chat.is_closed(), "not before the line is written");
     assert_eq!(chat.pending_output(), b"last\n");
+    chat.consume_output(5);
+    assert!(chat.is_closed());
+}
+
+#[test]
+fn the_peer_closing_closes_the_session_once_the_output_is_written() {
+    let mut chat = ChatSession::default();
+    chat.send_line("still to send").unwrap();
+    chat.handle_eof();
+    assert!(chat.is_peer_closed() && !chat.has_quit());
+    assert!(!chat.is_closed());
+    chat.consume_output(usize::MAX);
+    assert!(chat.is_closed());
+}
+
+#[test]
+fn a_full_event_queue_holds_back_decoding_and_loses_nothing() {
+    let wire: String = (0..10).map(|i| format!("line {i}\n")).collect();
+    let mut want: Vec<ChatEvent> = (0..10).map(|i| line(&format!("line {i}"))).collect();
+    want.extend([line("unterminated"), ChatEvent::PeerClosed]);
+    for max_events in 1..=4 {
+        let mut chat = ChatSession::new(ChatConfig::default().with_max_events(max_events));
+        chat.handle_input(wire.as_bytes());
+        chat.handle_input(b"unterminated");
+        chat.handle_eof();
+        assert!(!chat.is_closed(), "lines still to decode");
+        // in order, whatever the bound
+        let first: Vec<ChatEvent> = (0..max_events).map_while(|_| chat.poll_event()).collect();
+        assert_eq!(first, want[..max_events], "max_events {max_events}");
+        let mut all = first;
+        all.extend(lines(&mut chat));
+        assert_eq!(all, want, "max_events {max_events}");
+        assert!(chat.is_closed());
+    }
+    // a bound of 0 is taken as 1
+    let mut chat = ChatSession::new(ChatConfig::default().with_max_events(0));
+    chat.handle_input(b"a\nb\n");
+    assert_eq!(lines(&mut chat), [line("a"), line("b")]);
 }

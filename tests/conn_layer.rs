@@ -20,17 +20,13 @@ fn now() -> Instant {
 }
 
 /// A server connection for `protocol` and `reply`, with `config`.
-fn serve(
-    protocol: Protocol,
-    reply: Reply,
-    config: &ConnectionConfig,
-) -> Connection<BuiltinService> {
-    Connection::new(now(), protocol.service(reply), config.clone())
+fn serve(protocol: Protocol, reply: Reply, config: ConnectionConfig) -> Connection<BuiltinService> {
+    Connection::new(now(), protocol.service(reply), config)
 }
 
 /// A server connection for `protocol` and `reply`, default config.
 fn conn(protocol: Protocol, reply: Reply) -> Connection<BuiltinService> {
-    serve(protocol, reply, &ConnectionConfig::default())
+    serve(protocol, reply, ConnectionConfig::default())
 }
 
 const REPLIES: [Reply; 3] = [Reply::None, Reply::Echo, Reply::Upper];
@@ -223,10 +219,8 @@ fn recoverable_errors_can_keep_the_connection() {
         Message::Variable,
         |m: &Message, dst: &mut bytes::BytesMut| Reply::Echo.write(m, dst),
     );
-    let recover = ConnectionConfig::default()
-        .recover_from_errors(true)
-        .clone();
-    let conn = Connection::new(now(), Box::new(service) as BuiltinService, recover.clone());
+    let recover = || ConnectionConfig::default().with_recover_from_errors(true);
+    let conn = Connection::new(now(), Box::new(service) as BuiltinService, recover());
     let (messages, out, other) = run(conn, [&wire[..]]);
     assert_eq!(joined(&messages), "[3:next]");
     assert_eq!(out, &wire[14..]);
@@ -239,7 +233,7 @@ fn recoverable_errors_can_keep_the_connection() {
     ));
     assert_eq!(other[1], Event::PeerClosed);
 
-    let mut conn = serve(Protocol::Text, Reply::Echo, &recover);
+    let mut conn = serve(Protocol::Text, Reply::Echo, recover());
     conn.handle_input(now(), b"a\xffb");
     let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
     assert_eq!(events.len(), 3, "{events:?}");
@@ -310,7 +304,7 @@ fn high_water_mark_stops_reading_until_output_drains() {
     let mut conn = serve(
         Protocol::Fixed,
         Reply::Echo,
-        ConnectionConfig::default().high_water_mark(40),
+        ConnectionConfig::default().with_high_water_mark(40),
     );
     conn.handle_input(now(), &FixedPacket::new(1, "a").to_bytes());
     assert!(conn.wants_read(), "29 <= 40");
@@ -407,7 +401,7 @@ proptest! {
         let protocol = STREAM_PROTOCOLS[p];
         let reply = REPLIES[r].clone();
         let cut = cut.index(data.len() + 1);
-        let mut conn = serve(protocol, reply, ConnectionConfig::default().high_water_mark(16));
+        let mut conn = serve(protocol, reply, ConnectionConfig::default().with_high_water_mark(16));
         conn.handle_input(now(), &data[..cut]);
         conn.handle_input(now(), &data[cut..]);
         conn.handle_eof(now());
@@ -462,4 +456,69 @@ fn app_protocol_answers_from_the_search_table_at_every_split() {
         "error: invalid application header: header is JSON but not an object (closing the connection)"
     );
     assert!(conn.is_closed());
+}
+
+#[test]
+fn a_small_event_queue_loses_nothing_at_every_split() {
+    for max_events in 1..=4 {
+        let config = || ConnectionConfig::default().with_max_events(max_events);
+        for protocol in STREAM_PROTOCOLS {
+            let wire = three_messages(protocol);
+            let (whole, ..) = run(conn(protocol, Reply::Echo), [&wire[..]]);
+            for cut in 0..=wire.len() {
+                let (a, b) = wire.split_at(cut);
+                let (messages, out, other) = run(serve(protocol, Reply::Echo, config()), [a, b]);
+                let at = format!("{protocol}, max_events {max_events}, cut at {cut}");
+                assert_eq!(out, wire, "{at}");
+                assert_eq!(joined(&messages), joined(&whole), "{at}");
+                assert_eq!(other, [Event::PeerClosed], "{at}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_full_event_queue_holds_back_decoding_until_polled() {
+    let config = || ConnectionConfig::default().with_max_events(3);
+    let mut conn = serve(Protocol::Line, Reply::Echo, config());
+    let wire: String = (0..10).map(|i| format!("line {i}\n")).collect();
+    conn.handle_input(now(), wire.as_bytes());
+    // three decoded and answered; the rest waits, and so does reading
+    assert_eq!(conn.pending_output(), b"line 0\nline 1\nline 2\n");
+    assert_eq!(conn.messages_received(), 3);
+    assert!(!conn.wants_read());
+    // polling hands out the three, then decodes the next three
+    let texts = |events: Vec<Ev>| -> Vec<String> {
+        events
+            .into_iter()
+            .map(|e| match e {
+                Event::Received(m) => joined(&[m]),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+    let first: Vec<Ev> = (0..4).map_while(|_| conn.poll_event()).collect();
+    assert_eq!(texts(first), ["line 0", "line 1", "line 2", "line 3"]);
+    assert_eq!(conn.messages_received(), 6);
+    let rest: Vec<Ev> = std::iter::from_fn(|| conn.poll_event()).collect();
+    assert_eq!(rest.len(), 6);
+    assert_eq!(conn.messages_received(), 10);
+    assert!(conn.wants_read(), "drained");
+    assert_eq!(conn.pending_output(), wire.as_bytes());
+    // at the end of the stream too: the end comes after every message, and
+    // the connection is not closed while messages wait
+    let mut conn = serve(Protocol::Line, Reply::None, config());
+    conn.handle_input(now(), wire.as_bytes());
+    conn.handle_eof(now());
+    assert!(conn.pending_output().is_empty());
+    assert!(!conn.is_closed(), "seven lines still to decode");
+    let all: Vec<Ev> = std::iter::from_fn(|| conn.poll_event()).collect();
+    let mut want: Vec<String> = (0..10).map(|i| format!("line {i}")).collect();
+    want.push("closed the connection".into());
+    assert_eq!(texts(all), want);
+    assert!(conn.is_closed());
+    // a bound of 0 is taken as 1
+    let config = ConnectionConfig::default().with_max_events(0);
+    let (messages, out, _) = run(serve(Protocol::Line, Reply::Echo, config), [&b"a\nb\n"[..]]);
+    assert_eq!((messages.len(), &out[..]), (2, &b"a\nb\n"[..]));
 }

@@ -368,9 +368,7 @@ fn a_broken_frame_is_the_peers_error_in_the_protocols_own_type() {
         "error: netstring ends with 0x58, not a comma (closing the connection)"
     );
     // not a number, even with the recovery on: the framing is lost
-    let recover = ConnectionConfig::default()
-        .recover_from_errors(true)
-        .clone();
+    let recover = ConnectionConfig::default().with_recover_from_errors(true);
     let (_, _, other) = run(recover, [&b"x5:hello,"[..]]);
     assert_eq!(
         other,
@@ -397,9 +395,7 @@ fn the_protocol_decides_what_it_recovers_from() {
         }]
     );
     // asked to recover, the connection skips it, at every split
-    let recover = ConnectionConfig::default()
-        .recover_from_errors(true)
-        .clone();
+    let recover = ConnectionConfig::default().with_recover_from_errors(true);
     for cut in 0..=wire.len() {
         let (a, b) = wire.split_at(cut);
         let (messages, out, other) = run(recover.clone(), [a, b]);
@@ -462,7 +458,7 @@ fn a_reply_that_cannot_be_encoded_is_this_sides_error() {
 #[test]
 fn a_peer_that_never_reads_is_held_at_the_high_water_mark() {
     let now = Instant::now();
-    let config = ConnectionConfig::default().high_water_mark(20).clone();
+    let config = ConnectionConfig::default().with_high_water_mark(20);
     let mut conn = Connection::new(now, reverser(), config);
     let one = netstring(b"0123456789"); // 14 bytes, and so is its reply
     conn.handle_input(now, &one);
@@ -487,12 +483,57 @@ fn a_peer_that_never_reads_is_held_at_the_high_water_mark() {
 }
 
 #[test]
+fn a_client_that_pauses_reading_is_not_blamed_for_the_servers_backpressure() {
+    // the slow-reader check of a netstring server: pipelined requests, the
+    // last one cut by the read, and a client that reads nothing for a
+    // while; the message timeout (1 s) is far shorter than the pause
+    let t0 = Instant::now();
+    let config = ConnectionConfig::default()
+        .with_message_timeout(Some(s(1)))
+        .with_write_timeout(Some(s(10)))
+        .with_high_water_mark(20);
+    let mut conn = Connection::new(t0, reverser(), config);
+    let one = netstring(b"0123456789");
+    let mut read: Vec<u8> = one.repeat(2);
+    read.extend_from_slice(&one[..5]);
+    conn.handle_input(t0, &read);
+    assert!(!conn.wants_read(), "28 bytes of replies > 20");
+    assert_eq!(conn.buffered_input(), 5, "a request cut in the middle");
+    // nine seconds of pause, the loop checking its deadlines all along
+    for secs in 0..9 {
+        conn.handle_timeout(t0 + s(secs));
+    }
+    assert!(
+        !conn.is_closed(),
+        "{:?}",
+        std::iter::from_fn(|| conn.poll_event()).last()
+    );
+    // the client reads its replies; the server reads the rest of the request
+    conn.consume_output(t0 + s(9), 28);
+    assert!(conn.wants_read());
+    conn.handle_input(t0 + s(9), &one[5..]);
+    let received = std::iter::from_fn(|| conn.poll_event())
+        .filter(|e| matches!(e, Event::Received(_)))
+        .count();
+    assert_eq!(received, 3);
+    assert_eq!(conn.pending_output(), netstring(b"9876543210"));
+    // and a client that never reads again is closed by the write timeout
+    conn.handle_timeout(t0 + s(18));
+    assert!(!conn.is_closed());
+    conn.handle_timeout(t0 + s(19));
+    assert!(matches!(
+        conn.poll_event(),
+        Some(Event::PeerStoppedReading(stall)) if stall.unsent == 14
+    ));
+    assert!(conn.is_closed());
+}
+
+#[test]
 fn timeouts_run_on_the_callers_clock() {
     let t0 = Instant::now();
     let config = ConnectionConfig::default()
-        .idle_timeout(Some(s(10)))
-        .message_timeout(Some(s(4)))
-        .clone();
+        .with_idle_timeout(Some(s(10)))
+        .with_message_timeout(Some(s(4)));
 
     // idle: activity in either direction moves the deadline
     let mut conn = Connection::new(t0, reverser(), config.clone());
@@ -574,7 +615,7 @@ fn max_messages_answers_that_many_at_every_split_and_reads_no_more() {
         len
     };
     for max in 1..=5 {
-        let config = ConnectionConfig::default().max_messages(Some(max)).clone();
+        let config = ConnectionConfig::default().with_max_messages(Some(max));
         for at in 0..=all.len() {
             let (first, second) = all.split_at(at);
             let (messages, output, other) = run(config.clone(), [first, second]);
@@ -593,7 +634,7 @@ fn max_messages_answers_that_many_at_every_split_and_reads_no_more() {
 #[test]
 fn a_finished_connection_closes_once_its_replies_are_written() {
     let now = Instant::now();
-    let config = ConnectionConfig::default().max_messages(Some(1)).clone();
+    let config = ConnectionConfig::default().with_max_messages(Some(1));
     let mut conn = Connection::new(now, reverser(), config);
     let mut two = netstring(b"abc");
     two.extend_from_slice(&netstring(b"def"));

@@ -21,12 +21,13 @@ fn t() -> Instant {
     *T0.get_or_init(Instant::now)
 }
 
-/// A config with these timeouts and the default high-water mark.
+/// A config with these timeouts, no write timeout (`conn_timers.rs`
+/// tests that one) and the default high-water mark.
 fn timeouts(idle: Option<Duration>, message: Option<Duration>) -> ConnectionConfig {
     ConnectionConfig::default()
-        .idle_timeout(idle)
-        .message_timeout(message)
-        .clone()
+        .with_idle_timeout(idle)
+        .with_message_timeout(message)
+        .with_write_timeout(None)
 }
 
 /// A connection opened at `t0` under `config`.
@@ -117,7 +118,7 @@ fn idle_timeout_fires_at_its_deadline_and_activity_resets_it() {
 fn a_dribbling_peer_hits_the_message_timeout_though_never_idle() {
     let t0 = t();
     let config = timeouts(Some(s(10)), Some(s(5)));
-    let mut conn = open(Protocol::Fixed, Reply::Echo, config.clone(), t0);
+    let mut conn = open(Protocol::Fixed, Reply::Echo, config, t0);
     let packet = FixedPacket::new(1, "slow").to_bytes();
     // one byte a second: never idle for 10 s, but the message started at 1 s
     for (i, byte) in packet.iter().take(5).enumerate() {
@@ -279,10 +280,8 @@ fn an_idle_connection_holds_no_buffer() {
 #[test]
 fn the_readme_timeout_example_holds() {
     let t0 = t();
-    let config = ConnectionConfig::default()
-        .idle_timeout(Some(s(60)))
-        .clone();
-    let mut conn = open(Protocol::Fixed, Reply::Echo, config.clone(), t0);
+    let config = ConnectionConfig::default().with_idle_timeout(Some(s(60)));
+    let mut conn = open(Protocol::Fixed, Reply::Echo, config, t0);
     conn.handle_input(t0, b"\x01\x00\x00");
     let wake = conn.poll_timeout().expect("a message is under way");
     assert_eq!(wake, t0 + s(30));
@@ -293,8 +292,8 @@ fn the_readme_timeout_example_holds() {
 #[test]
 fn a_half_closed_peer_that_never_reads_still_times_out() {
     let t0 = t();
-    let config = timeouts(Some(s(10)), Some(s(1)));
-    let mut conn = open(Protocol::Line, Reply::Echo, config.clone(), t0);
+    let config = || timeouts(Some(s(10)), Some(s(1)));
+    let mut conn = open(Protocol::Line, Reply::Echo, config(), t0);
     conn.handle_input(t0, b"read me\n");
     conn.handle_eof(t0);
     let evs = events(&mut conn);
@@ -309,7 +308,7 @@ fn a_half_closed_peer_that_never_reads_still_times_out() {
     );
     assert!(conn.is_closed());
     // a half-closed peer that reads its echo closes normally
-    let mut conn = open(Protocol::Line, Reply::Echo, config.clone(), t0);
+    let mut conn = open(Protocol::Line, Reply::Echo, config(), t0);
     conn.handle_input(t0, b"bye\n");
     conn.handle_eof(t0);
     conn.consume_output(t0 + s(1), 4);

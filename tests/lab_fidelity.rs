@@ -125,7 +125,7 @@ fn every_server_lists_the_new_flags_in_its_help() {
         let mut wants = vec!["--reply", "prefix", "--prefix <TEXT>", "ECHO: "];
         if server != "udp_server" {
             wants.extend(["--close-after-reply", "--quiet", "--idle-timeout"]);
-            wants.extend(["--message-timeout", "--max-connections"]);
+            wants.extend(["--message-timeout", "--write-timeout", "--max-connections"]);
         }
         for want in wants {
             assert!(help.contains(want), "{server} --help lacks {want}:\n{help}");

@@ -196,6 +196,10 @@ pub struct ServeArgs {
     /// this many seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub message_timeout: f64,
+    /// Close a connection whose peer accepts no byte of its pending replies
+    /// for this many seconds: it stopped reading (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub write_timeout: f64,
     /// Log only connections, errors and closes, not every message.
     #[arg(long)]
     pub quiet: bool,
@@ -205,6 +209,18 @@ impl ServeArgs {
     /// The reply policy these options ask for (`--reply`, with `--prefix`).
     pub fn reply(&self) -> ReplyPolicy {
         self.reply.clone().with_prefix(&self.prefix)
+    }
+
+    /// The banner's timeouts: `idle timeout 300s, message timeout 30s,
+    /// write timeout 30s`.
+    pub fn timeouts_banner(&self) -> String {
+        let config = self.config();
+        format!(
+            "idle timeout {}, message timeout {}, write timeout {}",
+            show(config.idle_timeout),
+            show(config.message_timeout),
+            show(config.write_timeout)
+        )
     }
 
     /// How the banner names the reply: the policy, or that §6 answers by
@@ -220,12 +236,12 @@ impl ServeArgs {
     /// The connection config these options ask for.
     pub fn config(&self) -> ConnectionConfig {
         ConnectionConfig::default()
-            .idle_timeout(secs(self.idle_timeout))
-            .message_timeout(secs(self.message_timeout))
+            .with_idle_timeout(secs(self.idle_timeout))
+            .with_message_timeout(secs(self.message_timeout))
+            .with_write_timeout(secs(self.write_timeout))
             // one request: the connection decodes nothing after it, even
             // what came in the same read
-            .max_messages(self.close_after_reply.then_some(1))
-            .clone()
+            .with_max_messages(self.close_after_reply.then_some(1))
     }
 }
 

@@ -10,11 +10,12 @@ use super::Service;
 /// What happened on a [`Connection`](super::Connection): one log line each,
 /// from [`poll_event`](super::Connection::poll_event).
 ///
-/// Errors come in three kinds, by whose fault they are (as h11 splits
+/// Errors come in four kinds, by whose fault they are (as h11 splits
 /// remote and local protocol errors): the peer's input broke the protocol
-/// ([`PeerError`](Event::PeerError)), the peer was too slow
-/// ([`TimedOut`](Event::TimedOut)), or this side could not encode a reply
-/// ([`ReplyFailed`](Event::ReplyFailed)).
+/// ([`PeerError`](Event::PeerError)), the peer was too slow to send
+/// ([`TimedOut`](Event::TimedOut)) or stopped reading what it asked for
+/// ([`PeerStoppedReading`](Event::PeerStoppedReading)), or this side could
+/// not encode a reply ([`ReplyFailed`](Event::ReplyFailed)).
 ///
 /// The `Display` form is the servers' log line: the message,
 /// `error: … (closing the connection)`, or `closed the connection`.
@@ -37,6 +38,10 @@ pub enum Event<S: Service> {
     /// The peer was too slow; the connection closed at once, unsent output
     /// dropped (the peer is not reading it).
     TimedOut(Timeout),
+    /// Output was pending and the peer accepted no byte of it within the
+    /// [write timeout](super::ConnectionConfig#structfield.write_timeout);
+    /// the connection closed at once, unsent output dropped.
+    PeerStoppedReading(WriteStall),
     /// The reply to a message could not be encoded (this side's fault);
     /// the connection closes after the output queued before it is written.
     ReplyFailed(S::ReplyError),
@@ -65,6 +70,17 @@ pub enum Timeout {
     },
 }
 
+/// The peer accepted no byte of pending output within the write timeout
+/// ([`Event::PeerStoppedReading`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
+#[error("peer stopped reading: none of {unsent} bytes of output accepted in {}s (write timeout)", limit.as_secs_f64())]
+pub struct WriteStall {
+    /// The write timeout.
+    pub limit: Duration,
+    /// Bytes of output unsent when the connection closed.
+    pub unsent: usize,
+}
+
 impl<S: Service> Event<S> {
     /// Whether the connection closes because of this event (an error that
     /// closes it, a timeout, a failed reply; not [`Event::PeerClosed`],
@@ -73,7 +89,7 @@ impl<S: Service> Event<S> {
     pub fn closes(&self) -> bool {
         match self {
             Event::PeerError { closes, .. } => *closes,
-            Event::TimedOut(_) | Event::ReplyFailed(_) => true,
+            Event::TimedOut(_) | Event::PeerStoppedReading(_) | Event::ReplyFailed(_) => true,
             Event::Received(_) | Event::PeerClosed => false,
         }
     }
@@ -89,6 +105,7 @@ where
             Event::PeerClosed => return f.write_str("closed the connection"),
             Event::PeerError { error, .. } => write!(f, "error: {error}")?,
             Event::TimedOut(timeout) => write!(f, "error: {timeout}")?,
+            Event::PeerStoppedReading(stall) => write!(f, "error: {stall}")?,
             Event::ReplyFailed(error) => write!(f, "error: cannot encode the reply: {error}")?,
         }
         if self.closes() {
@@ -111,6 +128,7 @@ where
                 .field("closes", closes)
                 .finish(),
             Event::TimedOut(t) => f.debug_tuple("TimedOut").field(t).finish(),
+            Event::PeerStoppedReading(s) => f.debug_tuple("PeerStoppedReading").field(s).finish(),
             Event::ReplyFailed(e) => f.debug_tuple("ReplyFailed").field(e).finish(),
             Event::PeerClosed => f.write_str("PeerClosed"),
         }
@@ -131,6 +149,7 @@ where
                 closes: *closes,
             },
             Event::TimedOut(t) => Event::TimedOut(*t),
+            Event::PeerStoppedReading(s) => Event::PeerStoppedReading(*s),
             Event::ReplyFailed(e) => Event::ReplyFailed(e.clone()),
             Event::PeerClosed => Event::PeerClosed,
         }
@@ -154,6 +173,7 @@ where
                 },
             ) => error == e2 && closes == c2,
             (Event::TimedOut(a), Event::TimedOut(b)) => a == b,
+            (Event::PeerStoppedReading(a), Event::PeerStoppedReading(b)) => a == b,
             (Event::ReplyFailed(a), Event::ReplyFailed(b)) => a == b,
             (Event::PeerClosed, Event::PeerClosed) => true,
             _ => false,
