@@ -99,6 +99,8 @@
 //! |---|---|---|
 //! | `json` | yes | the §6 application protocol, `app` (with `serde` and `serde_json`) |
 //! | `tokio-util` | no | `tokio_adapter`: `tokio_util::codec` for any codec and any [`conn::Service`] |
+//! | `testing` | no | `testing`: split, round-trip and machine checks for your own codecs and machines, proptest strategies for every message (with `proptest`) |
+//! | `arbitrary` | no | `arbitrary::Arbitrary` for every message type, for fuzz targets (with `arbitrary`) |
 //!
 //! ## Errors
 //!
@@ -118,6 +120,9 @@
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod app;
+#[cfg(feature = "arbitrary")]
+#[path = "testing/arbitrary.rs"]
+mod arbitrary_impls;
 pub mod builtin;
 pub mod chat;
 pub mod codec;
@@ -129,6 +134,9 @@ mod fixed;
 mod line;
 mod machine;
 pub mod room;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 mod text;
 mod time;
 #[cfg(feature = "tokio-util")]
