@@ -6,44 +6,33 @@ mod netstring;
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use netstring::{Netstring, NetstringCodec, netstring, reverser};
 use proptest::prelude::*;
 use sockwire::conn::{ConnectionConfig, Event, Timeout};
 use sockwire::testing::{StreamHarness, check_decoder, check_round_trip, prop_round_trip};
 
-fn ns(payload: &str) -> Netstring {
-    Netstring(Bytes::copy_from_slice(payload.as_bytes()))
-}
-
 #[test]
 fn the_codec_holds_at_every_split_and_round_trips() {
-    let items = [ns("hello"), ns(""), ns("a,b:c"), ns("ação 🐰")];
-    let wire: Vec<u8> = ["hello", "", "a,b:c", "ação 🐰"]
-        .map(|p| netstring(p.as_bytes()))
-        .concat();
-    check_decoder(|| NetstringCodec::with_max_len(64), &wire, &items).unwrap();
-    check_round_trip(|| NetstringCodec::with_max_len(64), &items).unwrap();
-    let payloads = prop::collection::vec(any::<u8>(), 0..=64).prop_map(|p| Netstring(p.into()));
-    prop_round_trip(|| NetstringCodec::with_max_len(64), payloads).unwrap();
+    let payloads = ["hello", "", "a,b:c", "ação 🐰"].map(str::as_bytes);
+    let items = payloads.map(|p| Netstring(p.to_vec().into()));
+    let wire = payloads.map(netstring).concat();
+    let codec = || NetstringCodec::with_max_len(64);
+    check_decoder(codec, &wire, &items).unwrap();
+    check_round_trip(codec, &items).unwrap();
+    let any_item = prop::collection::vec(any::<u8>(), 0..=64).prop_map(|p| Netstring(p.into()));
+    prop_round_trip(codec, any_item).unwrap();
 }
 
 #[test]
 fn the_service_answers_a_slow_reader_and_times_out_a_slow_writer() {
     let wire = [netstring(b"hello"), netstring(b"ab")].concat();
     let replies = [netstring(b"olleh"), netstring(b"ba")].concat();
+    let (start, config) = (Instant::now(), ConnectionConfig::default());
     let slow_reader = StreamHarness::default().with_write_per_turn(1);
-    let start = Instant::now();
     slow_reader
-        .check(
-            start,
-            reverser,
-            ConnectionConfig::default(),
-            &wire,
-            &replies,
-        )
+        .check(start, reverser, config.clone(), &wire, &replies)
         .unwrap();
-    let mut config = ConnectionConfig::default();
+    let mut config = config;
     config.message_timeout = Some(Duration::from_secs(3));
     let dribble = StreamHarness::default()
         .with_reads(vec![1])

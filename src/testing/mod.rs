@@ -61,7 +61,7 @@
 //! use sockwire::{FixedPacket, FixedPacketCodec};
 //!
 //! check_round_trip(FixedPacketCodec::new, &[FixedPacket::new(1, "hi")])?;
-//! // 256 lists of packets, each decoded at every split and random chunkings
+//! // 256 lists of packets, each decoded whole, byte by byte and in random chunkings
 //! prop_round_trip(FixedPacketCodec::new, strategy::fixed_packet())?;
 //! # Ok::<(), sockwire::testing::Mismatch>(())
 //! ```

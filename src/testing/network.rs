@@ -345,7 +345,7 @@ impl Network {
 
     fn delay(&mut self) -> Duration {
         let (min, max) = (self.faults.min_delay, self.faults.max_delay);
-        let span = u64::try_from((max - min).as_nanos()).unwrap_or(u64::MAX);
+        let span = u64::try_from(max.saturating_sub(min).as_nanos()).unwrap_or(u64::MAX);
         let mut d = min + Duration::from_nanos(self.rng.next_u64() % span.saturating_add(1));
         if self.rng_chance(self.faults.reorder) {
             d += max;

@@ -61,10 +61,10 @@ where
     splits.check(make, &wire, items)
 }
 
-/// Property test of a stream codec: for lists of up to 16 messages drawn
-/// from `items`, encodes them and decodes them back at every single split
-/// and at random chunkings (seeded by the case), as [`check_round_trip`]
-/// does. Runs proptest's default number of cases (256, or
+/// Property test of a stream codec: for lists of up to 8 messages drawn
+/// from `items`, encodes them and decodes them back whole, byte by byte
+/// and in random chunkings seeded by the case ([`Splits::quick`]), as
+/// [`check_round_trip`] does at every split. Runs proptest's default number of cases (256, or
 /// `PROPTEST_CASES`) and shrinks a failure to a minimal list.
 ///
 /// ```
@@ -87,7 +87,7 @@ where
     F: Fn() -> C,
     S: Strategy<Value = C::Item>,
 {
-    let cases = (vec(items, 0..16), any::<u64>());
+    let cases = (vec(items, 0..8), any::<u64>());
     run(&cases, |(items, seed)| {
         round_trip(&Splits::quick().with_seed(seed), &make, &items)
     })
@@ -143,7 +143,7 @@ where
     Ok(())
 }
 
-/// [`check_datagram_round_trip`] as a property test on lists of up to 16
+/// [`check_datagram_round_trip`] as a property test on lists of up to 8
 /// messages drawn from `items`.
 ///
 /// ```
@@ -166,7 +166,7 @@ where
     F: Fn() -> C,
     S: Strategy<Value = C::Item>,
 {
-    run(&vec(items, 0..16), |items| {
+    run(&vec(items, 0..8), |items| {
         check_datagram_round_trip(&make, &items)
     })
 }

@@ -187,9 +187,8 @@ impl StreamHarness {
     }
 
     /// Runs a fresh service from `make` once per chunking of `input` (whole,
-    /// every single split, byte by byte and random ones, as
-    /// [`Splits::quick`] cuts it), the peer reading at this harness's
-    /// pace: every run must close and write exactly `expected`.
+    /// every single split, byte by byte and 8 random chunkings, as
+    /// [`Splits`] cuts it), the peer reading at this harness's pace: every run must close and write exactly `expected`.
     ///
     /// ```
     /// use std::time::Instant;
@@ -222,7 +221,11 @@ impl StreamHarness {
     where
         S::Item: fmt::Debug,
     {
-        for way in Splits::quick().chunkings(input.len()) {
+        for way in Splits::default()
+            .with_max_gap(0)
+            .with_random(8)
+            .chunkings(input.len())
+        {
             if way == Chunking::EofOnly {
                 continue;
             }
