@@ -141,11 +141,16 @@ fn the_borrowed_path_must_agree_with_the_owned_one() {
 
 #[test]
 fn errors_are_events_too() {
-    let events = Splits::default()
+    let decoded = Splits::default()
         .events(|| LineCodec::with_max_len(2), b"ok\ntoo long\nok")
         .unwrap();
-    assert_eq!(events.len(), 3);
-    assert!(events[1].is_err());
+    assert_eq!(decoded.events.len(), 3);
+    assert_eq!(
+        decoded.events[1],
+        Err(sockwire::DecodeError::LineTooLong { max: 2 })
+    );
+    // the limit holds in every chunking: at most the line and a CR
+    assert!(decoded.max_held <= 3, "{decoded:?}");
 }
 
 // ------------------------------------------------------------ strategies

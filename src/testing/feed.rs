@@ -9,8 +9,11 @@ use crate::{BorrowDecoder, Decoder};
 /// What one chunking fed gave.
 pub(crate) struct Fed<T, E> {
     pub(crate) events: Events<T, E>,
-    /// Bytes left in the buffer after each read's last `decode`.
+    /// Bytes left in the buffer after each read's last `decode` (none
+    /// for [`Chunking::EofOnly`], which calls no `decode`).
     pub(crate) held: Vec<usize>,
+    /// The largest buffer capacity after any call.
+    pub(crate) capacity: usize,
 }
 
 /// Calls `step` after each read until it answers `Ok(None)`, then, if
@@ -27,6 +30,7 @@ fn drive<T, E>(
     let mut fed = Fed {
         events: Vec::new(),
         held: Vec::new(),
+        capacity: 0,
     };
     let mut buf = BytesMut::new();
     let eof_only = *way == Chunking::EofOnly;
@@ -37,7 +41,9 @@ fn drive<T, E>(
                 buf.len()
             )
         })?;
-        let event = match step(buf, end) {
+        let answer = step(buf, end);
+        fed.capacity = fed.capacity.max(buf.capacity());
+        let event = match answer {
             Ok(None) => return Ok::<bool, String>(false),
             Ok(Some(item)) => Ok(item),
             Err(e) => Err(e),
@@ -47,8 +53,10 @@ fn drive<T, E>(
     };
     for read in &reads {
         buf.extend_from_slice(read);
-        while !eof_only && next(&mut buf, false, &mut fed)? {}
-        fed.held.push(buf.len());
+        if !eof_only {
+            while next(&mut buf, false, &mut fed)? {}
+            fed.held.push(buf.len());
+        }
     }
     if eof || eof_only {
         while next(&mut buf, true, &mut fed)? {}

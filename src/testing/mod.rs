@@ -99,7 +99,7 @@ mod stream;
 
 pub use clock::FakeClock;
 pub use network::{Faults, Network, Traffic};
-pub use report::{Chunking, Dissector, Events, Mismatch};
+pub use report::{Chunking, Decoded, Dissector, Events, Mismatch};
 pub use round_trip::{
     check_datagram_round_trip, check_round_trip, prop_check, prop_datagram_round_trip,
     prop_round_trip,

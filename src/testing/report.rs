@@ -9,6 +9,21 @@ use crate::dump::{self, Field};
 /// Everything a decoder gave for one stream, in order: messages and errors.
 pub type Events<T, E> = Vec<Result<T, E>>;
 
+/// What a decoder gave for a wire, the same in every chunking
+/// ([`Splits::events`](super::Splits::events)), and the most it held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Decoded<T, E> {
+    /// The messages and errors, as the whole read gave them.
+    pub events: Vec<Result<T, E>>,
+    /// The most bytes left in the buffer after a read was decoded, in any
+    /// chunking: what the decoder holds of an unfinished message.
+    pub max_held: usize,
+    /// The largest buffer capacity after any call, in any chunking: what
+    /// the decoder reserved.
+    pub max_capacity: usize,
+}
+
 /// A dissector: the named fields of the message at the start of its input
 /// (as [`dump::fixed_fields`] and the other `*_fields` functions).
 pub type Dissector = fn(&[u8]) -> Vec<Field>;

@@ -3,9 +3,9 @@
 
 use std::fmt::Debug;
 
-use super::feed::{SplitMix, feed_borrowed, feed_owned};
+use super::feed::{Fed, SplitMix, feed_borrowed, feed_owned};
 use super::report::{
-    Chunking, Dissector, Events, Mismatch, Outcome, dissect_all, hex_rows, list, outcomes,
+    Chunking, Decoded, Dissector, Events, Mismatch, Outcome, dissect_all, hex_rows, list, outcomes,
     sockwire_dissector,
 };
 use crate::dump;
@@ -189,13 +189,24 @@ impl Splits {
 
     /// Feeds `wire` to a fresh decoder in every chunking and returns what
     /// the whole read gave, errors included, once every other chunking
-    /// has given the same (errors compared by their `Debug` form): for
-    /// wires that hold bad input, whose errors a test then checks.
+    /// has given the same (errors compared by their `Debug` form), with
+    /// the most bytes held and reserved in any chunking: for wires that
+    /// hold bad input, whose errors and limits a test then checks.
+    ///
+    /// ```
+    /// use sockwire::testing::Splits;
+    /// use sockwire::{DecodeError, LineCodec};
+    ///
+    /// let decoded = Splits::default().events(|| LineCodec::with_max_len(4), b"ok\ntoo long\n")?;
+    /// assert_eq!(decoded.events[1], Err(DecodeError::LineTooLong { max: 4 }));
+    /// assert!(decoded.max_held <= 5); // never more than the limit and its CR
+    /// # Ok::<(), sockwire::testing::Mismatch>(())
+    /// ```
     ///
     /// # Errors
     ///
     /// The first chunking whose events differ from the whole read's.
-    pub fn events<D, F>(&self, make: F, wire: &[u8]) -> Result<Events<D::Item, D::Error>, Mismatch>
+    pub fn events<D, F>(&self, make: F, wire: &[u8]) -> Result<Decoded<D::Item, D::Error>, Mismatch>
     where
         D: Decoder + 'static,
         D::Item: PartialEq + Debug,
@@ -217,8 +228,8 @@ impl Splits {
         &self,
         mut make: F,
         wire: &[u8],
-        mut normalize: N,
-    ) -> Result<Vec<Result<T, D::Error>>, Mismatch>
+        normalize: N,
+    ) -> Result<Decoded<T, D::Error>, Mismatch>
     where
         D: Decoder + 'static,
         D::Error: Debug,
@@ -226,21 +237,10 @@ impl Splits {
         N: FnMut(Events<D::Item, D::Error>) -> Vec<Result<T, D::Error>>,
         T: PartialEq + Debug,
     {
-        let mut first: Option<Vec<Result<T, D::Error>>> = None;
-        for way in self.chunkings(wire.len()) {
-            let fed = feed_owned(&mut make(), &way, wire, self.eof)
-                .map_err(|why| self.report::<D>(&way, wire, why))?;
-            let got = normalize(fed.events);
-            match &first {
-                None => first = Some(got),
-                Some(whole) => {
-                    let want = outcomes(whole);
-                    let what = "decoder (compared with the whole read)";
-                    self.compare::<D, _, _>(&way, wire, what, &want, &got)?;
-                }
-            }
-        }
-        Ok(first.unwrap_or_default())
+        self.agree::<D, _, _>(wire, normalize, |way| {
+            feed_owned(&mut make(), way, wire, self.eof)
+                .map_err(|why| self.report::<D>(way, wire, why))
+        })
     }
 
     /// As [`events`](Self::events), also through the borrowed path (each
@@ -253,10 +253,10 @@ impl Splits {
     /// read, or the borrowed path from the owned one.
     pub fn events_borrowed<D, F, O>(
         &self,
-        mut make: F,
+        make: F,
         wire: &[u8],
         to_owned: O,
-    ) -> Result<Events<D::Item, D::Error>, Mismatch>
+    ) -> Result<Decoded<D::Item, D::Error>, Mismatch>
     where
         D: BorrowDecoder + 'static,
         D::Item: PartialEq + Debug,
@@ -264,23 +264,85 @@ impl Splits {
         F: FnMut() -> D,
         O: for<'a> Fn(D::View<'a>) -> D::Item,
     {
-        let events = self.events(&mut make, wire)?;
-        for way in self.chunkings(wire.len()) {
-            let report = |why| self.report::<D>(&way, wire, why);
-            let own = feed_owned(&mut make(), &way, wire, self.eof).map_err(report)?;
+        self.events_borrowed_by(make, wire, to_owned, |events| events)
+    }
+
+    /// [`events_borrowed`](Self::events_borrowed) and
+    /// [`events_by`](Self::events_by) together: in each chunking the two
+    /// paths must give exactly the same events; across chunkings, what
+    /// `normalize` makes of them must agree.
+    ///
+    /// # Errors
+    ///
+    /// The first chunking where the paths differ, or whose normalized
+    /// events differ from the whole read's.
+    pub fn events_borrowed_by<D, F, O, N, T>(
+        &self,
+        mut make: F,
+        wire: &[u8],
+        to_owned: O,
+        normalize: N,
+    ) -> Result<Decoded<T, D::Error>, Mismatch>
+    where
+        D: BorrowDecoder + 'static,
+        D::Item: PartialEq + Debug,
+        D::Error: Debug,
+        F: FnMut() -> D,
+        O: for<'a> Fn(D::View<'a>) -> D::Item,
+        N: FnMut(Events<D::Item, D::Error>) -> Vec<Result<T, D::Error>>,
+        T: PartialEq + Debug,
+    {
+        self.agree::<D, _, _>(wire, normalize, |way| {
+            let report = |why| self.report::<D>(way, wire, why);
+            let own = feed_owned(&mut make(), way, wire, self.eof).map_err(report)?;
             let lent =
-                feed_borrowed(&mut make(), &way, wire, self.eof, &to_owned).map_err(report)?;
+                feed_borrowed(&mut make(), way, wire, self.eof, &to_owned).map_err(report)?;
             let what = "borrowed path (compared with the owned path)";
-            self.compare::<D, _, _>(&way, wire, what, &outcomes(&own.events), &lent.events)?;
+            self.compare::<D, _, _>(way, wire, what, &outcomes(&own.events), &lent.events)?;
             if own.held != lent.held {
                 let why = format!(
                     "the borrowed path holds {:?} bytes after each read, the owned path {:?}",
                     lent.held, own.held
                 );
-                return Err(self.report::<D>(&way, wire, why));
+                return Err(self.report::<D>(way, wire, why));
+            }
+            Ok(own)
+        })
+    }
+
+    /// Feeds every chunking with `feed` and checks that what `normalize`
+    /// makes of each agrees with the whole read's.
+    fn agree<D: Decoder + 'static, N, T>(
+        &self,
+        wire: &[u8],
+        mut normalize: N,
+        mut feed: impl FnMut(&Chunking) -> Result<Fed<D::Item, D::Error>, Mismatch>,
+    ) -> Result<Decoded<T, D::Error>, Mismatch>
+    where
+        D::Error: Debug,
+        N: FnMut(Events<D::Item, D::Error>) -> Vec<Result<T, D::Error>>,
+        T: PartialEq + Debug,
+    {
+        let mut first: Option<Vec<Result<T, D::Error>>> = None;
+        let (mut max_held, mut max_capacity) = (0, 0);
+        for way in self.chunkings(wire.len()) {
+            let fed = feed(&way)?;
+            max_held = fed.held.iter().copied().fold(max_held, usize::max);
+            max_capacity = max_capacity.max(fed.capacity);
+            let got = normalize(fed.events);
+            match &first {
+                None => first = Some(got),
+                Some(whole) => {
+                    let what = "decoder (compared with the whole read)";
+                    self.compare::<D, _, _>(&way, wire, what, &outcomes(whole), &got)?;
+                }
             }
         }
-        Ok(events)
+        Ok(Decoded {
+            events: first.unwrap_or_default(),
+            max_held,
+            max_capacity,
+        })
     }
 
     fn compare<D: 'static, T: PartialEq + Debug, E: Debug>(
