@@ -193,7 +193,11 @@ mod app {
     /// §6 (`json` feature): a client's request, JSON (`search`) or binary.
     pub fn app_request() -> impl Strategy<Value = AppRequest> {
         prop_oneof![
-            (json_text(), json_text()).prop_map(|(a, v)| AppRequest::new(&a, &v)),
+            (
+                prop_oneof![Just("search".to_owned()), json_text()],
+                json_text()
+            )
+                .prop_map(|(a, v)| AppRequest::new(&a, &v)),
             (json_text(), json_text()).prop_map(|(a, v)| AppRequest::json(a, v)),
             ("[a-z/.-]{0,20}", vec(any::<u8>(), 0..64)).prop_map(|(t, content)| {
                 // `text/json` would be read back as JSON
