@@ -158,6 +158,6 @@ pub use transmit::Transmit;
 pub use variable::{VariablePacket, VariablePacketCodec, VariablePacketRef};
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(all(doctest, feature = "json", feature = "tokio-util"))]
+#[cfg(all(doctest, feature = "json", feature = "tokio-util", feature = "testing"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -15,7 +15,7 @@
 //! });
 //! ```
 //!
-//! The §7 and §8 strategies live in [`room`](self::room).
+//! The §7 and §8 strategies live in [`room`].
 
 use bytes::Bytes;
 use proptest::collection::vec;
