@@ -196,6 +196,33 @@ fn texts_reach_their_edges() {
     assert!(multibyte_at_end);
 }
 
+#[test]
+fn room_datagrams_reach_their_limit() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut server_bound, mut client_bound, mut chat) = (0, 0, 0);
+    for _ in 0..300 {
+        let sb = strategy::room::server_bound()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        server_bound += usize::from(sb.to_bytes().unwrap().len() == ServerBound::MAX_LEN);
+        let cb = strategy::room::client_bound()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        client_bound += usize::from(cb.to_bytes().unwrap().len() == ClientBound::MAX_LEN);
+        let c = strategy::room::lab_chat()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        chat += usize::from(c.to_bytes().unwrap().len() == LabRequest::MAX_LEN);
+    }
+    assert!(
+        server_bound > 0 && client_bound > 0 && chat > 0,
+        "{server_bound} {client_bound} {chat}"
+    );
+}
+
 #[cfg(feature = "json")]
 #[test]
 fn app_strategies_round_trip_at_every_split() {
@@ -302,6 +329,117 @@ fn a_perfect_network_settles() {
     let server: &RoomServer = net.machine(addr(1)).unwrap();
     assert_eq!(server.users().count(), 1);
     assert!(net.machine::<RoomServer>(addr(2)).is_none(), "not a server");
+}
+
+#[test]
+fn the_lab_machines_plug_in_the_same_way() {
+    use sockwire::room::lab::{LabClient, LabClientEvent, LabServer};
+    let start = Instant::now();
+    let mut net = Network::new(start, Faults::default(), 3);
+    net.add(addr(1), LabServer::default());
+    net.add(addr(2), LabClient::new(addr(1), Default::default()));
+    net.add(addr(3), LabClient::new(addr(1), Default::default()));
+    let lines = [
+        (2, "$roomcreate lobby"),
+        (2, "$roomjoin lobby"),
+        (3, "$roomjoin lobby"),
+        (2, "hello bob"),
+    ];
+    for (i, name) in [(2, "alice"), (3, "bob")] {
+        let client: &mut LabClient = net.machine_mut(addr(i)).unwrap();
+        client.hello(start, Name::new(name).unwrap()).unwrap();
+    }
+    net.run_until_idle().unwrap();
+    for (i, line) in lines {
+        let now = net.now();
+        let client: &mut LabClient = net.machine_mut(addr(i)).unwrap();
+        client.handle_line(now, line).unwrap();
+        net.run_until_idle().unwrap();
+    }
+    let heard: Vec<String> = net
+        .take_events::<LabClient>(addr(3))
+        .into_iter()
+        .filter(|e| matches!(e, LabClientEvent::Chat { .. }))
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(heard, ["alice> hello bob"]);
+}
+
+/// A machine of the user's own: sends `1` to `n` to its peer, each again
+/// every second until the peer echoes it.
+struct Pinger {
+    peer: SocketAddr,
+    unanswered: std::collections::BTreeSet<u8>,
+    due: Option<Instant>,
+    out: Vec<u8>,
+}
+
+impl sockwire::DatagramMachine for Pinger {
+    type Event = u8;
+    fn handle_datagram(&mut self, _now: Instant, _from: SocketAddr, datagram: &[u8]) {
+        for n in datagram {
+            self.unanswered.remove(n);
+        }
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.out.extend(&self.unanswered);
+        self.due = (!self.unanswered.is_empty()).then(|| now + Duration::from_secs(1));
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.due
+    }
+    fn poll_transmit(&mut self) -> Option<sockwire::Transmit> {
+        let n = self.out.pop()?;
+        Some(sockwire::Transmit {
+            destination: self.peer,
+            payload: vec![n].into(),
+        })
+    }
+    fn poll_event(&mut self) -> Option<u8> {
+        None
+    }
+}
+
+/// Echoes every datagram to its sender.
+#[derive(Default)]
+struct Echo(Vec<sockwire::Transmit>);
+
+impl sockwire::DatagramMachine for Echo {
+    type Event = ();
+    fn handle_datagram(&mut self, _now: Instant, from: SocketAddr, datagram: &[u8]) {
+        let payload = bytes::Bytes::copy_from_slice(datagram);
+        self.0.push(sockwire::Transmit {
+            destination: from,
+            payload,
+        });
+    }
+    fn poll_transmit(&mut self) -> Option<sockwire::Transmit> {
+        self.0.pop()
+    }
+    fn poll_event(&mut self) -> Option<()> {
+        None
+    }
+}
+
+#[test]
+fn a_users_own_machine_gets_through_a_lossy_network_on_its_timer() {
+    let start = Instant::now();
+    let faults = Faults::default().with_drop(0.5).with_duplicate(0.3);
+    let mut net = Network::new(start, faults, 9);
+    let pinger = Pinger {
+        peer: addr(2),
+        unanswered: (1..=20).collect(),
+        due: Some(start),
+        out: Vec::new(),
+    };
+    net.add(addr(1), pinger);
+    net.add(addr(2), Echo::default());
+    net.run_for(Duration::from_secs(60)).unwrap();
+    let pinger: &Pinger = net.machine(addr(1)).unwrap();
+    assert!(pinger.unanswered.is_empty(), "{:?}", pinger.unanswered);
+    assert_eq!(pinger.due, None, "the timer stops once all are answered");
+    let traffic = net.traffic();
+    assert!(traffic.sent > 40 && traffic.dropped > 0, "{traffic:?}");
 }
 
 // ------------------------------------------------------------ the stream harness

@@ -44,12 +44,17 @@ pub fn sized_string(
     chars: impl Strategy<Value = char> + Clone,
 ) -> impl Strategy<Value = String> {
     let some = vec(chars.clone(), 0..=max.min(48)).prop_map(move |cs| fit(cs, max));
-    let full = (
-        vec(chars, 0..=max.min(48)),
-        prop::sample::select(vec!['é', '€', '🦀']),
-    )
-        .prop_map(move |(cs, last)| fill(cs, last, max));
-    prop_oneof![1 => Just(String::new()), 4 => some, 2 => full]
+    prop_oneof![1 => Just(String::new()), 4 => some, 2 => full_string(max, chars)]
+}
+
+/// A string of exactly `max` bytes: some of `chars`, then `x`s, then a
+/// 2-, 3- or 4-byte character ending right at `max` (when it fits).
+pub fn full_string(
+    max: usize,
+    chars: impl Strategy<Value = char> + Clone,
+) -> impl Strategy<Value = String> {
+    let last = prop::sample::select(vec!['é', '€', '🦀']);
+    (vec(chars, 0..=max.min(48)), last).prop_map(move |(cs, last)| fill(cs, last, max))
 }
 
 /// `chars` cut to at most `max` bytes, at a character boundary.

@@ -42,11 +42,14 @@ pub fn name() -> impl Strategy<Value = Name> {
 /// Chat text as the §7 wire carries it: any printable ASCII, multi-byte
 /// UTF-8, LF; empty included.
 fn room_text() -> impl Strategy<Value = String> {
-    let chars = prop_oneof![
+    super::sized_string(120, room_char())
+}
+
+fn room_char() -> impl Strategy<Value = char> + Clone {
+    prop_oneof![
         4 => prop::char::range(' ', '~'),
         1 => prop::sample::select(vec!['é', '日', '🐶', '\n']),
-    ];
-    super::sized_string(120, chars)
+    ]
 }
 
 /// Any IPv4 or IPv6 socket address.
@@ -74,12 +77,27 @@ pub fn request() -> impl Strategy<Value = Request> {
     ]
 }
 
-/// §7: a client's datagram: a tagged request, or an acknowledgement.
+/// §7: a client's datagram: a tagged request, or an acknowledgement;
+/// sometimes an `ms` that fills the datagram to its limit.
 pub fn server_bound() -> impl Strategy<Value = ServerBound> {
+    let full = any::<u32>().prop_flat_map(|tag| {
+        let say = move |text| ServerBound::Request {
+            tag,
+            request: Request::Say(text),
+        };
+        let room = ServerBound::MAX_LEN - len(say(String::new()).to_bytes());
+        super::full_string(room, room_char()).prop_map(say)
+    });
     prop_oneof![
-        4 => (any::<u32>(), request()).prop_map(|(tag, request)| ServerBound::Request { tag, request }),
-        1 => any::<u32>().prop_map(|seq| ServerBound::Ack { seq }),
+        8 => (any::<u32>(), request()).prop_map(|(tag, request)| ServerBound::Request { tag, request }),
+        2 => any::<u32>().prop_map(|seq| ServerBound::Ack { seq }),
+        1 => full,
     ]
+}
+
+/// The length of an encoded datagram (0 if it does not encode).
+fn len<E>(datagram: Result<bytes::Bytes, E>) -> usize {
+    datagram.map_or(0, |d| d.len())
 }
 
 /// §7: an error code, named or not.
@@ -140,6 +158,17 @@ pub fn client_bound() -> impl Strategy<Value = ClientBound> {
             .prop_map(|(seq, notification)| ClientBound::Notice { seq, notification }),
         (name(), room_text())
             .prop_map(|(from, text)| ClientBound::Private(PrivateMessage { from, text })),
+        name().prop_flat_map(|from| {
+            // a private message that fills the datagram to its limit
+            let private = move |text| {
+                ClientBound::Private(PrivateMessage {
+                    from: from.clone(),
+                    text,
+                })
+            };
+            let room = ClientBound::MAX_LEN - len(private(String::new()).to_bytes());
+            super::full_string(room, room_char()).prop_map(private)
+        }),
     ]
 }
 
@@ -188,7 +217,8 @@ pub fn lab_answer() -> impl Strategy<Value = LabAnswer> {
 
 /// §8: a peer's chat line, up to the 1,024-byte limit.
 pub fn lab_chat() -> impl Strategy<Value = LabChat> {
-    (name(), 0..=LabRequest::MAX_LEN).prop_flat_map(|(from, room)| {
+    let room = prop_oneof![Just(LabRequest::MAX_LEN), 0..=LabRequest::MAX_LEN];
+    (name(), room).prop_flat_map(|(from, room)| {
         // `msg ` + NAME + `> ` + text fits the limit
         let max = room.min(LabRequest::MAX_LEN - 6 - from.len());
         let chars = prop_oneof![4 => prop::char::range(' ', '~'), 1 => super::awkward_char()];
