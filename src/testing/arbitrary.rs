@@ -139,6 +139,8 @@ impl<'a> Arbitrary<'a> for ErrorCode {
             ErrorCode::NoSuchUser,
             ErrorCode::NotOwner,
             ErrorCode::ServerFull,
+            ErrorCode::TooManyRooms,
+            ErrorCode::RoomFull,
         ];
         if u.ratio(1, 4)? {
             // a code no server of the crate sends: `x-` and a name

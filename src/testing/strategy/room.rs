@@ -114,6 +114,8 @@ pub fn error_code() -> impl Strategy<Value = ErrorCode> {
         Just(ErrorCode::NoSuchUser),
         Just(ErrorCode::NotOwner),
         Just(ErrorCode::ServerFull),
+        Just(ErrorCode::TooManyRooms),
+        Just(ErrorCode::RoomFull),
         // a code no server of the crate sends
         "[a-z]{1,5}x-[a-z]{1,5}".prop_map(ErrorCode::Other),
     ]
