@@ -15,8 +15,7 @@ use sockwire::room::lab::{LabAnswer, LabChat, LabRequest};
 use sockwire::room::{ClientBound, ClientConfig, Name, RoomClient, RoomServer, ServerBound};
 use sockwire::testing::{
     Chunking, Faults, Network, Splits, StreamHarness, check_borrow_decoder,
-    check_datagram_round_trip, check_decoder, prop_check, prop_datagram_round_trip,
-    prop_round_trip, strategy,
+    check_datagram_round_trip, check_decoder, prop_datagram_round_trip, prop_round_trip, strategy,
 };
 use sockwire::{
     Decoder, FixedPacket, FixedPacketCodec, LineCodec, Text, TextDatagramCodec, Truncated,
@@ -228,6 +227,7 @@ fn room_datagrams_reach_their_limit() {
 fn app_strategies_round_trip_at_every_split() {
     use sockwire::Encoder;
     use sockwire::app::{AppCodec, ClientCodec, ServerCodec};
+    use sockwire::testing::prop_check;
     prop_round_trip(AppCodec::new, strategy::app_message()).unwrap();
     let quick = Splits::quick();
     prop_check(&strategy::app_request(), |request| {
