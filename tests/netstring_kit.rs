@@ -30,9 +30,9 @@ fn the_service_answers_a_slow_reader_and_times_out_a_slow_writer() {
     let (start, config) = (Instant::now(), ConnectionConfig::default());
     let slow_reader = StreamHarness::default().with_write_per_turn(1);
     slow_reader
-        .check(start, reverser, config.clone(), &wire, &replies)
+        .check(start, reverser, config, &wire, &replies)
         .unwrap();
-    let mut config = config;
+    let mut config = ConnectionConfig::default();
     config.message_timeout = Some(Duration::from_secs(3));
     let dribble = StreamHarness::default()
         .with_reads(vec![1])

@@ -297,16 +297,18 @@ fn room(faults: Faults, seed: u64) -> (Vec<String>, sockwire::testing::Traffic) 
 
 #[test]
 fn the_network_is_lossy_as_told_and_the_same_seed_runs_the_same() {
-    let lossy = Faults::default()
-        .with_drop(0.3)
-        .with_duplicate(0.2)
-        .with_reorder(0.2)
-        .with_delay(Duration::from_millis(1), Duration::from_millis(80));
-    let (users, traffic) = room(lossy.clone(), 42);
+    let lossy = || {
+        Faults::default()
+            .with_drop(0.3)
+            .with_duplicate(0.2)
+            .with_reorder(0.2)
+            .with_delay(Duration::from_millis(1), Duration::from_millis(80))
+    };
+    let (users, traffic) = room(lossy(), 42);
     assert_eq!(users, ["ann", "bob", "cy"]);
     assert!(traffic.dropped > 0 && traffic.duplicated > 0, "{traffic:?}");
-    assert_eq!(room(lossy.clone(), 42), (users.clone(), traffic));
-    assert_ne!(room(lossy, 43).1, traffic);
+    assert_eq!(room(lossy(), 42), (users.clone(), traffic));
+    assert_ne!(room(lossy(), 43).1, traffic);
     let (_, clean) = room(Faults::default(), 42);
     assert_eq!((clean.dropped, clean.duplicated), (0, 0));
 }
@@ -446,8 +448,11 @@ fn a_users_own_machine_gets_through_a_lossy_network_on_its_timer() {
 
 #[test]
 fn a_slow_reader_meets_backpressure_and_still_gets_every_reply() {
-    let mut config = ConnectionConfig::default();
-    config.high_water_mark = 8;
+    let config = || {
+        let mut config = ConnectionConfig::default();
+        config.high_water_mark = 8;
+        config
+    };
     let input = b"one\ntwo\nthree\nfour\n".repeat(4);
     let slow = StreamHarness::default()
         .with_reads(vec![5, 1, 9])
@@ -455,7 +460,7 @@ fn a_slow_reader_meets_backpressure_and_still_gets_every_reply() {
     let run = slow.run(
         Instant::now(),
         Protocol::Line.service(ReplyPolicy::Echo),
-        config.clone(),
+        config(),
         &input,
     );
     assert!(run.closed, "{run:?}");
@@ -465,7 +470,7 @@ fn a_slow_reader_meets_backpressure_and_still_gets_every_reply() {
     slow.check(
         Instant::now(),
         || Protocol::Line.service(ReplyPolicy::Echo),
-        config,
+        config(),
         &input,
         &input,
     )
