@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | splits | a stream [`Decoder`](crate::Decoder) or [`BorrowDecoder`](crate::BorrowDecoder) | [`check_decoder`], [`check_borrow_decoder`], [`Splits`] |
 //! | round trips | an encoder and its decoder, stream or datagram | [`check_round_trip`], [`prop_round_trip`], [`check_datagram_round_trip`], [`prop_datagram_round_trip`], [`prop_check`] |
-//! | messages | proptest strategies for every message of §1–§8 | [`strategy`] |
+//! | messages | proptest strategies for every message of §1–§8 (and, with the feature `arbitrary`, `arbitrary::Arbitrary` impls for fuzz targets) | [`strategy`] |
 //! | datagram machines | any [`DatagramMachine`](crate::DatagramMachine)s on a lossy network | [`Network`], [`Faults`], [`FakeClock`] |
 //! | stream services | a [`conn::Service`](crate::conn::Service) meeting split reads, a slow reader and timeouts | [`StreamHarness`] |
 //!
@@ -53,6 +53,11 @@
 //! let err = check_decoder(|| WholeReads, b"hi", &[b"hi".to_vec()]).unwrap_err();
 //! assert!(err.to_string().starts_with("when the wire is split at 1 (0x0001) (reads 0..1, 1..2)"));
 //! ```
+//!
+//! For a wire with bad input, [`Splits::events`] returns what every
+//! chunking agrees on, errors included (compared by their `Debug` form, so
+//! an error type needs no `PartialEq`), with the most bytes the decoder
+//! held between reads: the limit a test then checks.
 //!
 //! # Round trips
 //!
