@@ -406,7 +406,9 @@ impl Splits {
 
 /// Checks that a fresh decoder from `make` gives exactly the messages
 /// `expected` from `wire`, however it is cut into reads, and that
-/// `decode_eof` agrees: [`Splits::check`] with the default splits.
+/// `decode_eof` agrees: [`Splits::check`] with the default splits. (The
+/// decoder type is `'static`, which lets a report recognise the crate's
+/// own codecs and name their fields.)
 ///
 /// ```
 /// use sockwire::testing::check_decoder;
