@@ -96,6 +96,8 @@
 //! |---|---|---|
 //! | `json` | yes | the §6 application protocol, `app` (with `serde` and `serde_json`) |
 //! | `tokio-util` | no | `tokio_adapter`: any codec under `Framed` or `UdpFramed` (`TokioCodec`, `TokioDatagramCodec`), any [`conn::Service`] as a codec (`ServiceCodec`) |
+//! | `testing` | no | `testing`: split, round-trip and machine checks for your own codecs and machines, proptest strategies for every message (with `proptest`) |
+//! | `arbitrary` | no | `arbitrary::Arbitrary` for every message type, for fuzz targets (with `arbitrary`) |
 //!
 //! Both modules are documented when their feature is on, as on docs.rs.
 //!
@@ -117,6 +119,9 @@
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod app;
+#[cfg(feature = "arbitrary")]
+#[path = "testing/arbitrary.rs"]
+mod arbitrary_impls;
 pub mod builtin;
 pub mod chat;
 pub mod codec;
@@ -128,6 +133,9 @@ mod fixed;
 mod line;
 mod machine;
 pub mod room;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 mod text;
 mod time;
 #[cfg(feature = "tokio-util")]
@@ -149,6 +157,6 @@ pub use transmit::Transmit;
 pub use variable::{VariablePacket, VariablePacketCodec, VariablePacketRef};
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(all(doctest, feature = "json", feature = "tokio-util"))]
+#[cfg(all(doctest, feature = "json", feature = "tokio-util", feature = "testing"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -187,6 +187,7 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
 #[test]
 fn app_client_against_our_service_over_loopback() {
     let cases = cases();
+    example("app_client"); // built before the server's accept deadline starts
     let (addr, server) = rust_server(cases.len());
     for (action, value, printed) in &cases {
         let out = run_app_client(addr, action, value);

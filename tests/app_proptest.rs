@@ -2,161 +2,70 @@
 //! requests, replies and messages, at arbitrary split points.
 #![cfg(feature = "json")]
 
-mod common;
-
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use serde_json::Value;
 use sockwire::app::{
-    AppCodec, AppHeader, AppMessage, AppMessageRef, AppRequest, AppResponse, ByteOrder,
-    ClientCodec, ServerCodec,
+    AppCodec, AppHeader, AppMessage, AppMessageRef, AppRequest, AppResponse, ClientCodec,
+    ServerCodec,
 };
 use sockwire::builtin::SearchService;
+use sockwire::testing::{Events, Splits, prop_round_trip, strategy};
 use sockwire::{DecodeError, Decoder, Encoder};
 
-/// Feeds `wire` cut at `cuts` (sorted, deduplicated positions) and collects
-/// every item, then EOF.
-/// Decodes `wire` cut at `cuts` and ended: the messages, or the first
-/// error.
-fn decode_cut<D: Decoder<Error = DecodeError>>(
-    mut codec: D,
-    wire: &[u8],
-    cuts: &[usize],
-) -> Result<Vec<D::Item>, DecodeError> {
-    common::run(&mut codec, wire, cuts, true)
-        .events
-        .into_iter()
-        .collect()
+/// The events up to the first error: what an unrecoverable error leaves
+/// of a stream.
+fn until_error<T>(events: Events<T, DecodeError>) -> Events<T, DecodeError> {
+    let mut out = Vec::new();
+    for event in events {
+        let stop = event.is_err();
+        out.push(event);
+        if stop {
+            break;
+        }
+    }
+    out
 }
 
-fn cuts(len: usize, raw: &[prop::sample::Index]) -> Vec<usize> {
-    let mut cuts: Vec<usize> = raw.iter().map(|i| i.index(len + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    cuts
-}
-
-fn any_text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>(),
-        "[a-z]{0,12}",
-        Just("search".to_owned()),
-        "[\\x00-\\x1f\"\\\\/\u{7f}\u{2028}ü🐶]{0,8}",
-    ]
-}
-
-fn any_request() -> impl Strategy<Value = AppRequest> {
-    prop_oneof![
-        (any_text(), any_text()).prop_map(|(a, v)| AppRequest::new(&a, &v)),
-        (any_text(), any_text()).prop_map(|(a, v)| AppRequest::json(a, v)),
-        ("[a-z/.-]{0,20}", prop::collection::vec(any::<u8>(), 0..64)).prop_map(|(t, c)| {
-            // text/json would be read as JSON: keep binary types binary.
-            let content_type = if t == "text/json" { "b".to_owned() } else { t };
-            AppRequest::Binary {
-                content_type,
-                content: c.into(),
-            }
-        }),
-    ]
-}
-
-fn any_response() -> impl Strategy<Value = AppResponse> {
-    prop_oneof![
-        any_text().prop_map(AppResponse::json),
-        prop::collection::vec(any::<u8>(), 0..64).prop_map(AppResponse::binary),
-    ]
-}
-
-fn any_extra_value() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any_text().prop_map(Value::from),
-        prop::collection::vec(any_text(), 0..3).prop_map(Value::from),
-    ]
-}
-
-fn any_message() -> impl Strategy<Value = AppMessage> {
-    (
-        prop_oneof![Just("text/json".to_owned()), any_text()],
-        any_text(),
-        prop::collection::vec(any::<u8>(), 0..100),
-        prop::collection::vec(("x-[a-z]{1,6}", any_extra_value()), 0..4),
-        any::<bool>(),
-    )
-        .prop_map(|(content_type, encoding, content, extra, big)| {
-            let encoding = if content_type == "text/json" {
-                "utf-8".to_owned()
-            } else {
-                encoding
-            };
-            let mut header = AppHeader::new(content_type, encoding, 0);
-            header.byteorder = if big {
-                ByteOrder::Big
-            } else {
-                ByteOrder::Little
-            };
-            for (key, value) in extra {
-                if header.get_extra(&key).is_none() {
-                    header.extra.push((key, value));
-                }
-            }
-            AppMessage::from_parts(header, content)
-        })
+#[test]
+fn messages_round_trip_at_any_split() {
+    prop_round_trip(AppCodec::new, strategy::app_message()).unwrap();
 }
 
 proptest! {
     #[test]
     fn requests_round_trip_at_any_split(
-        requests in prop::collection::vec(any_request(), 1..5),
-        raw_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        requests in prop::collection::vec(strategy::app_request(), 1..5),
+        seed in any::<u64>(),
     ) {
         let mut client = ClientCodec::new();
         let mut wire = BytesMut::new();
         for request in &requests {
             client.encode(request, &mut wire).unwrap();
         }
-        let cuts = cuts(wire.len(), &raw_cuts);
-        prop_assert_eq!(decode_cut(ServerCodec::new(), &wire, &cuts)?, requests);
+        Splits::quick().with_seed(seed).check(ServerCodec::new, &wire, &requests)?;
     }
 
     #[test]
     fn replies_round_trip_at_any_split(
-        replies in prop::collection::vec(any_response(), 1..5),
-        raw_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        replies in prop::collection::vec(strategy::app_response(), 1..5),
+        seed in any::<u64>(),
     ) {
         let mut server = ServerCodec::new();
         let mut wire = BytesMut::new();
         for reply in &replies {
             server.encode(reply, &mut wire).unwrap();
         }
-        let cuts = cuts(wire.len(), &raw_cuts);
-        prop_assert_eq!(decode_cut(ClientCodec::new(), &wire, &cuts)?, replies);
-    }
-
-    #[test]
-    fn messages_round_trip_at_any_split(
-        messages in prop::collection::vec(any_message(), 1..4),
-        raw_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
-    ) {
-        let mut codec = AppCodec::new();
-        let mut wire = BytesMut::new();
-        for message in &messages {
-            codec.encode(message, &mut wire).unwrap();
-        }
-        let cuts = cuts(wire.len(), &raw_cuts);
-        prop_assert_eq!(decode_cut(AppCodec::new(), &wire, &cuts)?, messages);
+        Splits::quick().with_seed(seed).check(ClientCodec::new, &wire, &replies)?;
     }
 
     #[test]
     fn borrowed_path_is_the_owned_path_at_any_split(
-        messages in prop::collection::vec(any_message(), 0..4),
+        messages in prop::collection::vec(strategy::app_message(), 0..4),
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
         limit in prop::sample::select(vec![0usize, 8, 64, AppCodec::DEFAULT_MAX_LEN]),
         end in prop::option::of(any::<prop::sample::Index>()),
-        raw_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        seed in any::<u64>(),
         eof in any::<bool>(),
     ) {
         // Valid streams, mutated, cut short, over a limit: the borrowed
@@ -174,26 +83,21 @@ proptest! {
         if let Some(end) = end {
             wire.truncate(end.index(wire.len() + 1));
         }
-        let cuts = cuts(wire.len(), &raw_cuts);
-        let feeds = [
-            vec![&wire[..]],
-            common::one_byte_reads(&wire),
-            common::cut_at(&wire, &cuts),
-        ];
-        common::same_both_paths(
-            &AppCodec::with_max_len(limit),
-            &feeds,
-            eof,
-            |m: AppMessage| m,
+        // (across splits, up to the first error: an unrecoverable one ends
+        // the stream)
+        Splits::quick().with_seed(seed).with_eof(eof).events_borrowed_by(
+            || AppCodec::with_max_len(limit),
+            &wire,
             |v: AppMessageRef<'_>| {
                 assert_eq!(v.is_json(), v.header().is_json());
                 v.to_message()
             },
-        );
+            until_error,
+        )?;
     }
 
     #[test]
-    fn header_written_is_json_serde_reads_back(message in any_message()) {
+    fn header_written_is_json_serde_reads_back(message in strategy::app_message()) {
         let json = message.header().to_json().unwrap();
         let value: Value = serde_json::from_slice(&json).unwrap();
         prop_assert_eq!(&value["content-type"], &Value::from(message.header().content_type.clone()));
@@ -209,7 +113,7 @@ proptest! {
     }
 
     #[test]
-    fn the_service_answers_every_request(request in any_request()) {
+    fn the_service_answers_every_request(request in strategy::app_request()) {
         let reply = SearchService::new().respond(&request);
         match (&request, &reply) {
             (AppRequest::Json { .. }, AppResponse::Json { result }) => prop_assert!(!result.is_empty()),
@@ -224,22 +128,20 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic_and_errors_are_final(
         input in prop::collection::vec(any::<u8>(), 0..200),
-        raw_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        seed in any::<u64>(),
     ) {
-        let cuts = cuts(input.len(), &raw_cuts);
-        let whole = decode_cut(ServerCodec::with_max_len(64), &input, &[]);
-        let split = decode_cut(ServerCodec::with_max_len(64), &input, &cuts);
-        prop_assert_eq!(&whole, &split);
-        if let Err(e) = whole {
+        let splits = Splits::quick().with_seed(seed);
+        let decoded = splits.events_by(|| ServerCodec::with_max_len(64), &input, until_error)?;
+        if let Some(Err(e)) = decoded.events.last() {
             prop_assert!(!e.is_recoverable());
         }
     }
 
     #[test]
     fn mutated_valid_streams_give_the_same_results_at_any_split(
-        requests in prop::collection::vec(any_request(), 1..4),
+        requests in prop::collection::vec(strategy::app_request(), 1..4),
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
-        raw_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        seed in any::<u64>(),
     ) {
         let mut wire = BytesMut::new();
         for request in &requests {
@@ -249,11 +151,9 @@ proptest! {
             let i = at.index(wire.len());
             wire[i] = byte;
         }
-        let cuts = cuts(wire.len(), &raw_cuts);
-        let whole = decode_cut(ServerCodec::with_max_len(256), &wire, &[]);
-        let split = decode_cut(ServerCodec::with_max_len(256), &wire, &cuts);
-        prop_assert_eq!(&whole, &split);
-        if let Err(e) = whole {
+        let splits = Splits::quick().with_seed(seed);
+        let decoded = splits.events_by(|| ServerCodec::with_max_len(256), &wire, until_error)?;
+        if let Some(Err(e)) = decoded.events.last() {
             prop_assert!(!e.is_recoverable());
         }
     }

@@ -1,45 +1,35 @@
 //! Property tests for the five core codecs: round trips, split invariance
 //! (the same messages and errors however a stream is cut into reads,
 //! checked against a simple model of each protocol), and arbitrary input
-//! (no panic, never more held than the limit).
-
-mod common;
+//! (no panic, never more held than the limit). The splits and the borrowed
+//! path are checked by `sockwire::testing`.
 
 use bytes::{Bytes, BytesMut};
-use common::{
-    Events, Run, all_at_once, byte_by_byte, cut_at, one_byte_reads, run, same_both_paths,
-    same_every_way,
-};
 use proptest::prelude::*;
+use sockwire::testing::{Decoded, Splits, prop_datagram_round_trip, prop_round_trip, strategy};
 use sockwire::{
     BorrowDecoder, DatagramDecoder, DatagramEncoder, DecodeError, Decoder, Encoder, FixedPacket,
     FixedPacketCodec, LineCodec, Text, TextDatagramCodec, TextStreamCodec, VariablePacket,
     VariablePacketCodec,
 };
 
+/// Everything a decoder gave for a stream.
+type Events<T> = Vec<Result<T, DecodeError>>;
+
 // ---------------------------------------------------------------------------
 // Strategies
 // ---------------------------------------------------------------------------
 
-/// Characters that make text awkward: any scalar value, and often one of
-/// the protocols' special ones.
+/// Characters that make text awkward: the kit's, and often a line end.
 fn awkward_char() -> impl Strategy<Value = char> {
     prop_oneof![
-        3 => any::<char>(),
-        2 => prop::char::range('a', 'z'),
-        2 => prop::sample::select(vec![
-            '-', '\0', '\r', '\n', ' ', 'ç', 'ã', '日', '🦀', '\u{feff}', '\u{10ffff}',
-        ]),
+        5 => strategy::awkward_char(),
+        1 => prop::sample::select(vec!['\r', '\n']),
     ]
 }
 
 fn text(max_chars: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(awkward_char(), 0..=max_chars).prop_map(String::from_iter)
-}
-
-/// Read boundaries: positions, reduced modulo the stream length by `run`.
-fn cuts() -> impl Strategy<Value = Vec<usize>> {
-    prop::collection::vec(any::<usize>(), 0..12)
 }
 
 /// A byte stream made of pieces that stress text decoders: valid text,
@@ -62,41 +52,31 @@ fn messy_bytes() -> impl Strategy<Value = Vec<u8>> {
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// Runs a fresh decoder over `data` all at once, byte by byte and cut at
-/// `cuts`, asserts that the three agree, and returns the events with the
-/// largest `max_held` and `max_capacity` of the three runs.
-fn three_ways<D: Decoder<Error = DecodeError> + Clone>(
-    decoder: &D,
+/// A fresh decoder from `make` fed `data` whole, through `decode_eof`
+/// alone, byte by byte and in random chunkings from `seed`: every way must
+/// give the same events, returned with the most held and reserved.
+fn split<D>(
+    make: impl Fn() -> D,
     data: &[u8],
-    cuts: &[usize],
+    seed: u64,
     eof: bool,
-) -> Result<Run<D::Item>, TestCaseError>
+) -> Result<Decoded<D::Item, DecodeError>, TestCaseError>
 where
+    D: Decoder<Error = DecodeError> + 'static,
     D::Item: PartialEq + std::fmt::Debug,
 {
-    let feeds = [vec![data], one_byte_reads(data), cut_at(data, cuts)];
-    Ok(same_every_way(decoder, &feeds, eof, |_, _| ()))
+    Ok(Splits::quick()
+        .with_seed(seed)
+        .with_eof(eof)
+        .events(make, data)?)
 }
 
-/// Like [`three_ways`] for the text stream, whose message boundaries follow
-/// the reads: compares the merged events, and returns them with the most
-/// bytes held by any of the three runs.
-fn text_three_ways(
-    data: &[u8],
-    cuts: &[usize],
-) -> Result<(Vec<Result<String, DecodeError>>, usize), TestCaseError> {
-    let whole = all_at_once(&mut TextStreamCodec::new(), data, true);
-    let bytes = byte_by_byte(&mut TextStreamCodec::new(), data, true);
-    let split = run(&mut TextStreamCodec::new(), data, cuts, true);
-    let events = merged(&whole.events);
-    prop_assert_eq!(
-        &events,
-        &merged(&bytes.events),
-        "all at once vs byte by byte"
-    );
-    prop_assert_eq!(&events, &merged(&split.events), "all at once vs split");
-    let held = whole.max_held.max(bytes.max_held).max(split.max_held);
-    Ok((events, held))
+/// Like [`split`] for the text stream, whose message boundaries follow
+/// the reads: compares the merged events.
+fn text_split(data: &[u8], seed: u64) -> Result<Decoded<String, DecodeError>, TestCaseError> {
+    Ok(Splits::quick()
+        .with_seed(seed)
+        .events_by(TextStreamCodec::new, data, |e| merged(&e))?)
 }
 
 /// Text events with consecutive texts joined (the text stream's message
@@ -297,6 +277,13 @@ proptest! {
     }
 }
 
+#[test]
+fn datagram_round_trips_on_the_kit() {
+    prop_datagram_round_trip(TextDatagramCodec::new, strategy::text(2000)).unwrap();
+    let small = || TextDatagramCodec::with_max_len(5);
+    prop_datagram_round_trip(small, strategy::text(5)).unwrap();
+}
+
 // ---------------------------------------------------------------------------
 // §2 TextStreamCodec
 // ---------------------------------------------------------------------------
@@ -307,14 +294,14 @@ proptest! {
     #[test]
     fn text_stream_round_trip_gives_the_same_text_however_split(
         messages in prop::collection::vec(text(12), 0..10),
-        cuts in cuts(),
+        seed in any::<u64>(),
     ) {
         let mut codec = TextStreamCodec::new();
         let mut wire = BytesMut::new();
         for m in &messages {
             codec.encode(m.as_str(), &mut wire).unwrap();
         }
-        let (events, held) = text_three_ways(&wire, &cuts)?;
+        let Decoded { events, max_held: held, .. } = text_split(&wire, seed)?;
         let all = messages.concat();
         let expected = if all.is_empty() { vec![] } else { vec![Ok(all)] };
         prop_assert_eq!(events, expected);
@@ -324,9 +311,9 @@ proptest! {
     #[test]
     fn text_stream_gives_the_same_text_and_errors_however_split(
         data in messy_bytes(),
-        cuts in cuts(),
+        seed in any::<u64>(),
     ) {
-        let (events, held) = text_three_ways(&data, &cuts)?;
+        let Decoded { events, max_held: held, .. } = text_split(&data, seed)?;
         prop_assert_eq!(events, text_stream_model(&data));
         prop_assert!(held <= 3, "held {} bytes", held);
     }
@@ -348,7 +335,7 @@ proptest! {
     fn line_round_trip_gives_the_same_lines_however_split(
         lines in prop::collection::vec(line(), 0..10),
         slack in 0usize..3,
-        cuts in cuts(),
+        seed in any::<u64>(),
     ) {
         let max = lines.iter().map(String::len).max().unwrap_or(0) + slack;
         let mut codec = LineCodec::with_max_len(max);
@@ -361,7 +348,7 @@ proptest! {
             wire.len(),
             lines.iter().map(|l| l.len() + 1 + usize::from(l.ends_with('\r'))).sum::<usize>()
         );
-        let run = three_ways(&LineCodec::with_max_len(max), &wire, &cuts, true)?;
+        let run = split(|| LineCodec::with_max_len(max), &wire, seed, true)?;
         let expected: Vec<Result<String, DecodeError>> = lines.into_iter().map(Ok).collect();
         prop_assert_eq!(texts(&run.events), expected);
         prop_assert!(run.max_held <= max + 1);
@@ -371,14 +358,14 @@ proptest! {
     fn line_gives_the_same_lines_and_errors_however_split(
         data in messy_bytes(),
         max in 0usize..12,
-        cuts in cuts(),
+        seed in any::<u64>(),
     ) {
         let codec = LineCodec::with_max_len(max);
-        let ended = three_ways(&codec, &data, &cuts, true)?;
+        let ended = split(|| codec.clone(), &data, seed, true)?;
         prop_assert_eq!(texts(&ended.events), line_model(&data, max));
         prop_assert!(ended.max_held <= max + 1, "held {} > {max} + 1", ended.max_held);
         // without the end of stream, the same events up to the last LF
-        let open = three_ways(&codec, &data, &cuts, false)?;
+        let open = split(|| codec.clone(), &data, seed, false)?;
         prop_assert!(ended.events.starts_with(&open.events));
     }
 
@@ -390,7 +377,7 @@ proptest! {
         let mut out = BytesMut::new();
         match LineCodec::with_max_len(max).encode(line.as_str(), &mut out) {
             Ok(()) => {
-                let events = common::decode_stream(LineCodec::with_max_len(max), &out);
+                let events = split(|| LineCodec::with_max_len(max), &out, 0, true)?.events;
                 prop_assert_eq!(texts(&events), vec![Ok(line)]);
             }
             Err(e) => {
@@ -418,6 +405,12 @@ fn python_field(text: &str) -> [u8; FixedPacket::TEXT_LEN] {
     let n = padded.len().min(FixedPacket::TEXT_LEN);
     field[..n].copy_from_slice(&padded.as_bytes()[..n]);
     field
+}
+
+#[test]
+fn fixed_round_trip_gives_the_same_packets_however_split() {
+    // texts that fit, fill the 20 bytes, or are cut (`size` says more)
+    prop_round_trip(FixedPacketCodec::new, strategy::fixed_packet()).unwrap();
 }
 
 proptest! {
@@ -450,25 +443,6 @@ proptest! {
     }
 
     #[test]
-    fn fixed_round_trip_gives_the_same_packets_however_split(
-        packets in prop::collection::vec((any::<u32>(), text(24)), 0..8),
-        cuts in cuts(),
-    ) {
-        let packets: Vec<FixedPacket> =
-            packets.iter().map(|(order, text)| FixedPacket::new(*order, text)).collect();
-        let mut codec = FixedPacketCodec::new();
-        let mut wire = BytesMut::new();
-        for p in &packets {
-            codec.encode(p, &mut wire).unwrap();
-        }
-        prop_assert_eq!(wire.len(), FixedPacket::LEN * packets.len());
-        let run = three_ways(&FixedPacketCodec::new(), &wire, &cuts, true)?;
-        let expected: Events<FixedPacket> = packets.into_iter().map(Ok).collect();
-        prop_assert_eq!(run.events, expected);
-        prop_assert!(run.max_held < FixedPacket::LEN);
-    }
-
-    #[test]
     fn fixed_any_29_bytes_read_back_to_the_same_bytes(bytes in any::<[u8; FixedPacket::LEN]>()) {
         let p = FixedPacket::from_bytes(&bytes);
         prop_assert_eq!(p.to_bytes(), bytes);
@@ -489,9 +463,9 @@ proptest! {
     #[test]
     fn fixed_stream_of_any_bytes_is_packets_then_eof_however_split(
         data in prop::collection::vec(any::<u8>(), 0..200),
-        cuts in cuts(),
+        seed in any::<u64>(),
     ) {
-        let run = three_ways(&FixedPacketCodec::new(), &data, &cuts, true)?;
+        let run = split(FixedPacketCodec::new, &data, seed, true)?;
         prop_assert_eq!(run.events, fixed_model(&data));
         prop_assert!(run.max_held < FixedPacket::LEN);
     }
@@ -544,30 +518,15 @@ fn frame_bytes(frame: &Frame, max: u32, out: &mut Vec<u8>) {
     }
 }
 
+#[test]
+fn variable_round_trip_gives_the_same_packets_however_split() {
+    prop_round_trip(VariablePacketCodec::new, strategy::variable_packet(40)).unwrap();
+    let small = || VariablePacketCodec::with_max_len(3);
+    prop_round_trip(small, strategy::variable_packet(3)).unwrap();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
-
-    #[test]
-    fn variable_round_trip_gives_the_same_packets_however_split(
-        packets in prop::collection::vec(
-            (any::<u8>(), any::<u32>(), prop::collection::vec(any::<u8>(), 0..40)),
-            0..8,
-        ),
-        cuts in cuts(),
-    ) {
-        let packets: Vec<VariablePacket> = packets
-            .into_iter()
-            .map(|(version, order, payload)| VariablePacket::from_payload(order, payload).with_version(version))
-            .collect();
-        let mut codec = VariablePacketCodec::new();
-        let mut wire = BytesMut::new();
-        for p in &packets {
-            codec.encode(p, &mut wire).unwrap();
-        }
-        let run = three_ways(&VariablePacketCodec::new(), &wire, &cuts, true)?;
-        let expected: Events<VariablePacket> = packets.into_iter().map(Ok).collect();
-        prop_assert_eq!(run.events, expected);
-    }
 
     #[test]
     fn variable_text_round_trip_gives_the_text_back(order in any::<u32>(), text in text(30)) {
@@ -583,11 +542,11 @@ proptest! {
 
     #[test]
     fn variable_stream_with_oversize_frames_is_the_same_however_split(
-        (max, frames, tail, cuts) in (0u32..32).prop_flat_map(|max| (
+        (max, frames, tail, seed) in (0u32..32).prop_flat_map(|max| (
             Just(max),
             prop::collection::vec(frame(max), 0..8),
             prop::collection::vec(any::<u8>(), 0..12),
-            cuts(),
+            any::<u64>(),
         )),
         end in prop::option::of(any::<usize>()),
     ) {
@@ -601,7 +560,7 @@ proptest! {
             data.truncate(end % (data.len() + 1));
         }
         let codec = VariablePacketCodec::with_max_len(max as usize);
-        let run = three_ways(&codec, &data, &cuts, true)?;
+        let run = split(|| codec.clone(), &data, seed, true)?;
         prop_assert_eq!(&run.events, &variable_model(&data, max));
         // never holds a whole frame's worth beyond the limit
         prop_assert!(
@@ -624,10 +583,9 @@ proptest! {
 // The owned and the borrowed paths (`Decoder` and `BorrowDecoder`)
 // ---------------------------------------------------------------------------
 
-/// The three ways `three_ways` feeds a stream: all at once, byte by byte,
-/// and cut at `cuts`.
-fn three_feeds<'a>(data: &'a [u8], cuts: &[usize]) -> [Vec<&'a [u8]>; 3] {
-    [vec![data], one_byte_reads(data), cut_at(data, cuts)]
+/// The quick splits of the kit, from `seed`, the stream ended if `eof`.
+fn quick(seed: u64, eof: bool) -> Splits {
+    Splits::quick().with_seed(seed).with_eof(eof)
 }
 
 proptest! {
@@ -636,19 +594,13 @@ proptest! {
     #[test]
     fn text_stream_borrowed_path_is_the_owned_path_however_split(
         data in messy_bytes(),
-        cuts in cuts(),
+        seed in any::<u64>(),
         eof in any::<bool>(),
     ) {
-        let events = same_both_paths(
-            &TextStreamCodec::new(),
-            &three_feeds(&data, &cuts),
-            eof,
-            |t: Text| t.to_string(),
-            str::to_owned,
-        );
+        let text = |s: &str| Text::from(s);
+        let decoded = quick(seed, eof).events_borrowed_by(TextStreamCodec::new, &data, text, |e| merged(&e))?;
         if eof {
-            let texts: Events<Text> = events.into_iter().map(|e| e.map(Text::from)).collect();
-            prop_assert_eq!(merged(&texts), text_stream_model(&data));
+            prop_assert_eq!(decoded.events, text_stream_model(&data));
         }
     }
 
@@ -656,32 +608,25 @@ proptest! {
     fn line_borrowed_path_is_the_owned_path_however_split(
         data in messy_bytes(),
         max in 0usize..12,
-        cuts in cuts(),
+        seed in any::<u64>(),
         eof in any::<bool>(),
     ) {
-        let events = same_both_paths(
-            &LineCodec::with_max_len(max),
-            &three_feeds(&data, &cuts),
-            eof,
-            |t: Text| t.to_string(),
-            str::to_owned,
-        );
+        let line = || LineCodec::with_max_len(max);
+        let decoded = quick(seed, eof).events_borrowed(line, &data, |s: &str| Text::from(s))?;
         if eof {
-            prop_assert_eq!(events, line_model(&data, max));
+            prop_assert_eq!(texts(&decoded.events), line_model(&data, max));
         }
     }
 
     #[test]
     fn fixed_borrowed_path_is_the_owned_path_however_split(
         data in prop::collection::vec(any::<u8>(), 0..100),
-        cuts in cuts(),
+        seed in any::<u64>(),
         eof in any::<bool>(),
     ) {
-        let events = same_both_paths(
-            &FixedPacketCodec::new(),
-            &three_feeds(&data, &cuts),
-            eof,
-            |p: FixedPacket| p,
+        let decoded = quick(seed, eof).events_borrowed(
+            FixedPacketCodec::new,
+            &data,
             |v: sockwire::FixedPacketRef<'_>| {
                 let p = v.to_packet();
                 assert_eq!((v.version(), v.order(), v.size()), (p.version(), p.order(), p.size()));
@@ -689,19 +634,19 @@ proptest! {
                 assert_eq!(v.field(), &p.field()[..]);
                 p
             },
-        );
+        )?;
         if eof {
-            prop_assert_eq!(events, fixed_model(&data));
+            prop_assert_eq!(decoded.events, fixed_model(&data));
         }
     }
 
     #[test]
     fn variable_borrowed_path_is_the_owned_path_however_split(
-        (max, frames, tail, cuts) in (0u32..32).prop_flat_map(|max| (
+        (max, frames, tail, seed) in (0u32..32).prop_flat_map(|max| (
             Just(max),
             prop::collection::vec(frame(max), 0..8),
             prop::collection::vec(any::<u8>(), 0..12),
-            cuts(),
+            any::<u64>(),
         )),
         end in prop::option::of(any::<usize>()),
         eof in any::<bool>(),
@@ -714,19 +659,17 @@ proptest! {
         if let Some(end) = end {
             data.truncate(end % (data.len() + 1));
         }
-        let events = same_both_paths(
-            &VariablePacketCodec::with_max_len(max as usize),
-            &three_feeds(&data, &cuts),
-            eof,
-            |p: VariablePacket| p,
+        let decoded = quick(seed, eof).events_borrowed(
+            || VariablePacketCodec::with_max_len(max as usize),
+            &data,
             |v: sockwire::VariablePacketRef<'_>| {
                 let p = v.to_packet();
                 assert_eq!(v.text(), p.text());
                 p
             },
-        );
+        )?;
         if eof {
-            prop_assert_eq!(events, variable_model(&data, max));
+            prop_assert_eq!(decoded.events, variable_model(&data, max));
         }
     }
 
@@ -734,12 +677,12 @@ proptest! {
     fn the_paths_mix_call_by_call(
         data in messy_bytes(),
         max in 0usize..12,
-        cuts in cuts(),
+        seed in any::<u64>(),
         pattern in prop::collection::vec(any::<bool>(), 1..8),
     ) {
         // Alternating `decode` and `decode_with` on one codec and one
         // buffer gives what either path alone gives.
-        let feeds = three_feeds(&data, &cuts);
+        let way = Splits::quick().with_seed(seed).chunkings(data.len()).pop().unwrap();
         let alone = line_model(&data, max);
         let mut codec = LineCodec::with_max_len(max);
         let mut buf = BytesMut::new();
@@ -754,7 +697,7 @@ proptest! {
                 (false, true) => codec.decode_eof(buf).map(|t| t.map(|t| t.to_string())),
             }
         };
-        for read in feeds.last().unwrap() {
+        for read in way.reads(&data) {
             buf.extend_from_slice(read);
             loop {
                 match next(&mut codec, &mut buf, false) {
@@ -789,24 +732,24 @@ proptest! {
             messy_bytes(),
         ],
         max in 0usize..40,
-        cuts in cuts(),
+        seed in any::<u64>(),
     ) {
         let _ = TextDatagramCodec::with_max_len(max).decode_datagram(Bytes::from(data.clone()));
         let _ = TextDatagramCodec::new().decode_datagram(Bytes::from(data.clone()));
 
-        let (events, held) = text_three_ways(&data, &cuts)?;
+        let Decoded { events, max_held: held, .. } = text_split(&data, seed)?;
         prop_assert!(held <= 3);
         prop_assert_eq!(events, text_stream_model(&data));
 
-        let r = three_ways(&LineCodec::with_max_len(max), &data, &cuts, true)?;
+        let r = split(|| LineCodec::with_max_len(max), &data, seed, true)?;
         prop_assert!(r.max_held <= max + 1);
         prop_assert_eq!(texts(&r.events), line_model(&data, max));
 
-        let r = three_ways(&FixedPacketCodec::new(), &data, &cuts, true)?;
+        let r = split(FixedPacketCodec::new, &data, seed, true)?;
         prop_assert!(r.max_held < FixedPacket::LEN);
 
         let max32 = u32::try_from(max).unwrap();
-        let r = three_ways(&VariablePacketCodec::with_max_len(max), &data, &cuts, true)?;
+        let r = split(|| VariablePacketCodec::with_max_len(max), &data, seed, true)?;
         prop_assert!(r.max_held < VariablePacket::HEADER_LEN.max(max));
         prop_assert_eq!(&r.events, &variable_model(&data, max32));
         // headers of arbitrary bytes declare sizes up to 4 GiB: none of it
@@ -816,7 +759,7 @@ proptest! {
 
         // with the default 1 MiB limit, a random header may reserve up to
         // 1 MiB, never more
-        let r = three_ways(&VariablePacketCodec::new(), &data, &cuts, false)?;
+        let r = split(VariablePacketCodec::new, &data, seed, false)?;
         prop_assert!(r.max_capacity <= 2 * (VariablePacket::HEADER_LEN + 1_048_576) + 4 * data.len());
     }
 }

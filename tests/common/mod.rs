@@ -1,6 +1,7 @@
-//! Helpers shared by the integration tests: feeding a decoder a stream cut
-//! at chosen points, and recording what it yields (the driver itself is
-//! `feed.rs`, shared with the fuzz checks), and hex.
+//! Helpers shared by the integration tests that decode by hand: feeding a
+//! decoder a stream cut at chosen points and recording what it yields (the
+//! driver itself is `feed.rs`, shared with the fuzz checks), and hex. The
+//! split and round-trip property tests use `sockwire::testing` instead.
 
 // Each test binary uses only some of these helpers.
 #![allow(dead_code)]
@@ -10,10 +11,7 @@ mod feed;
 use sockwire::{DecodeError, Decoder};
 
 #[allow(unused_imports)] // each test binary uses some of them
-pub use feed::{
-    Events, Run, cut_at, feed, feed_borrowed, one_byte_reads, reads_of_lens, same_both_paths,
-    same_every_way,
-};
+pub use feed::{Events, Run, cut_at, feed, one_byte_reads};
 
 /// Feeds `data` to `decoder` as reads cut at `cuts` (positions, taken modulo
 /// `data.len() + 1`, in any order), calling `decode` after each read until

@@ -32,8 +32,15 @@ pub fn example(name: &str) -> PathBuf {
         if !cfg!(feature = "json") {
             build.arg("--no-default-features");
         }
-        if cfg!(feature = "tokio-util") {
-            build.args(["--features", "tokio-util"]);
+        // the features this test was built with, so the examples share its
+        // build of the library instead of building another
+        for (on, feature) in [
+            (cfg!(feature = "tokio-util"), "tokio-util"),
+            (cfg!(feature = "arbitrary"), "arbitrary"),
+        ] {
+            if on {
+                build.args(["--features", feature]);
+            }
         }
         match profile_dir.file_name().and_then(|n| n.to_str()) {
             Some("debug") | None => {}
