@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::FixedPacket;
-pub use crate::text::lossy;
+pub use crate::codec::text::lossy;
 
 const FIELD_LEN: usize = FixedPacket::TEXT_LEN;
 const FIXED_PACKET_LEN: usize = FixedPacket::LEN;

@@ -46,7 +46,7 @@ mod reply;
 #[cfg(feature = "json")]
 mod search;
 
-pub use crate::text::upper_reply;
+pub use crate::codec::text::upper_reply;
 pub use client::Client;
 pub use datagram::{DatagramService, HandledDatagram};
 pub use message::Message;

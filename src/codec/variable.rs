@@ -149,7 +149,7 @@ impl fmt::Debug for VariablePacket {
         f.debug_struct("VariablePacket")
             .field("version", &self.version)
             .field("order", &self.order)
-            .field("payload", &crate::text::lossy(&self.payload))
+            .field("payload", &crate::codec::text::lossy(&self.payload))
             .finish()
     }
 }
@@ -251,7 +251,7 @@ impl<'a> VariablePacketRef<'a> {
     ///
     /// [`DecodeError::InvalidUtf8`] with the offset in the payload.
     pub fn text(&self) -> Result<&'a str, DecodeError> {
-        crate::text::utf8(self.payload)
+        crate::codec::text::utf8(self.payload)
     }
 
     /// An owned packet with the same fields (the payload copied).

@@ -75,6 +75,11 @@ use bytes::{Bytes, BytesMut};
 
 use crate::{EncodeError, Truncated};
 
+pub(crate) mod fixed;
+pub(crate) mod line;
+pub(crate) mod text;
+pub(crate) mod variable;
+
 /// Decodes messages from a byte stream.
 ///
 /// `decode` is called with everything received and not yet consumed. It
