@@ -46,12 +46,11 @@ mod reply;
 #[cfg(feature = "json")]
 mod search;
 
-pub use crate::codec::text::upper_reply;
 pub use client::Client;
 pub use datagram::{DatagramService, HandledDatagram};
 pub use message::Message;
 pub use protocol::Protocol;
-pub use reply::ReplyPolicy;
+pub use reply::{ReplyPolicy, upper_reply};
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use search::SearchService;

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{Message, UnknownName, upper_reply};
+use super::{Message, UnknownName};
 use crate::{
     EncodeError, Encoder, FixedPacket, FixedPacketCodec, LineCodec, TextStreamCodec,
     VariablePacket, VariablePacketCodec,
@@ -190,6 +190,19 @@ impl ReplyPolicy {
             ReplyPolicy::Prefix(prefix) => Some(Bytes::from(format!("{prefix}{text}"))),
         }
     }
+}
+
+/// The `upper` reply of the text servers: leading and trailing ASCII
+/// whitespace stripped, then upper-cased (Unicode, like Python's
+/// `str.upper`).
+///
+/// ```
+/// assert_eq!(sockwire::builtin::upper_reply(" x y\r\n"), "X Y");
+/// ```
+#[must_use]
+pub fn upper_reply(text: &str) -> String {
+    text.trim_matches(|c: char| c.is_ascii_whitespace())
+        .to_uppercase()
 }
 
 /// The prefix reply to a fixed packet: see [`ReplyPolicy::write`].

@@ -78,6 +78,7 @@ use crate::{EncodeError, Truncated};
 pub(crate) mod fixed;
 pub(crate) mod line;
 pub(crate) mod text;
+pub(crate) mod utf8;
 pub(crate) mod variable;
 
 /// Decodes messages from a byte stream.
