@@ -1,4 +1,4 @@
-//! The application message (PROTOCOLS.md §6): a JSON header and a content.
+//! The application message (§6): a JSON header and a content.
 //!
 //! | bytes | part |
 //! |---:|---|

@@ -1,8 +1,9 @@
-//! The built-in behaviour of PROTOCOLS.md, as the example programs run it.
+//! The built-in behaviour: what the example programs do with the wire
+//! and the machines.
 //!
 //! The wire layer (codecs) and the machines ([`crate::conn`],
 //! [`crate::room`], [`crate::chat`]) know no list of protocols and no
-//! server policy. What the contract's example programs do with them lives
+//! server policy. What the example programs do with them lives
 //! here:
 //!
 //! - [`Protocol`]: the stream protocols a server can speak, by their

@@ -14,7 +14,7 @@ use crate::{
     VariablePacket, VariablePacketCodec,
 };
 
-/// The stream protocols of PROTOCOLS.md that the example servers speak.
+/// The stream protocols (§2 to §6) that the example servers speak.
 ///
 /// It parses from and prints as its command-line name (`text`, `line`,
 /// `fixed`, `variable`, `app`), so a command-line parser can take it
@@ -39,8 +39,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    /// Every protocol, in the order of PROTOCOLS.md (a slice: more are
-    /// coming).
+    /// Every protocol, in section order.
     pub const ALL: &'static [Protocol] = &[
         Protocol::Text,
         Protocol::Line,
