@@ -435,6 +435,39 @@ fn client_holds_at_most_max_events_and_decodes_the_rest_as_they_are_polled() {
 }
 
 #[test]
+fn room_is_named_and_dissected_but_has_no_stream_form() {
+    let room: Protocol = "room".parse().unwrap();
+    assert_eq!(
+        (room, room.to_string()),
+        (Protocol::Room, "room".to_owned())
+    );
+    assert!(!Protocol::ALL.contains(&room) && Protocol::EVERY.contains(&room));
+    for &p in Protocol::EVERY {
+        assert_eq!(p.name().parse(), Ok(p));
+        assert_eq!(p.on_stream(), p != Protocol::Room, "{p}");
+        assert_eq!(
+            p.on_datagram(),
+            matches!(p, Protocol::Text | Protocol::Room),
+            "{p}"
+        );
+    }
+    let fields = room.dump_fields(b"3 rc lobby");
+    assert_eq!(fields.len(), 3);
+    assert!(room.encode(1, "hi").is_err());
+    // a stream of §7 is refused byte for byte, and nothing is answered
+    let mut c = conn(room, Reply::Echo);
+    c.handle_input(now(), b"1 hello bob");
+    assert!(matches!(
+        c.poll_event(),
+        Some(Event::PeerError {
+            error: DecodeError::FrameTooLarge { size: 11, max: 0 },
+            ..
+        })
+    ));
+    assert!(c.pending_output().is_empty());
+}
+
+#[test]
 fn names_parse_and_print() {
     for &p in Protocol::ALL {
         assert_eq!(p.name().parse(), Ok(p));

@@ -216,13 +216,13 @@ impl Engine {
             (None, None) => (b, a, None),
         };
         match protocol {
-            Some(p) if transport == Transport::Tcp && !p.on_tcp() => (
+            Some(p) if transport == Transport::Tcp && !p.on_stream() => (
                 client,
                 server,
                 None,
                 Some(format!("{} runs over UDP, this flow is TCP", p.name())),
             ),
-            Some(p) if transport == Transport::Udp && !p.on_udp() => (
+            Some(p) if transport == Transport::Udp && !p.on_datagram() => (
                 client,
                 server,
                 None,

@@ -76,8 +76,8 @@ fn parse_port(s: &str) -> Result<(u16, Protocol), String> {
     let port = port
         .parse()
         .map_err(|_| format!("{port:?} is not a port number"))?;
-    let protocol = Protocol::from_name(name).ok_or_else(|| {
-        let names: Vec<_> = Protocol::ALL.iter().map(|p| p.name()).collect();
+    let protocol = name.parse::<Protocol>().map_err(|_| {
+        let names: Vec<_> = Protocol::EVERY.iter().map(|p| p.name()).collect();
         format!("unknown protocol {name:?} (one of {})", names.join(", "))
     })?;
     Ok((port, protocol))
@@ -498,7 +498,7 @@ impl<W: Write> Output<W> {
                 plural(f.bytes[1], "byte"),
             ));
         }
-        let per: Vec<String> = Protocol::ALL
+        let per: Vec<String> = Protocol::EVERY
             .iter()
             .map(|p| format!("{} {}", p.name(), s.messages.get(p).copied().unwrap_or(0)))
             .collect();
