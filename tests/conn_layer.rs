@@ -442,6 +442,9 @@ fn room_is_named_and_dissected_but_has_no_stream_form() {
         (Protocol::Room, "room".to_owned())
     );
     assert!(!Protocol::ALL.contains(&room) && Protocol::EVERY.contains(&room));
+    let names: Vec<_> = Protocol::ALL.iter().map(|p| p.name()).collect();
+    assert_eq!(Protocol::NAMES, names);
+    assert_eq!(Protocol::EVERY.len(), Protocol::ALL.len() + 1);
     for &p in Protocol::EVERY {
         assert_eq!(p.name().parse(), Ok(p));
         assert_eq!(p.on_stream(), p != Protocol::Room, "{p}");

@@ -118,13 +118,13 @@ impl AppHeader {
     /// Whether the content is `text/json`.
     #[must_use]
     pub fn is_json(&self) -> bool {
-        self.content_type == JSON_CONTENT_TYPE
+        is_json(&self.content_type)
     }
 
     /// The value of an extra key.
     #[must_use]
     pub fn get_extra(&self, key: &str) -> Option<&Value> {
-        self.extra.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        extra_value(&self.extra, key)
     }
 
     /// Reads a header from its JSON bytes: any valid JSON object, keys in
@@ -336,13 +336,13 @@ impl<'a> AppHeaderRef<'a> {
     /// Whether the content is `text/json`.
     #[must_use]
     pub fn is_json(&self) -> bool {
-        self.content_type == JSON_CONTENT_TYPE
+        is_json(&self.content_type)
     }
 
     /// The value of an extra key.
     #[must_use]
     pub fn get_extra(&self, key: &str) -> Option<&Value> {
-        self.extra.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        extra_value(&self.extra, key)
     }
 
     /// The owned header, the borrowed strings copied.
@@ -393,6 +393,19 @@ impl PartialEq<AppHeaderRef<'_>> for AppHeader {
     fn eq(&self, other: &AppHeaderRef<'_>) -> bool {
         other == self
     }
+}
+
+/// Whether a `content-type` is JSON's: the one test of both header forms.
+fn is_json(content_type: &str) -> bool {
+    content_type == JSON_CONTENT_TYPE
+}
+
+/// The value of `key` among the extra keys, for both header forms.
+fn extra_value<'v, K: AsRef<str>>(extra: &'v [(K, Value)], key: &str) -> Option<&'v Value> {
+    extra
+        .iter()
+        .find(|(k, _)| k.as_ref() == key)
+        .map(|(_, v)| v)
 }
 
 /// The value of a required key, or [`HeaderError::MissingKey`].

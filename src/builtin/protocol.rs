@@ -52,27 +52,13 @@ pub enum Protocol {
 impl Protocol {
     /// Every stream protocol, in section order: what a TCP server's
     /// command line offers.
-    pub const ALL: &'static [Protocol] = &[
-        Protocol::Text,
-        Protocol::Line,
-        Protocol::Fixed,
-        Protocol::Variable,
-        #[cfg(feature = "json")]
-        Protocol::App,
-    ];
+    pub const ALL: &'static [Protocol] = streams(Self::EVERY);
 
     /// The names on the command line, in the order of [`ALL`](Self::ALL).
-    pub const NAMES: &'static [&'static str] = &[
-        "text",
-        "line",
-        "fixed",
-        "variable",
-        #[cfg(feature = "json")]
-        "app",
-    ];
+    pub const NAMES: &'static [&'static str] = streams(Self::EVERY_NAME);
 
     /// Every protocol, in section order: [`ALL`](Self::ALL) and the
-    /// datagram-only `Room`.
+    /// datagram-only `Room` (last).
     pub const EVERY: &'static [Protocol] = &[
         Protocol::Text,
         Protocol::Line,
@@ -251,6 +237,15 @@ impl Protocol {
             Protocol::App => dump::app_fields(bytes),
             Protocol::Room => dump::room_fields(bytes),
         }
+    }
+}
+
+/// A list in the order of [`Protocol::EVERY`] without its last entry, the
+/// datagram-only `Room`: the stream protocols.
+const fn streams<T>(every: &[T]) -> &[T] {
+    match every.split_last() {
+        Some((_room, streams)) => streams,
+        None => every,
     }
 }
 
