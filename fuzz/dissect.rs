@@ -23,6 +23,8 @@ mod capture;
 mod decode;
 #[path = "../examples/dissect/engine.rs"]
 mod engine;
+#[path = "../examples/dissect/events.rs"]
+mod events;
 #[path = "../examples/dissect/packet.rs"]
 mod packet;
 #[path = "../examples/dissect/reassembly.rs"]
