@@ -9,6 +9,18 @@
 //! None of them does I/O. The caller reads from a socket into the buffer,
 //! calls `decode` until it answers `Ok(None)`, and reads again.
 //!
+//! The codecs that implement them, one per protocol (each re-exported at
+//! the crate root):
+//!
+//! | § | codec | message |
+//! |---|---|---|
+//! | 1 | [`TextDatagramCodec`](crate::TextDatagramCodec) | [`Text`](crate::Text) |
+//! | 2 | [`TextStreamCodec`](crate::TextStreamCodec) | [`Text`](crate::Text) |
+//! | 3 | [`LineCodec`](crate::LineCodec) | [`Text`](crate::Text) |
+//! | 4 | [`FixedPacketCodec`](crate::FixedPacketCodec) | [`FixedPacket`](crate::FixedPacket) |
+//! | 5 | [`VariablePacketCodec`](crate::VariablePacketCodec) | [`VariablePacket`](crate::VariablePacket) |
+//! | 6 | `app::AppCodec` (feature `json`) | `app::AppMessage` |
+//!
 //! ```
 //! use bytes::BytesMut;
 //! use sockwire::{Decoder, LineCodec};
