@@ -347,17 +347,22 @@ impl<'a> AppHeaderRef<'a> {
 
     /// The owned header, the borrowed strings copied.
     #[must_use]
+    #[inline]
     pub fn into_owned(self) -> AppHeader {
         AppHeader {
             byteorder: self.byteorder,
             content_type: self.content_type.into_owned(),
             content_encoding: self.content_encoding.into_owned(),
             content_length: self.content_length,
-            extra: self
-                .extra
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v))
-                .collect(),
+            // The peers send no extra keys: no iterator to build and drop.
+            extra: if self.extra.is_empty() {
+                Vec::new()
+            } else {
+                self.extra
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v))
+                    .collect()
+            },
         }
     }
 
