@@ -63,8 +63,10 @@ fn main() -> io::Result<()> {
         let mut client = Client::new(Protocol::Text);
         let mut to_send = BytesMut::new();
         for message in MESSAGES {
-            to_send.extend_from_slice(&client.encode_message(message).map_err(io::Error::other)?);
+            client.send_message(message).map_err(io::Error::other)?;
         }
+        to_send.extend_from_slice(client.pending_output());
+        client.consume_output(to_send.len());
         conns.insert(
             id,
             Conn {

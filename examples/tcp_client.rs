@@ -47,14 +47,13 @@ fn main() -> io::Result<()> {
         if protocol == Protocol::Text && text.is_empty() {
             continue; // no bytes to send
         }
-        let wire = match client.encode_message(text) {
-            Ok(wire) => wire,
-            Err(e) => {
-                common::out!("cannot send {text:?}: {e}");
-                continue;
-            }
-        };
-        stream.write_all(&wire)?;
+        if let Err(e) = client.send_message(text) {
+            common::out!("cannot send {text:?}: {e}");
+            continue;
+        }
+        stream.write_all(client.pending_output())?;
+        let written = client.pending_output().len();
+        client.consume_output(written);
         let deadline = Instant::now() + WAIT;
         while client.awaiting_reply() {
             if Instant::now() >= deadline {

@@ -304,7 +304,9 @@ impl Tcp {
 
     /// The client sends `text` as the next message of the protocol.
     fn send(&mut self, text: &str) -> io::Result<()> {
-        let wire = self.side.encode_message(text).map_err(io::Error::other)?;
+        self.side.send_message(text).map_err(io::Error::other)?;
+        let wire = self.side.pending_output().to_vec();
+        self.side.consume_output(wire.len());
         let fields = self.protocol.dump_fields(&wire);
         self.client_writes(&wire, &fields)
     }

@@ -23,6 +23,8 @@ mod capture;
 mod decode;
 #[path = "../examples/dissect/engine.rs"]
 mod engine;
+#[path = "../examples/dissect/events.rs"]
+mod events;
 #[path = "../examples/dissect/packet.rs"]
 mod packet;
 #[path = "../examples/dissect/reassembly.rs"]
@@ -42,7 +44,7 @@ pub fn check(data: &[u8]) {
 
 fn whole_capture(data: &[u8]) {
     let mut ports = HashMap::new();
-    for (i, p) in decode::Protocol::ALL.into_iter().enumerate() {
+    for (i, &p) in decode::Protocol::EVERY.iter().enumerate() {
         ports.insert(5005 + i as u16, p);
     }
     // The ports of the committed real capture.

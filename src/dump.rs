@@ -20,11 +20,11 @@
 //! ");
 //! ```
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::FixedPacket;
-pub use crate::text::lossy;
 
 const FIELD_LEN: usize = FixedPacket::TEXT_LEN;
 const FIXED_PACKET_LEN: usize = FixedPacket::LEN;
@@ -377,6 +377,17 @@ pub fn room_fields(bytes: &[u8]) -> Vec<Field> {
     let args = lossy(rest).into_owned();
     fields.push(Field::new("args", at..bytes.len(), args));
     fields
+}
+
+/// A printable view of bytes that may not be UTF-8: each invalid sequence
+/// becomes U+FFFD. Borrows when the bytes are valid.
+///
+/// ```
+/// assert_eq!(sockwire::dump::lossy(b"ok\xff"), "ok\u{fffd}");
+/// ```
+#[must_use]
+pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 //! | [`InvalidHeader`](DecodeError::InvalidHeader) | no | the application header could not be read, or declared content over the limit ([`HeaderError::ContentTooLarge`]) |
 //! | [`InvalidContent`](DecodeError::InvalidContent) | no | the application content does not hold the request or reply it must |
 //!
-//! Every error of the application message (PROTOCOLS.md §6) is unrecoverable:
+//! Every error of the application message (§6) is unrecoverable:
 //! the server closes that connection. Its content limit is therefore
 //! reported as [`HeaderError::ContentTooLarge`] inside
 //! [`InvalidHeader`](DecodeError::InvalidHeader), not as the recoverable
@@ -104,12 +104,12 @@ pub enum DecodeError {
         pending: u64,
     },
 
-    /// An application-message header (PROTOCOLS.md §6) is malformed, or
+    /// An application-message header (§6) is malformed, or
     /// declares content over the limit.
     #[error("invalid application header: {0}")]
     InvalidHeader(#[from] HeaderError),
 
-    /// The content of an application message (PROTOCOLS.md §6) is not the
+    /// The content of an application message (§6) is not the
     /// request or reply it must be.
     #[error("invalid application content: {0}")]
     InvalidContent(#[from] ContentError),
@@ -188,8 +188,7 @@ impl DecodeError {
     }
 }
 
-/// What is wrong with the JSON header of an application message
-/// (PROTOCOLS.md §6).
+/// What is wrong with the JSON header of an application message (§6).
 ///
 /// Kept free of any JSON library's types, so the error stays `Clone + Eq`
 /// and exists whether or not the `json` feature is enabled.
@@ -248,7 +247,7 @@ pub enum HeaderError {
 }
 
 /// What is wrong with the content of an application message
-/// (PROTOCOLS.md §6): a `text/json` request must be an object with string
+/// (§6): a `text/json` request must be an object with string
 /// `action` and `value`, a `text/json` reply an object with a string
 /// `result`.
 ///

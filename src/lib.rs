@@ -129,32 +129,29 @@ mod config;
 pub mod conn;
 pub mod dump;
 pub mod error;
-mod fixed;
-mod line;
 mod machine;
 pub mod room;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
-mod text;
 mod time;
 #[cfg(feature = "tokio-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub mod tokio_adapter;
 mod transmit;
-mod variable;
 
 pub use chat::{ChatConfig, ChatEvent, ChatSession, LineAction};
+pub use codec::fixed::{FixedPacket, FixedPacketCodec, FixedPacketRef};
+pub use codec::line::LineCodec;
+pub use codec::text::{TextDatagramCodec, TextStreamCodec};
+pub use codec::utf8::Text;
+pub use codec::variable::{VariablePacket, VariablePacketCodec, VariablePacketRef};
 pub use codec::{BorrowDecoder, DatagramDecoder, DatagramEncoder, Decoder, Encoder};
 pub use error::{ContentError, DecodeError, EncodeError, HeaderError, Recoverable, Truncated};
-pub use fixed::{FixedPacket, FixedPacketCodec, FixedPacketRef};
-pub use line::LineCodec;
 pub use machine::DatagramMachine;
 pub use room::{RoomClient, RoomServer};
-pub use text::{Text, TextDatagramCodec, TextStreamCodec};
 pub use time::timeout_from;
 pub use transmit::Transmit;
-pub use variable::{VariablePacket, VariablePacketCodec, VariablePacketRef};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "json", feature = "tokio-util", feature = "testing"))]

@@ -347,11 +347,19 @@ fn datagram_service_in_each_mode() {
     );
 }
 
+/// What the client sends for `text`, as the socket would take it.
+fn send(client: &mut Client, text: &str) -> Vec<u8> {
+    client.send_message(text).unwrap();
+    let wire = client.pending_output().to_vec();
+    client.consume_output(wire.len());
+    wire
+}
+
 #[test]
 fn client_numbers_packets_and_waits_for_replies() {
     let mut client = Client::new(Protocol::Variable);
-    let one = client.encode_message("a").unwrap();
-    let two = client.encode_message("b").unwrap();
+    let one = send(&mut client, "a");
+    let two = send(&mut client, "b");
     assert_eq!(&one[5..9], &[0, 0, 0, 1]);
     assert_eq!(&two[5..9], &[0, 0, 0, 2]);
     client.handle_input(&one);
@@ -366,7 +374,7 @@ fn client_numbers_packets_and_waits_for_replies() {
     );
 
     let mut text = Client::new(Protocol::Text);
-    let wire = text.encode_message("Message 1 from client.").unwrap();
+    let wire = send(&mut text, "Message 1 from client.");
     assert_eq!(wire.len(), 22);
     text.handle_input(&wire[..21]);
     assert!(text.awaiting_reply());
@@ -374,6 +382,86 @@ fn client_numbers_packets_and_waits_for_replies() {
     assert!(!text.awaiting_reply());
     text.handle_eof();
     assert!(text.is_closed());
+}
+
+#[test]
+fn client_keeps_what_the_socket_did_not_take() {
+    let mut client = Client::new(Protocol::Line);
+    client.send_message("one").unwrap();
+    client.send_message("two").unwrap();
+    assert_eq!(client.pending_output(), b"one\ntwo\n");
+    client.consume_output(2);
+    assert_eq!(client.pending_output(), b"e\ntwo\n");
+    // a line with an LF cannot be sent: nothing is added, no order used
+    assert!(client.send_message("a\nb").is_err());
+    assert_eq!(client.pending_output(), b"e\ntwo\n");
+    // closed by the server, but not finished while output is left
+    client.handle_eof();
+    assert_eq!(client.poll_event(), Some(Event::PeerClosed));
+    assert!(!client.is_closed());
+    client.consume_output(usize::MAX);
+    assert!(client.pending_output().is_empty());
+    assert!(client.is_closed());
+}
+
+#[test]
+fn client_holds_at_most_max_events_and_decodes_the_rest_as_they_are_polled() {
+    let n = Client::MAX_EVENTS + 5;
+    let mut client = Client::new(Protocol::Line);
+    let mut echoes = Vec::new();
+    for i in 0..n {
+        echoes.extend(send(&mut client, &i.to_string()));
+    }
+    client.handle_input(&echoes);
+    client.handle_eof();
+    // the replies past the bound wait, undecoded, so one is still expected
+    assert!(client.awaiting_reply());
+    for i in 0..n {
+        match client.poll_event() {
+            Some(Event::Received(Message::Line(line))) => assert_eq!(line, i.to_string().as_str()),
+            other => panic!("reply {i}: {other:?}"),
+        }
+    }
+    assert!(!client.awaiting_reply());
+    assert_eq!(client.poll_event(), Some(Event::PeerClosed));
+    assert_eq!(client.poll_event(), None);
+    assert!(client.is_closed());
+}
+
+#[test]
+fn room_is_named_and_dissected_but_has_no_stream_form() {
+    let room: Protocol = "room".parse().unwrap();
+    assert_eq!(
+        (room, room.to_string()),
+        (Protocol::Room, "room".to_owned())
+    );
+    assert!(!Protocol::ALL.contains(&room) && Protocol::EVERY.contains(&room));
+    let names: Vec<_> = Protocol::ALL.iter().map(|p| p.name()).collect();
+    assert_eq!(Protocol::NAMES, names);
+    assert_eq!(Protocol::EVERY.len(), Protocol::ALL.len() + 1);
+    for &p in Protocol::EVERY {
+        assert_eq!(p.name().parse(), Ok(p));
+        assert_eq!(p.on_stream(), p != Protocol::Room, "{p}");
+        assert_eq!(
+            p.on_datagram(),
+            matches!(p, Protocol::Text | Protocol::Room),
+            "{p}"
+        );
+    }
+    let fields = room.dump_fields(b"3 rc lobby");
+    assert_eq!(fields.len(), 3);
+    assert!(room.encode(1, "hi").is_err());
+    // a stream of §7 is refused byte for byte, and nothing is answered
+    let mut c = conn(room, Reply::Echo);
+    c.handle_input(now(), b"1 hello bob");
+    assert!(matches!(
+        c.poll_event(),
+        Some(Event::PeerError {
+            error: DecodeError::FrameTooLarge { size: 11, max: 0 },
+            ..
+        })
+    ));
+    assert!(c.pending_output().is_empty());
 }
 
 #[test]
@@ -438,7 +526,7 @@ fn app_protocol_answers_from_the_search_table_at_every_split() {
     }
     // the client side decodes the replies
     let mut client = Client::new(Protocol::App);
-    let request = client.encode_message("ring").unwrap();
+    let request = send(&mut client, "ring");
     let (_, reply, _) = run(conn(Protocol::App, Reply::Echo), [&request[..]]);
     client.handle_input(&reply);
     assert!(!client.awaiting_reply());

@@ -400,6 +400,28 @@ fn tsresol(interface: Option<&InterfaceDescriptionBlock<'_>>) -> (u128, u128) {
     }
 }
 
+/// A packet block's interface, raw timestamp units (none for a simple
+/// packet), original length and data; `None` for any other block.
+fn packet_fields(block: Block<'_>) -> Option<(u32, Option<u128>, u32, Vec<u8>)> {
+    match block {
+        Block::EnhancedPacket(p) => Some((
+            p.interface_id,
+            // pcap-file 2 stores the raw timestamp units as nanoseconds.
+            Some(p.timestamp.as_nanos()),
+            p.original_len,
+            p.data.into_owned(),
+        )),
+        Block::SimplePacket(p) => Some((0, None, p.original_len, p.data.into_owned())),
+        Block::Packet(p) => Some((
+            u32::from(p.interface_id),
+            Some(u128::from(p.timestamp)),
+            p.original_len,
+            p.data.into_owned(),
+        )),
+        _ => None,
+    }
+}
+
 fn pcapng_step(parser: &mut PcapNgParser, input: &[u8]) -> Step {
     let raw = match parser.next_raw_block(input) {
         Ok((rest, raw)) => (input.len() - rest.len(), raw),
@@ -436,27 +458,11 @@ fn pcapng_step(parser: &mut PcapNgParser, input: &[u8]) -> Step {
             };
         }
     };
-    let (interface_id, units, orig_len, data) = match block {
-        Block::EnhancedPacket(p) => (
-            p.interface_id,
-            // pcap-file 2 stores the raw timestamp units as nanoseconds.
-            Some(p.timestamp.as_nanos()),
-            p.original_len,
-            p.data.into_owned(),
-        ),
-        Block::SimplePacket(p) => (0, None, p.original_len, p.data.into_owned()),
-        Block::Packet(p) => (
-            u32::from(p.interface_id),
-            Some(u128::from(p.timestamp)),
-            p.original_len,
-            p.data.into_owned(),
-        ),
-        _ => {
-            return Step::Skip {
-                used,
-                warning: None,
-            };
-        }
+    let Some((interface_id, units, orig_len, data)) = packet_fields(block) else {
+        return Step::Skip {
+            used,
+            warning: None,
+        };
     };
     let interface = parser
         .interfaces()

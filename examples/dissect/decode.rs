@@ -13,8 +13,8 @@
 //! `VariablePacket` and `Text` getters; `fixed::FIXED_PACKET_LEN`,
 //! `variable::HEADER_LEN`; `app::{AppCodec, AppMessage, Request,
 //! Response, python_bytes_repr}` and `AppHeader`'s fields; `room::{ServerBound,
-//! ClientBound, Request, Reply, Notification, Name}`; `dump::render` and
-//! the `dump::*_fields` dissectors.
+//! ClientBound, Request, Reply, Notification, Name}`; `builtin::Protocol`
+//! (the names, the transports, `dump_fields`) and `dump::render`.
 
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
@@ -25,61 +25,9 @@ use sockwire::{
     TextStreamCodec, VariablePacketCodec, dump,
 };
 
-/// The protocols `--port PORT=PROTOCOL` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    /// §1 text datagram over UDP, §2 text stream over TCP.
-    Text,
-    /// §3 line (TCP).
-    Line,
-    /// §4 fixed packet (TCP).
-    Fixed,
-    /// §5 variable packet (TCP).
-    Variable,
-    /// §6 application message (TCP).
-    App,
-    /// §7 room chat (UDP).
-    Room,
-}
-
-impl Protocol {
-    /// Every protocol, in the order of PROTOCOLS.md.
-    pub const ALL: [Protocol; 6] = [
-        Protocol::Text,
-        Protocol::Line,
-        Protocol::Fixed,
-        Protocol::Variable,
-        Protocol::App,
-        Protocol::Room,
-    ];
-
-    /// The name used on the command line and in the output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Text => "text",
-            Protocol::Line => "line",
-            Protocol::Fixed => "fixed",
-            Protocol::Variable => "variable",
-            Protocol::App => "app",
-            Protocol::Room => "room",
-        }
-    }
-
-    /// The protocol of that name.
-    pub fn from_name(name: &str) -> Option<Protocol> {
-        Protocol::ALL.into_iter().find(|p| p.name() == name)
-    }
-
-    /// Whether it runs over TCP.
-    pub fn on_tcp(self) -> bool {
-        self != Protocol::Room
-    }
-
-    /// Whether it runs over UDP.
-    pub fn on_udp(self) -> bool {
-        matches!(self, Protocol::Text | Protocol::Room)
-    }
-}
+/// The protocols `--port PORT=PROTOCOL` can name: the library's own list,
+/// `Room` (§7) included.
+pub use sockwire::builtin::Protocol;
 
 /// A §6 message's content.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,15 +91,7 @@ pub struct Message {
 }
 
 fn hex_dump(protocol: Protocol, bytes: &[u8]) -> String {
-    let fields = match protocol {
-        Protocol::Text => dump::text_fields(bytes),
-        Protocol::Line => dump::line_fields(bytes),
-        Protocol::Fixed => dump::fixed_fields(bytes),
-        Protocol::Variable => dump::variable_fields(bytes),
-        Protocol::App => dump::app_fields(bytes),
-        Protocol::Room => dump::room_fields(bytes),
-    };
-    dump::render(bytes, &fields)
+    dump::render(bytes, &protocol.dump_fields(bytes))
 }
 
 fn app_fields(message: &AppMessage, to_server: bool) -> Result<Fields, String> {
@@ -363,7 +303,7 @@ impl StreamDecoder {
             Protocol::Fixed => Codec::Fixed(FixedPacketCodec::new()),
             Protocol::Variable => Codec::Variable(VariablePacketCodec::new()),
             Protocol::App => Codec::App(AppCodec::new()),
-            Protocol::Room => return None,
+            _ => return None,
         };
         Some(StreamDecoder {
             protocol,

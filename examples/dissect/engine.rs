@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use super::capture::Frame;
 use super::decode::{self, Message, Protocol, StreamDecoder};
+use super::events::Sink;
 use super::packet::{self, Packet};
-use super::reassembly::{Event, GapReason, SegmentInfo, Stream};
+use super::reassembly::{GapReason, SegmentInfo, Stream};
 
 /// What to decode and how.
 #[derive(Debug, Clone, Default)]
@@ -118,14 +119,15 @@ pub struct FlowInfo {
     pub gaps: u64,
 }
 
-struct Dir {
-    stream: Stream,
-    decoder: Option<StreamDecoder>,
+/// One direction of a TCP flow.
+pub(super) struct Dir {
+    pub(super) stream: Stream,
+    pub(super) decoder: Option<StreamDecoder>,
     /// Skipping bytes until decoding can start again; how many so far.
-    resync: Option<u64>,
-    src: SocketAddr,
-    dst: SocketAddr,
-    to_server: bool,
+    pub(super) resync: Option<u64>,
+    pub(super) src: SocketAddr,
+    pub(super) dst: SocketAddr,
+    pub(super) to_server: bool,
 }
 
 struct Flow {
@@ -216,13 +218,13 @@ impl Engine {
             (None, None) => (b, a, None),
         };
         match protocol {
-            Some(p) if transport == Transport::Tcp && !p.on_tcp() => (
+            Some(p) if transport == Transport::Tcp && !p.on_stream() => (
                 client,
                 server,
                 None,
                 Some(format!("{} runs over UDP, this flow is TCP", p.name())),
             ),
-            Some(p) if transport == Transport::Udp && !p.on_udp() => (
+            Some(p) if transport == Transport::Udp && !p.on_datagram() => (
                 client,
                 server,
                 None,
@@ -289,30 +291,8 @@ impl Engine {
             self.summary.filtered += 1;
             return;
         }
-        let key = Self::key(Transport::Tcp, seg.src, seg.dst);
         let pure_syn = seg.syn && seg.ack.is_none();
-        let id = match self.flows.get(&key).copied() {
-            Some(id) => {
-                // A new SYN on ports seen before: a new connection.
-                let reused = pure_syn
-                    && self
-                        .all
-                        .get(id)
-                        .and_then(|f| f.dirs.as_ref())
-                        .is_some_and(|d| {
-                            d.iter()
-                                .find(|d| d.src == seg.src)
-                                .is_some_and(|d| d.stream.is_new_syn(seg.seq))
-                        });
-                if reused {
-                    self.end_flow(id, emit);
-                    self.new_flow(Transport::Tcp, seg.src, seg.dst, true)
-                } else {
-                    id
-                }
-            }
-            None => self.new_flow(Transport::Tcp, seg.src, seg.dst, pure_syn),
-        };
+        let id = self.tcp_flow(seg, pure_syn, emit);
         let hex = self.config.hex;
         let Some(flow) = self.all.get_mut(id) else {
             return;
@@ -360,34 +340,47 @@ impl Engine {
             other.stream.acked(ack, &mut back);
         }
         let mut records = Vec::new();
-        let here = place(this);
-        for event in events {
-            handle(
-                this,
-                protocol,
-                hex,
-                event,
-                &here,
-                &mut flow.info,
-                &mut self.summary,
-                &mut records,
-            );
-        }
-        let there = place(other);
-        for event in back {
-            handle(
-                other,
-                protocol,
-                hex,
-                event,
-                &there,
-                &mut flow.info,
-                &mut self.summary,
-                &mut records,
-            );
+        for (dir, events) in [(this, events), (other, back)] {
+            let place = place(dir);
+            let mut sink = Sink::new(protocol, hex, &place, &mut flow.info, &mut self.summary);
+            for event in events {
+                sink.handle(dir, event);
+            }
+            records.append(&mut sink.out);
         }
         for r in records {
             emit(r);
+        }
+    }
+
+    /// The flow of a TCP segment: the one of its ports, or a new one for a
+    /// new connection (a SYN, also on ports seen before).
+    fn tcp_flow(
+        &mut self,
+        seg: &packet::Segment<'_>,
+        pure_syn: bool,
+        emit: &mut dyn FnMut(Record),
+    ) -> usize {
+        let key = Self::key(Transport::Tcp, seg.src, seg.dst);
+        let Some(id) = self.flows.get(&key).copied() else {
+            return self.new_flow(Transport::Tcp, seg.src, seg.dst, pure_syn);
+        };
+        // A new SYN on ports seen before: a new connection.
+        let reused = pure_syn
+            && self
+                .all
+                .get(id)
+                .and_then(|f| f.dirs.as_ref())
+                .is_some_and(|d| {
+                    d.iter()
+                        .find(|d| d.src == seg.src)
+                        .is_some_and(|d| d.stream.is_new_syn(seg.seq))
+                });
+        if reused {
+            self.end_flow(id, emit);
+            self.new_flow(Transport::Tcp, seg.src, seg.dst, true)
+        } else {
+            id
         }
     }
 
@@ -438,7 +431,7 @@ impl Engine {
             return;
         }
         let message = decode::datagram(protocol, d.payload, to_server, hex);
-        count(&mut flow.info, &mut self.summary, protocol, &message);
+        Sink::new(protocol, hex, &place, &mut flow.info, &mut self.summary).count(&message);
         emit(Record::Message(place, message));
     }
 
@@ -466,18 +459,11 @@ impl Engine {
             let was_ended = dir.stream.is_ended();
             let mut events = Vec::new();
             dir.stream.finish(&mut events);
+            let mut sink = Sink::new(protocol, hex, &place, &mut flow.info, &mut self.summary);
             for event in events {
-                handle(
-                    dir,
-                    protocol,
-                    hex,
-                    event,
-                    &place,
-                    &mut flow.info,
-                    &mut self.summary,
-                    &mut records,
-                );
+                sink.handle(dir, event);
             }
+            records.append(&mut sink.out);
             if !was_ended && !dir.stream.is_ended() {
                 let pending = dir.decoder.as_ref().map_or(0, StreamDecoder::pending);
                 if pending > 0 {
@@ -509,151 +495,5 @@ impl Engine {
         }
         self.summary.flows = self.all.into_iter().map(|f| f.info).collect();
         self.summary
-    }
-}
-
-fn count(info: &mut FlowInfo, summary: &mut Summary, protocol: Protocol, message: &Message) {
-    if message.result.is_ok() {
-        info.messages += 1;
-        *summary.messages.entry(protocol).or_default() += 1;
-    } else {
-        info.errors += 1;
-        summary.errors += 1;
-    }
-}
-
-/// One reassembly event of one direction.
-#[allow(clippy::too_many_arguments)]
-fn handle(
-    dir: &mut Dir,
-    protocol: Protocol,
-    hex: bool,
-    event: Event,
-    place: &Place,
-    info: &mut FlowInfo,
-    summary: &mut Summary,
-    out: &mut Vec<Record>,
-) {
-    let mut messages = Vec::new();
-    match event {
-        Event::MidStream => {
-            dir.resync = Some(0);
-            out.push(Record::Note(
-                *place,
-                "the capture starts inside this stream: finding a message start".into(),
-            ));
-        }
-        Event::Data {
-            bytes,
-            segment_start,
-        } => {
-            let mut from = 0;
-            if let Some(skipped) = dir.resync {
-                match decode::resync_point(protocol, &bytes, segment_start) {
-                    Some(at) => {
-                        let skipped = skipped + at as u64;
-                        dir.resync = None;
-                        dir.decoder = None;
-                        from = at;
-                        let how = match protocol {
-                            Protocol::Text => "at the next character",
-                            Protocol::Line => "after the next LF",
-                            _ => "at a segment that starts like a message (a guess)",
-                        };
-                        out.push(Record::Note(
-                            *place,
-                            format!("resynchronised {how}, {skipped} bytes skipped"),
-                        ));
-                    }
-                    None => {
-                        dir.resync = Some(skipped + bytes.len() as u64);
-                        return;
-                    }
-                }
-            }
-            if dir.decoder.is_none() {
-                dir.decoder = StreamDecoder::new(protocol, dir.to_server, hex);
-            }
-            if let Some(decoder) = dir.decoder.as_mut() {
-                decoder.feed(bytes.get(from..).unwrap_or_default(), &mut messages);
-                if decoder.is_stopped() {
-                    dir.decoder = None;
-                    dir.resync = Some(0);
-                    messages_out(dir, protocol, place, info, summary, messages, out);
-                    out.push(Record::Note(
-                        *place,
-                        "the error is unrecoverable: finding the next message start".into(),
-                    ));
-                    return;
-                }
-            }
-        }
-        Event::Gap { len, reason } => {
-            info.gaps += 1;
-            summary.gaps.push(GapInfo {
-                place: *place,
-                len,
-                reason: reason.to_string(),
-            });
-            let pending = dir.decoder.take().map_or(0, |d| d.pending());
-            let mut note = format!("gap: {len} bytes {reason}");
-            if pending > 0 {
-                note.push_str(&format!(
-                    "; the unfinished message before it ({pending} bytes) is dropped"
-                ));
-            }
-            // The decoder never sees the missing bytes: a new one starts
-            // where a message can be seen to start.
-            note.push_str("; resynchronising");
-            dir.resync = Some(dir.resync.unwrap_or(0));
-            out.push(Record::Note(*place, note));
-        }
-        Event::Fin | Event::Reset => {
-            if let Some(skipped) = dir.resync.take().filter(|&s| s > 0) {
-                out.push(Record::Note(
-                    *place,
-                    format!("{skipped} bytes skipped, no place to resynchronise found"),
-                ));
-            }
-            if let Some(mut decoder) = dir.decoder.take() {
-                if event == Event::Fin {
-                    decoder.finish(&mut messages);
-                } else if decoder.pending() > 0 {
-                    out.push(Record::Note(
-                        *place,
-                        format!(
-                            "{} bytes of an unfinished message dropped",
-                            decoder.pending()
-                        ),
-                    ));
-                }
-            }
-            messages_out(dir, protocol, place, info, summary, messages, out);
-            out.push(Record::Note(
-                *place,
-                if event == Event::Fin {
-                    "close (FIN)".into()
-                } else {
-                    "reset (RST)".into()
-                },
-            ));
-            return;
-        }
-    }
-    messages_out(dir, protocol, place, info, summary, messages, out);
-}
-
-fn messages_out(
-    _dir: &Dir,
-    protocol: Protocol,
-    place: &Place,
-    info: &mut FlowInfo,
-    summary: &mut Summary,
-    messages: Vec<Message>,
-    out: &mut Vec<Record>,
-) {
-    for message in messages {
-        count(info, summary, protocol, &message);
-        out.push(Record::Message(*place, message));
     }
 }

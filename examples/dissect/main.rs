@@ -25,6 +25,7 @@ mod capture;
 mod common;
 mod decode;
 mod engine;
+mod events;
 mod packet;
 mod reassembly;
 
@@ -69,6 +70,11 @@ struct Args {
     max_out_of_order: usize,
 }
 
+/// How to name the protocol of a flow's server port.
+fn port_hint(f: &engine::FlowInfo) -> String {
+    format!("--port {}=PROTOCOL", f.server.port())
+}
+
 fn parse_port(s: &str) -> Result<(u16, Protocol), String> {
     let (port, name) = s
         .split_once('=')
@@ -76,8 +82,8 @@ fn parse_port(s: &str) -> Result<(u16, Protocol), String> {
     let port = port
         .parse()
         .map_err(|_| format!("{port:?} is not a port number"))?;
-    let protocol = Protocol::from_name(name).ok_or_else(|| {
-        let names: Vec<_> = Protocol::ALL.iter().map(|p| p.name()).collect();
+    let protocol = name.parse::<Protocol>().map_err(|_| {
+        let names: Vec<_> = Protocol::EVERY.iter().map(|p| p.name()).collect();
         format!("unknown protocol {name:?} (one of {})", names.join(", "))
     })?;
     Ok((port, protocol))
@@ -388,77 +394,92 @@ impl<W: Write> Output<W> {
     }
 
     fn summary(&mut self, s: &Summary, ports: &[(u16, Protocol)], error: Option<String>) {
-        let hint = |f: &engine::FlowInfo| format!("--port {}=PROTOCOL", f.server.port());
         let undecoded: Vec<_> = s.flows.iter().filter(|f| f.protocol.is_none()).collect();
         if self.json {
-            let mut obj = Obj::default();
-            obj.insert("summary", true);
-            obj.insert("packets", s.frames);
-            obj.insert("packets_cut", s.cut);
-            let flows: Vec<Obj> = s
-                .flows
-                .iter()
-                .map(|f| {
-                    let mut o = Obj::default();
-                    o.insert("transport", f.transport.name());
-                    o.insert("client", f.client.to_string());
-                    o.insert("server", f.server.to_string());
-                    o.insert("protocol", f.protocol.map(Protocol::name));
-                    o.insert("packets", f.packets);
-                    o.insert("bytes_to_server", f.bytes[0]);
-                    o.insert("bytes_to_client", f.bytes[1]);
-                    o.insert("messages", f.messages);
-                    o.insert("errors", f.errors);
-                    o.insert("gaps", f.gaps);
-                    o
-                })
-                .collect();
-            obj.insert_list("flows", &flows);
-            let mut messages = Obj::default();
-            for (p, n) in &s.messages {
-                messages.insert(p.name(), *n);
-            }
-            obj.insert_obj("messages", &messages);
-            obj.insert("errors", s.errors);
-            let gaps: Vec<Obj> = s
-                .gaps
-                .iter()
-                .map(|g| {
-                    let mut o = place_json(&g.place);
-                    o.insert("bytes", g.len);
-                    o.insert("reason", g.reason.as_str());
-                    o
-                })
-                .collect();
-            obj.insert_list("gaps", &gaps);
-            let undecoded: Vec<Obj> = undecoded
-                .iter()
-                .map(|f| {
-                    let mut o = Obj::default();
-                    o.insert("transport", f.transport.name());
-                    o.insert("client", f.client.to_string());
-                    o.insert("server", f.server.to_string());
-                    o.insert("packets", f.packets);
-                    o.insert("bytes", f.bytes[0] + f.bytes[1]);
-                    o.insert("hint", f.mismatch.clone().unwrap_or_else(|| hint(f)));
-                    o
-                })
-                .collect();
-            obj.insert_list("undecoded", &undecoded);
-            if !s.other.is_empty() {
-                let other: serde_json::Map<_, _> = s
-                    .other
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::from(*v)))
-                    .collect();
-                obj.insert("other_packets", other);
-            }
-            if let Some(e) = error {
-                obj.insert("capture_error", e);
-            }
-            self.line(&obj.text());
-            return;
+            self.summary_json(s, &undecoded, error);
+        } else {
+            self.summary_packets_and_flows(s);
+            self.summary_messages_and_gaps(s, ports, &undecoded, error);
         }
+    }
+
+    /// The summary as one JSON object.
+    fn summary_json(
+        &mut self,
+        s: &Summary,
+        undecoded: &[&engine::FlowInfo],
+        error: Option<String>,
+    ) {
+        let mut obj = Obj::default();
+        obj.insert("summary", true);
+        obj.insert("packets", s.frames);
+        obj.insert("packets_cut", s.cut);
+        let flows: Vec<Obj> = s
+            .flows
+            .iter()
+            .map(|f| {
+                let mut o = Obj::default();
+                o.insert("transport", f.transport.name());
+                o.insert("client", f.client.to_string());
+                o.insert("server", f.server.to_string());
+                o.insert("protocol", f.protocol.map(Protocol::name));
+                o.insert("packets", f.packets);
+                o.insert("bytes_to_server", f.bytes[0]);
+                o.insert("bytes_to_client", f.bytes[1]);
+                o.insert("messages", f.messages);
+                o.insert("errors", f.errors);
+                o.insert("gaps", f.gaps);
+                o
+            })
+            .collect();
+        obj.insert_list("flows", &flows);
+        let mut messages = Obj::default();
+        for (p, n) in &s.messages {
+            messages.insert(p.name(), *n);
+        }
+        obj.insert_obj("messages", &messages);
+        obj.insert("errors", s.errors);
+        let gaps: Vec<Obj> = s
+            .gaps
+            .iter()
+            .map(|g| {
+                let mut o = place_json(&g.place);
+                o.insert("bytes", g.len);
+                o.insert("reason", g.reason.as_str());
+                o
+            })
+            .collect();
+        obj.insert_list("gaps", &gaps);
+        let undecoded: Vec<Obj> = undecoded
+            .iter()
+            .map(|f| {
+                let mut o = Obj::default();
+                o.insert("transport", f.transport.name());
+                o.insert("client", f.client.to_string());
+                o.insert("server", f.server.to_string());
+                o.insert("packets", f.packets);
+                o.insert("bytes", f.bytes[0] + f.bytes[1]);
+                o.insert("hint", f.mismatch.clone().unwrap_or_else(|| port_hint(f)));
+                o
+            })
+            .collect();
+        obj.insert_list("undecoded", &undecoded);
+        if !s.other.is_empty() {
+            let other: serde_json::Map<_, _> = s
+                .other
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(*v)))
+                .collect();
+            obj.insert("other_packets", other);
+        }
+        if let Some(e) = error {
+            obj.insert("capture_error", e);
+        }
+        self.line(&obj.text());
+    }
+
+    /// The summary's first part: packets and flows.
+    fn summary_packets_and_flows(&mut self, s: &Summary) {
         self.line("");
         self.line("summary");
         self.line("=======");
@@ -498,7 +519,17 @@ impl<W: Write> Output<W> {
                 plural(f.bytes[1], "byte"),
             ));
         }
-        let per: Vec<String> = Protocol::ALL
+    }
+
+    /// The summary's second part: messages, gaps, what was not decoded.
+    fn summary_messages_and_gaps(
+        &mut self,
+        s: &Summary,
+        ports: &[(u16, Protocol)],
+        undecoded: &[&engine::FlowInfo],
+        error: Option<String>,
+    ) {
+        let per: Vec<String> = Protocol::EVERY
             .iter()
             .map(|p| format!("{} {}", p.name(), s.messages.get(p).copied().unwrap_or(0)))
             .collect();
@@ -527,11 +558,11 @@ impl<W: Write> Output<W> {
             ));
         }
         self.line(&format!("undecoded flows: {}", undecoded.len()));
-        for f in &undecoded {
+        for f in undecoded {
             let why = f
                 .mismatch
                 .clone()
-                .unwrap_or_else(|| format!("add {}", hint(f)));
+                .unwrap_or_else(|| format!("add {}", port_hint(f)));
             self.line(&format!(
                 "  {} {} → {}  {}, {}: {why}",
                 f.transport,

@@ -106,13 +106,16 @@ impl AppRequest {
     /// JSON object with string `action` and `value` (other keys are
     /// ignored). Any other content type is a binary request.
     pub fn from_message(message: &AppMessage) -> Result<Self, ContentError> {
-        if !message.is_json() {
-            return Ok(AppRequest::Binary {
-                content_type: message.header().content_type.clone(),
-                content: message.content().clone(),
-            });
+        Content::read(message)
+    }
+}
+
+impl Content for AppRequest {
+    fn binary(content_type: String, content: Bytes) -> Self {
+        AppRequest::Binary {
+            content_type,
+            content,
         }
-        Self::from_json_content(message.content())
     }
 
     /// The request `text/json` content carries, read borrowing the content.
@@ -209,13 +212,16 @@ impl AppResponse {
     /// JSON object with a string `result` (other keys are ignored). Any
     /// other content type is a binary reply.
     pub fn from_message(message: &AppMessage) -> Result<Self, ContentError> {
-        if !message.is_json() {
-            return Ok(AppResponse::Binary {
-                content_type: message.header().content_type.clone(),
-                content: message.content().clone(),
-            });
+        Content::read(message)
+    }
+}
+
+impl Content for AppResponse {
+    fn binary(content_type: String, content: Bytes) -> Self {
+        AppResponse::Binary {
+            content_type,
+            content,
         }
-        Self::from_json_content(message.content())
     }
 
     /// The reply `text/json` content carries, read borrowing the content.
@@ -245,6 +251,26 @@ impl TryFrom<&AppMessage> for AppResponse {
 
     fn try_from(message: &AppMessage) -> Result<Self, ContentError> {
         AppResponse::from_message(message)
+    }
+}
+
+/// What a message's content means, the same rule both ways: content
+/// that is not `text/json` is binary, kept as it is; `text/json` content
+/// is parsed as the request or the reply.
+trait Content: Sized {
+    /// Binary content of this type.
+    fn binary(content_type: String, content: Bytes) -> Self;
+
+    /// What `text/json` content carries.
+    fn from_json_content(content: &[u8]) -> Result<Self, ContentError>;
+
+    /// What a whole message carries.
+    fn read(message: &AppMessage) -> Result<Self, ContentError> {
+        if !message.is_json() {
+            let content_type = message.header().content_type.clone();
+            return Ok(Self::binary(content_type, message.content().clone()));
+        }
+        Self::from_json_content(message.content())
     }
 }
 
@@ -332,7 +358,7 @@ macro_rules! typed_codec {
                             Err(header.content_type.into_owned())
                         }
                     },
-                    |content_type, content| Ok($item::Binary { content_type, content }),
+                    |content_type, content| Ok(<$item as Content>::binary(content_type, content)),
                 )?;
                 match decoded {
                     None => Ok(None),

@@ -1,8 +1,9 @@
-//! The built-in behaviour of PROTOCOLS.md, as the example programs run it.
+//! The built-in behaviour: what the example programs do with the wire
+//! and the machines.
 //!
 //! The wire layer (codecs) and the machines ([`crate::conn`],
 //! [`crate::room`], [`crate::chat`]) know no list of protocols and no
-//! server policy. What the contract's example programs do with them lives
+//! server policy. What the example programs do with them lives
 //! here:
 //!
 //! - [`Protocol`]: the stream protocols a server can speak, by their
@@ -46,12 +47,11 @@ mod reply;
 #[cfg(feature = "json")]
 mod search;
 
-pub use crate::text::upper_reply;
 pub use client::Client;
 pub use datagram::{DatagramService, HandledDatagram};
 pub use message::Message;
 pub use protocol::Protocol;
-pub use reply::ReplyPolicy;
+pub use reply::{ReplyPolicy, upper_reply};
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use search::SearchService;

@@ -7,23 +7,31 @@ use std::str::FromStr;
 use bytes::{Bytes, BytesMut};
 
 use super::{BuiltinService, Message, ReplyPolicy, UnknownName};
-use crate::conn::CodecService;
+use crate::conn::{CodecService, Service};
 use crate::dump::{self, Field};
 use crate::{
-    EncodeError, Encoder, FixedPacket, FixedPacketCodec, LineCodec, TextStreamCodec,
+    DecodeError, EncodeError, Encoder, FixedPacket, FixedPacketCodec, LineCodec, TextStreamCodec,
     VariablePacket, VariablePacketCodec,
 };
 
-/// The stream protocols of PROTOCOLS.md that the example servers speak.
+/// The crate's protocols by name: the stream protocols (§2 to §6) that
+/// the example servers speak, and the §7 room chat, which runs over UDP
+/// only.
 ///
 /// It parses from and prints as its command-line name (`text`, `line`,
-/// `fixed`, `variable`, `app`), so a command-line parser can take it
-/// straight (with clap: `value_parser = PossibleValuesParser::new(Protocol::NAMES)`
+/// `fixed`, `variable`, `app`, `room`), so a command-line parser can take
+/// it straight (with clap: `value_parser = PossibleValuesParser::new(Protocol::NAMES)`
 /// mapped through [`str::parse`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+///
+/// [`ALL`](Self::ALL) and [`NAMES`](Self::NAMES) list the stream
+/// protocols, what [`service`](Self::service) and [`encode`](Self::encode)
+/// are for; [`EVERY`](Self::EVERY) adds `Room`, for tools that read
+/// captures ([`dump_fields`](Self::dump_fields)). `Room` has no stream
+/// form: its service refuses every byte, and it encodes nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Protocol {
-    /// §2: raw UTF-8 text, no framing.
+    /// §2 (and §1 over UDP): raw UTF-8 text, no framing.
     #[default]
     Text,
     /// §3: LF-terminated lines.
@@ -36,32 +44,44 @@ pub enum Protocol {
     /// [`SearchService`](super::SearchService), whatever the reply policy.
     #[cfg(feature = "json")]
     App,
+    /// §7: the room chat, datagrams over UDP only (`room::RoomServer`
+    /// and `room::RoomClient` speak it).
+    Room,
 }
 
 impl Protocol {
-    /// Every protocol, in the order of PROTOCOLS.md (a slice: more are
-    /// coming).
-    pub const ALL: &'static [Protocol] = &[
+    /// Every stream protocol, in section order: what a TCP server's
+    /// command line offers.
+    pub const ALL: &'static [Protocol] = streams(Self::EVERY);
+
+    /// The names on the command line, in the order of [`ALL`](Self::ALL).
+    pub const NAMES: &'static [&'static str] = streams(Self::EVERY_NAME);
+
+    /// Every protocol, in section order: [`ALL`](Self::ALL) and the
+    /// datagram-only `Room` (last).
+    pub const EVERY: &'static [Protocol] = &[
         Protocol::Text,
         Protocol::Line,
         Protocol::Fixed,
         Protocol::Variable,
         #[cfg(feature = "json")]
         Protocol::App,
+        Protocol::Room,
     ];
 
-    /// The names on the command line, in the order of [`ALL`](Self::ALL).
-    pub const NAMES: &'static [&'static str] = &[
+    /// The names of [`EVERY`](Self::EVERY), in its order.
+    const EVERY_NAME: &'static [&'static str] = &[
         "text",
         "line",
         "fixed",
         "variable",
         #[cfg(feature = "json")]
         "app",
+        "room",
     ];
 
     /// The name on the command line: `text`, `line`, `fixed`, `variable`,
-    /// `app`.
+    /// `app`, `room`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -71,13 +91,28 @@ impl Protocol {
             Protocol::Variable => "variable",
             #[cfg(feature = "json")]
             Protocol::App => "app",
+            Protocol::Room => "room",
         }
+    }
+
+    /// Whether it runs over a stream (TCP): all but `Room`.
+    #[must_use]
+    pub const fn on_stream(self) -> bool {
+        !matches!(self, Protocol::Room)
+    }
+
+    /// Whether it runs over datagrams (UDP): `Text` (§1) and `Room` (§7).
+    #[must_use]
+    pub const fn on_datagram(self) -> bool {
+        matches!(self, Protocol::Text | Protocol::Room)
     }
 
     /// The service a server runs for this protocol with this reply policy:
     /// the protocol's decoder (default limits) and
     /// [`ReplyPolicy::write`]; for `App`, the §6 server codec and a
-    /// `SearchService` (the reply policy does not apply).
+    /// `SearchService` (the reply policy does not apply); for `Room`, which
+    /// has no stream form, a service that drops every byte it is given as
+    /// a [`DecodeError::FrameTooLarge`] over a limit of 0.
     #[must_use]
     pub fn service(self, reply: ReplyPolicy) -> BuiltinService {
         let respond = move |m: &Message, dst: &mut BytesMut| reply.write(m, dst);
@@ -112,6 +147,7 @@ impl Protocol {
                     },
                 ))
             }
+            Protocol::Room => Box::new(NoStream),
         }
     }
 
@@ -138,7 +174,8 @@ impl Protocol {
     /// # Errors
     ///
     /// What the protocol's encoder reports: a line holding an LF, a text
-    /// over a limit.
+    /// over a limit; [`EncodeError::Unrepresentable`] for `Room`, which
+    /// has no stream form.
     ///
     /// ```
     /// use sockwire::builtin::Protocol;
@@ -175,6 +212,9 @@ impl Protocol {
             #[cfg(feature = "json")]
             Protocol::App => crate::app::ClientCodec::new()
                 .encode(crate::app::AppRequest::new("search", text), dst),
+            Protocol::Room => Err(EncodeError::Unrepresentable {
+                reason: "the room chat runs over UDP only (room::RoomClient)".to_owned(),
+            }),
         }
     }
 
@@ -195,7 +235,17 @@ impl Protocol {
             Protocol::Variable => dump::variable_fields(bytes),
             #[cfg(feature = "json")]
             Protocol::App => dump::app_fields(bytes),
+            Protocol::Room => dump::room_fields(bytes),
         }
+    }
+}
+
+/// A list in the order of [`Protocol::EVERY`] without its last entry, the
+/// datagram-only `Room`: the stream protocols.
+const fn streams<T>(every: &[T]) -> &[T] {
+    match every.split_last() {
+        Some((_room, streams)) => streams,
+        None => every,
     }
 }
 
@@ -208,15 +258,41 @@ impl fmt::Display for Protocol {
 impl FromStr for Protocol {
     type Err = UnknownName;
 
+    /// Any name of [`EVERY`](Protocol::EVERY).
+    ///
     /// ```
     /// use sockwire::builtin::Protocol;
     /// assert_eq!("fixed".parse(), Ok(Protocol::Fixed));
+    /// assert_eq!("room".parse(), Ok(Protocol::Room));
     /// ```
     fn from_str(s: &str) -> Result<Self, UnknownName> {
-        Protocol::ALL
+        Protocol::EVERY
             .iter()
             .copied()
             .find(|p| p.name() == s)
-            .ok_or_else(|| UnknownName::new("protocol", s, Protocol::NAMES))
+            .ok_or_else(|| UnknownName::new("protocol", s, Protocol::EVERY_NAME))
+    }
+}
+
+/// The stream service of a protocol that has none (§7): every byte is
+/// dropped as a frame over a limit of 0, and nothing is answered.
+struct NoStream;
+
+impl Service for NoStream {
+    type Item = Message;
+    type Error = DecodeError;
+    type ReplyError = EncodeError;
+
+    fn decode(&mut self, src: &mut BytesMut, _eof: bool) -> Result<Option<Message>, DecodeError> {
+        if src.is_empty() {
+            return Ok(None);
+        }
+        let size = src.len() as u64;
+        src.clear();
+        Err(DecodeError::FrameTooLarge { size, max: 0 })
+    }
+
+    fn respond(&mut self, _: &Message, _: &mut BytesMut) -> Result<(), EncodeError> {
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{Message, UnknownName, upper_reply};
+use super::{Message, UnknownName};
 use crate::{
     EncodeError, Encoder, FixedPacket, FixedPacketCodec, LineCodec, TextStreamCodec,
     VariablePacket, VariablePacketCodec,
@@ -17,8 +17,34 @@ use crate::{
 /// |---|---|---|---|
 /// | `None` | nothing | nothing | nothing |
 /// | `Echo` | the same bytes | the same bytes | the same bytes |
-/// | `Upper` | [`upper_reply`]: ASCII whitespace stripped, upper-cased | the text upper-cased, nothing stripped | same version and order, text upper-cased (see [`ReplyPolicy::write`]) |
+/// | `Upper` | [`upper_reply`]: ASCII whitespace stripped, upper-cased | the text upper-cased, nothing stripped | same version and order, text upper-cased (see below) |
 /// | `Prefix(p)` | `p` then the same bytes | `p` then the text (a line keeps its LF) | same version and order, `p` before the text (§4: cut to 20 bytes at a character boundary) |
+///
+/// # On streams and packets
+///
+/// Upper-casing is Unicode (like Python's `str.upper`), so the text may
+/// change length (`ß` becomes `SS`):
+///
+/// - text stream: the decoded text upper-cased, nothing stripped;
+/// - line: the line upper-cased, with its LF;
+/// - fixed packet: same version and order, the text upper-cased and
+///   encoded as the Python peer does ([`FixedPacket::new`]); a
+///   truncated packet keeps its declared size, so the reply still says
+///   it was truncated;
+/// - variable packet: same version and order, the payload upper-cased
+///   as text, or ASCII-upper-cased byte by byte when it is not UTF-8.
+///
+/// A prefix goes before the message:
+///
+/// - text stream: the prefix, then the text;
+/// - line: the prefix, the line, LF;
+/// - fixed packet: same version and order, the text is the prefix and
+///   the received text, encoded as any §4 text ([`FixedPacket::new`]:
+///   padded, cut to 20 bytes, so what decodes ends at a character
+///   boundary); the size is the prefix's characters plus the received
+///   size, so a reply that did not fit says it was truncated;
+/// - variable packet: same version and order, the prefix bytes then
+///   the payload bytes.
 ///
 /// The §6 application protocol ([`Protocol::App`](super::Protocol)) answers
 /// by its own rules whatever the policy.
@@ -82,29 +108,7 @@ impl ReplyPolicy {
     /// Appends the reply to a stream `message` to `dst` (nothing for
     /// [`ReplyPolicy::None`]).
     ///
-    /// Upper-casing is Unicode (like Python's `str.upper`), so the text may
-    /// change length (`ß` becomes `SS`):
-    ///
-    /// - text stream: the decoded text upper-cased, nothing stripped;
-    /// - line: the line upper-cased, with its LF;
-    /// - fixed packet: same version and order, the text upper-cased and
-    ///   encoded as the Python peer does ([`FixedPacket::new`]); a
-    ///   truncated packet keeps its declared size, so the reply still says
-    ///   it was truncated;
-    /// - variable packet: same version and order, the payload upper-cased
-    ///   as text, or ASCII-upper-cased byte by byte when it is not UTF-8.
-    ///
-    /// A prefix goes before the message as PROTOCOLS.md says:
-    ///
-    /// - text stream: the prefix, then the text;
-    /// - line: the prefix, the line, LF;
-    /// - fixed packet: same version and order, the text is the prefix and
-    ///   the received text, encoded as any §4 text ([`FixedPacket::new`]:
-    ///   padded, cut to 20 bytes, so what decodes ends at a character
-    ///   boundary); the size is the prefix's characters plus the received
-    ///   size, so a reply that did not fit says it was truncated;
-    /// - variable packet: same version and order, the prefix bytes then
-    ///   the payload bytes.
+    /// The rules for each protocol are in [`ReplyPolicy`]'s docs.
     ///
     /// # Errors
     ///
@@ -190,6 +194,19 @@ impl ReplyPolicy {
             ReplyPolicy::Prefix(prefix) => Some(Bytes::from(format!("{prefix}{text}"))),
         }
     }
+}
+
+/// The `upper` reply of the text servers: leading and trailing ASCII
+/// whitespace stripped, then upper-cased (Unicode, like Python's
+/// `str.upper`).
+///
+/// ```
+/// assert_eq!(sockwire::builtin::upper_reply(" x y\r\n"), "X Y");
+/// ```
+#[must_use]
+pub fn upper_reply(text: &str) -> String {
+    text.trim_matches(|c: char| c.is_ascii_whitespace())
+        .to_uppercase()
 }
 
 /// The prefix reply to a fixed packet: see [`ReplyPolicy::write`].

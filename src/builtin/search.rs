@@ -12,7 +12,7 @@ const TABLE: [(&str, &str); 3] = [
     ("🐶", "🐾 Playing ball! 🏐"),
 ];
 
-/// The server's answer policy (PROTOCOLS.md §6), sans-IO: one reply per
+/// The §6 server's answer policy, sans-IO: one reply per
 /// request, in order.
 ///
 /// - `text/json`, action `search`: `{"result": ANSWER}` from the table, or

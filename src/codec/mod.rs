@@ -9,6 +9,18 @@
 //! None of them does I/O. The caller reads from a socket into the buffer,
 //! calls `decode` until it answers `Ok(None)`, and reads again.
 //!
+//! The codecs that implement them, one per protocol (each re-exported at
+//! the crate root):
+//!
+//! | § | codec | message |
+//! |---|---|---|
+//! | 1 | [`TextDatagramCodec`](crate::TextDatagramCodec) | [`Text`](crate::Text) |
+//! | 2 | [`TextStreamCodec`](crate::TextStreamCodec) | [`Text`](crate::Text) |
+//! | 3 | [`LineCodec`](crate::LineCodec) | [`Text`](crate::Text) |
+//! | 4 | [`FixedPacketCodec`](crate::FixedPacketCodec) | [`FixedPacket`](crate::FixedPacket) |
+//! | 5 | [`VariablePacketCodec`](crate::VariablePacketCodec) | [`VariablePacket`](crate::VariablePacket) |
+//! | 6 | `app::AppCodec` (feature `json`) | `app::AppMessage` |
+//!
 //! ```
 //! use bytes::BytesMut;
 //! use sockwire::{Decoder, LineCodec};
@@ -75,6 +87,12 @@ use bytes::{Bytes, BytesMut};
 
 use crate::{EncodeError, Truncated};
 
+pub(crate) mod fixed;
+pub(crate) mod line;
+pub(crate) mod text;
+pub(crate) mod utf8;
+pub(crate) mod variable;
+
 /// Decodes messages from a byte stream.
 ///
 /// `decode` is called with everything received and not yet consumed. It
@@ -115,15 +133,8 @@ pub trait Decoder {
     /// Those of [`decode`](Decoder::decode), and [`Truncated`] for an
     /// unfinished message.
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
-        match self.decode(src)? {
-            Some(item) => Ok(Some(item)),
-            None if src.is_empty() => Ok(None),
-            None => {
-                let pending = src.len() as u64;
-                src.clear();
-                Err(Truncated { pending }.into())
-            }
-        }
+        let decoded = self.decode(src)?;
+        end_of_input(decoded, src)
     }
 }
 
@@ -141,23 +152,9 @@ pub trait Decoder {
 /// offending bytes), recovery and end-of-stream behaviour, however the
 /// stream is split into reads, and a caller may mix them call by call.
 ///
-/// # Why a closure
-///
-/// The view borrows the buffer, and the bytes it covers can be consumed
-/// only once the view is gone. A closure makes that order a matter of
-/// scope: the codec looks, lends, then advances, so a caller can neither
-/// forget to consume nor consume the wrong count. The alternative, a parse
-/// function returning the view and the length to consume (httparse's
-/// shape), would leave the codec's own state (a length already scanned, a
-/// header already taken, the stream offset of the next error) out of step
-/// with a buffer that the caller advances. The closure also keeps the shape
-/// of [`Decoder`]: the same `&mut BytesMut` in, `Ok(None)` for more input,
-/// and `decode_eof_with` beside `decode_eof`.
-///
-/// A generic caller, such as a connection that owns both the buffer and
-/// the codec, names the view as `D::View<'_>` and handles each message
-/// inside the closure, for example by passing it to a handler that takes
-/// `for<'a> D::View<'a>` and writes the reply into its output buffer.
+/// Why a closure rather than a returned view and a length to consume, and
+/// how a generic caller names the view (`D::View<'_>`): see the
+/// [module docs](self#borrowed-decoding).
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -205,14 +202,25 @@ pub trait BorrowDecoder: Decoder {
         src: &mut BytesMut,
         f: impl FnOnce(Self::View<'_>) -> R,
     ) -> Result<Option<R>, Self::Error> {
-        match self.decode_with(src, f)? {
-            Some(r) => Ok(Some(r)),
-            None if src.is_empty() => Ok(None),
-            None => {
-                let pending = src.len() as u64;
-                src.clear();
-                Err(Truncated { pending }.into())
-            }
+        let decoded = self.decode_with(src, f)?;
+        end_of_input(decoded, src)
+    }
+}
+
+/// The default end of a stream, once the last decode is done: what it
+/// decoded, else nothing if no bytes are left, else [`Truncated`] for
+/// the bytes of an unfinished message (dropped).
+fn end_of_input<T, E: From<Truncated>>(
+    decoded: Option<T>,
+    src: &mut BytesMut,
+) -> Result<Option<T>, E> {
+    match decoded {
+        Some(item) => Ok(Some(item)),
+        None if src.is_empty() => Ok(None),
+        None => {
+            let pending = src.len() as u64;
+            src.clear();
+            Err(Truncated { pending }.into())
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Lines of UTF-8 text terminated by LF (PROTOCOLS.md §3), as the TCP chat
+//! Lines of UTF-8 text terminated by LF (§3), as the TCP chat
 //! sends them.
 //!
 //! | bytes | content |
@@ -197,7 +197,7 @@ impl LineCodec {
         let n = n.min(src.len());
         self.consumed += n as u64;
         self.scanned = 0;
-        let answer = match crate::text::utf8_prefix(src, len.min(n)) {
+        let answer = match crate::codec::utf8::utf8_prefix(src, len.min(n)) {
             Ok(line) => Ok(f(line)),
             Err(DecodeError::InvalidUtf8 { offset }) => Err(DecodeError::InvalidUtf8 {
                 offset: start + offset,

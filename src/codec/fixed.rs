@@ -1,4 +1,4 @@
-//! The fixed 29-byte packet (PROTOCOLS.md §4), Python's
+//! The fixed 29-byte packet (§4), Python's
 //! `struct.pack('!BLL20s', version, order, size, field)`.
 //!
 //! | offset | bytes | field | meaning |
