@@ -1,4 +1,4 @@
-//! The peer-to-peer line chat of PROTOCOLS.md §3, as a sans-IO session.
+//! The peer-to-peer line chat (§3: LF-terminated UTF-8 lines both ways, `:q` to leave), as a sans-IO session.
 //!
 //! A [`ChatSession`] sits on one TCP connection. It is a stream machine, so
 //! its output model is the stream one (see the crate docs): lines the
