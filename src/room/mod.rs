@@ -45,29 +45,24 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-/// Setters with the field's name, returning `&mut Self`, for a config
-/// struct (quinn's `TransportConfig` style).
-macro_rules! setters {
-    ($config:ty { $($field:ident: $ty:ty,)* }) => {
-        impl $config {
-            $(
-                #[doc = concat!("Sets [`", stringify!($field), "`](#structfield.", stringify!($field), ").")]
-                pub fn $field(&mut self, value: $ty) -> &mut Self {
-                    self.$field = value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
 mod client;
+mod client_event;
+mod command;
 mod directory;
+mod events;
 pub mod lab;
+mod outbox;
+mod peers;
+mod private;
+mod reorder;
+mod requests;
 mod server;
+mod timers;
 mod wire;
 
-pub use client::{ClientConfig, ClientError, ClientEvent, Command, DropReason, RoomClient};
+pub use client::{ClientConfig, RoomClient};
+pub use client_event::{ClientEvent, DropReason, Repeat};
+pub use command::{ClientError, Command};
 pub use server::{RoomServer, ServerConfig, ServerEvent};
 pub use wire::{
     BadName, ClientBound, ErrorCode, Name, Notification, PrivateMessage, Reply, Request,

@@ -1,12 +1,14 @@
 //! The room-chat server state machine.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use super::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
+use super::outbox::{Outbox, OutboxLimits, Sent};
+use super::timers::{Due, Timers};
 use super::wire::{
     self, ClientBound, ErrorCode, Name, NoticeTag, Notification, Reply, Request, Seq, ServerBound,
     Tag, WireError,
@@ -15,68 +17,53 @@ use crate::Transmit;
 
 const MAX_DATAGRAM: usize = ServerBound::MAX_LEN;
 
-/// The server's limits. Every table the server keeps is bounded by one of
-/// them; a request that would go over answers an error reply.
-///
-/// | field | default | when full |
-/// |---|---|---|
-/// | `max_users` | 100 | `hi` from a new address gets `er server-full` |
-/// | `max_rooms` | 100 | `rc` gets `er too-many-rooms` |
-/// | `max_members` | 32 | `rj` gets `er room-full` |
-/// | `max_cached_replies` | 256 | the replies to the unregistered address heard from longest ago are forgotten |
-/// | `reply_history` | 4 | replies kept per address (at least 1) |
-/// | `max_events` | 1024 | the oldest unpolled [`ServerEvent`] is dropped |
-/// | `expiry` | 60 s | a registration with no datagram for that long expires |
-/// | `resend_after` | 500 ms | a notification not acknowledged for that long is sent again |
-/// | `max_resends` | 4 | then the server gives up on it ([`ServerEvent::GaveUp`]) |
-/// | `max_unacked` | 64 | unacknowledged notifications kept per client; past that the oldest is given up |
+/// The server's limits and timers. Every table the server keeps is
+/// bounded by one of them; a request that would go over answers an error
+/// reply.
 ///
 /// With the defaults a `ul` or `rl` list always fits in one datagram
 /// (100 names of 32 characters); with larger limits a list is cut after the
 /// last name that fits in 4,096 bytes ([`ClientBound::MAX_LEN`]).
 ///
-/// Each field has a setter of the same name that returns `&mut Self`, so a
-/// config is built in one expression:
-///
 /// ```
 /// use sockwire::room::{RoomServer, ServerConfig};
-/// let server = RoomServer::new(ServerConfig::default().max_users(10).max_rooms(5).clone());
+/// let server = RoomServer::new(ServerConfig::default().with_max_users(10).with_max_rooms(5));
 /// assert_eq!(server.config().max_users, 10);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServerConfig {
-    /// Most registered users.
+    /// Most registered users: see [`with_max_users`](Self::with_max_users).
     pub max_users: usize,
-    /// Most rooms.
+    /// Most rooms: see [`with_max_rooms`](Self::with_max_rooms).
     pub max_rooms: usize,
-    /// Most members of one room.
+    /// Most members of one room: see
+    /// [`with_max_members`](Self::with_max_members).
     pub max_members: usize,
-    /// Most unregistered addresses whose replies are cached (a registered
-    /// user's replies are kept with the registration).
+    /// Most unregistered addresses whose replies are cached: see
+    /// [`with_max_cached_replies`](Self::with_max_cached_replies).
     pub max_cached_replies: usize,
-    /// How many of an address's last replies are kept, with their tags.
-    ///
-    /// PROTOCOLS.md asks for the last one: a request with the same tag as
-    /// the last one gets its reply again. Keeping a few more also answers
-    /// from the cache a stale duplicate that the network delivered after
-    /// the next request, instead of executing it again. A client must not
-    /// reuse a tag among its last `reply_history` requests (the crate's
-    /// client counts tags up from 1). `0` counts as 1.
+    /// Replies kept per address: see
+    /// [`with_reply_history`](Self::with_reply_history).
     pub reply_history: usize,
-    /// Most events kept until polled.
+    /// Most events kept until polled: see
+    /// [`with_max_events`](Self::with_max_events).
     pub max_events: usize,
-    /// How long a registration lives without a datagram from its address.
+    /// Lifetime of a silent registration: see
+    /// [`with_expiry`](Self::with_expiry).
     pub expiry: Duration,
-    /// How long to wait for a notification's `n<seq> ak` before sending it
-    /// again.
+    /// First wait for an acknowledgement: see
+    /// [`with_resend_after`](Self::with_resend_after).
     pub resend_after: Duration,
-    /// How many times a notification is sent again before the server gives
-    /// up on it (the client then reports a gap).
-    pub max_resends: u32,
-    /// Most unacknowledged notifications kept per client (at least 1); a
-    /// new one past that gives up on the oldest.
-    pub max_unacked: usize,
+    /// Longest wait between resends: see
+    /// [`with_max_resend_interval`](Self::with_max_resend_interval).
+    pub max_resend_interval: Duration,
+    /// Notifications in flight per client: see
+    /// [`with_max_in_flight`](Self::with_max_in_flight).
+    pub max_in_flight: usize,
+    /// Notifications waiting per client: see
+    /// [`with_max_waiting`](Self::with_max_waiting).
+    pub max_waiting: usize,
 }
 
 impl Default for ServerConfig {
@@ -90,23 +77,55 @@ impl Default for ServerConfig {
             max_events: 1024,
             expiry: Duration::from_secs(60),
             resend_after: Duration::from_millis(500),
-            max_resends: 4,
-            max_unacked: 64,
+            max_resend_interval: Duration::from_secs(4),
+            max_in_flight: 64,
+            max_waiting: 1024,
         }
     }
 }
 
-setters!(ServerConfig {
-    max_users: usize,
-    max_rooms: usize,
-    max_members: usize,
-    max_cached_replies: usize,
-    reply_history: usize,
-    max_events: usize,
-    expiry: Duration,
-    resend_after: Duration,
-    max_resends: u32,
-    max_unacked: usize,
+crate::config::config_setters!(ServerConfig {
+    /// Most registered users; `hi` from a new address past that gets
+    /// `er server-full`. Default: 100.
+    with_max_users => max_users: usize,
+    /// Most rooms; `rc` past that gets `er too-many-rooms`. Default: 100.
+    with_max_rooms => max_rooms: usize,
+    /// Most members of one room; `rj` past that gets `er room-full`.
+    /// Default: 32.
+    with_max_members => max_members: usize,
+    /// Most unregistered addresses whose replies are cached (a registered
+    /// user's replies are kept with the registration); past that, the
+    /// address heard from longest ago is forgotten. Default: 256.
+    with_max_cached_replies => max_cached_replies: usize,
+    /// How many of an address's last replies are kept, with their tags: a
+    /// request with one of those tags gets its reply again and is not
+    /// executed twice. More than one also answers a stale duplicate that
+    /// the network delivered after the next request. A client must not
+    /// reuse a tag among its last `reply_history` requests. `0` counts as
+    /// 1. Default: 4.
+    with_reply_history => reply_history: usize,
+    /// Most events kept until polled (the oldest is dropped). Default:
+    /// 1,024.
+    with_max_events => max_events: usize,
+    /// How long a registration lives without a datagram from its address.
+    /// Default: 60 s.
+    with_expiry => expiry: Duration,
+    /// How long to wait for a notification's `n<seq> ak` before sending it
+    /// again the first time; each later wait is twice the one before, up
+    /// to [`with_max_resend_interval`](Self::with_max_resend_interval).
+    /// Default: 500 ms.
+    with_resend_after => resend_after: Duration,
+    /// The longest wait between two sends of an unacknowledged
+    /// notification (the server never gives up on a registered client).
+    /// Default: 4 s.
+    with_max_resend_interval => max_resend_interval: Duration,
+    /// Most unacknowledged notifications in flight per client (at least
+    /// 1); more wait in order. Default: 64.
+    with_max_in_flight => max_in_flight: usize,
+    /// Most notifications waiting per client behind those in flight; past
+    /// that the oldest waiting is dropped, and the client is told how many
+    /// with one `ls <count>` in their place. Default: 1,024.
+    with_max_waiting => max_waiting: usize,
 });
 
 /// What the server did, one event per datagram (plus one per expiry), for
@@ -174,16 +193,17 @@ pub enum ServerEvent {
         /// The notification's sequence number.
         seq: Seq,
     },
-    /// A notification was not acknowledged after all its resends, or was
-    /// pushed out by newer ones ([`ServerConfig::max_unacked`]): the server
-    /// stops sending it, and the client will report the gap.
-    GaveUp {
-        /// The user it was for.
+    /// A client's queue of waiting notifications overflowed: `count` of
+    /// them were dropped, and `n<seq> ls <count>` was sent in their place.
+    Overflowed {
+        /// The user they were for.
         user: Name,
         /// Their address.
         addr: SocketAddr,
-        /// The notification's sequence number.
+        /// The sequence number of the `ls`.
         seq: Seq,
+        /// How many were dropped.
+        count: u32,
     },
 }
 
@@ -196,19 +216,8 @@ struct User {
     room: Option<Name>,
     /// The last requests' tags and the reply datagrams sent for them.
     history: History,
-    /// The next notification's sequence number.
-    next_seq: Seq,
-    /// Notifications sent and not yet acknowledged, by sequence number.
-    unacked: BTreeMap<Seq, Unacked>,
-}
-
-/// A notification awaiting its `ak`.
-#[derive(Debug)]
-struct Unacked {
-    payload: Bytes,
-    /// When it is sent again (its key in `RoomServer::resends`).
-    deadline: Instant,
-    resends: u32,
+    /// Its notifications: in flight, waiting.
+    outbox: Outbox,
 }
 
 /// The room-chat server: a sans-IO state machine (PROTOCOLS.md §7).
@@ -241,9 +250,11 @@ struct Unacked {
 ///
 /// Notifications are reliable: each client's are numbered `n1`, `n2`, …
 /// from its `hi` (a rename keeps counting), kept until the client answers
-/// `n<seq> ak`, and sent again every 500 ms up to 4 times; at most 64 are
-/// kept per client (see [`ServerConfig`]). The server then gives up
-/// ([`ServerEvent::GaveUp`]) and the client reports the gap.
+/// `n<seq> ak`, and sent again after 500 ms, then with the wait doubling up
+/// to 4 s, for as long as the client stays registered. At most 64 are in
+/// flight per client, and up to 1,024 more wait in order; an overflow drops
+/// the oldest waiting and sends `n<seq> ls <count>` in their place
+/// ([`ServerEvent::Overflowed`]). See [`ServerConfig`].
 ///
 /// The notifications a request causes are queued before its reply. Every
 /// table is bounded by a [`ServerConfig`] limit; the transmit queue holds
@@ -320,10 +331,8 @@ pub struct RoomServer {
     users: HashMap<SocketAddr, User>,
     by_name: BTreeMap<Name, SocketAddr>,
     rooms: Rooms,
-    /// (deadline, address) of every registration.
-    deadlines: BTreeSet<(Instant, SocketAddr)>,
-    /// (deadline, address, seq) of every unacknowledged notification.
-    resends: BTreeSet<(Instant, SocketAddr, Seq)>,
+    /// Every registration's expiry and every notification's resend.
+    timers: Timers,
     /// Last replies to each unregistered address, and its insertion seq.
     anon: HashMap<SocketAddr, (History, u64)>,
     anon_order: VecDeque<(u64, SocketAddr)>,
@@ -350,8 +359,7 @@ impl RoomServer {
             users: HashMap::new(),
             by_name: BTreeMap::new(),
             rooms: Rooms::default(),
-            deadlines: BTreeSet::new(),
-            resends: BTreeSet::new(),
+            timers: Timers::default(),
             anon: HashMap::new(),
             anon_order: VecDeque::new(),
             anon_seq: 0,
@@ -386,12 +394,20 @@ impl RoomServer {
         Some((name(&r.owner)?, members))
     }
 
-    /// How many notifications to `user` await an acknowledgement (`None`
-    /// if no such user).
+    /// How many notifications to `user` are in flight, awaiting an
+    /// acknowledgement (`None` if no such user).
     #[must_use]
     pub fn unacknowledged(&self, user: &str) -> Option<usize> {
         let addr = self.by_name.get(user)?;
-        self.users.get(addr).map(|u| u.unacked.len())
+        self.users.get(addr).map(|u| u.outbox.in_flight())
+    }
+
+    /// How many notifications to `user` wait behind those in flight
+    /// (`None` if no such user).
+    #[must_use]
+    pub fn waiting(&self, user: &str) -> Option<usize> {
+        let addr = self.by_name.get(user)?;
+        self.users.get(addr).map(|u| u.outbox.waiting())
     }
 
     /// How many replies to unregistered addresses are cached.
@@ -422,7 +438,7 @@ impl RoomServer {
         }
         let Some(tag) = wire::read_tag(datagram) else {
             match ServerBound::parse(datagram) {
-                Ok(ServerBound::Ack { seq }) => self.acknowledge(from, seq),
+                Ok(ServerBound::Ack { seq }) => self.acknowledge(now, from, seq),
                 Err(error) => self.push_event(ServerEvent::Dropped { from, error }),
                 // a request always has a readable tag
                 Ok(ServerBound::Request { .. }) => {}
@@ -477,50 +493,75 @@ impl RoomServer {
         });
     }
 
-    /// Expires the registrations whose time is up at `now`, sends again
-    /// the notifications whose acknowledgement is late, and gives up on
-    /// those out of resends.
+    /// Expires the registrations whose time is up at `now` and sends
+    /// again the notifications whose acknowledgement is late.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = Some(now);
-        self.expire(now);
-        self.resend(now);
-    }
-
-    fn resend(&mut self, now: Instant) {
-        while let Some(&(deadline, addr, seq)) = self.resends.first() {
-            if deadline > now {
-                break;
+        while let Some((_, addr, due)) = self.timers.pop_due(now) {
+            match due {
+                Due::Expiry => {
+                    if let Some(user) = self.remove_user(now, addr) {
+                        self.push_event(ServerEvent::Expired { user, addr });
+                    }
+                }
+                Due::Resend(seq) => {
+                    let limits = self.outbox_limits();
+                    let Some(user) = self.users.get_mut(&addr) else {
+                        continue;
+                    };
+                    if let Some((payload, at)) = user.outbox.resend(now, seq, limits) {
+                        self.timers.insert(at, addr, Due::Resend(seq));
+                        self.send(addr, payload);
+                    }
+                }
             }
-            self.resends.pop_first();
-            let Some(user) = self.users.get_mut(&addr) else {
-                continue;
-            };
-            let Some(entry) = user.unacked.get_mut(&seq) else {
-                continue;
-            };
-            if entry.resends >= self.config.max_resends {
-                user.unacked.remove(&seq);
-                let user = user.name.clone();
-                self.push_event(ServerEvent::GaveUp { user, addr, seq });
-                continue;
-            }
-            entry.resends += 1;
-            entry.deadline = now + self.config.resend_after;
-            let payload = entry.payload.clone();
-            self.resends.insert((entry.deadline, addr, seq));
-            self.send(addr, payload);
         }
     }
 
-    /// `n<seq> ak` from `from`.
-    fn acknowledge(&mut self, from: SocketAddr, seq: Seq) {
+    fn outbox_limits(&self) -> OutboxLimits {
+        OutboxLimits {
+            max_in_flight: self.config.max_in_flight,
+            max_waiting: self.config.max_waiting,
+            first_resend: self.config.resend_after,
+            max_resend: self.config.max_resend_interval,
+        }
+    }
+
+    /// `n<seq> ak` from `from`: forgets it, and sends what now fits in
+    /// flight.
+    fn acknowledge(&mut self, now: Instant, from: SocketAddr, seq: Seq) {
+        let limits = self.outbox_limits();
+        let mut sent = Vec::new();
         let user = self.users.get_mut(&from).map(|user| {
-            if let Some(entry) = user.unacked.remove(&seq) {
-                self.resends.remove(&(entry.deadline, from, seq));
+            if let Some(at) = user.outbox.acknowledge(now, seq, limits, &mut sent) {
+                self.timers.remove(at, from, Due::Resend(seq));
             }
             user.name.clone()
         });
-        self.push_event(ServerEvent::Acked { from, user, seq });
+        self.push_event(ServerEvent::Acked {
+            from,
+            user: user.clone(),
+            seq,
+        });
+        if let Some(user) = user {
+            self.put_in_flight(from, &user, sent);
+        }
+    }
+
+    /// Sends notifications just put in flight and sets their resend timers.
+    fn put_in_flight(&mut self, to: SocketAddr, user: &Name, sent: Vec<Sent>) {
+        for s in sent {
+            self.timers.insert(s.deadline, to, Due::Resend(s.seq));
+            if let Some(count) = s.lost {
+                self.push_event(ServerEvent::Overflowed {
+                    user: user.clone(),
+                    addr: to,
+                    seq: s.seq,
+                    count,
+                });
+            }
+            self.send(to, s.payload);
+        }
     }
 
     /// The next datagram to send.
@@ -536,9 +577,7 @@ impl RoomServer {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let queued = self.last_now.filter(|_| !self.transmits.is_empty());
-        let expiry = self.deadlines.first().map(|(t, _)| *t);
-        let resend = self.resends.first().map(|(t, _, _)| *t);
-        queued.into_iter().chain(expiry).chain(resend).min()
+        queued.into_iter().chain(self.timers.next()).min()
     }
 
     /// The next event to log.
@@ -585,43 +624,17 @@ impl RoomServer {
     }
 
     /// Sends `notification` to the registered user at `to` with its next
-    /// sequence number, and keeps it until acknowledged.
+    /// sequence number (or queues it behind those in flight), and keeps it
+    /// until acknowledged.
     fn notify(&mut self, now: Instant, to: SocketAddr, notification: Notification) {
+        let limits = self.outbox_limits();
         let Some(user) = self.users.get_mut(&to) else {
             return;
         };
-        let seq = user.next_seq;
-        // 0 is not a sequence number: after u32::MAX comes 1
-        user.next_seq = seq.checked_add(1).unwrap_or(1);
-        let payload = datagram(NoticeTag(seq), &notification);
-        let mut gave_up = Vec::new();
-        while user.unacked.len() >= self.config.max_unacked.max(1) {
-            let Some((old, entry)) = user.unacked.pop_first() else {
-                break;
-            };
-            self.resends.remove(&(entry.deadline, to, old));
-            gave_up.push(old);
-        }
-        let deadline = now + self.config.resend_after;
-        user.unacked.insert(
-            seq,
-            Unacked {
-                payload: payload.clone(),
-                deadline,
-                resends: 0,
-            },
-        );
-        self.resends.insert((deadline, to, seq));
+        let mut sent = Vec::new();
+        user.outbox.push(now, notification, limits, &mut sent);
         let name = user.name.clone();
-        for seq in gave_up {
-            let user = name.clone();
-            self.push_event(ServerEvent::GaveUp {
-                user,
-                addr: to,
-                seq,
-            });
-        }
-        self.send(to, payload);
+        self.put_in_flight(to, &name, sent);
     }
 
     fn send(&mut self, destination: SocketAddr, payload: Bytes) {
@@ -687,21 +700,10 @@ impl RoomServer {
     fn touch(&mut self, now: Instant, from: SocketAddr) {
         let expiry = self.config.expiry;
         if let Some(user) = self.users.get_mut(&from) {
-            self.deadlines.remove(&(user.last_seen + expiry, from));
+            self.timers
+                .remove(user.last_seen + expiry, from, Due::Expiry);
             user.last_seen = now;
-            self.deadlines.insert((now + expiry, from));
-        }
-    }
-
-    fn expire(&mut self, now: Instant) {
-        while let Some(&(deadline, addr)) = self.deadlines.first() {
-            if deadline > now {
-                break;
-            }
-            self.deadlines.pop_first();
-            if let Some(user) = self.remove_user(now, addr) {
-                self.push_event(ServerEvent::Expired { user, addr });
-            }
+            self.timers.insert(now + expiry, from, Due::Expiry);
         }
     }
 
@@ -709,10 +711,10 @@ impl RoomServer {
     fn remove_user(&mut self, now: Instant, addr: SocketAddr) -> Option<Name> {
         self.leave_room(now, addr);
         let user = self.users.remove(&addr)?;
-        self.deadlines
-            .remove(&(user.last_seen + self.config.expiry, addr));
-        for (seq, entry) in &user.unacked {
-            self.resends.remove(&(entry.deadline, addr, *seq));
+        self.timers
+            .remove(user.last_seen + self.config.expiry, addr, Due::Expiry);
+        for (seq, at) in user.outbox.deadlines() {
+            self.timers.remove(at, addr, Due::Resend(seq));
         }
         self.by_name.remove(&user.name);
         // A late duplicate of a request sent before `by` still finds its
@@ -804,11 +806,11 @@ impl RoomServer {
                                 .anon
                                 .remove(&from)
                                 .map_or_else(History::new, |(h, _)| h),
-                            next_seq: 1,
-                            unacked: BTreeMap::new(),
+                            outbox: Outbox::default(),
                         },
                     );
-                    self.deadlines.insert((now + self.config.expiry, from));
+                    self.timers
+                        .insert(now + self.config.expiry, from, Due::Expiry);
                 }
                 self.by_name.insert(name.clone(), from);
                 Reply::Ok
@@ -1021,9 +1023,15 @@ impl std::fmt::Display for ServerEvent {
                 Some(user) => write!(f, "{from} {user}: n{seq} ak"),
                 None => write!(f, "{from} (unregistered): n{seq} ak"),
             },
-            ServerEvent::GaveUp { user, addr, seq } => {
-                write!(f, "{addr} {user}: n{seq} not acknowledged, given up")
-            }
+            ServerEvent::Overflowed {
+                user,
+                addr,
+                seq,
+                count,
+            } => write!(
+                f,
+                "{addr} {user}: {count} waiting notifications dropped, n{seq} ls {count} sent"
+            ),
         }
     }
 }

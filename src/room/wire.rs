@@ -6,9 +6,10 @@
 //! |---|---|---|
 //! | client → server | [`Request`] | `hi ul rl rc rj rk ar kk ms ka by` |
 //! | server → client, same tag | [`Reply`] | `ok ul rl pa er` |
-//! | server → client, tag `n<seq>` | [`Notification`] | `ms pa jn lv kd` |
+//! | server → client, tag `n<seq>` | [`Notification`] | `ms pa jn lv kd ls` |
 //! | client → server, tag `n<seq>` | acknowledgement ([`ServerBound::Ack`]) | `ak` |
-//! | client → client, tag `0` | [`PrivateMessage`] | `pm` |
+//! | client → client, any tag | [`PrivateMessage`] | `pm` |
+//! | client → client, same tag | [`Reply`] | `ok er` |
 //!
 //! [`ServerBound`] and [`ClientBound`] are whole datagrams (tag and message)
 //! in each direction. Parsing is strict and formatting is canonical:
@@ -44,8 +45,9 @@ use crate::EncodeError;
 /// Largest room-chat datagram, in bytes, in either direction.
 const MAX_DATAGRAM: usize = 4096;
 
-/// The request tag: chosen by the requester, copied into the reply; `0`
-/// marks a private message between clients.
+/// The request tag: chosen by the requester (a client asking the server,
+/// or sending a private message to another client), copied into the
+/// reply.
 pub type Tag = u32;
 
 /// A notification's sequence number, the `<seq>` of its tag `n<seq>`:
@@ -116,14 +118,22 @@ pub enum WireError {
         /// The field, cut to 60 characters.
         field: String,
     },
-    /// A notification with a numeric tag (it needs `n<seq>`), a private
-    /// message with a non-zero tag, or a `pa` reply with tag `0`.
+    /// A notification with a numeric tag (it needs `n<seq>`), or a `pa`
+    /// reply with tag `0`.
     #[error("op {op} cannot have tag {tag}")]
     WrongTag {
         /// The op.
         op: &'static str,
         /// The tag it came with.
         tag: Tag,
+    },
+    /// The count of `ls` is not a canonical decimal `u32` above 0.
+    #[error("op {op}: {field:?} is not a count (a decimal u32 above 0)")]
+    BadCount {
+        /// The op.
+        op: &'static str,
+        /// The field, cut to 16 characters.
+        field: String,
     },
     /// An op that is neither a notification nor an acknowledgement with a
     /// notification's tag `n<seq>`.
@@ -362,6 +372,9 @@ pub enum ErrorCode {
     TooManyRooms,
     /// `room-full`: `rj` of a room that has its maximum of members.
     RoomFull,
+    /// `not-poked`: a client's answer to a `pm` from an address that no
+    /// `pa` gave it for the sender.
+    NotPoked,
     /// Any other code: non-empty, without spaces.
     Other(String),
 }
@@ -384,12 +397,13 @@ impl ErrorCode {
             ErrorCode::ServerFull => "server-full",
             ErrorCode::TooManyRooms => "too-many-rooms",
             ErrorCode::RoomFull => "room-full",
+            ErrorCode::NotPoked => "not-poked",
             ErrorCode::Other(code) => code,
         }
     }
 
     fn from_wire(code: &str) -> Self {
-        const KNOWN: [ErrorCode; 13] = [
+        const KNOWN: [ErrorCode; 14] = [
             ErrorCode::NotRegistered,
             ErrorCode::BadRequest,
             ErrorCode::TooLong,
@@ -403,6 +417,7 @@ impl ErrorCode {
             ErrorCode::ServerFull,
             ErrorCode::TooManyRooms,
             ErrorCode::RoomFull,
+            ErrorCode::NotPoked,
         ];
         KNOWN
             .into_iter()
@@ -545,6 +560,12 @@ pub enum Notification {
         /// The room.
         room: Name,
     },
+    /// `ls count`: `count` notifications to you were dropped, in this
+    /// one's place (your queue at the server overflowed).
+    Lost {
+        /// How many (at least 1).
+        count: u32,
+    },
 }
 
 impl Notification {
@@ -557,6 +578,7 @@ impl Notification {
             Notification::Joined { .. } => "jn",
             Notification::Left { .. } => "lv",
             Notification::Kicked { .. } => "kd",
+            Notification::Lost { .. } => "ls",
         }
     }
 }
@@ -570,12 +592,14 @@ impl fmt::Display for Notification {
             Notification::Joined { room, user } => write!(f, "jn {room} {user}"),
             Notification::Left { room, user } => write!(f, "lv {room} {user}"),
             Notification::Kicked { room } => write!(f, "kd {room}"),
+            Notification::Lost { count } => write!(f, "ls {count}"),
         }
     }
 }
 
-/// `0 pm user text`: a private message, sent straight from one client to
-/// another after a poke.
+/// `<tag> pm user text`: a private message, sent straight from one client
+/// to another after a poke, and answered by the receiver with `<tag> ok`
+/// (or `<tag> er not-poked`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrivateMessage {
     /// The sender's user name.
@@ -694,9 +718,9 @@ enum Head {
 /// A whole datagram a client receives: from the server, or from another
 /// client (`pm`).
 ///
-/// With tag `n<seq>`, `ms pa jn lv kd` are notifications; with tag `0`,
-/// `pm` is a private message; with any numeric tag, `ok ul rl er` are
-/// replies; with a non-zero tag, `pa` is a reply.
+/// With tag `n<seq>`, `ms pa jn lv kd ls` are notifications; with any
+/// numeric tag, `pm` is a private message and `ok ul rl er` are replies;
+/// with a non-zero tag, `pa` is a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientBound {
     /// A reply to the request with this tag (`er` may come with tag `0`,
@@ -714,8 +738,13 @@ pub enum ClientBound {
         /// The notification.
         notification: Notification,
     },
-    /// A private message from another client (tag `0`).
-    Private(PrivateMessage),
+    /// A private message from another client, with the sender's tag.
+    Private {
+        /// The sender's tag, copied into the answer.
+        tag: Tag,
+        /// The message.
+        message: PrivateMessage,
+    },
 }
 
 impl ClientBound {
@@ -733,7 +762,7 @@ impl ClientBound {
         let tag = match head {
             Head::Seq(seq) => {
                 return match op {
-                    "ms" | "pa" | "jn" | "lv" | "kd" => parse_notification(body)
+                    "ms" | "pa" | "jn" | "lv" | "kd" | "ls" => parse_notification(body)
                         .map(|notification| Self::Notice { seq, notification }),
                     _ => Err(WireError::NotANotification {
                         op: cut(op, 16),
@@ -744,8 +773,8 @@ impl ClientBound {
             Head::Tag(tag) => tag,
         };
         match (tag, op) {
-            (0, "pm") => parse_private(body).map(Self::Private),
-            (0, "pa") | (_, "ms" | "jn" | "lv" | "kd" | "pm") => Err(WireError::WrongTag {
+            (_, "pm") => parse_private(body).map(|message| Self::Private { tag, message }),
+            (0, "pa") | (_, "ms" | "jn" | "lv" | "kd" | "ls") => Err(WireError::WrongTag {
                 op: static_op(op),
                 tag,
             }),
@@ -762,7 +791,7 @@ impl ClientBound {
     pub fn tag(&self) -> Option<Tag> {
         match self {
             ClientBound::Reply { tag, .. } => Some(*tag),
-            ClientBound::Private(_) => Some(0),
+            ClientBound::Private { tag, .. } => Some(*tag),
             ClientBound::Notice { .. } => None,
         }
     }
@@ -799,7 +828,7 @@ impl ClientBound {
             ClientBound::Notice { seq, notification } => {
                 encode_tagged(&NoticeTag(*seq), notification, dst)
             }
-            ClientBound::Private(p) => encode_tagged(&0, p, dst),
+            ClientBound::Private { tag, message } => encode_tagged(tag, message, dst),
         }
     }
 
@@ -821,7 +850,7 @@ fn static_op(op: &str) -> &'static str {
         "jn" => "jn",
         "lv" => "lv",
         "kd" => "kd",
-        "pm" => "pm",
+        "ls" => "ls",
         _ => "pa",
     }
 }
@@ -848,6 +877,9 @@ fn parse_notification(body: &str) -> Result<Notification, WireError> {
         },
         "kd" => Notification::Kicked {
             room: f.name("kd", "room")?,
+        },
+        "ls" => Notification::Lost {
+            count: f.count("ls")?,
         },
         other => return Err(unknown(other)),
     };
@@ -999,6 +1031,17 @@ impl<'a> Fields<'a> {
             names.push(self.name(op, "name")?);
         }
         Ok(names)
+    }
+
+    /// A canonical decimal `u32` above 0.
+    fn count(&mut self, op: &'static str) -> Result<u32, WireError> {
+        let value = self.field(op, "count")?;
+        parse_tag(value.as_bytes())
+            .filter(|&n| n > 0)
+            .ok_or_else(|| WireError::BadCount {
+                op,
+                field: cut(value, 16),
+            })
     }
 
     fn addr(&mut self, op: &'static str) -> Result<SocketAddr, WireError> {
