@@ -1,4 +1,4 @@
-//! The room-chat wire types of PROTOCOLS.md §7: one datagram is
+//! The room-chat wire types (§7): one datagram is
 //! `<tag> <op> [<arg> ...]`, UTF-8, fields separated by one space, at most
 //! 4,096 bytes ([`ServerBound::MAX_LEN`], [`ClientBound::MAX_LEN`]).
 //!
