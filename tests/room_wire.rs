@@ -688,3 +688,57 @@ fn acks_are_strict() {
     );
     assert_eq!(sockwire::room::read_tag(b"n7 ak"), None);
 }
+
+/// The wire as datagram codecs: the same bytes as `parse` and `encode`,
+/// and an encoding refused leaves the buffer as it was.
+#[test]
+fn the_datagram_codecs_are_the_parsers_and_encoders() {
+    use bytes::{Bytes, BytesMut};
+    use sockwire::room::{ClientBoundCodec, ServerBoundCodec};
+    use sockwire::{DatagramDecoder, DatagramEncoder};
+
+    for wire in [&b"7 rc lobby"[..], b"n3 ak", b"0 ms ", b"4294967295 by"] {
+        let decoded = ServerBoundCodec.decode_datagram(Bytes::copy_from_slice(wire));
+        assert_eq!(decoded, ServerBound::parse(wire));
+        let mut out = BytesMut::new();
+        ServerBoundCodec
+            .encode_datagram(decoded.unwrap(), &mut out)
+            .unwrap();
+        assert_eq!(&out[..], wire);
+    }
+    for wire in [
+        &b"7 ok"[..],
+        b"n9 ls 12",
+        b"12 pm bob hi",
+        b"5 er not-poked",
+    ] {
+        let decoded = ClientBoundCodec.decode_datagram(Bytes::copy_from_slice(wire));
+        assert_eq!(decoded, ClientBound::parse(wire));
+        let mut out = BytesMut::new();
+        ClientBoundCodec
+            .encode_datagram(decoded.unwrap(), &mut out)
+            .unwrap();
+        assert_eq!(&out[..], wire);
+    }
+    assert!(
+        ServerBoundCodec
+            .decode_datagram(Bytes::from_static(b"x ul"))
+            .is_err()
+    );
+    assert!(
+        ClientBoundCodec
+            .decode_datagram(Bytes::from_static(b"n1 ok"))
+            .is_err()
+    );
+    let too_long = ServerBound::Request {
+        tag: 1,
+        request: Request::Say("x".repeat(5000)),
+    };
+    let mut out = BytesMut::from(&b"kept"[..]);
+    assert!(
+        ServerBoundCodec
+            .encode_datagram(too_long, &mut out)
+            .is_err()
+    );
+    assert_eq!(&out[..], b"kept");
+}

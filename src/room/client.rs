@@ -2,102 +2,26 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::Transmit;
 
-use super::client_event::{ClientEvent, DropReason, Repeat};
+use super::client_event::{ClientEvent, DropReason};
 use super::command::{ClientError, Command, too_long};
 use super::events::EventQueue;
 use super::peers::PeerTable;
 use super::private::{OutgoingPm, PrivateOut, SeenTags};
 use super::reorder::{Reorder, Step, Taken};
 use super::requests::{Origin, Queued, Requests, Retry};
+
+mod config;
+mod registration;
+
 use super::wire::{
     ClientBound, ErrorCode, Name, Notification, PrivateMessage, Reply, Request, Seq, ServerBound,
     Tag,
 };
-
-/// The client's timers and limits.
-///
-/// ```
-/// use std::time::Duration;
-/// use sockwire::room::ClientConfig;
-/// let config = ClientConfig::default().with_retransmit_after(Duration::from_millis(200));
-/// assert_eq!(config.max_retransmits, 4);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ClientConfig {
-    /// Wait for a reply: see
-    /// [`with_retransmit_after`](Self::with_retransmit_after).
-    pub retransmit_after: Duration,
-    /// Retransmissions: see
-    /// [`with_max_retransmits`](Self::with_max_retransmits).
-    pub max_retransmits: u32,
-    /// Keep-alive period: see
-    /// [`with_keepalive_every`](Self::with_keepalive_every).
-    pub keepalive_every: Duration,
-    /// Requests under way: see [`with_max_pending`](Self::with_max_pending).
-    pub max_pending: usize,
-    /// Peer addresses: see [`with_max_peers`](Self::with_max_peers).
-    pub max_peers: usize,
-    /// Unpolled events: see [`with_max_events`](Self::with_max_events).
-    pub max_events: usize,
-    /// Longest open gap: see [`with_gap_timeout`](Self::with_gap_timeout).
-    pub gap_timeout: Duration,
-    /// Held-back notifications: see [`with_max_held`](Self::with_max_held).
-    pub max_held: usize,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        ClientConfig {
-            retransmit_after: Duration::from_millis(500),
-            max_retransmits: 4,
-            keepalive_every: Duration::from_secs(20),
-            max_pending: 2048,
-            max_peers: 256,
-            max_events: 1024,
-            gap_timeout: Duration::from_secs(60),
-            max_held: 64,
-        }
-    }
-}
-
-crate::config::config_setters!(ClientConfig {
-    /// How long to wait for a reply (from the server, or from a peer to a
-    /// `pm`) before sending again. Default: 500 ms.
-    with_retransmit_after => retransmit_after: Duration,
-    /// How many times a request or `pm` is sent again before it is
-    /// reported as timed out. Default: 4.
-    with_max_retransmits => max_retransmits: u32,
-    /// How often `ka` goes out while no request is under way. Default: 20 s.
-    with_keepalive_every => keepalive_every: Duration,
-    /// Most requests to the server under way (one in flight, the rest
-    /// queued in order), and likewise most private messages. A
-    /// re-registration's `hi` and rejoin may come on top:
-    /// [`RoomClient::pending`] is at most `max_pending + 3`. Default:
-    /// 2,048 (a paste of 1,000 lines fits).
-    with_max_pending => max_pending: usize,
-    /// Most peer addresses remembered from `pa` (the oldest is forgotten).
-    /// Default: 256.
-    with_max_peers => max_peers: usize,
-    /// Most events kept until polled (the oldest is dropped). Default:
-    /// 1,024.
-    with_max_events => max_events: usize,
-    /// How long a gap in the notifications may stay open: then the
-    /// registration is taken for gone (the server restarted, or it
-    /// expired); what is held back is shown, the gap is reported
-    /// ([`ClientEvent::Lost`]) and the client registers again. Default:
-    /// 60 s.
-    with_gap_timeout => gap_timeout: Duration,
-    /// Most notifications held back behind a gap; one more gives up the
-    /// first gap at once (reported as [`ClientEvent::Lost`]). The server
-    /// keeps at most 64 in flight, so a gap holds back at most 63.
-    /// Default: 64.
-    with_max_held => max_held: usize,
-});
+pub use config::ClientConfig;
 
 /// The room-chat client: a sans-IO state machine.
 ///
@@ -456,79 +380,6 @@ impl RoomClient {
         } else {
             self.send_next(now);
         }
-    }
-
-    /// A rejoin that failed: a room gone with the server is made again; a
-    /// room another client made meanwhile is joined.
-    fn rejoin_fallback(&mut self, q: &Queued, code: Option<&ErrorCode>) {
-        let next = match (q.origin, &q.request, code) {
-            (Origin::Rejoin, Request::JoinRoom(room), Some(ErrorCode::NoSuchRoom)) => {
-                (Request::CreateRoom(room.clone()), Origin::RejoinCreate)
-            }
-            (Origin::RejoinCreate, Request::CreateRoom(room), Some(ErrorCode::RoomExists)) => {
-                (Request::JoinRoom(room.clone()), Origin::Repeat)
-            }
-            _ => return,
-        };
-        let queued = Queued {
-            tag: self.take_tag(),
-            request: next.0,
-            origin: next.1,
-        };
-        self.requests.push_front(queued);
-    }
-
-    /// The registration is gone (`failed` got `er not-registered`, or a
-    /// gap stayed open): `hi` again, rejoin the room, then `failed` again,
-    /// all ahead of the queue, with new tags.
-    fn reregister(&mut self, now: Instant, failed: Option<Queued>) {
-        // The old registration's notifications will never fill their gaps:
-        // show what was held back, report the rest; the new registration
-        // counts from 1.
-        let mut steps = Vec::new();
-        self.reorder.flush_and_restart(&mut steps);
-        self.show_steps(steps);
-        let moves = failed.as_ref().is_some_and(|q| {
-            matches!(
-                q.request,
-                Request::CreateRoom(_) | Request::JoinRoom(_) | Request::LeaveRoom | Request::Bye
-            )
-        });
-        let room = self.room.take().filter(|_| !moves);
-        self.requests.forget_registration();
-        let hello = Queued {
-            tag: self.take_tag(),
-            request: Request::Hello(self.user.clone()),
-            origin: Origin::Register,
-        };
-        let rejoin = room.clone().map(|room| Queued {
-            tag: self.take_tag(),
-            request: Request::JoinRoom(room),
-            origin: Origin::Rejoin,
-        });
-        let retry = failed.map(|q| {
-            let retry = Queued {
-                tag: self.take_tag(),
-                request: q.request,
-                origin: Origin::Repeat,
-            };
-            let repeat = Repeat {
-                tag: q.tag,
-                retry_tag: retry.tag,
-                request: retry.request.clone(),
-            };
-            (retry, repeat)
-        });
-        let (retry, repeat) = retry.unzip();
-        self.events.push(ClientEvent::Reregistering {
-            user: self.user.clone(),
-            room,
-            repeat,
-        });
-        for q in [retry, rejoin, Some(hello)].into_iter().flatten() {
-            self.requests.push_front(q);
-        }
-        self.send_next(now);
     }
 
     /// A notification from the server: acknowledge it, then show it in

@@ -255,12 +255,13 @@ mod requests;
 mod server;
 mod timers;
 mod wire;
+mod words;
 
 pub use client::{ClientConfig, RoomClient};
 pub use client_event::{ClientEvent, DropReason, Repeat};
 pub use command::{ClientError, Command};
 pub use server::{RoomServer, ServerConfig, ServerEvent};
 pub use wire::{
-    BadName, ClientBound, ErrorCode, Name, Notification, PrivateMessage, Reply, Request,
-    ServerBound, Tag, WireError, read_tag,
+    BadName, ClientBound, ClientBoundCodec, ErrorCode, Name, Notification, PrivateMessage, Reply,
+    Request, ServerBound, ServerBoundCodec, Tag, WireError, read_tag,
 };
