@@ -271,8 +271,11 @@ impl RoomClient {
     }
 
     /// Handles one datagram from `from`, received at `now`.
+    ///
+    /// It does not run the timers: [`handle_timeout`](Self::handle_timeout)
+    /// does.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        self.handle_timeout(now);
+        self.last_now = now;
         let message = match ClientBound::parse(datagram) {
             Ok(m) => m,
             Err(e) => return self.drop_datagram(from, DropReason::Malformed(e)),

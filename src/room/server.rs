@@ -149,8 +149,12 @@ impl RoomServer {
     }
 
     /// Handles one datagram from `from`, received at `now`.
+    ///
+    /// It does not run the timers ([`handle_timeout`](Self::handle_timeout)
+    /// does), but a registration past its expiry is not refreshed: the
+    /// sender is taken for unregistered.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        self.handle_timeout(now);
+        self.last_now = Some(now);
         self.touch(now, from);
         if datagram.len() > MAX_DATAGRAM {
             let tag = wire::read_tag(datagram);
@@ -386,15 +390,23 @@ impl RoomServer {
         }
     }
 
-    /// Refreshes the registration of `from`, if any.
+    /// Refreshes the registration of `from`, if any; one past its expiry
+    /// expires first.
     fn touch(&mut self, now: Instant, from: SocketAddr) {
         let expiry = self.config.expiry;
-        if let Some(user) = self.users.get_mut(&from) {
-            self.timers
-                .remove(user.last_seen + expiry, from, Due::Expiry);
-            user.last_seen = now;
-            self.timers.insert(now + expiry, from, Due::Expiry);
+        let Some(user) = self.users.get_mut(&from) else {
+            return;
+        };
+        if user.last_seen + expiry <= now {
+            if let Some(user) = self.remove_user(now, from) {
+                self.push_event(ServerEvent::Expired { user, addr: from });
+            }
+            return;
         }
+        self.timers
+            .remove(user.last_seen + expiry, from, Due::Expiry);
+        user.last_seen = now;
+        self.timers.insert(now + expiry, from, Due::Expiry);
     }
 
     /// Unregisters `addr`, leaving its room.
