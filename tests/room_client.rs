@@ -290,14 +290,21 @@ fn pm_is_accepted_only_from_the_address_pa_gave() {
     );
 }
 
-#[test]
-fn a_repeated_pm_is_answered_again_and_shown_once() {
-    let t0 = Instant::now();
+/// alice, registered, poked by bob at 127.0.0.1:2002; nothing left to
+/// poll.
+fn poked_by_bob(t0: Instant) -> RoomClient {
     let mut c = alice(t0);
     c.handle_datagram(t0, SERVER, b"1 ok");
     c.handle_datagram(t0, SERVER, b"n1 pa bob 127.0.0.1:2002");
     let _ = sent(&mut c);
     let _ = events(&mut c);
+    c
+}
+
+#[test]
+fn a_repeated_pm_is_answered_again_and_shown_once() {
+    let t0 = Instant::now();
+    let mut c = poked_by_bob(t0);
     let bob = addr(2002);
     c.handle_datagram(t0, bob, b"7 pm bob one");
     c.handle_datagram(t0, bob, b"7 pm bob one");
@@ -327,11 +334,7 @@ fn a_repeated_pm_is_answered_again_and_shown_once() {
 #[test]
 fn a_pm_is_retransmitted_until_answered_and_reported_like_a_request() {
     let t0 = Instant::now();
-    let mut c = alice(t0);
-    c.handle_datagram(t0, SERVER, b"1 ok");
-    c.handle_datagram(t0, SERVER, b"n1 pa bob 127.0.0.1:2002");
-    let _ = sent(&mut c);
-    let _ = events(&mut c);
+    let mut c = poked_by_bob(t0);
     assert_eq!(c.handle_line(t0, "$msg bob one"), Ok(Some(2)));
     assert_eq!(c.handle_line(t0, "$msg bob two"), Ok(Some(3)));
     // one at a time, in order

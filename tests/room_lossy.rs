@@ -96,15 +96,21 @@ fn gather(net: &mut Network) {
     panic!("could not gather the room");
 }
 
-/// Alice says `a` lines and bob `b`, about 20 a second each, interleaved;
-/// then everyone says two closing lines (so that a gap at the end of the
-/// counted lines is followed by something), and the network settles.
-fn chat(loss: f64, seed: u64, a: usize, b: usize) -> Network {
-    let mut net = Network::new(RoomServer::default(), Conditions::lossy(loss), seed);
+/// alice, bob and carol in room `lobby` on a network of `conditions`.
+fn lobby(conditions: Conditions, seed: u64) -> Network {
+    let mut net = Network::new(RoomServer::default(), conditions, seed);
     net.add_client(2001, "alice");
     net.add_client(2002, "bob");
     net.add_client(2003, "carol");
     gather(&mut net);
+    net
+}
+
+/// Alice says `a` lines and bob `b`, about 20 a second each, interleaved;
+/// then everyone says two closing lines (so that a gap at the end of the
+/// counted lines is followed by something), and the network settles.
+fn chat(loss: f64, seed: u64, a: usize, b: usize) -> Network {
+    let mut net = lobby(Conditions::lossy(loss), seed);
     for k in 0..a.max(b) {
         if k < a {
             net.line(ALICE, &format!("a{k:03}"));
@@ -505,11 +511,7 @@ fn a_server_restart_is_survived() {
     for (loss, seeds) in [(0.0, 1), (0.1, 30)] {
         for seed in 0..seeds {
             let ctx = format!("loss {loss} seed {seed}");
-            let mut net = Network::new(RoomServer::default(), Conditions::lossy(loss), seed);
-            net.add_client(2001, "alice");
-            net.add_client(2002, "bob");
-            net.add_client(2003, "carol");
-            gather(&mut net);
+            let mut net = lobby(Conditions::lossy(loss), seed);
             net.line(ALICE, "before");
             net.settle(Duration::from_secs(30));
             net.restart_server(RoomServer::default());
@@ -603,11 +605,7 @@ fn a_lost_hi_is_recovered() {
 /// The server keeps resending, so the ninth copy brings it.
 #[test]
 fn the_last_notification_arrives_though_its_first_8_copies_are_lost() {
-    let mut net = Network::new(RoomServer::default(), Conditions::perfect(), 1);
-    net.add_client(2001, "alice");
-    net.add_client(2002, "bob");
-    net.add_client(2003, "carol");
-    gather(&mut net);
+    let mut net = lobby(Conditions::perfect(), 1);
     net.line(ALICE, "first");
     net.settle(Duration::from_secs(5));
     let bob = net.addrs[BOB];
@@ -718,6 +716,17 @@ fn private_messages_at_30_percent_loss_are_delivered_once_or_reported() {
     assert_eq!(sent, 4000);
 }
 
+/// The counts of every `ls` the server sent.
+fn overflows(net: &Network) -> Vec<u32> {
+    net.server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Overflowed { count, .. } => Some(*count),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A receiver whose acknowledgements never reach the server (it stays
 /// registered: its keep-alives do) while alice says 1,200 lines: 64 are in
 /// flight to it, 1,024 wait, and the 112 oldest waiting are dropped. When
@@ -726,11 +735,7 @@ fn private_messages_at_30_percent_loss_are_delivered_once_or_reported() {
 /// acknowledges, loses nothing.
 #[test]
 fn a_receiver_that_never_acknowledges_gets_ls_and_the_others_lose_nothing() {
-    let mut net = Network::new(RoomServer::default(), Conditions::perfect(), 3);
-    net.add_client(2001, "alice");
-    net.add_client(2002, "bob");
-    net.add_client(2003, "carol");
-    gather(&mut net);
+    let mut net = lobby(Conditions::perfect(), 3);
     let carol = net.addrs[CAROL];
     let deaf = std::rc::Rc::new(std::cell::Cell::new(true));
     let rule = std::rc::Rc::clone(&deaf);
@@ -743,14 +748,7 @@ fn a_receiver_that_never_acknowledges_gets_ls_and_the_others_lose_nothing() {
     net.settle(Duration::from_secs(600));
     assert_eq!(net.server.unacknowledged("carol"), Some(64));
     assert_eq!(net.server.waiting("carol"), Some(1024));
-    let overflowed: Vec<u32> = net
-        .server_events
-        .iter()
-        .filter_map(|e| match e {
-            ServerEvent::Overflowed { count, .. } => Some(*count),
-            _ => None,
-        })
-        .collect();
+    let overflowed = overflows(&net);
     // announced when its turn comes: not yet
     assert!(overflowed.is_empty());
     deaf.set(false);
@@ -783,14 +781,7 @@ fn a_receiver_that_never_acknowledges_gets_ls_and_the_others_lose_nothing() {
         .collect();
     let all: Vec<String> = (0..1200).map(|k| format!("a{k:04}")).collect();
     assert_eq!(bob_seen, all);
-    let overflowed: Vec<u32> = net
-        .server_events
-        .iter()
-        .filter_map(|e| match e {
-            ServerEvent::Overflowed { count, .. } => Some(*count),
-            _ => None,
-        })
-        .collect();
+    let overflowed = overflows(&net);
     assert_eq!(overflowed, [112]);
     let line = net.client_events[CAROL]
         .iter()
@@ -812,11 +803,7 @@ fn after_a_restart_each_client_rejoins_its_room_by_itself() {
     for (loss, seeds) in [(0.0, 1), (0.1, 20)] {
         for seed in 0..seeds {
             let ctx = format!("loss {loss} seed {seed}");
-            let mut net = Network::new(RoomServer::default(), Conditions::lossy(loss), seed);
-            net.add_client(2001, "alice");
-            net.add_client(2002, "bob");
-            net.add_client(2003, "carol");
-            gather(&mut net);
+            let mut net = lobby(Conditions::lossy(loss), seed);
             net.restart_server(RoomServer::default());
             net.run_for(Duration::from_secs(45));
             net.settle(Duration::from_secs(30));

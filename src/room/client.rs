@@ -10,9 +10,10 @@ use super::client_event::{ClientEvent, DropReason};
 use super::command::{ClientError, Command, too_long};
 use super::events::EventQueue;
 use super::peers::PeerTable;
-use super::private::{OutgoingPm, PrivateOut, SeenTags};
+use super::private::{OutgoingPm, SeenTags};
 use super::reorder::{Reorder, Step, Taken};
-use super::requests::{Origin, Queued, Requests, Retry};
+use super::requests::{Origin, Queued};
+use super::stop_and_wait::{Retry, StopAndWait};
 
 mod config;
 mod registration;
@@ -57,10 +58,10 @@ pub struct RoomClient {
     server: SocketAddr,
     user: Name,
     next_tag: Tag,
-    requests: Requests,
+    requests: StopAndWait<Queued>,
     reorder: Reorder,
     peers: PeerTable,
-    private_out: PrivateOut,
+    private_out: StopAndWait<OutgoingPm>,
     private_seen: SeenTags,
     room: Option<Name>,
     next_keepalive: Instant,
@@ -82,10 +83,10 @@ impl RoomClient {
             server,
             user: user.clone(),
             next_tag: 1,
-            requests: Requests::default(),
+            requests: StopAndWait::default(),
             reorder: Reorder::new(config.max_held),
             peers: PeerTable::new(config.max_peers),
-            private_out: PrivateOut::default(),
+            private_out: StopAndWait::default(),
             private_seen: SeenTags::new(config.max_peers),
             room: None,
             quitting: false,
@@ -212,8 +213,8 @@ impl RoomClient {
             text,
             payload,
         };
-        let after = self.config.retransmit_after;
-        self.private_out.push(now, pm, after, &mut self.transmits);
+        self.private_out.push_back(pm);
+        self.send_next_private(now);
         Ok(tag)
     }
 
@@ -270,6 +271,24 @@ impl RoomClient {
         }
     }
 
+    /// Sends the next queued private message if none is in flight.
+    fn send_next_private(&mut self, now: Instant) {
+        let retry = self.retry();
+        // A private message is encoded when queued: none is refused here.
+        if let Some(pm) = self.private_out.send_next(now, retry, &mut self.transmits) {
+            self.private_failed(pm);
+        }
+    }
+
+    /// Reports a private message that got no answer.
+    fn private_failed(&mut self, pm: OutgoingPm) {
+        self.events.push(ClientEvent::PrivateTimedOut {
+            tag: pm.tag,
+            to: pm.to,
+            text: pm.text,
+        });
+    }
+
     /// Handles one datagram from `from`, received at `now`.
     ///
     /// It does not run the timers: [`handle_timeout`](Self::handle_timeout)
@@ -283,10 +302,9 @@ impl RoomClient {
         match message {
             ClientBound::Private { tag, message } => self.private_in(from, tag, message),
             ClientBound::Reply { tag, reply } => {
-                let after = self.config.retransmit_after;
-                let answered =
-                    self.private_out
-                        .answered(now, from, tag, after, &mut self.transmits);
+                let answered = self
+                    .private_out
+                    .answered(|pm, to| pm.tag == tag && to == from);
                 if let Some(pm) = answered {
                     self.events.push(ClientEvent::PrivateReply {
                         tag,
@@ -294,6 +312,7 @@ impl RoomClient {
                         text: pm.text,
                         reply,
                     });
+                    self.send_next_private(now);
                 } else if from != self.server {
                     self.drop_datagram(from, DropReason::NotFromServer);
                 } else {
@@ -345,7 +364,7 @@ impl RoomClient {
 
     /// The server's reply `tag`.
     fn on_reply(&mut self, now: Instant, tag: Tag, reply: Reply) {
-        let Some(q) = self.requests.answered(tag) else {
+        let Some(q) = self.requests.answered(|q, _| q.tag == tag) else {
             return self.drop_datagram(self.server, DropReason::UnknownTag(tag));
         };
         let code = match &reply {
@@ -456,16 +475,12 @@ impl RoomClient {
             }
             self.send_next(now);
         }
-        let (after, max) = (retry.after, retry.max);
         if let Some(pm) = self
             .private_out
-            .handle_timeout(now, after, max, &mut self.transmits)
+            .handle_timeout(now, retry, &mut self.transmits)
         {
-            self.events.push(ClientEvent::PrivateTimedOut {
-                tag: pm.tag,
-                to: pm.to,
-                text: pm.text,
-            });
+            self.private_failed(pm);
+            self.send_next_private(now);
         }
         if now >= self.next_keepalive && !self.quitting {
             while self.next_keepalive <= now {
@@ -515,13 +530,10 @@ impl RoomClient {
     /// queued; private messages still under way are reported.
     fn close(&mut self) {
         self.closed = true;
-        self.requests.clear();
-        for pm in self.private_out.drain() {
-            self.events.push(ClientEvent::PrivateTimedOut {
-                tag: pm.tag,
-                to: pm.to,
-                text: pm.text,
-            });
+        let _ = self.requests.drain();
+        let unanswered: Vec<OutgoingPm> = self.private_out.drain().collect();
+        for pm in unanswered {
+            self.private_failed(pm);
         }
         self.events.push(ClientEvent::Closed);
     }

@@ -253,6 +253,7 @@ mod reorder;
 mod reply_cache;
 mod requests;
 mod server;
+mod stop_and_wait;
 mod timers;
 mod wire;
 mod words;

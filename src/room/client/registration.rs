@@ -47,7 +47,7 @@ impl RoomClient {
             )
         });
         let room = self.room.take().filter(|_| !moves);
-        self.requests.forget_registration();
+        self.requests.retain_queued(|q| !q.is_registration());
         let hello = Queued {
             tag: self.take_tag(),
             request: Request::Hello(self.user.clone()),
