@@ -179,5 +179,11 @@ impl Outbox {
 fn encode(seq: Seq, notification: Notification) -> Bytes {
     ClientBound::Notice { seq, notification }
         .to_bytes()
-        .unwrap_or_else(|_| Bytes::from(format!("n{seq} ls 1")))
+        .unwrap_or_else(|_| {
+            let lost = ClientBound::Notice {
+                seq,
+                notification: Notification::Lost { count: 1 },
+            };
+            lost.to_bytes().unwrap_or_default()
+        })
 }
