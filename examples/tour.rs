@@ -604,6 +604,10 @@ fn room() -> io::Result<()> {
             ("alice", "$roomcreate lobby"),
             ("bob", "$roomjoin lobby"),
             ("alice", "hello, room"),
+            // a private message goes straight to the poked address, with a
+            // tag, and is answered like a request
+            ("bob", "$poke alice"),
+            ("bob", "$msg alice psst"),
         ],
         RoomClient::handle_line,
     )

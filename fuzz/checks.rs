@@ -1071,8 +1071,8 @@ pub fn room_server(data: &[u8]) {
     config.reply_history = 1 + usize::from(c >> 6);
     let c2 = s.byte();
     config.max_cached_replies = 1 + usize::from(c2 & 7);
-    config.max_unacked = 1 + usize::from((c2 >> 3) & 7);
-    config.max_resends = u32::from(c2 >> 6);
+    config.max_in_flight = 1 + usize::from((c2 >> 3) & 7);
+    config.max_waiting = usize::from(c2 >> 6) * 2;
     config.expiry = Duration::from_secs(30);
     let limits = config.clone();
     let mut server = RoomServer::new(config);
@@ -1100,7 +1100,7 @@ pub fn room_server(data: &[u8]) {
                     continue;
                 };
                 server.handle_datagram(now, from, &datagram);
-                let again = room_drain_server(&mut server, &limits, now, from);
+                let again = room_drain_server(&mut server, &limits, now, from, false);
                 if read_tag(&datagram).is_some() {
                     assert_eq!(
                         again,
@@ -1129,7 +1129,7 @@ pub fn room_server(data: &[u8]) {
                         lossy(&payload)
                     );
                 }
-                room_drain_server(&mut server, &limits, now, from);
+                room_drain_server(&mut server, &limits, now, from, true);
                 continue;
             }
             2..=8 => room_request(&mut s),
@@ -1139,7 +1139,7 @@ pub fn room_server(data: &[u8]) {
             }
         };
         server.handle_datagram(now, from, &replies);
-        let sent = room_drain_server(&mut server, &limits, now, from);
+        let sent = room_drain_server(&mut server, &limits, now, from, false);
         let answered = read_tag(&replies).is_some() || replies.len() > ROOM_MAX_LEN;
         assert_eq!(
             sent.len(),
@@ -1152,12 +1152,14 @@ pub fn room_server(data: &[u8]) {
 }
 
 /// Drains the server after a step at `now`, checking what it sends and
-/// holds; returns the replies sent to `from` (not the notifications).
+/// holds (after `timers_run`, that nothing is overdue); returns the
+/// replies sent to `from` (not the notifications).
 fn room_drain_server(
     server: &mut RoomServer,
     limits: &ServerConfig,
     now: Instant,
     from: SocketAddr,
+    timers_run: bool,
 ) -> Vec<Bytes> {
     let mut to_sender = Vec::new();
     while let Some(t) = server.poll_transmit() {
@@ -1184,9 +1186,11 @@ fn room_drain_server(
     assert!(server.cached_replies() <= limits.max_cached_replies);
     for user in server.users() {
         let unacked = server.unacknowledged(user).expect("a listed user");
-        assert!(unacked <= limits.max_unacked, "{unacked} unacknowledged");
+        assert!(unacked <= limits.max_in_flight, "{unacked} unacknowledged");
+        let waiting = server.waiting(user).expect("a listed user");
+        assert!(waiting <= limits.max_waiting, "{waiting} waiting");
     }
-    if let Some(deadline) = server.poll_timeout() {
+    if let Some(deadline) = server.poll_timeout().filter(|_| timers_run) {
         assert!(deadline > now, "the next deadline is already past");
     }
     to_sender
@@ -1207,6 +1211,7 @@ pub fn room_client(data: &[u8]) {
     let user = Name::new("alice").expect("a valid name");
     let mut client = RoomClient::new(now, server_addr, user, config);
     let mut learned: Vec<SocketAddr> = Vec::new();
+    let mut pm_senders: Vec<SocketAddr> = Vec::new();
     let mut expect_ack = None;
 
     let mut steps = 0;
@@ -1242,7 +1247,7 @@ pub fn room_client(data: &[u8]) {
                     0 => format!("{} ok", s.byte() % 6).into_bytes(),
                     1 => format!("{} pa bob {}", s.byte() % 6, room_addr(s.byte())).into_bytes(),
                     2 => format!("n{} pa bob {}", s.byte() % 8, room_addr(s.byte())).into_bytes(),
-                    3 => b"0 pm bob hi alice".to_vec(),
+                    3 => format!("{} pm bob hi alice", b & 3).into_bytes(),
                     4 => format!("{} er bad-request oops", s.byte() % 6).into_bytes(),
                     5 => format!("n{} kd lobby", s.byte() % 8).into_bytes(),
                     6 => format!("{} er not-registered", s.byte() % 6).into_bytes(),
@@ -1266,6 +1271,12 @@ pub fn room_client(data: &[u8]) {
                         _ => {}
                     }
                 }
+                if matches!(
+                    ClientBound::parse(&datagram),
+                    Ok(ClientBound::Private { .. })
+                ) {
+                    pm_senders.push(from);
+                }
                 client.handle_datagram(now, from, &datagram);
                 if from == server_addr {
                     if let Ok(ClientBound::Notice { seq, .. }) = ClientBound::parse(&datagram) {
@@ -1277,11 +1288,14 @@ pub fn room_client(data: &[u8]) {
         let mut acked = None;
         while let Some(t) = client.poll_transmit() {
             assert!(t.payload.len() <= ROOM_MAX_LEN);
-            // A peer may claim the server's own address: then a `pm` goes
-            // there too.
-            let to_peer = learned.contains(&t.destination)
-                && matches!(ClientBound::parse(&t.payload), Ok(ClientBound::Private(_)));
-            if t.destination == server_addr && !to_peer {
+            // A peer may claim the server's own address: then a `pm`, or
+            // the answer to one, goes there too.
+            let peer_message = match ClientBound::parse(&t.payload) {
+                Ok(ClientBound::Private { .. }) => learned.contains(&t.destination),
+                Ok(ClientBound::Reply { .. }) => pm_senders.contains(&t.destination),
+                _ => false,
+            };
+            if t.destination == server_addr && !peer_message {
                 let parsed = ServerBound::parse(&t.payload);
                 assert!(
                     parsed.is_ok(),
@@ -1292,15 +1306,11 @@ pub fn room_client(data: &[u8]) {
                     acked = Some(seq);
                 }
             } else {
+                // a `pm` to a poked peer, or the answer to a `pm`
                 assert!(
-                    learned.contains(&t.destination),
-                    "client sent to {} that no pa named",
-                    t.destination
-                );
-                let parsed = ClientBound::parse(&t.payload);
-                assert!(
-                    matches!(parsed, Ok(ClientBound::Private(_))),
-                    "client sent a peer {:?}",
+                    peer_message,
+                    "client sent {} {:?}",
+                    t.destination,
                     lossy(&t.payload)
                 );
             }
@@ -1314,10 +1324,12 @@ pub fn room_client(data: &[u8]) {
                 assert!(count > 0, "a gap of no notification reported");
             }
         }
-        // a re-registration puts its `hi` on top of the requests waiting
-        assert!(client.pending() <= max_pending + 1);
-        // A typed line does not run the timers; everything else does first.
-        if (b >> 4) & 7 != 1 && (b >> 4) & 7 != 2 {
+        // a re-registration puts its `hi` and rejoin on top of the
+        // requests waiting
+        assert!(client.pending() <= max_pending + 3);
+        assert!(client.pending_private() <= max_pending);
+        // Only `handle_timeout` runs the timers: then nothing is overdue.
+        if (b >> 4) & 7 == 0 {
             if let Some(deadline) = client.poll_timeout() {
                 assert!(deadline > now, "the client's next deadline is already past");
             }

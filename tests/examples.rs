@@ -449,6 +449,9 @@ fn the_tour_runs_every_section_and_ends_by_itself() {
         "error: frame of 2097152 bytes exceeds the limit of 1048576 bytes (closing the connection)",
         // §7: a notification relayed to the other member
         "bob prints: [lobby] alice: hello, room",
+        // §7: a private message and its answer
+        "alice prints: [pm] bob: psst",
+        "bob prints: ok (pm to alice)",
     ] {
         assert!(text.contains(row), "no {row:?} in:\n{text}");
     }

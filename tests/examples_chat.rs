@@ -70,6 +70,7 @@ fn udp_chat_two_clients_talk_in_a_room_and_privately() {
     bob.next_with("alice poked you from 127.0.0.1:");
     bob.write_line("$msg alice psst");
     alice.next_with("[pm] bob: psst");
+    bob.next_with("ok (pm to alice)");
     bob.write_line("$roomjoin nowhere");
     bob.next_with("error: no-such-room (rj)");
     bob.write_line("$roomjoin");
@@ -92,8 +93,9 @@ fn udp_chat_two_clients_talk_in_a_room_and_privately() {
     server.next_with("alice: 2 rc lobby -> ok");
     server.next_with("bob: 2 rj lobby -> ok");
     server.next_with("alice: 4 ms hello  bob -> ok");
-    server.next_with("bob: 6 kk -> ok");
-    server.next_with("bob: 7 by -> ok");
+    // bob's `pm` took tag 5
+    server.next_with("bob: 7 kk -> ok");
+    server.next_with("bob: 8 by -> ok");
     stop(server, "room server stopped");
 }
 

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use room_harness::{Conditions, Network, SERVER, addr};
 use sockwire::room::{
-    ClientConfig, ClientError, ClientEvent, Command, DropReason, Name, Notification, Reply,
-    Request, RoomClient, RoomServer,
+    ClientConfig, ClientError, ClientEvent, Command, DropReason, ErrorCode, Name, Notification,
+    Reply, Request, RoomClient, RoomServer,
 };
 
 fn ms(n: u64) -> Duration {
@@ -273,6 +273,113 @@ fn pm_is_accepted_only_from_the_address_pa_gave() {
     );
     assert_eq!(c.peer("mallory"), None);
     assert_eq!(c.peer("carol"), Some(addr(3003)));
+    // every pm is answered: `ok` from a poked peer, else `er not-poked`
+    let answers: Vec<_> = sent(&mut c)
+        .into_iter()
+        .filter(|(port, _)| *port != 5005)
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            (2002, "0 er not-poked".to_owned()),
+            (2002, "0 ok".to_owned()),
+            (6666, "0 er not-poked".to_owned()),
+            (2002, "0 er not-poked".to_owned()),
+            (3003, "0 ok".to_owned()),
+        ]
+    );
+}
+
+/// alice, registered, poked by bob at 127.0.0.1:2002; nothing left to
+/// poll.
+fn poked_by_bob(t0: Instant) -> RoomClient {
+    let mut c = alice(t0);
+    c.handle_datagram(t0, SERVER, b"1 ok");
+    c.handle_datagram(t0, SERVER, b"n1 pa bob 127.0.0.1:2002");
+    let _ = sent(&mut c);
+    let _ = events(&mut c);
+    c
+}
+
+#[test]
+fn a_repeated_pm_is_answered_again_and_shown_once() {
+    let t0 = Instant::now();
+    let mut c = poked_by_bob(t0);
+    let bob = addr(2002);
+    c.handle_datagram(t0, bob, b"7 pm bob one");
+    c.handle_datagram(t0, bob, b"7 pm bob one");
+    c.handle_datagram(t0, bob, b"8 pm bob two");
+    c.handle_datagram(t0, bob, b"7 pm bob one");
+    assert_eq!(
+        sent(&mut c),
+        [
+            (2002, "7 ok".to_owned()),
+            (2002, "7 ok".to_owned()),
+            (2002, "8 ok".to_owned()),
+            (2002, "7 ok".to_owned()),
+        ]
+    );
+    let shown: Vec<String> = events(&mut c).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "[pm] bob: one",
+            "(dropped from 127.0.0.1:2002: pm 7 again, shown already)",
+            "[pm] bob: two",
+            "(dropped from 127.0.0.1:2002: pm 7 again, shown already)",
+        ]
+    );
+}
+
+#[test]
+fn a_pm_is_retransmitted_until_answered_and_reported_like_a_request() {
+    let t0 = Instant::now();
+    let mut c = poked_by_bob(t0);
+    assert_eq!(c.handle_line(t0, "$msg bob one"), Ok(Some(2)));
+    assert_eq!(c.handle_line(t0, "$msg bob two"), Ok(Some(3)));
+    // one at a time, in order
+    assert_eq!(sent(&mut c), [(2002, "2 pm alice one".to_owned())]);
+    assert_eq!(c.pending_private(), 2);
+    c.handle_timeout(t0 + ms(500));
+    assert_eq!(sent(&mut c), [(2002, "2 pm alice one".to_owned())]);
+    // an answer from another address does not count
+    c.handle_datagram(t0 + ms(600), addr(6666), b"2 ok");
+    assert_eq!(sent(&mut c), []);
+    c.handle_datagram(t0 + ms(600), addr(2002), b"2 ok");
+    assert_eq!(sent(&mut c), [(2002, "3 pm alice two".to_owned())]);
+    // no answer: 4 retransmissions, then reported
+    for i in 1..=4 {
+        c.handle_timeout(t0 + ms(600 + 500 * i));
+        assert_eq!(sent(&mut c), [(2002, "3 pm alice two".to_owned())]);
+    }
+    c.handle_timeout(t0 + ms(3100));
+    assert_eq!(sent(&mut c), []);
+    assert_eq!(c.pending_private(), 0);
+    let shown: Vec<String> = events(&mut c).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "(dropped from 127.0.0.1:6666: server message not from the server)",
+            "ok (pm to bob)",
+            "no reply from bob to pm (timed out), it may not have arrived: two",
+        ]
+    );
+    // a peer that does not know us says so
+    c.handle_line(t0 + ms(4000), "$msg bob three").unwrap();
+    c.handle_datagram(t0 + ms(4001), addr(2002), b"4 er not-poked");
+    let ev = events(&mut c);
+    assert!(matches!(
+        &ev[..],
+        [ClientEvent::PrivateReply {
+            tag: 4,
+            reply: Reply::Error {
+                code: ErrorCode::NotPoked,
+                ..
+            },
+            ..
+        }]
+    ));
+    assert_eq!(ev[0].to_string(), "error: not-poked (pm to bob)");
 }
 
 #[test]
@@ -287,8 +394,8 @@ fn private_messages_go_straight_to_the_poked_address() {
     );
     c.handle_datagram(t0, SERVER, b"n1 pa bob 127.0.0.1:2002");
     assert_eq!(sent(&mut c), [(5005, "n1 ak".to_owned())]);
-    assert_eq!(c.handle_line(t0, "$msg bob hi  bob"), Ok(None));
-    assert_eq!(sent(&mut c), [(2002, "0 pm alice hi  bob".to_owned())]);
+    assert_eq!(c.handle_line(t0, "$msg bob hi  bob"), Ok(Some(2)));
+    assert_eq!(sent(&mut c), [(2002, "2 pm alice hi  bob".to_owned())]);
     let long = format!("$msg bob {}", "x".repeat(4096));
     assert!(matches!(
         c.handle_line(t0, &long),
@@ -371,6 +478,9 @@ fn quit_sends_by_and_closes_on_its_reply_or_timeout() {
         assert!(!c.is_closed());
     }
     c.handle_timeout(t0 + ms(5000));
+    // finished, but the last retransmission is still to be sent
+    assert!(!c.is_closed());
+    let _ = sent(&mut c);
     assert!(c.is_closed());
     let ev = events(&mut c);
     assert_eq!(ev.len(), 3, "{ev:?}"); // hi and by timed out, closed

@@ -49,6 +49,10 @@ proptest! {
         let mut now = Instant::now();
         for (port, bytes, dt) in input {
             now += Duration::from_millis(dt);
+            // as a driving loop does: the timers first when due
+            if server.poll_timeout().is_some_and(|t| t <= now) {
+                server.handle_timeout(now);
+            }
             server.handle_datagram(now, addr(3000 + port), &bytes);
             while let Some(t) = server.poll_transmit() {
                 prop_assert!(t.payload.len() <= 4096);

@@ -1,8 +1,9 @@
-//! Reliable notifications (PROTOCOLS.md §7): `n<seq>` counted per client,
-//! acknowledged with `n<seq> ak`, resent every 500 ms up to 4 times, shown
-//! once each in order, gaps skipped and reported after 3 s, bounded at 64
-//! both sides; re-registration on `er not-registered`; and the driving
-//! loop's order made harmless.
+//! Reliable notifications (§7): `n<seq>` counted per client, acknowledged
+//! with `n<seq> ak`, resent after 500 ms with the wait doubling up to 4 s
+//! until acknowledged, 64 in flight and 1,024 waiting per client with an
+//! overflow announced by `ls`; shown once each in order, a gap open 60 s
+//! reported and the registration made again; re-registration on
+//! `er not-registered`; and the driving loop's order made harmless.
 
 mod room_harness;
 
@@ -10,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use room_harness::{SERVER, ServerHarness, addr};
 use sockwire::room::{
-    ClientConfig, ClientEvent, DropReason, Name, Notification, Request, RoomClient, RoomServer,
-    ServerConfig, ServerEvent,
+    ClientConfig, ClientEvent, DropReason, Name, Notification, Repeat, Request, RoomClient,
+    RoomServer, ServerConfig, ServerEvent,
 };
 
 const A: u16 = 1001;
@@ -51,7 +52,7 @@ fn drain(h: &mut ServerHarness) -> Vec<(u16, String)> {
 }
 
 #[test]
-fn server_counts_per_client_and_resends_until_acknowledged() {
+fn server_counts_per_client_and_resends_with_backoff_until_acknowledged() {
     let mut h = pair(ServerConfig::default());
     assert_eq!(
         h.send(B, "3 ms one"),
@@ -87,23 +88,26 @@ fn server_counts_per_client_and_resends_until_acknowledged() {
     // a duplicate ack, or one for nothing, changes nothing
     assert_eq!(h.send(B, "n1 ak"), []);
     assert_eq!(h.send(B, "n99 ak"), []);
-    for (i, at) in [1.0, 1.5, 2.0].into_iter().enumerate() {
+    // then after 1 s, 2 s, 4 s, and every 4 s: never given up
+    let mut at = 0.5;
+    for wait in [1.0, 2.0, 4.0, 4.0, 4.0, 4.0] {
+        h.at(at + wait - 0.001);
+        assert_eq!(drain(&mut h), [], "before {}", at + wait);
+        at += wait;
         h.at(at);
         assert_eq!(
             drain(&mut h),
             [(A, "n2 ms lobby bob one".to_owned())],
-            "resend {i}"
+            "at {at}"
         );
+        // alice keeps her registration alive
+        h.send(A, format!("{} ka", 10 + at as u32));
     }
-    // four resends, then the server gives up
-    h.at(2.5);
-    assert_eq!(drain(&mut h), []);
-    assert!(matches!(h.last_event(), ServerEvent::GaveUp { seq: 2, user, .. } if user == "alice"));
+    assert_eq!(h.server.unacknowledged("alice"), Some(1));
+    assert_eq!(h.send(A, "n2 ak"), []);
     assert_eq!(h.server.unacknowledged("alice"), Some(0));
-    assert_eq!(
-        h.last_event().to_string(),
-        "127.0.0.1:1001 alice: n2 not acknowledged, given up"
-    );
+    h.at(at + 10.0);
+    assert_eq!(drain(&mut h), []);
     // the next notification to alice carries the next number
     assert_eq!(
         h.send(B, "4 ms two")[0],
@@ -112,28 +116,46 @@ fn server_counts_per_client_and_resends_until_acknowledged() {
 }
 
 #[test]
-fn server_keeps_at_most_64_unacknowledged_per_client() {
+fn server_keeps_64_in_flight_1024_waiting_and_announces_an_overflow() {
     let mut h = pair(ServerConfig::default());
-    for k in 0..70 {
+    // 64 go out at once; the rest wait, in order, and nothing is dropped
+    for k in 0..64 + 1024 {
         let out = h.send(B, format!("{} ms m{k}", k + 3));
-        assert_eq!(out.len(), 2);
+        assert_eq!(out.len(), if k < 64 { 2 } else { 1 }, "m{k}");
     }
     assert_eq!(h.server.unacknowledged("alice"), Some(64));
-    let gave_up = h
-        .events
-        .iter()
-        .filter(|e| matches!(e, ServerEvent::GaveUp { .. }))
-        .count();
-    assert_eq!(gave_up, 6);
-    // resent: only the 64 kept
+    assert_eq!(h.server.waiting("alice"), Some(1024));
+    // resent: only the 64 in flight
     h.at(0.5);
     assert_eq!(drain(&mut h).len(), 64);
-    let config = ServerConfig::default().max_unacked(2).clone();
+    // 10 more: the 10 oldest waiting are dropped
+    for k in 0..10 {
+        h.send(B, format!("{} ms x{k}", 2000 + k));
+    }
+    assert_eq!(h.server.waiting("alice"), Some(1024));
+    // each ack lets the next one out: first the `ls`, in their place
+    assert_eq!(h.send(A, "n2 ak"), [(A, "n66 ls 10".to_owned())]);
+    assert!(matches!(
+        h.last_event(),
+        ServerEvent::Overflowed { seq: 66, count: 10, user, .. } if user == "alice"
+    ));
+    assert_eq!(
+        h.last_event().to_string(),
+        "127.0.0.1:1001 alice: 10 waiting notifications dropped, n66 ls 10 sent"
+    );
+    // then the first not dropped: m64..m73 went, m74 is next
+    assert_eq!(h.send(A, "n3 ak"), [(A, "n67 ms lobby bob m74".to_owned())]);
+    // with no room to wait, all but those in flight are dropped
+    let config = ServerConfig::default()
+        .with_max_in_flight(2)
+        .with_max_waiting(0);
     let mut h = pair(config);
     for k in 0..5 {
         h.send(B, format!("{} ms m{k}", k + 3));
     }
     assert_eq!(h.server.unacknowledged("alice"), Some(2));
+    assert_eq!(h.server.waiting("alice"), Some(0));
+    assert_eq!(h.send(A, "n2 ak"), [(A, "n4 ls 3".to_owned())]);
 }
 
 #[test]
@@ -188,7 +210,8 @@ fn client_acknowledges_every_copy_and_shows_each_once_in_order() {
     assert_eq!(sent(&mut c), ["n2 ak", "n3 ak"]);
     // held back behind n1
     assert_eq!(events(&mut c), Vec::<String>::new());
-    assert_eq!(c.poll_timeout(), Some(t0 + ms(3000)));
+    // the keep-alive comes first; the gap would wait 60 s
+    assert_eq!(c.poll_timeout(), Some(t0 + ms(20_000)));
     c.handle_datagram(t0 + ms(100), SERVER, &said(1, "one"));
     c.handle_datagram(t0 + ms(100), SERVER, &said(2, "two"));
     assert_eq!(sent(&mut c), ["n1 ak", "n2 ak"]);
@@ -207,32 +230,71 @@ fn client_acknowledges_every_copy_and_shows_each_once_in_order() {
 }
 
 #[test]
-fn client_skips_a_gap_after_3_s_and_says_how_many_were_lost() {
+fn a_gap_open_60_s_is_reported_and_the_client_registers_again_and_rejoins() {
     let t0 = Instant::now();
-    let mut c = client(t0, ClientConfig::default());
+    let config = ClientConfig::default().with_keepalive_every(Duration::from_secs(25));
+    let mut c = client(t0, config);
+    c.handle_line(t0, "$roomjoin lobby").unwrap();
+    c.handle_datagram(t0, SERVER, b"2 ok");
     c.handle_datagram(t0, SERVER, &said(1, "one"));
     c.handle_datagram(t0 + ms(10), SERVER, &said(4, "four"));
     c.handle_datagram(t0 + ms(500), SERVER, &said(5, "five"));
     let _ = sent(&mut c);
-    assert_eq!(events(&mut c), ["[lobby] bob: one"]);
-    c.handle_timeout(t0 + ms(3009));
+    assert_eq!(events(&mut c), ["ok (rj)", "[lobby] bob: one"]);
+    // the keep-alives go on meanwhile
+    c.handle_timeout(t0 + ms(25_000));
+    assert_eq!(sent(&mut c), ["3 ka"]);
+    c.handle_datagram(t0 + ms(25_001), SERVER, b"3 ok");
+    c.handle_timeout(t0 + ms(50_000));
+    assert_eq!(sent(&mut c), ["4 ka"]);
+    c.handle_datagram(t0 + ms(50_001), SERVER, b"4 ok");
+    let _ = events(&mut c);
+    c.handle_timeout(t0 + ms(60_009));
     assert_eq!(events(&mut c), Vec::<String>::new());
-    c.handle_timeout(t0 + ms(3010));
-    let lost = std::iter::once(ClientEvent::Lost { first: 2, count: 2 });
+    c.handle_timeout(t0 + ms(60_010));
     assert_eq!(
         events(&mut c),
-        lost.map(|e| e.to_string())
-            .chain(["[lobby] bob: four".into(), "[lobby] bob: five".into()])
-            .collect::<Vec<_>>()
+        [
+            "lost 2 messages from the server",
+            "[lobby] bob: four",
+            "[lobby] bob: five",
+            "a gap in the server's messages stayed open (it may have restarted): \
+             registering again as alice, rejoining lobby",
+        ]
     );
     assert_eq!(
         ClientEvent::Lost { first: 2, count: 2 }.to_string(),
         "lost 2 messages from the server"
     );
-    // a late copy of a skipped one is a duplicate now
-    c.handle_datagram(t0 + ms(3100), SERVER, &said(3, "three"));
-    assert_eq!(sent(&mut c), ["n3 ak"]);
-    assert!(events(&mut c)[0].contains("n3 again"));
+    assert_eq!(sent(&mut c), ["5 hi alice"]);
+    // the new registration counts from n1
+    c.handle_datagram(t0 + ms(60_020), SERVER, b"5 ok");
+    assert_eq!(sent(&mut c), ["6 rj lobby"]);
+    c.handle_datagram(t0 + ms(60_030), SERVER, &said(1, "again"));
+    c.handle_datagram(t0 + ms(60_030), SERVER, b"6 ok");
+    assert_eq!(sent(&mut c), ["n1 ak"]);
+    assert_eq!(events(&mut c), ["ok (hi)", "[lobby] bob: again", "ok (rj)"]);
+    assert_eq!(c.room(), Some(&n("lobby")));
+}
+
+#[test]
+fn ls_is_shown_in_words_in_its_place() {
+    let t0 = Instant::now();
+    let mut c = client(t0, ClientConfig::default());
+    c.handle_datagram(t0, SERVER, &said(1, "one"));
+    c.handle_datagram(t0, SERVER, b"n3 ms lobby bob three");
+    c.handle_datagram(t0, SERVER, b"n2 ls 40");
+    assert_eq!(sent(&mut c), ["n1 ak", "n3 ak", "n2 ak"]);
+    assert_eq!(
+        events(&mut c),
+        [
+            "[lobby] bob: one",
+            "lost 40 messages from the server",
+            "[lobby] bob: three"
+        ]
+    );
+    c.handle_datagram(t0, SERVER, b"n4 ls 1");
+    assert_eq!(events(&mut c), ["lost 1 message from the server"]);
 }
 
 #[test]
@@ -301,9 +363,12 @@ fn not_registered_registers_again_and_repeats_the_request_once() {
     assert!(matches!(
         &ev[0],
         ClientEvent::Reregistering {
-            tag: 5,
-            retry_tag: 7,
-            request: Request::LeaveRoom,
+            repeat: Some(Repeat {
+                tag: 5,
+                retry_tag: 7,
+                request: Request::LeaveRoom,
+            }),
+            room: None,
             ..
         }
     ));

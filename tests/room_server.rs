@@ -483,12 +483,19 @@ fn registrations_expire_after_60_s_of_silence_and_leave_their_rooms() {
 }
 
 #[test]
-fn expiry_also_happens_when_a_datagram_arrives_late() {
+fn a_datagram_after_its_registration_expired_does_not_refresh_it() {
     let mut h = three();
-    // no handle_timeout call: the next datagram notices the expiry
+    // no handle_timeout call: the sender's own registration is past its
+    // expiry, so the datagram finds it gone; the others wait for the timer
     h.now = h.base + std::time::Duration::from_secs(61);
     assert_eq!(h.ask(A, "2 ul"), "2 er not-registered");
-    assert_eq!(h.ask(A, "3 hi bob"), "3 ok");
+    assert!(matches!(
+        h.events[h.events.len() - 2],
+        ServerEvent::Expired { .. }
+    ));
+    assert_eq!(h.ask(A, "3 hi bob"), "3 er name-taken");
+    h.at(61.0);
+    assert_eq!(h.ask(A, "4 hi bob"), "4 ok");
 }
 
 #[test]

@@ -167,10 +167,32 @@ fn every_reply_notification_and_pm_parses_and_formats_exactly() {
         ),
         (
             b"0 pm bob see you ",
-            ClientBound::Private(PrivateMessage {
-                from: n("bob"),
-                text: "see you ".into(),
-            }),
+            ClientBound::Private {
+                tag: 0,
+                message: PrivateMessage {
+                    from: n("bob"),
+                    text: "see you ".into(),
+                },
+            },
+        ),
+        (
+            b"17 pm bob hi",
+            ClientBound::Private {
+                tag: 17,
+                message: PrivateMessage {
+                    from: n("bob"),
+                    text: "hi".into(),
+                },
+            },
+        ),
+        (b"n9 ls 1", notice(9, Notification::Lost { count: 1 })),
+        (
+            b"n10 ls 4294967295",
+            notice(10, Notification::Lost { count: u32::MAX }),
+        ),
+        (
+            b"17 er not-poked",
+            reply(17, Reply::error(ErrorCode::NotPoked)),
         ),
     ];
     for (wire, message) in cases {
@@ -200,6 +222,7 @@ fn every_error_code_round_trips() {
         "server-full",
         "too-many-rooms",
         "room-full",
+        "not-poked",
     ] {
         let wire = format!("9 er {code}");
         let parsed = ClientBound::parse(wire.as_bytes()).unwrap();
@@ -326,9 +349,30 @@ fn malformed_client_bound_datagrams_say_what_is_wrong() {
         err(b"3 ms lobby bob hi"),
         WireError::WrongTag { op: "ms", tag: 3 }
     );
+    assert_eq!(err(b"3 ls 2"), WireError::WrongTag { op: "ls", tag: 3 });
+    for bad in [
+        &b"n3 ls 0"[..],
+        b"n3 ls 01",
+        b"n3 ls -1",
+        b"n3 ls x",
+        b"n3 ls 4294967296",
+    ] {
+        assert!(
+            matches!(err(bad), WireError::BadCount { op: "ls", .. }),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
     assert_eq!(
-        err(b"3 pm bob hi"),
-        WireError::WrongTag { op: "pm", tag: 3 }
+        err(b"n3 ls"),
+        WireError::MissingArgument {
+            op: "ls",
+            field: "count"
+        }
+    );
+    assert_eq!(
+        err(b"n3 ls 2 3"),
+        WireError::UnexpectedArgument { op: "ls" }
     );
     assert_eq!(err(b"3 kd lobby"), WireError::WrongTag { op: "kd", tag: 3 });
     assert_eq!(err(b"0 zz"), WireError::UnknownOp { op: "zz".into() });
@@ -482,6 +526,7 @@ fn error_code() -> impl Strategy<Value = ErrorCode> {
         Just(ErrorCode::TooLong),
         Just(ErrorCode::RoomFull),
         Just(ErrorCode::ServerFull),
+        Just(ErrorCode::NotPoked),
         "[a-z]{1,5}x-[a-z]{1,5}".prop_map(ErrorCode::Other),
     ]
 }
@@ -508,8 +553,12 @@ fn client_bound() -> impl Strategy<Value = ClientBound> {
         (any::<u32>(), name(), name())
             .prop_map(|(seq, room, user)| notice(seq, Notification::Left { room, user })),
         (any::<u32>(), name()).prop_map(|(seq, room)| notice(seq, Notification::Kicked { room })),
-        (name(), text())
-            .prop_map(|(from, text)| ClientBound::Private(PrivateMessage { from, text })),
+        (any::<u32>(), 1..=u32::MAX)
+            .prop_map(|(seq, count)| notice(seq, Notification::Lost { count })),
+        (any::<u32>(), name(), text()).prop_map(|(tag, from, text)| ClientBound::Private {
+            tag,
+            message: PrivateMessage { from, text }
+        }),
     ]
 }
 
@@ -547,7 +596,7 @@ proptest! {
     fn accepted_datagrams_format_back_exactly(
         bytes in prop_oneof![
             prop::collection::vec(any::<u8>(), 0..64),
-            "n?(0|[1-9][0-9]{0,2}) (hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|pm|ak)( [a-z0-9.:]{0,6}){0,3}"
+            "n?(0|[1-9][0-9]{0,2}) (hi|ul|rl|rc|rj|rk|ar|kk|ms|ka|by|ok|pa|er|jn|lv|kd|ls|pm|ak)( [a-z0-9.:]{0,6}){0,3}"
                 .prop_map(String::into_bytes),
         ]
     ) {
@@ -564,7 +613,7 @@ proptest! {
         if let Ok(cb) = ClientBound::parse(&bytes) {
             let empty = matches!(&cb,
                 ClientBound::Notice { notification: Notification::Said { text, .. }, .. }
-                | ClientBound::Private(PrivateMessage { text, .. }) if text.is_empty());
+                | ClientBound::Private { message: PrivateMessage { text, .. }, .. } if text.is_empty());
             prop_assert!(same(&cb.to_bytes().unwrap(), empty));
         }
     }
@@ -638,4 +687,58 @@ fn acks_are_strict() {
         Err(WireError::UnknownOp { op: "ak".into() })
     );
     assert_eq!(sockwire::room::read_tag(b"n7 ak"), None);
+}
+
+/// The wire as datagram codecs: the same bytes as `parse` and `encode`,
+/// and an encoding refused leaves the buffer as it was.
+#[test]
+fn the_datagram_codecs_are_the_parsers_and_encoders() {
+    use bytes::{Bytes, BytesMut};
+    use sockwire::room::{ClientBoundCodec, ServerBoundCodec};
+    use sockwire::{DatagramDecoder, DatagramEncoder};
+
+    for wire in [&b"7 rc lobby"[..], b"n3 ak", b"0 ms ", b"4294967295 by"] {
+        let decoded = ServerBoundCodec.decode_datagram(Bytes::copy_from_slice(wire));
+        assert_eq!(decoded, ServerBound::parse(wire));
+        let mut out = BytesMut::new();
+        ServerBoundCodec
+            .encode_datagram(decoded.unwrap(), &mut out)
+            .unwrap();
+        assert_eq!(&out[..], wire);
+    }
+    for wire in [
+        &b"7 ok"[..],
+        b"n9 ls 12",
+        b"12 pm bob hi",
+        b"5 er not-poked",
+    ] {
+        let decoded = ClientBoundCodec.decode_datagram(Bytes::copy_from_slice(wire));
+        assert_eq!(decoded, ClientBound::parse(wire));
+        let mut out = BytesMut::new();
+        ClientBoundCodec
+            .encode_datagram(decoded.unwrap(), &mut out)
+            .unwrap();
+        assert_eq!(&out[..], wire);
+    }
+    assert!(
+        ServerBoundCodec
+            .decode_datagram(Bytes::from_static(b"x ul"))
+            .is_err()
+    );
+    assert!(
+        ClientBoundCodec
+            .decode_datagram(Bytes::from_static(b"n1 ok"))
+            .is_err()
+    );
+    let too_long = ServerBound::Request {
+        tag: 1,
+        request: Request::Say("x".repeat(5000)),
+    };
+    let mut out = BytesMut::from(&b"kept"[..]);
+    assert!(
+        ServerBoundCodec
+            .encode_datagram(too_long, &mut out)
+            .is_err()
+    );
+    assert_eq!(&out[..], b"kept");
 }

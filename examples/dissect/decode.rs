@@ -182,11 +182,12 @@ fn room_fields(datagram: &[u8], to_server: bool) -> Result<Fields, String> {
                         vec![room.to_string(), user.to_string()]
                     }
                     Notification::Kicked { room } => vec![room.to_string()],
+                    Notification::Lost { count } => vec![count.to_string()],
                 };
                 (format!("n{seq}"), n.op(), args)
             }
-            ClientBound::Private(p) => (
-                "0".to_owned(),
+            ClientBound::Private { tag, message: p } => (
+                tag.to_string(),
                 "pm",
                 vec![p.from.to_string(), p.text.clone()],
             ),

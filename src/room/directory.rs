@@ -1,4 +1,4 @@
-//! What the two room-chat wires share (PROTOCOLS.md §7 and §8): the
+//! What the two room-chat wires share (§7 and §8): the
 //! limits on users, rooms and members, and the rooms themselves, each with
 //! an owner and its members in join order.
 //!

@@ -171,7 +171,7 @@ impl<'a> Arbitrary<'a> for Reply {
 
 impl<'a> Arbitrary<'a> for Notification {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        Ok(match u.int_in_range(0..=4u8)? {
+        Ok(match u.int_in_range(0..=5u8)? {
             0 => Notification::Said {
                 room: u.arbitrary()?,
                 user: u.arbitrary()?,
@@ -189,8 +189,11 @@ impl<'a> Arbitrary<'a> for Notification {
                 room: u.arbitrary()?,
                 user: u.arbitrary()?,
             },
-            _ => Notification::Kicked {
+            4 => Notification::Kicked {
                 room: u.arbitrary()?,
+            },
+            _ => Notification::Lost {
+                count: u.int_in_range(1..=u32::MAX)?,
             },
         })
     }
@@ -207,10 +210,13 @@ impl<'a> Arbitrary<'a> for ClientBound {
                 seq: u.arbitrary()?,
                 notification: u.arbitrary()?,
             },
-            _ => ClientBound::Private(PrivateMessage {
-                from: u.arbitrary()?,
-                text: room_text(u)?,
-            }),
+            _ => ClientBound::Private {
+                tag: u.arbitrary()?,
+                message: PrivateMessage {
+                    from: u.arbitrary()?,
+                    text: room_text(u)?,
+                },
+            },
         })
     }
 }

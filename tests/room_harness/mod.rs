@@ -169,7 +169,13 @@ pub struct Network {
     pub server_up: bool,
     /// Every datagram the network lost, in order: (from, to, payload).
     pub dropped: Vec<(SocketAddr, SocketAddr, bytes::Bytes)>,
+    /// Datagrams this returns `true` for are lost (before the random
+    /// loss): (from, to, payload).
+    pub drop_rule: Option<DropRule>,
 }
+
+/// A rule that picks datagrams to lose.
+pub type DropRule = Box<dyn FnMut(SocketAddr, SocketAddr, &[u8]) -> bool>;
 
 impl Network {
     pub fn new(server: RoomServer, conditions: Conditions, seed: u64) -> Self {
@@ -190,6 +196,7 @@ impl Network {
             stray: HashMap::new(),
             server_up: true,
             dropped: Vec::new(),
+            drop_rule: None,
         }
     }
 
@@ -224,7 +231,11 @@ impl Network {
 
     fn send(&mut self, from: SocketAddr, to: SocketAddr, payload: bytes::Bytes) {
         let c = self.conditions;
-        if self.rng.chance(c.loss) {
+        let ruled = self
+            .drop_rule
+            .as_mut()
+            .is_some_and(|r| r(from, to, &payload));
+        if ruled || self.rng.chance(c.loss) {
             self.dropped.push((from, to, payload));
             return;
         }
@@ -326,7 +337,12 @@ impl Network {
     pub fn settle(&mut self, max: Duration) {
         let limit = self.elapsed() + max;
         self.collect();
-        while self.clients.iter().any(|c| c.pending() > 0) || !self.in_flight.is_empty() {
+        while self
+            .clients
+            .iter()
+            .any(|c| c.pending() > 0 || c.pending_private() > 0)
+            || !self.in_flight.is_empty()
+        {
             let Some(t) = self.next_event_time() else {
                 break;
             };

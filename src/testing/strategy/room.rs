@@ -148,6 +148,7 @@ pub fn notification() -> impl Strategy<Value = Notification> {
         (name(), name()).prop_map(|(room, user)| Notification::Joined { room, user }),
         (name(), name()).prop_map(|(room, user)| Notification::Left { room, user }),
         name().prop_map(|room| Notification::Kicked { room }),
+        (1..=u32::MAX).prop_map(|count| Notification::Lost { count }),
     ]
 }
 
@@ -158,15 +159,20 @@ pub fn client_bound() -> impl Strategy<Value = ClientBound> {
         (1..=u32::MAX, reply()).prop_map(|(tag, reply)| ClientBound::Reply { tag, reply }),
         (any::<u32>(), notification())
             .prop_map(|(seq, notification)| ClientBound::Notice { seq, notification }),
-        (name(), room_text())
-            .prop_map(|(from, text)| ClientBound::Private(PrivateMessage { from, text })),
-        name().prop_flat_map(|from| {
+        (any::<u32>(), name(), room_text()).prop_map(|(tag, from, text)| {
+            ClientBound::Private {
+                tag,
+                message: PrivateMessage { from, text },
+            }
+        }),
+        (any::<u32>(), name()).prop_flat_map(|(tag, from)| {
             // a private message that fills the datagram to its limit
-            let private = move |text| {
-                ClientBound::Private(PrivateMessage {
+            let private = move |text| ClientBound::Private {
+                tag,
+                message: PrivateMessage {
                     from: from.clone(),
                     text,
-                })
+                },
             };
             let room = ClientBound::MAX_LEN - len(private(String::new()).to_bytes());
             super::full_string(room, room_char()).prop_map(private)
