@@ -63,13 +63,31 @@ impl Target {
         "text", "line", "fixed", "variable", "app", "udp", "room", "lab",
     ];
 
-    /// The field dissector for dumps.
+    /// The fields of every message in `bytes`, for dumps: a stream's
+    /// messages one after the other, as far as they can be told apart.
     pub fn fields(self, bytes: &[u8]) -> Vec<dump::Field> {
-        match self {
-            Target::Stream(p) => p.dump_fields(bytes),
-            Target::Room => dump::room_fields(bytes),
-            Target::Udp | Target::Lab => dump::text_fields(bytes),
+        let Target::Stream(p) = self else {
+            return match self {
+                Target::Room => dump::room_fields(bytes),
+                _ => dump::text_fields(bytes),
+            };
+        };
+        let mut all = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            let fields = p.dump_fields(&bytes[at..]);
+            let end = fields.iter().map(|f| f.range.end).max().unwrap_or(0);
+            let end = end.min(bytes.len() - at);
+            if end == 0 {
+                break;
+            }
+            all.extend(fields.into_iter().map(|mut f| {
+                f.range = f.range.start + at..(f.range.end + at).min(bytes.len());
+                f
+            }));
+            at += end;
         }
+        all
     }
 
     /// Whether a reply policy applies (and can be inferred).

@@ -44,7 +44,7 @@ pub fn preflight(target: Target, addr: SocketAddr, timeout: Duration) -> Result<
     let hello: &[u8] = match target {
         Target::Room => b"0 ka",
         Target::Lab => b"ul",
-        _ => return Ok(()),
+        _ => b"probe: is anyone there?",
     };
     sock.send(hello)
         .map_err(|e| format!("cannot send to {addr}: {e}"))?;
@@ -125,6 +125,7 @@ fn exchange(ctx: &Ctx, sock: &UdpSocket, texts: &[&str]) -> Outcome {
             Outcome::fail("a datagram came that no message explains")
                 .with_bytes(&sent, &expected, &got)
         }
+        Err(e) => Outcome::fail(e).with_bytes(&sent, &expected, &got),
         _ if due.is_empty() => Outcome::pass("nothing came back, as `none` answers"),
         _ => Outcome::pass(format!("{} replies, each right", due.len())),
     }
