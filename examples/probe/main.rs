@@ -29,6 +29,7 @@ mod room;
 mod serve;
 mod stream;
 mod udp;
+mod world;
 
 use std::fmt;
 use std::io::{Read, Write};

@@ -83,6 +83,10 @@ pub fn table_row(target: Target, r: &Record) -> String {
             if bytes.is_empty() {
                 continue;
             }
+            if matches!(target, Target::Room | Target::Lab) {
+                datagrams(&mut out, target, bytes);
+                continue;
+            }
             let shown = &bytes[..bytes.len().min(SHOWN)];
             for line in dump::render(shown, &target.fields(shown)).lines() {
                 let _ = write!(out, "\n         {line}");
@@ -98,6 +102,30 @@ pub fn table_row(target: Target, r: &Record) -> String {
     }
     out
 }
+
+/// The datagrams of a §7 or §8 case (one per line in `bytes`), each
+/// dumped with its fields: the last [`DATAGRAMS`] of them.
+fn datagrams(out: &mut String, target: Target, bytes: &[u8]) {
+    let all: Vec<&[u8]> = bytes
+        .strip_suffix(b"\n")
+        .unwrap_or(bytes)
+        .split(|&b| b == b'\n')
+        .collect();
+    let skip = all.len().saturating_sub(DATAGRAMS);
+    if skip > 0 {
+        let _ = write!(out, "\n         … {skip} earlier datagrams not shown");
+    }
+    for d in &all[skip..] {
+        let d = &d[..d.len().min(SHOWN)];
+        let _ = write!(out, "\n         datagram of {} bytes:", d.len());
+        for line in dump::render(d, &target.fields(d)).lines() {
+            let _ = write!(out, "\n           {line}");
+        }
+    }
+}
+
+/// Datagrams shown per dump.
+const DATAGRAMS: usize = 8;
 
 /// Lower-case hex, no separators, of at most [`SHOWN`] bytes.
 fn hex(bytes: &[u8]) -> String {
