@@ -450,3 +450,201 @@ fn the_lab_python_server_passes_the_lab_cases_and_answers_strangers() {
         run.dump()
     );
 }
+
+/// Starts the probe in client mode for `protocol`, serving `clients`
+/// clients; the process and the address it listens on.
+fn serve(protocol: &str, clients: usize) -> (Proc, String) {
+    let n = clients.to_string();
+    let mut proc = Proc::spawn(
+        "probe",
+        &[
+            "--serve",
+            "--protocol",
+            protocol,
+            "--bind",
+            "127.0.0.1:0",
+            "--clients",
+            &n,
+            "--json",
+        ],
+    );
+    let line = proc.wait_for("listening on ");
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    (proc, addr)
+}
+
+/// Waits for the probe to end; its exit status and JSON lines.
+fn served(proc: Proc) -> (bool, Run) {
+    let (ok, lines) = proc.finish();
+    let mut cases = Vec::new();
+    let mut summary = Value::Null;
+    for line in lines.iter().filter(|l| l.starts_with('{')) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if v.get("summary").is_some() {
+            summary = v;
+        } else {
+            cases.push(v);
+        }
+    }
+    let stderr = lines
+        .iter()
+        .filter(|l| !l.starts_with('{'))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    (
+        ok,
+        Run {
+            code: None,
+            cases,
+            summary,
+            stderr,
+        },
+    )
+}
+
+#[test]
+fn client_mode_passes_the_tcp_clients() {
+    for protocol in ["text", "fixed", "variable"] {
+        let (probe_proc, addr) = serve(protocol, 1);
+        let mut client = Proc::spawn("tcp_client", &["--server", &addr, "--protocol", protocol]);
+        client.write_stdin("hello\nação 🐰 €\na text of more than twenty bytes\nfour\n");
+        let (ok, out) = client.finish();
+        assert!(ok, "{out:?}");
+        let bad = |l: &String| l.contains("no (more) reply") || l.contains("bad reply");
+        assert!(!out.iter().any(bad), "{protocol}: {out:?}");
+        let replies = out.iter().filter(|l| l.starts_with("reply: ")).count();
+        if protocol == "text" {
+            // a text reply comes in pieces, each printed as it comes
+            assert!(replies >= 4, "{out:?}");
+        } else {
+            assert_eq!(replies, 4, "{protocol}: {out:?}");
+        }
+        let (ok, run) = served(probe_proc);
+        assert!(ok, "{protocol}:\n{}", run.dump());
+        assert!(
+            run.ids("fail").is_empty() && run.ids("non-strict").is_empty(),
+            "{}",
+            run.dump()
+        );
+        // text has no messages of its own: one case per read at least
+        assert!(run.cases.len() >= 2, "{}", run.dump());
+        assert!(
+            run.cases.last().unwrap()["title"]
+                .as_str()
+                .unwrap()
+                .ends_with("its end")
+        );
+    }
+}
+
+#[test]
+fn client_mode_passes_the_app_client() {
+    let (probe_proc, addr) = serve("app", 2);
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    for (action, value) in [("search", "ring"), ("double", "🐶 value")] {
+        let client = Proc::spawn("app_client", &[host, port, action, value]);
+        let (ok, out) = client.finish();
+        assert!(ok, "{out:?}");
+    }
+    let (ok, run) = served(probe_proc);
+    assert!(ok, "{}", run.dump());
+    assert_eq!(run.ids("pass").len(), 4, "{}", run.dump());
+    assert!(
+        run.dump().contains("byte for byte as the Python client"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn client_mode_catches_a_malformed_header() {
+    use std::io::Write;
+    for (protocol, bad) in [
+        ("variable", &b"\x02\x00\x00\x00\x02\x00\x00\x00\x01hi"[..]),
+        ("variable", b"\x01\xff\xff\xff\xff\x00\x00\x00\x01"),
+        (
+            "fixed",
+            b"\x01\x00\x00\x00\x07\x00\x00\x00\x02hi------------------",
+        ),
+        ("app", b"\x00\x09{not json"),
+    ] {
+        let (probe_proc, addr) = serve(protocol, 1);
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream.write_all(bad).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stream, &mut back);
+        drop(stream);
+        let (ok, run) = served(probe_proc);
+        assert!(!ok, "{protocol} {bad:?}: {}", run.dump());
+        let failed = run.ids("fail");
+        assert_eq!(failed.len(), 1, "{}", run.dump());
+        let case = run.cases.iter().find(|c| c["verdict"] == "fail").unwrap();
+        assert!(
+            case["sent"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{:02x}", bad[0])),
+            "{case}"
+        );
+    }
+}
+
+/// The client-mode case that checks how a client answers a `pm` (tagged,
+/// answered `er not-poked`): allowed to fail until `udp_chat client`
+/// answers `pm` that way.
+const PM_CASE: &str = "pm from an address no pa gave";
+
+#[test]
+fn client_mode_passes_the_room_client() {
+    let (probe_proc, addr) = serve("room", 1);
+    let mut client = Proc::spawn("udp_chat", &["client", "alice", "--server", &addr]);
+    client.write_stdin("$roomcreate lobby\nhello all\n$userlist\n");
+    client.wait_for("users: alice probe");
+    client.wait_for("hello from the probe");
+    client.write_stdin("$quit\n");
+    let (ok, out) = client.finish();
+    assert!(ok, "{out:?}");
+    let (_, run) = served(probe_proc);
+    let failed: Vec<&Value> = run
+        .cases
+        .iter()
+        .filter(|c| c["verdict"] == "fail")
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .all(|c| c["title"].as_str().unwrap().starts_with(PM_CASE)),
+        "{}",
+        run.dump()
+    );
+    assert!(run.ids("non-strict").is_empty(), "{}", run.dump());
+    let titles: Vec<&str> = run
+        .cases
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    // requests with even tags were dropped once and sent again; each
+    // notification was sent twice and acknowledged twice
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("retransmitted when unanswered")),
+        "{titles:?}"
+    );
+    assert!(
+        titles
+            .iter()
+            .filter(|t| t.starts_with("notification n"))
+            .count()
+            >= 3,
+        "{titles:?}"
+    );
+    assert!(titles.iter().any(|t| t.starts_with(PM_CASE)), "{titles:?}");
+}

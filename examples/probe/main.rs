@@ -26,6 +26,7 @@ mod model;
 mod net;
 mod report;
 mod room;
+mod roomserve;
 mod serve;
 mod stream;
 mod udp;
