@@ -90,6 +90,8 @@ impl Outcome {
 pub struct Ctx {
     /// The server's address (server mode).
     pub addr: SocketAddr,
+    /// The protocol checked.
+    pub target: super::Target,
     /// The reply policy the server is checked against.
     pub reply: ReplyPolicy,
     /// How long any one wait of a case may take.

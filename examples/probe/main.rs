@@ -266,6 +266,7 @@ fn probe_server(args: &Args) -> Result<bool, CannotRun> {
     };
     let ctx = Arc::new(Ctx {
         addr,
+        target,
         reply: reply.clone(),
         timeout,
         closes_after_reply: AtomicBool::new(false),

@@ -160,7 +160,11 @@ impl<'a> Session<'a> {
             let _ = self.finish_writer();
             return Ok(());
         }
-        let end = self.read_reply(expect);
+        let start = self.got.len();
+        let end = match self.read_reply(expect) {
+            End::Wrong(w) => End::Wrong(self.where_wrong(w, expect, start)),
+            end => end,
+        };
         let written = self.finish_writer();
         match end {
             End::Matched => {
@@ -174,6 +178,25 @@ impl<'a> Session<'a> {
                 }
                 Err(self.failed(why))
             }
+        }
+    }
+
+    /// `why`, with the field of the expected reply where what came (from
+    /// `start`) first differs.
+    fn where_wrong(&self, why: String, expect: &Expect, start: usize) -> String {
+        let want = expect.bytes();
+        let got = &self.got[start..];
+        let at = want
+            .iter()
+            .zip(got)
+            .position(|(a, b)| a != b)
+            .unwrap_or(want.len().min(got.len()));
+        let fields = self.ctx.target.fields(&want);
+        match fields.iter().find(|f| f.range.contains(&at)) {
+            Some(f) if !matches!(expect, Expect::App(_)) => {
+                format!("{why} (in the {} field)", f.name)
+            }
+            _ => why,
         }
     }
 
