@@ -14,8 +14,10 @@
 //! and reply policies ([`model`]) run over the very bytes a case sent.
 //! Modules: [`case`] is the framework (cases, verdicts, the runner that
 //! bounds each case in time), [`net`] one TCP connection of a case,
-//! [`stream`] and [`app`] the TCP cases, [`udp`] §1, [`room`] §7,
-//! [`lab`] §8, [`serve`] client mode, [`report`] the output.
+//! [`stream`] and [`app`] the TCP cases, [`udp`] §1, [`world`] the
+//! harness of the §7 and §8 cases ([`room`], [`lab`]), which checks the
+//! server against a sockwire server fed the same datagrams, [`serve`]
+//! and [`roomserve`] client mode, [`report`] the output.
 
 mod app;
 mod case;

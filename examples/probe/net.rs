@@ -66,6 +66,24 @@ impl Writes {
     }
 }
 
+/// How a reply is read: after a wait, so many bytes a read, a pause
+/// between reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    first: Duration,
+    chunk: usize,
+    pause: Duration,
+}
+
+impl Reading {
+    /// At once, 64 KiB a read, no pause.
+    const PROMPT: Reading = Reading {
+        first: Duration::ZERO,
+        chunk: 64 * 1024,
+        pause: Duration::ZERO,
+    };
+}
+
 /// The pause between two writes meant to reach the server apart.
 pub const SPLIT_GAP: Duration = Duration::from_millis(8);
 
@@ -155,13 +173,40 @@ impl<'a> Session<'a> {
     /// Reads the reply `expect` (nothing to read when it is empty: see
     /// [`close`](Self::close)).
     pub fn expect(&mut self, expect: &Expect) -> Result<(), Outcome> {
+        self.expect_with(expect, Reading::PROMPT)
+    }
+
+    /// Reads slowly: waits `first`, then takes at most `chunk` bytes per
+    /// read, `pause` apart, until `expect` is matched.
+    pub fn expect_slowly(
+        &mut self,
+        expect: &Expect,
+        first: Duration,
+        chunk: usize,
+        pause: Duration,
+    ) -> Result<(), Outcome> {
+        self.expect_with(
+            expect,
+            Reading {
+                first,
+                chunk,
+                pause,
+            },
+        )
+    }
+
+    /// Reads the reply `expect` the way `how` says.
+    fn expect_with(&mut self, expect: &Expect, how: Reading) -> Result<(), Outcome> {
         self.expected.extend(expect.bytes());
         if expect.is_empty() {
             let _ = self.finish_writer();
             return Ok(());
         }
+        if !how.first.is_zero() {
+            thread::sleep(how.first);
+        }
         let start = self.got.len();
-        let end = match self.read_reply(expect) {
+        let end = match self.read_reply(expect, how) {
             End::Wrong(w) => End::Wrong(self.where_wrong(w, expect, start)),
             end => end,
         };
@@ -202,9 +247,9 @@ impl<'a> Session<'a> {
 
     /// Reads until `expect` is matched, wrong, or the timeout passes with
     /// nothing new.
-    fn read_reply(&mut self, expect: &Expect) -> End {
+    fn read_reply(&mut self, expect: &Expect, how: Reading) -> End {
         let mut matcher = expect.matcher();
-        let mut buf = vec![0; 64 * 1024];
+        let mut buf = vec![0; how.chunk];
         loop {
             let _ = self.stream.set_read_timeout(Some(self.ctx.timeout));
             match self.stream.read(&mut buf) {
@@ -212,6 +257,7 @@ impl<'a> Session<'a> {
                 Ok(n) => {
                     self.got.extend_from_slice(&buf[..n]);
                     match matcher.feed(&buf[..n]) {
+                        Progress::More if !how.pause.is_zero() => thread::sleep(how.pause),
                         Progress::More => {}
                         Progress::Done => return End::Matched,
                         Progress::Wrong(w) => return End::Wrong(w),
@@ -223,50 +269,6 @@ impl<'a> Session<'a> {
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return End::Broken(e.to_string()),
             }
-        }
-    }
-
-    /// Reads slowly: waits `first`, then takes at most `chunk` bytes per
-    /// read, `pause` apart, until `expect` is matched.
-    pub fn expect_slowly(
-        &mut self,
-        expect: &Expect,
-        first: Duration,
-        chunk: usize,
-        pause: Duration,
-    ) -> Result<(), Outcome> {
-        self.expected.extend(expect.bytes());
-        thread::sleep(first);
-        let mut matcher = expect.matcher();
-        let mut buf = vec![0; chunk];
-        let end = if expect.is_empty() {
-            End::Matched
-        } else {
-            loop {
-                let _ = self.stream.set_read_timeout(Some(self.ctx.timeout));
-                match self.stream.read(&mut buf) {
-                    Ok(0) => break End::Closed,
-                    Ok(n) => {
-                        self.got.extend_from_slice(&buf[..n]);
-                        match matcher.feed(&buf[..n]) {
-                            Progress::More => thread::sleep(pause),
-                            Progress::Done => break End::Matched,
-                            Progress::Wrong(w) => break End::Wrong(w),
-                        }
-                    }
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                        break End::TimedOut;
-                    }
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) => break End::Broken(e.to_string()),
-                }
-            }
-        };
-        let written = self.finish_writer();
-        match (end, written) {
-            (End::Matched, None) => Ok(()),
-            (End::Matched, Some(w)) => Err(self.failed(w)),
-            (end, _) => Err(self.failed(end.why(self.ctx.timeout))),
         }
     }
 

@@ -235,7 +235,7 @@ pub fn cases() -> Section {
                 unreachable!()
             };
             each(w, &[(a, "rc p15room"), (b, "rj p15room")])?;
-            match w.next(a, Duration::from_millis(900))? {
+            match w.raw_recv(a, Duration::from_millis(900))? {
                 None => Ok("no resend within 900 ms of the acknowledgement".into()),
                 Some(d) => Err(w.failed(format!(
                     "after the acknowledgement, got {:?}",
