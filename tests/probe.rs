@@ -214,7 +214,7 @@ fn broken_python_servers_fail_exactly_the_cases_of_their_fault() {
     let all_replies = |section: u32, n: u32| -> Vec<String> {
         (1..=n).map(|i| format!("{section}.{i}")).collect()
     };
-    let no_lf = all_replies(3, 13);
+    let no_lf = all_replies(3, 14);
     let header_len = all_replies(6, 20);
     let mut little_endian = all_replies(5, 13);
     little_endian.retain(|id| id != "5.8"); // size 0 and the order read and written alike

@@ -249,6 +249,13 @@ fn step_pieces(prefix: &[u8], text: &[u8], states: &[Piece], b: u8) -> Vec<Piece
 /// What a correct server with this reply policy sends back for `wire`,
 /// everything a client sent on one connection.
 pub fn expect_for(protocol: Protocol, reply: &ReplyPolicy, wire: &[u8]) -> Expect {
+    expect_with_end(protocol, reply, wire, false)
+}
+
+/// As [`expect_for`]; `eof`: the client then shut down its side, so what
+/// is left is decoded as the end of the stream (§3: an unterminated last
+/// line is a line).
+pub fn expect_with_end(protocol: Protocol, reply: &ReplyPolicy, wire: &[u8], eof: bool) -> Expect {
     match (protocol, reply) {
         (Protocol::App, _) => {
             let mut codec = ServerCodec::new();
@@ -276,7 +283,7 @@ pub fn expect_for(protocol: Protocol, reply: &ReplyPolicy, wire: &[u8]) -> Expec
             let mut service = protocol.service(reply.clone());
             let mut buf = BytesMut::from(wire);
             let mut out = BytesMut::new();
-            while let Ok(Some(message)) = service.decode(&mut buf, false) {
+            while let Ok(Some(message)) = service.decode(&mut buf, eof) {
                 service
                     .respond(&message, &mut out)
                     .expect("sockwire's reply to a message the probe sent encodes");

@@ -514,6 +514,25 @@ fn line_cases(s: &mut Section) {
         )
     });
     s.case(
+        "an unterminated last line, then the end of the stream: answered",
+        move |ctx| {
+            let wire = b"no newline at the end".to_vec();
+            let expected = super::model::expect_with_end(p, &ctx.reply, &wire, true);
+            let mut s = match Session::open(ctx) {
+                Ok(s) => s,
+                Err(o) => return o,
+            };
+            if let Err(o) = s.send(Writes::once(wire)) {
+                return o;
+            }
+            s.shutdown_write();
+            match s.expect(&expected) {
+                Ok(()) => s.done("the last line answered after the client shut down its side"),
+                Err(o) => o,
+            }
+        },
+    );
+    s.case(
         "a line over 64 KiB is refused, other clients still served",
         move |ctx| {
             let mut bad = vec![b'x'; LineCodec::DEFAULT_MAX_LEN + 1];
