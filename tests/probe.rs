@@ -648,3 +648,51 @@ fn client_mode_passes_the_room_client() {
     );
     assert!(titles.iter().any(|t| t.starts_with(PM_CASE)), "{titles:?}");
 }
+
+#[test]
+fn client_mode_passes_the_udp_client_and_catches_invalid_utf8() {
+    let n = "1";
+    let mut probe_proc = Proc::spawn(
+        "probe",
+        &[
+            "--serve",
+            "--protocol",
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "--clients",
+            n,
+            "--timeout",
+            "1",
+            "--json",
+        ],
+    );
+    let line = probe_proc.wait_for("listening on ");
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut client = Proc::spawn("udp_client", &["--server", &addr]);
+    client.write_stdin("hello\n\nação 🐰\nthird\n");
+    let (ok, out) = client.finish();
+    assert!(ok, "{out:?}");
+    assert_eq!(
+        out.iter().filter(|l| l.starts_with("Reply from")).count(),
+        3,
+        "{out:?}"
+    );
+    let (ok, run) = served(probe_proc);
+    assert!(ok, "{}", run.dump());
+    assert_eq!(run.ids("pass").len(), 3, "{}", run.dump());
+
+    let (probe_proc, addr) = serve("udp", 1);
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.send_to(b"caf\xc3", &addr).unwrap();
+    let (ok, run) = served(probe_proc);
+    assert!(!ok, "{}", run.dump());
+    assert_eq!(run.ids("fail").len(), 1, "{}", run.dump());
+}

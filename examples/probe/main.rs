@@ -171,8 +171,10 @@ struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = positive)]
     timeout: f64,
     /// Client mode: play a server that answers in the most awkward legal
-    /// way (replies split at every byte, coalesced, late) and check every
-    /// message a client sends.
+    /// way and check every message a client sends (text, line, fixed,
+    /// variable, app: replies a byte at a time, in halves, late and
+    /// coalesced; udp: late; room: requests dropped once, replies and
+    /// notifications sent twice, a pm).
     #[arg(long)]
     serve: bool,
     /// With --serve: the address to listen on.

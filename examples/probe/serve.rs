@@ -5,7 +5,9 @@
 //! answered by the built-in service (echo; §6 the search table), the
 //! replies of one read written in turn: one byte per write, in two halves
 //! 50 ms apart, or late (150 ms) and coalesced. Each message is a case;
-//! so is each connection's end. The §7 room server is in [`super::roomserve`].
+//! so is each connection's end. Over UDP (§1) each datagram is checked
+//! and echoed, every other one late. The §7 room server is in
+//! [`super::roomserve`].
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -44,9 +46,10 @@ pub fn run(config: &Config) -> Result<bool, CannotRun> {
     match config.target {
         Target::Stream(p) => serve_stream(config, p, tx)?,
         Target::Room => super::roomserve::serve(config, tx)?,
+        Target::Udp => serve_udp(config, tx)?,
         other => {
             return Err(CannotRun(format!(
-                "--serve plays a server of text, line, fixed, variable, app or room, not {other}"
+                "--serve plays a server of text, line, fixed, variable, app, udp or room, not {other}"
             )));
         }
     }
@@ -355,4 +358,63 @@ fn app_check(request: &AppRequest, wire: &[u8]) -> Outcome {
             "a valid request, its header written another way than the Python client's (allowed)",
         )
     }
+}
+
+/// §1: each datagram checked (UTF-8, within 65,507 bytes) and echoed,
+/// every other one 300 ms late. Stops once `clients` addresses have sent
+/// something and nothing came for the timeout.
+fn serve_udp(config: &Config, tx: Sender<Record>) -> Result<(), CannotRun> {
+    let sock = std::net::UdpSocket::bind(config.bind)
+        .map_err(|e| CannotRun(format!("cannot bind {}: {e}", config.bind)))?;
+    let local = sock.local_addr().map_err(|e| CannotRun(e.to_string()))?;
+    super::common::note!("listening on {local} as a udp server (late replies)");
+    let numbers = Numbers::new(1);
+    let (clients, timeout) = (config.clients, config.timeout);
+    thread::spawn(move || {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut buf = vec![0; 65_536];
+        let mut last = Instant::now();
+        let _ = sock.set_read_timeout(Some(Duration::from_millis(50)));
+        loop {
+            if clients > 0 && seen.len() >= clients && last.elapsed() > timeout {
+                return;
+            }
+            let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                continue;
+            };
+            let started = Instant::now();
+            last = started;
+            seen.insert(from);
+            let d = &buf[..n];
+            let late = numbers.next.load(Ordering::Relaxed) % 2 == 0;
+            let decoded = sockwire::DatagramDecoder::decode_datagram(
+                &mut sockwire::TextDatagramCodec::new(),
+                bytes::Bytes::copy_from_slice(d),
+            );
+            let o = match decoded {
+                Ok(text) => {
+                    if late {
+                        thread::sleep(Duration::from_millis(300));
+                    }
+                    let _ = sock.send_to(d, from);
+                    let how = if late {
+                        "echoed 300 ms late"
+                    } else {
+                        "echoed at once"
+                    };
+                    Outcome::pass(format!("a valid §1 message; {how}")).with_bytes(
+                        text.as_bytes(),
+                        d,
+                        &[],
+                    )
+                }
+                Err(e) => {
+                    Outcome::fail(format!("not a valid §1 message: {e}")).with_bytes(d, &[], &[])
+                }
+            };
+            let title = format!("{from}: datagram of {n} bytes");
+            let _ = tx.send(numbers.record(title, o, started));
+        }
+    });
+    Ok(())
 }
