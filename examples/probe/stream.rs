@@ -14,6 +14,10 @@ use super::case::{Ctx, Outcome, Section, Verdict};
 use super::model::{Expect, expect_for};
 use super::net::{End, SPLIT_GAP, Session, Writes, connect};
 
+/// The pause between the two halves of a character: long, so that even a
+/// busy server reads them apart.
+const UTF8_GAP: Duration = Duration::from_millis(25);
+
 /// A text with characters of 2, 3 and 4 bytes.
 pub const UTF8_TEXT: &str = "ação € 🐰 ß";
 
@@ -220,7 +224,10 @@ fn utf8_splits(ctx: &Ctx, p: Protocol) -> Outcome {
     for (n, &i) in inside.iter().enumerate() {
         let m = message(p, u32::try_from(n + 1).unwrap_or(u32::MAX), UTF8_TEXT);
         let at = start + i;
-        if let Err(mut o) = s.exchange(Writes::split(&m, at), &expect(ctx, p, &m)) {
+        if let Err(mut o) = s.exchange(
+            Writes::pieces(vec![m[..at].to_vec(), m[at..].to_vec()], UTF8_GAP),
+            &expect(ctx, p, &m),
+        ) {
             o.detail = format!("split inside a character, after byte {at}: {}", o.detail);
             return o;
         }
