@@ -696,3 +696,29 @@ fn client_mode_passes_the_udp_client_and_catches_invalid_utf8() {
     assert!(!ok, "{}", run.dump());
     assert_eq!(run.ids("fail").len(), 1, "{}", run.dump());
 }
+
+#[test]
+fn a_lab_server_that_dies_on_malformed_datagrams_fails_those_cases() {
+    if !python3() {
+        return;
+    }
+    // the whole run: it dies at `by` from a stranger, so the two cases
+    // after it fail too (the port is closed)
+    fails_exactly(
+        "broken_lab_server.py",
+        &["--protocol", "lab"],
+        &["8.11", "8.12", "8.13"],
+    );
+    // each of the others on a fresh server: it dies on each
+    thread::scope(|scope| {
+        for case in ["8.12", "8.13"] {
+            scope.spawn(move || {
+                fails_exactly(
+                    "broken_lab_server.py",
+                    &["--protocol", "lab", "--case", case],
+                    &[case],
+                );
+            });
+        }
+    });
+}

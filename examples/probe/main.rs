@@ -145,7 +145,8 @@ struct Args {
     addr: Option<String>,
     /// The protocol: text (§2), line (§3), fixed (§4), variable (§5), app
     /// (§6) over TCP; udp (§1), room (§7 room chat), lab (§8, the lab's
-    /// room directory) over UDP.
+    /// room directory) over UDP. For room and lab, a server with no other
+    /// users: the lists are checked.
     #[arg(long, value_parser = target_names())]
     protocol: Target,
     /// The server's reply policy (text, line, fixed, variable, udp). Left

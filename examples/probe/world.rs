@@ -23,6 +23,8 @@ struct Client {
     seen: BTreeSet<Vec<u8>>,
     /// The next tag of its requests (§7).
     tag: u32,
+    /// It said `hi` and has not said `by` since.
+    registered: bool,
 }
 
 /// The clients, the shadow, and every datagram both ways.
@@ -78,6 +80,7 @@ impl<'a, M: DatagramMachine> World<'a, M> {
             due: VecDeque::new(),
             seen: BTreeSet::new(),
             tag: 1,
+            registered: false,
         });
         Ok(self.clients.len() - 1)
     }
@@ -90,6 +93,18 @@ impl<'a, M: DatagramMachine> World<'a, M> {
             .send(d)
             .map_err(|e| self.failed(format!("cannot send: {e}")))?;
         line(&mut self.sent, d);
+        // the op: the first word on §8, the second (after the tag) on §7
+        let mut words = d.split(|&b| b == b' ');
+        let op = if self.bye.starts_with("{tag}") {
+            words.nth(1)
+        } else {
+            words.next()
+        };
+        match op {
+            Some(b"hi") => self.clients[c].registered = true,
+            Some(b"by") => self.clients[c].registered = false,
+            _ => {}
+        }
         self.shadow
             .handle_datagram(Instant::now(), self.clients[c].addr, d);
         while let Some(t) = self.shadow.poll_transmit() {
@@ -207,10 +222,10 @@ impl<'a, M: DatagramMachine> World<'a, M> {
 }
 
 impl<M: DatagramMachine> Drop for World<'_, M> {
-    /// Unregisters every client, so that the next case finds the server
-    /// as this one did.
+    /// Unregisters every client still registered, so that the next case
+    /// finds the server as this one did.
     fn drop(&mut self) {
-        for c in &self.clients {
+        for c in self.clients.iter().filter(|c| c.registered) {
             let bye = self.bye.replace("{tag}", &c.tag.to_string());
             let _ = c.sock.send(bye.as_bytes());
         }
