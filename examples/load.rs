@@ -44,6 +44,10 @@ mod batch;
 #[path = "load/udp.rs"]
 mod udp;
 
+/// `--protocol room`.
+#[path = "load/room.rs"]
+mod room;
+
 /// Load generator: many connections, verified echoes, latency percentiles.
 #[derive(Debug, Parser)]
 #[command(name = "load")]
@@ -86,6 +90,13 @@ struct Args {
     /// UDP: seconds to wait for an echo before counting the datagram lost.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     loss_wait: f64,
+    /// Room: the rooms the users (--connections) are spread over.
+    #[arg(long, default_value_t = 1)]
+    rooms: usize,
+    /// Room: the server's process id, to report its CPU time per
+    /// notification (read from /proc).
+    #[arg(long, value_name = "PID")]
+    server_pid: Option<u32>,
 }
 
 /// What `--protocol` names: a TCP protocol of the library, or UDP.
@@ -95,14 +106,17 @@ enum Target {
     Tcp(Protocol),
     /// A UDP echo server.
     Udp,
+    /// A §7 room server.
+    Room,
 }
 
 /// The `--protocol` parser: the library's names, `udp` and `room`.
 fn target_parser() -> impl clap::builder::TypedValueParser<Value = Target> {
     use clap::builder::TypedValueParser as _;
-    let names = Protocol::NAMES.iter().copied().chain(["udp"]);
+    let names = Protocol::NAMES.iter().copied().chain(["udp", "room"]);
     clap::builder::PossibleValuesParser::new(names).try_map(|name| match name.as_str() {
         "udp" => Ok(Target::Udp),
+        "room" => Ok(Target::Room),
         tcp => tcp.parse::<Protocol>().map(Target::Tcp),
     })
 }
@@ -137,6 +151,8 @@ struct Stats {
     /// UDP: system calls that sent, and receive calls that brought data.
     send_calls: u64,
     recv_calls: u64,
+    /// Seconds the measured part took, when not the whole run.
+    elapsed: Option<f64>,
 }
 
 /// Deterministic printable payload for message `k` of connection `conn`,
@@ -455,6 +471,7 @@ fn main() -> ExitCode {
     let result = match args.protocol {
         Target::Tcp(_) => run(&args),
         Target::Udp => udp::run(&args),
+        Target::Room => room::run(&args),
     };
     let mut stats = match result {
         Ok(stats) => stats,
@@ -463,7 +480,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let secs = stats
+        .elapsed
+        .unwrap_or_else(|| start.elapsed().as_secs_f64())
+        .max(1e-9);
     let total = match args.protocol {
         Target::Tcp(_) => args.connections as u64 * u64::from(args.messages),
         _ => stats.total,

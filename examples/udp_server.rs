@@ -57,7 +57,8 @@ fn main() -> io::Result<()> {
     let reply = args.reply.with_prefix(&args.prefix);
     let stop = common::stop_flag()?;
 
-    let mut socket = BatchSocket::new(UdpSocket::bind(args.bind)?, !args.no_batch)?;
+    let mut socket = BatchSocket::new(UdpSocket::bind(args.bind)?, !args.no_batch)?
+        .with_buffers(batch::SERVER_BUFFERS)?;
     let shown = match &reply {
         ReplyPolicy::Prefix(prefix) => format!("prefix {prefix:?}"),
         other => other.to_string(),

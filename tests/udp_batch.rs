@@ -246,3 +246,92 @@ fn load_reports_a_wrong_echo() {
         "{out:?}"
     );
 }
+
+/// Runs `load --protocol room` against `addr`; its output.
+fn room_load(
+    addr: SocketAddr,
+    users: usize,
+    rooms: usize,
+    lines: u32,
+    extra: &[&str],
+) -> Vec<String> {
+    let server = addr.to_string();
+    let (users, rooms, lines) = (users.to_string(), rooms.to_string(), lines.to_string());
+    let mut args = vec![
+        "--protocol",
+        "room",
+        "--server",
+        &server,
+        "--connections",
+        &users,
+        "--rooms",
+        &rooms,
+        "--messages",
+        &lines,
+        "--quiet",
+        "--timeout",
+        "60",
+    ];
+    args.extend_from_slice(extra);
+    let (ok, out) = Proc::spawn("load", &args).finish();
+    assert!(ok, "{out:?}");
+    out
+}
+
+#[test]
+fn room_server_fans_out_and_every_notification_is_acknowledged_in_both_modes() {
+    for mode in MODES {
+        let mut args = vec!["server", "--quiet", "--max-members", "40"];
+        args.extend_from_slice(mode);
+        let mut cmd = Command::new(example("udp_chat"));
+        cmd.env_remove("SOCKWIRE_NO_BATCH")
+            .args(&args)
+            .args(["--bind", "127.0.0.1:0"]);
+        let mut proc = Proc::start(cmd);
+        let line = proc.wait_for("room server listening on 127.0.0.1:");
+        let addr: SocketAddr = line.rsplit(' ').next().unwrap().parse().unwrap();
+        let how = proc.wait_for("datagrams: ");
+        let banner = if mode.is_empty() {
+            "batched: recvmmsg"
+        } else {
+            "one datagram per"
+        };
+        assert!(how.contains(banner), "{mode:?}: {how}");
+        // one room of 40 (each line is 39 notifications), then 30 users
+        // in 3 rooms; the load checks every text, order and count
+        let out = room_load(addr, 40, 1, 4, &[]);
+        assert!(
+            out.iter().any(|l| l.starts_with("completed 6240/6240 ")),
+            "{out:?}"
+        );
+        let out = room_load(addr, 30, 3, 5, &["--no-batch"]);
+        assert!(
+            out.iter().any(|l| l.starts_with("completed 1350/1350 ")),
+            "{out:?}"
+        );
+        assert!(out.iter().any(|l| l == "errors: 0"), "{out:?}");
+        let (ok, log) = proc.terminate();
+        assert!(ok, "{log:?}");
+        // --quiet: none of the thousands of requests and acknowledgements
+        let routine = log
+            .iter()
+            .filter(|l| l.contains(" ms ") || l.contains(" ak"))
+            .count();
+        assert_eq!(routine, 0, "{mode:?}: {log:?}");
+    }
+}
+
+#[test]
+fn room_server_logs_each_request_without_quiet() {
+    let mut cmd = Command::new(example("udp_chat"));
+    cmd.args(["server", "--bind", "127.0.0.1:0"]);
+    let mut proc = Proc::start(cmd);
+    let line = proc.wait_for("room server listening on 127.0.0.1:");
+    let addr: SocketAddr = line.rsplit(' ').next().unwrap().parse().unwrap();
+    room_load(addr, 3, 1, 2, &[]);
+    // the last line said by the third user, as the server logged it
+    proc.wait_for(" 2 ");
+    let (ok, log) = proc.terminate();
+    assert!(ok);
+    assert!(log.len() > 3 * 2, "{log:?}");
+}

@@ -33,6 +33,9 @@ use quinn_udp::{RecvMeta, Transmit, UdpSockRef, UdpSocketState};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny, sendmmsg};
 
+/// The socket buffers a server asks for (see [`BatchSocket::with_buffers`]).
+pub const SERVER_BUFFERS: usize = 4 << 20;
+
 /// Most datagrams one `sendmmsg` carries.
 pub const SEND_BATCH: usize = 64;
 
@@ -105,6 +108,22 @@ impl BatchSocket {
         Ok(sock)
     }
 
+    /// Asks for socket buffers of `bytes` each way (the kernel caps them at
+    /// `net.core.rmem_max` and `wmem_max`), so that a burst (the
+    /// acknowledgements of a fan-out to hundreds) is queued, not dropped.
+    /// Returns the receive buffer the kernel granted.
+    pub fn with_buffers(self, bytes: usize) -> io::Result<Self> {
+        use rustix::net::sockopt;
+        sockopt::set_socket_recv_buffer_size(&self.socket, bytes)?;
+        sockopt::set_socket_send_buffer_size(&self.socket, bytes)?;
+        Ok(self)
+    }
+
+    /// The receive buffer the kernel holds for this socket, in bytes.
+    pub fn recv_buffer(&self) -> io::Result<usize> {
+        Ok(rustix::net::sockopt::socket_recv_buffer_size(&self.socket)?)
+    }
+
     /// The socket, for `local_addr` and the like.
     pub fn socket(&self) -> &UdpSocket {
         &self.socket
@@ -117,7 +136,7 @@ impl BatchSocket {
 
     /// How this socket moves datagrams, for a server's banner.
     pub fn describe(&self) -> String {
-        match &self.state {
+        let how = match &self.state {
             None => "one datagram per system call".to_owned(),
             Some(state) => format!(
                 "batched: recvmmsg x{}, GRO x{}, sendmmsg x{SEND_BATCH}, GSO x{}",
@@ -125,6 +144,10 @@ impl BatchSocket {
                 state.gro_segments(),
                 state.max_gso_segments()
             ),
+        };
+        match self.recv_buffer() {
+            Ok(bytes) => format!("{how}; receive buffer {} KiB", bytes / 1024),
+            Err(_) => how,
         }
     }
 

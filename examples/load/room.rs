@@ -1,0 +1,358 @@
+//! `load --protocol room`: how big a §7 room one server holds.
+//!
+//! `--connections` users (`l<pid>u0`, `l<pid>u1`, ...), each with a socket of its own
+//! (the server knows a user by its address) and the library's
+//! `RoomClient`, spread over `--rooms` rooms (`r0`, ...; user `i` in room
+//! `i % rooms`). The first user of each room creates it, the others join;
+//! then each user says `--messages` lines, one at a time (the next once the
+//! server has answered `ok`). Every other member of the room must get each
+//! line once as a notification, which its client acknowledges
+//! (`n<seq> ak`) at once, in the same flush as whatever else it sends.
+//!
+//! A line carries its sender, number and the microsecond it was said, so
+//! each notification's delivery latency is measured at its receiver and
+//! its text checked. A gap (`lost N messages`), a request that timed out,
+//! a notification missing or doubled is an error. A notification the server
+//! sent again (its `ak` not seen within 500 ms) shows up at the client as a
+//! duplicate and is counted. With `--server-pid`, the server's CPU time
+//! over the talking phase is read from /proc and divided by the
+//! notifications delivered.
+
+use std::io;
+use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use sockwire::room::{
+    ClientConfig, ClientEvent, DropReason, Name, Notification, Reply, Request, RoomClient,
+};
+
+use super::{Args, Stats, batch::BatchSocket, common};
+
+/// One user: its socket, its client machine and what it has seen.
+struct User {
+    sock: BatchSocket,
+    client: RoomClient,
+    room: usize,
+    /// In its room (its `rc` or `rj` answered `ok`).
+    joined: bool,
+    /// Lines said so far, and whether the last one is still unanswered.
+    said: u32,
+    waiting: bool,
+    /// `ms` notifications received from each member (by user index).
+    heard: Vec<u32>,
+}
+
+/// The run's phases: rooms made, members joined, everybody talking.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    Create,
+    Join,
+    Talk,
+}
+
+/// Counts of the talking phase beyond [`Stats`].
+#[derive(Default)]
+struct Talk {
+    duplicates: u64,
+    requests: u64,
+}
+
+/// Server CPU time so far (ns), from its threads' schedstat.
+fn cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+/// The line user `i` says as its `k`th, at `at_us` after the start.
+fn line(i: usize, k: u32, at_us: u128) -> String {
+    format!("{i} {k} {at_us}")
+}
+
+impl User {
+    /// Sends what the client has to send (one flush).
+    fn flush(&mut self, stats: &mut Stats) {
+        while let Some(t) = self.client.poll_transmit() {
+            stats.bytes_out += t.payload.len() as u64;
+            self.sock.queue(t.destination, &t.payload);
+        }
+        let errors = &mut stats.errors;
+        let done = self
+            .sock
+            .flush(|to, e| errors.push(format!("send to {to} failed: {e}")));
+        stats.send_calls += done.calls as u64;
+    }
+}
+
+/// Handles one user's events; `start` is the talking phase's start.
+fn events(
+    id: usize,
+    user: &mut User,
+    phase: Phase,
+    start: Instant,
+    stats: &mut Stats,
+    talk: &mut Talk,
+) {
+    while let Some(event) = user.client.poll_event() {
+        match event {
+            ClientEvent::Reply { request, reply, .. } => match (request, reply) {
+                (Request::CreateRoom(_) | Request::JoinRoom(_), Reply::Ok) => user.joined = true,
+                (Request::Say(_), Reply::Ok) => user.waiting = false,
+                (Request::Hello(_), Reply::Ok) => {}
+                (request, reply) => stats
+                    .errors
+                    .push(format!("u{id}: {request:?} answered {reply:?}")),
+            },
+            ClientEvent::Notice(Notification::Said { text, .. }) if phase == Phase::Talk => {
+                said(id, user, &text, start, stats);
+            }
+            ClientEvent::Notice(_) => {}
+            ClientEvent::Dropped {
+                reason: DropReason::Duplicate(_),
+                ..
+            } => talk.duplicates += 1,
+            other => stats.errors.push(format!("u{id}: {other:?}")),
+        }
+    }
+}
+
+/// Checks one `ms` notification and records its latency.
+fn said(id: usize, user: &mut User, text: &str, start: Instant, stats: &mut Stats) {
+    let mut fields = text.split(' ').map(str::parse::<u128>);
+    let (Some(Ok(from)), Some(Ok(k)), Some(Ok(at_us)), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        stats
+            .errors
+            .push(format!("u{id}: unexpected line {text:?}"));
+        return;
+    };
+    let from = from as usize;
+    match user.heard.get_mut(from) {
+        Some(n) if u128::from(*n) + 1 == k => *n += 1,
+        _ => stats.errors.push(format!(
+            "u{id}: line {k} of u{from} out of order or doubled"
+        )),
+    }
+    let now_us = start.elapsed().as_micros();
+    let us = now_us.saturating_sub(at_us);
+    stats
+        .latencies_us
+        .push(u32::try_from(us).unwrap_or(u32::MAX));
+    stats.completed += 1;
+}
+
+/// Runs the room load.
+pub fn run(args: &Args) -> io::Result<Stats> {
+    let rooms = args.rooms.max(1);
+    let n = args.connections;
+    let mut poll = Poll::new()?;
+    let mut users = Vec::with_capacity(n);
+    let now = Instant::now();
+    for id in 0..n {
+        let socket = UdpSocket::bind(common::any_addr_for(args.server))?;
+        let sock = BatchSocket::new(socket, !args.no_batch)?;
+        let fd = sock.socket().as_raw_fd();
+        poll.registry()
+            .register(&mut SourceFd(&fd), Token(id), Interest::READABLE)?;
+        // this run's own names: an earlier run's users may still be there
+        let name = format!("l{}u{id}", std::process::id());
+        let name = Name::new(&name).map_err(io::Error::other)?;
+        users.push(User {
+            sock,
+            client: RoomClient::new(now, args.server, name, ClientConfig::default()),
+            room: id % rooms,
+            joined: false,
+            said: 0,
+            waiting: false,
+            heard: vec![0; n],
+        });
+    }
+    // the members of each room, and what each user must hear
+    let members = |room: usize| (0..n).filter(move |i| i % rooms == room);
+    let expected: u64 = (0..rooms)
+        .map(|r| {
+            let m = members(r).count() as u64;
+            m * m.saturating_sub(1) * u64::from(args.messages)
+        })
+        .sum();
+    let mut stats = Stats {
+        connected: n,
+        total: expected,
+        ..Stats::default()
+    };
+    let mut talk = Talk::default();
+    if let Some(first) = users.first() {
+        common::say!(
+            "load: {n} users in {rooms} rooms, {} lines each; {}",
+            args.messages,
+            first.sock.describe()
+        );
+    }
+    let begin = Instant::now();
+    let deadline = begin + Duration::from_secs(args.timeout);
+    let mut phase = Phase::Create;
+    for (id, user) in users.iter_mut().enumerate().take(rooms) {
+        let _ = user
+            .client
+            .handle_line(now, &format!("$roomcreate r{id}"))
+            .map_err(io::Error::other)?;
+        user.flush(&mut stats);
+    }
+    let mut start = Instant::now();
+    let mut cpu_before = None;
+    let mut progress = start + Duration::from_secs(1);
+    let mut timers = start;
+    let mut events_buf = Events::with_capacity(1024);
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            stats.errors.push(format!(
+                "timed out after {} s in phase {phase:?}: {} of {expected} notifications",
+                args.timeout, stats.completed
+            ));
+            break;
+        }
+        match phase {
+            Phase::Create if users.iter().take(rooms).all(|u| u.joined) => {
+                phase = Phase::Join;
+                for user in users.iter_mut().skip(rooms) {
+                    let line = format!("$roomjoin r{}", user.room);
+                    user.client
+                        .handle_line(now, &line)
+                        .map_err(io::Error::other)?;
+                    user.flush(&mut stats);
+                }
+            }
+            Phase::Join if users.iter().all(|u| u.joined) => {
+                phase = Phase::Talk;
+                start = Instant::now();
+                cpu_before = args.server_pid.and_then(cpu_ns);
+                stats.bytes_out = 0;
+                stats.send_calls = 0;
+                stats.recv_calls = 0;
+            }
+            Phase::Talk
+                if stats.completed >= expected
+                    && users.iter().all(|u| !u.waiting && u.said == args.messages) =>
+            {
+                break;
+            }
+            _ => {}
+        }
+        if phase == Phase::Talk {
+            // each user says its next line once the last one is answered
+            for (id, user) in users.iter_mut().enumerate() {
+                if !user.waiting && user.said < args.messages {
+                    user.said += 1;
+                    user.waiting = true;
+                    talk.requests += 1;
+                    let text = line(id, user.said, start.elapsed().as_micros());
+                    user.client
+                        .handle_line(Instant::now(), &text)
+                        .map_err(io::Error::other)?;
+                    user.flush(&mut stats);
+                }
+            }
+        }
+        if now >= progress {
+            super::progress(args, begin, &stats);
+            progress = now + Duration::from_secs(1);
+        }
+        poll.poll(&mut events_buf, Some(Duration::from_millis(20)))?;
+        for event in &events_buf {
+            let id = event.token().0;
+            let Some(user) = users.get_mut(id) else {
+                continue;
+            };
+            let now = Instant::now();
+            loop {
+                let client = &mut user.client;
+                let bytes_in = &mut stats.bytes_in;
+                let got = user.sock.recv(Duration::ZERO, |from, datagram| {
+                    *bytes_in += datagram.len() as u64;
+                    client.handle_datagram(now, from, datagram);
+                })?;
+                if got == 0 {
+                    break;
+                }
+                stats.recv_calls += 1;
+            }
+            events(id, user, phase, start, &mut stats, &mut talk);
+            user.flush(&mut stats);
+        }
+        // the clients' timers (retransmissions, keep-alives, gaps)
+        let now = Instant::now();
+        if now >= timers {
+            timers = now + Duration::from_millis(20);
+            for (id, user) in users.iter_mut().enumerate() {
+                if user.client.poll_timeout().is_some_and(|t| t <= now) {
+                    user.client.handle_timeout(now);
+                    events(id, user, phase, start, &mut stats, &mut talk);
+                    user.flush(&mut stats);
+                }
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    // the last acknowledgements: give them time to arrive, and see that
+    // nothing is sent again
+    let settle = Instant::now() + Duration::from_millis(700);
+    while Instant::now() < settle {
+        poll.poll(&mut events_buf, Some(Duration::from_millis(20)))?;
+        for event in &events_buf {
+            let id = event.token().0;
+            if let Some(user) = users.get_mut(id) {
+                let client = &mut user.client;
+                let now = Instant::now();
+                user.sock.recv(Duration::ZERO, |from, datagram| {
+                    client.handle_datagram(now, from, datagram);
+                })?;
+                events(id, user, phase, start, &mut stats, &mut talk);
+                user.flush(&mut stats);
+            }
+        }
+    }
+    for (id, user) in users.iter().enumerate() {
+        for from in members(user.room).filter(|&m| m != id) {
+            if user.heard[from] != args.messages {
+                stats.errors.push(format!(
+                    "u{id} heard {} of u{from}'s {} lines",
+                    user.heard[from], args.messages
+                ));
+            }
+        }
+    }
+    let cpu = cpu_before.zip(args.server_pid.and_then(cpu_ns));
+    // leave: `by` from everyone (not waited for; the server expires the
+    // rest)
+    for user in &mut users {
+        let _ = user.client.handle_line(Instant::now(), "$quit");
+        user.flush(&mut stats);
+    }
+    common::say!(
+        "room: {} notifications delivered and acknowledged in {secs:.3} s: {:.0}/s \
+         ({} lines said, {:.0} notifications per line; {} sent again)",
+        stats.completed,
+        stats.completed as f64 / secs,
+        talk.requests,
+        stats.completed as f64 / talk.requests.max(1) as f64,
+        talk.duplicates
+    );
+    if let Some((before, after)) = cpu {
+        common::say!(
+            "server CPU: {:.3} s, {:.2} us per notification",
+            (after - before) as f64 / 1e9,
+            (after - before) as f64 / 1e3 / stats.completed.max(1) as f64
+        );
+    }
+    stats.elapsed = Some(secs);
+    Ok(stats)
+}
