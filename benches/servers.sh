@@ -16,6 +16,14 @@
 #   ROUNDS=3 LOADS="100x16x4000 1000x4x1000" benches/servers.sh
 #   PARTS=udp UDP_LOADS="4x16x50000x16" benches/servers.sh
 #
+# PARTS=room: how big a room. The `udp_chat` server (--quiet, batched and
+# --no-batch) under `load --protocol room` (users x rooms x lines each,
+# every notification acknowledged), beside the UDP echo load of the same
+# run (`tokio_udp_echo` and `udp_server`, ROOM_ECHO), for the ratio of
+# notifications delivered and acknowledged per second to echoes per second.
+#
+#   PARTS=room ROOM_LOADS="100x1x20x16 1000x10x4x4" benches/servers.sh
+#
 # Loopback only. Each server runs on a port the OS picks, is stopped at the
 # end (also on Ctrl-C), and a load that takes over TIMEOUT seconds fails.
 set -euo pipefail
@@ -25,6 +33,10 @@ ROUNDS=${ROUNDS:-2}
 PARTS=${PARTS:-"tcp udp"}
 # clients x in-flight x datagrams per client x payload bytes
 UDP_LOADS=${UDP_LOADS:-"4x16x50000x16 1x1x20000x16 16x8x5000x512"}
+# users x rooms x lines per user x lines on their way per room
+ROOM_LOADS=${ROOM_LOADS:-"100x1x20x16 1000x10x4x4"}
+# the echo load the room figures are set beside
+ROOM_ECHO=${ROOM_ECHO:-"4x16x50000x16"}
 PAYLOAD=${PAYLOAD:-16}
 TIMEOUT=${TIMEOUT:-120}
 # connections x in-flight x messages per connection
@@ -34,7 +46,7 @@ echo "building (release)..." >&2
 cargo build --release --quiet --features tokio-util \
     --example load --example tcp_selector_server --example tcp_threaded_server \
     --example tokio_echo_server --example tokio_util_echo \
-    --example udp_server --example tokio_udp_echo
+    --example udp_server --example tokio_udp_echo --example udp_chat
 bin=target/release/examples
 
 pids=()
@@ -181,10 +193,60 @@ udp_part() {
     done
 }
 
+room_part() {
+    declare -A addr pid
+    start tokio_udp_echo; addr[echo]=$started
+    start udp_server --quiet; addr[udp_server]=$started
+    # the room server's banner ends with its address
+    local log
+    for mode in batched no_batch; do
+        log=$(mktemp)
+        extra=()
+        [ "$mode" = no_batch ] && extra=(--no-batch)
+        "$bin/udp_chat" server --bind 127.0.0.1:0 --quiet --max-users 1000 \
+            --max-members 1000 "${extra[@]}" >"$log" 2>&1 &
+        pid[$mode]=$!; pids+=("$!")
+        for _ in $(seq 100); do
+            addr[$mode]=$(awk '/listening on /{print $NF; exit}' "$log")
+            [ -n "${addr[$mode]}" ] && break
+            sleep 0.05
+        done
+    done
+    machine_line
+    IFS=x read -r clients depth msgs size <<<"$ROOM_ECHO"
+    for s in echo udp_server; do
+        out=$(timeout "$TIMEOUT" "$bin/load" --server "${addr[$s]}" --protocol udp \
+            --connections "$clients" --pipeline "$depth" --messages "$msgs" --payload "$size" --quiet) \
+            || { echo "$s echo failed:"; echo "$out"; exit 1; }
+        echo "echo, $s, $ROOM_ECHO: $(awk '/^throughput:/{print $2}' <<<"$out") datagrams/s"
+        [ "$s" = echo ] && base=$(awk '/^throughput:/{print $2}' <<<"$out")
+    done
+    echo
+    echo "| room load (users x rooms x lines x window) | server | notifications/s | ratio to tokio_udp_echo | p50 | p99 | server CPU per notification | sent again |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
+    for load in $ROOM_LOADS; do
+        IFS=x read -r users rooms lines window <<<"$load"
+        for mode in batched no_batch; do
+            out=$(timeout "$TIMEOUT" "$bin/load" --server "${addr[$mode]}" --protocol room \
+                --connections "$users" --rooms "$rooms" --messages "$lines" --pipeline "$window" \
+                --server-pid "${pid[$mode]}" --quiet) \
+                || { echo "room $mode failed ($load):"; echo "$out"; exit 1; }
+            r=$(awk '/^throughput:/{print $2}' <<<"$out")
+            cpu=$(awk '/^server CPU:/{print $5}' <<<"$out")
+            again=$(sed -n 's/.*; \([0-9]*\) sent again.*/\1/p' <<<"$out")
+            ratio=$(python3 -c "print(f'{$r/$base:.2f}x')")
+            printf '| %s | %s | %s | %s | %s us | %s us | %s us | %s |\n' "$load" "$mode" "$r" "$ratio" \
+                "$(awk '/^latency:/{print $3}' <<<"$out")" "$(awk '/^latency:/{print $6}' <<<"$out")" \
+                "$cpu" "$again"
+        done
+    done
+}
+
 for part in $PARTS; do
     case $part in
         tcp) tcp_part ;;
         udp) udp_part ;;
-        *) echo "unknown part $part (tcp, udp)" >&2; exit 1 ;;
+        room) room_part ;;
+        *) echo "unknown part $part (tcp, udp, room)" >&2; exit 1 ;;
     esac
 done

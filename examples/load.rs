@@ -69,7 +69,8 @@ struct Args {
     /// `room`: a §7 room server (see --rooms).
     #[arg(long, default_value = "text", value_parser = target_parser())]
     protocol: Target,
-    /// Messages in flight per connection.
+    /// Messages in flight per connection (room: lines on their way per
+    /// room).
     #[arg(long, default_value_t = 1)]
     pipeline: u32,
     /// Payload bytes per message (text characters for the fixed packet).

@@ -4,10 +4,13 @@
 //! (the server knows a user by its address) and the library's
 //! `RoomClient`, spread over `--rooms` rooms (`r0`, ...; user `i` in room
 //! `i % rooms`). The first user of each room creates it, the others join;
-//! then each user says `--messages` lines, one at a time (the next once the
-//! server has answered `ok`). Every other member of the room must get each
-//! line once as a notification, which its client acknowledges
-//! (`n<seq> ak`) at once, in the same flush as whatever else it sends.
+//! then each user says `--messages` lines, one at a time: the next once
+//! the server has answered `ok` and every other member has heard the last,
+//! and while its room has fewer than `--pipeline` lines on their way (so
+//! the load is a window, not a flood that outruns the server's 500 ms
+//! resend timer). Every other member of the room must get each line once
+//! as a notification, which its client acknowledges (`n<seq> ak`) at once,
+//! in the same flush as whatever else it sends.
 //!
 //! A line carries its sender, number and the microsecond it was said, so
 //! each notification's delivery latency is measured at its receiver and
@@ -31,6 +34,13 @@ use sockwire::room::{
 
 use super::{Args, Stats, batch::BatchSocket, common};
 
+/// Socket buffers of each user: room for the 64 notifications the server
+/// keeps in flight to it, and what else comes (GRO buffers count whole).
+const CLIENT_BUFFERS: usize = 1 << 20;
+
+/// Most joins waiting for their answer at once.
+const JOIN_WAVE: usize = 20;
+
 /// One user: its socket, its client machine and what it has seen.
 struct User {
     sock: BatchSocket,
@@ -53,10 +63,17 @@ enum Phase {
     Talk,
 }
 
-/// Counts of the talking phase beyond [`Stats`].
+/// The talking phase beyond [`Stats`]: its flow control and counts.
 #[derive(Default)]
 struct Talk {
+    /// Per user: the members that have yet to hear its last line.
+    unheard: Vec<usize>,
+    /// Per room: lines said and not yet heard by every other member.
+    in_flight: Vec<usize>,
+    /// Per room: its members.
+    size: Vec<usize>,
     duplicates: u64,
+    late_replies: u64,
     requests: u64,
 }
 
@@ -111,20 +128,32 @@ fn events(
                     .push(format!("u{id}: {request:?} answered {reply:?}")),
             },
             ClientEvent::Notice(Notification::Said { text, .. }) if phase == Phase::Talk => {
-                said(id, user, &text, start, stats);
+                said(id, user, &text, start, stats, talk);
             }
             ClientEvent::Notice(_) => {}
             ClientEvent::Dropped {
                 reason: DropReason::Duplicate(_),
                 ..
             } => talk.duplicates += 1,
+            // the answer to a request sent again, after the first answer
+            ClientEvent::Dropped {
+                reason: DropReason::UnknownTag(_),
+                ..
+            } => talk.late_replies += 1,
             other => stats.errors.push(format!("u{id}: {other:?}")),
         }
     }
 }
 
 /// Checks one `ms` notification and records its latency.
-fn said(id: usize, user: &mut User, text: &str, start: Instant, stats: &mut Stats) {
+fn said(
+    id: usize,
+    user: &mut User,
+    text: &str,
+    start: Instant,
+    stats: &mut Stats,
+    talk: &mut Talk,
+) {
     let mut fields = text.split(' ').map(str::parse::<u128>);
     let (Some(Ok(from)), Some(Ok(k)), Some(Ok(at_us)), None) =
         (fields.next(), fields.next(), fields.next(), fields.next())
@@ -140,6 +169,13 @@ fn said(id: usize, user: &mut User, text: &str, start: Instant, stats: &mut Stat
         _ => stats.errors.push(format!(
             "u{id}: line {k} of u{from} out of order or doubled"
         )),
+    }
+    if let Some(left) = talk.unheard.get_mut(from) {
+        *left = left.saturating_sub(1);
+        let room = from % talk.in_flight.len().max(1);
+        if *left == 0 {
+            talk.in_flight[room] = talk.in_flight[room].saturating_sub(1);
+        }
     }
     let now_us = start.elapsed().as_micros();
     let us = now_us.saturating_sub(at_us);
@@ -158,7 +194,7 @@ pub fn run(args: &Args) -> io::Result<Stats> {
     let now = Instant::now();
     for id in 0..n {
         let socket = UdpSocket::bind(common::any_addr_for(args.server))?;
-        let sock = BatchSocket::new(socket, !args.no_batch)?;
+        let sock = BatchSocket::new(socket, !args.no_batch)?.with_buffers(CLIENT_BUFFERS)?;
         let fd = sock.socket().as_raw_fd();
         poll.registry()
             .register(&mut SourceFd(&fd), Token(id), Interest::READABLE)?;
@@ -188,7 +224,12 @@ pub fn run(args: &Args) -> io::Result<Stats> {
         total: expected,
         ..Stats::default()
     };
-    let mut talk = Talk::default();
+    let mut talk = Talk {
+        unheard: vec![0; n],
+        in_flight: vec![0; rooms],
+        size: (0..rooms).map(|r| members(r).count()).collect(),
+        ..Talk::default()
+    };
     if let Some(first) = users.first() {
         common::say!(
             "load: {n} users in {rooms} rooms, {} lines each; {}",
@@ -199,6 +240,8 @@ pub fn run(args: &Args) -> io::Result<Stats> {
     let begin = Instant::now();
     let deadline = begin + Duration::from_secs(args.timeout);
     let mut phase = Phase::Create;
+    // users that have asked to join (the creators are in already)
+    let mut joins = rooms.min(n);
     for (id, user) in users.iter_mut().enumerate().take(rooms) {
         let _ = user
             .client
@@ -223,18 +266,30 @@ pub fn run(args: &Args) -> io::Result<Stats> {
         match phase {
             Phase::Create if users.iter().take(rooms).all(|u| u.joined) => {
                 phase = Phase::Join;
-                for user in users.iter_mut().skip(rooms) {
+            }
+            Phase::Join if joins < n => {
+                // joins in waves: each one is a notification to every
+                // member already in, and a flood of them outruns the
+                // server's resend timer before the talking starts
+                let joining = users.iter().take(joins).filter(|u| !u.joined).count();
+                let wave = JOIN_WAVE.saturating_sub(joining);
+                for user in users.iter_mut().skip(joins).take(wave) {
                     let line = format!("$roomjoin r{}", user.room);
                     user.client
                         .handle_line(now, &line)
                         .map_err(io::Error::other)?;
                     user.flush(&mut stats);
                 }
+                joins = (joins + wave).min(n);
             }
             Phase::Join if users.iter().all(|u| u.joined) => {
                 phase = Phase::Talk;
                 start = Instant::now();
                 cpu_before = args.server_pid.and_then(cpu_ns);
+                // the joins' own notifications were resent, perhaps: not
+                // this phase's
+                talk.duplicates = 0;
+                talk.late_replies = 0;
                 stats.bytes_out = 0;
                 stats.send_calls = 0;
                 stats.recv_calls = 0;
@@ -249,11 +304,22 @@ pub fn run(args: &Args) -> io::Result<Stats> {
         }
         if phase == Phase::Talk {
             // each user says its next line once the last one is answered
+            // and heard by all, while its room has fewer than --pipeline
+            // lines on their way
             for (id, user) in users.iter_mut().enumerate() {
-                if !user.waiting && user.said < args.messages {
+                let room = user.room;
+                if !user.waiting
+                    && user.said < args.messages
+                    && talk.unheard[id] == 0
+                    && talk.in_flight[room] < args.pipeline.max(1) as usize
+                {
                     user.said += 1;
                     user.waiting = true;
                     talk.requests += 1;
+                    talk.unheard[id] = talk.size[room] - 1;
+                    if talk.unheard[id] > 0 {
+                        talk.in_flight[room] += 1;
+                    }
                     let text = line(id, user.said, start.elapsed().as_micros());
                     user.client
                         .handle_line(Instant::now(), &text)
@@ -339,12 +405,13 @@ pub fn run(args: &Args) -> io::Result<Stats> {
     }
     common::say!(
         "room: {} notifications delivered and acknowledged in {secs:.3} s: {:.0}/s \
-         ({} lines said, {:.0} notifications per line; {} sent again)",
+         ({} lines said, {:.0} notifications per line; {} sent again, {} late replies)",
         stats.completed,
         stats.completed as f64 / secs,
         talk.requests,
         stats.completed as f64 / talk.requests.max(1) as f64,
-        talk.duplicates
+        talk.duplicates,
+        talk.late_replies
     );
     if let Some((before, after)) = cpu {
         common::say!(
