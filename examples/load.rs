@@ -91,6 +91,10 @@ struct Args {
     /// UDP: seconds to wait for an echo before counting the datagram lost.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     loss_wait: f64,
+    /// UDP: count lost datagrams and print them, but do not fail the run
+    /// for them (a wrong echo still fails it).
+    #[arg(long)]
+    allow_loss: bool,
     /// Room: the rooms the users (--connections) are spread over.
     #[arg(long, default_value_t = 1)]
     rooms: usize,
@@ -152,6 +156,8 @@ struct Stats {
     /// UDP: system calls that sent, and receive calls that brought data.
     send_calls: u64,
     recv_calls: u64,
+    /// UDP: datagrams whose echo never came.
+    lost: u64,
     /// Seconds the measured part took, when not the whole run.
     elapsed: Option<f64>,
 }
@@ -524,8 +530,12 @@ fn main() -> ExitCode {
     for e in stats.errors.iter().take(20) {
         common::say!("error: {e}");
     }
+    if matches!(args.protocol, Target::Udp) {
+        common::say!("lost: {}", stats.lost);
+    }
     common::say!("errors: {}", stats.errors.len());
-    if stats.errors.is_empty() && stats.completed == total {
+    let lost_allowed = if args.allow_loss { stats.lost } else { 0 };
+    if stats.errors.is_empty() && stats.completed + lost_allowed == total {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

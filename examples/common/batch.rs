@@ -79,6 +79,8 @@ pub struct BatchSocket {
     queued: Vec<Queued>,
     /// `sendmmsg` failed as unsupported: send one by one from then on.
     no_sendmmsg: bool,
+    /// Buffers the last receive filled.
+    last: usize,
 }
 
 impl BatchSocket {
@@ -102,6 +104,7 @@ impl BatchSocket {
             staged: Vec::with_capacity(SEND_BATCH * 512),
             queued: Vec::with_capacity(SEND_BATCH),
             no_sendmmsg: false,
+            last: 0,
         };
         // waits are `poll`s, in both modes
         sock.socket.set_nonblocking(true)?;
@@ -159,18 +162,27 @@ impl BatchSocket {
         wait: Duration,
         mut each: impl FnMut(SocketAddr, &[u8]),
     ) -> io::Result<usize> {
-        let got = match self.recv_batch() {
+        let got = match self.recv_batch(quinn_udp::BATCH_SIZE) {
             Err(e) if is_would_block(&e) => {
                 if wait.is_zero() || !self.wait_for(PollFlags::IN, wait)? {
                     return Ok(0);
                 }
-                match self.recv_batch() {
+                // woken by one datagram, as the last time: ask for one (a
+                // backlog is read in full by the next call, which does not
+                // wait); ping-pong saves the kernel's second look
+                let slots = if self.last == 1 {
+                    1
+                } else {
+                    quinn_udp::BATCH_SIZE
+                };
+                match self.recv_batch(slots) {
                     Err(e) if is_would_block(&e) => return Ok(0),
                     other => other?,
                 }
             }
             other => other?,
         };
+        self.last = got;
         let mut count = 0;
         for (meta, buf) in self.meta.iter().zip(&self.bufs).take(got) {
             if meta.len == 0 {
@@ -187,8 +199,9 @@ impl BatchSocket {
         Ok(count)
     }
 
-    /// One `recvmmsg` (or one `recv_from`): the number of buffers filled.
-    fn recv_batch(&mut self) -> io::Result<usize> {
+    /// One `recvmmsg` into at most `slots` buffers (or one `recv_from`):
+    /// the number of buffers filled.
+    fn recv_batch(&mut self, slots: usize) -> io::Result<usize> {
         let Some(state) = &self.state else {
             let (n, from) = self.socket.recv_from(&mut self.bufs[0])?;
             self.meta[0].addr = from;
@@ -196,9 +209,17 @@ impl BatchSocket {
             self.meta[0].stride = n;
             return Ok(1);
         };
-        let mut slices: Vec<IoSliceMut<'_>> =
-            self.bufs.iter_mut().map(|b| IoSliceMut::new(b)).collect();
-        state.recv(UdpSockRef::from(&self.socket), &mut slices, &mut self.meta)
+        // on the stack: no allocation per call
+        let mut bufs = self.bufs.iter_mut();
+        let mut slices: [IoSliceMut<'_>; quinn_udp::BATCH_SIZE] = std::array::from_fn(|_| {
+            IoSliceMut::new(bufs.next().expect("one buffer per batch slot"))
+        });
+        let slots = slots.clamp(1, slices.len());
+        state.recv(
+            UdpSockRef::from(&self.socket),
+            &mut slices[..slots],
+            &mut self.meta[..slots],
+        )
     }
 
     /// Waits until the socket is ready for `flags` or `wait` has passed.
