@@ -335,3 +335,32 @@ fn room_server_logs_each_request_without_quiet() {
     assert!(ok);
     assert!(log.len() > 3 * 2, "{log:?}");
 }
+
+#[test]
+fn room_load_fails_against_a_server_that_does_not_fan_out() {
+    // an echo server answers `1 hi NAME` with itself: no room, no line
+    // heard; the load must say so, not report a rate
+    let (proc, addr) = server("udp_server", &["--quiet"]);
+    let server = addr.to_string();
+    let args = [
+        "--protocol",
+        "room",
+        "--server",
+        &server,
+        "--connections",
+        "3",
+        "--messages",
+        "2",
+        "--quiet",
+        "--timeout",
+        "3",
+    ];
+    let (ok, out) = Proc::spawn("load", &args).finish();
+    assert!(!ok, "{out:?}");
+    assert!(
+        out.iter().any(|l| l.contains("timed out after 3 s")),
+        "{out:?}"
+    );
+    assert!(!out.iter().any(|l| l == "errors: 0"), "{out:?}");
+    drop(proc);
+}

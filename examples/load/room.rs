@@ -185,163 +185,240 @@ fn said(
     stats.completed += 1;
 }
 
+/// The whole run: users, their poll, what has been seen.
+struct Load<'a> {
+    args: &'a Args,
+    rooms: usize,
+    users: Vec<User>,
+    poll: Poll,
+    events: Events,
+    stats: Stats,
+    talk: Talk,
+    phase: Phase,
+    /// Users that have asked to join (the creators are in already).
+    joins: usize,
+    /// When the talking began.
+    start: Instant,
+}
+
 /// Runs the room load.
 pub fn run(args: &Args) -> io::Result<Stats> {
-    let rooms = args.rooms.max(1);
-    let n = args.connections;
-    let mut poll = Poll::new()?;
-    let mut users = Vec::with_capacity(n);
-    let now = Instant::now();
-    for id in 0..n {
-        let socket = UdpSocket::bind(common::any_addr_for(args.server))?;
-        let sock = BatchSocket::new(socket, !args.no_batch)?.with_buffers(CLIENT_BUFFERS)?;
-        let fd = sock.socket().as_raw_fd();
-        poll.registry()
-            .register(&mut SourceFd(&fd), Token(id), Interest::READABLE)?;
-        // this run's own names: an earlier run's users may still be there
-        let name = format!("l{}u{id}", std::process::id());
-        let name = Name::new(&name).map_err(io::Error::other)?;
-        users.push(User {
-            sock,
-            client: RoomClient::new(now, args.server, name, ClientConfig::default()),
-            room: id % rooms,
-            joined: false,
-            said: 0,
-            waiting: false,
-            heard: vec![0; n],
-        });
-    }
-    // the members of each room, and what each user must hear
-    let members = |room: usize| (0..n).filter(move |i| i % rooms == room);
-    let expected: u64 = (0..rooms)
-        .map(|r| {
-            let m = members(r).count() as u64;
-            m * m.saturating_sub(1) * u64::from(args.messages)
-        })
-        .sum();
-    let mut stats = Stats {
-        connected: n,
-        total: expected,
-        ..Stats::default()
-    };
-    let mut talk = Talk {
-        unheard: vec![0; n],
-        in_flight: vec![0; rooms],
-        size: (0..rooms).map(|r| members(r).count()).collect(),
-        ..Talk::default()
-    };
-    if let Some(first) = users.first() {
-        common::say!(
-            "load: {n} users in {rooms} rooms, {} lines each; {}",
-            args.messages,
-            first.sock.describe()
-        );
-    }
-    let begin = Instant::now();
-    let deadline = begin + Duration::from_secs(args.timeout);
-    let mut phase = Phase::Create;
-    // users that have asked to join (the creators are in already)
-    let mut joins = rooms.min(n);
-    for (id, user) in users.iter_mut().enumerate().take(rooms) {
-        let _ = user
-            .client
-            .handle_line(now, &format!("$roomcreate r{id}"))
-            .map_err(io::Error::other)?;
-        user.flush(&mut stats);
-    }
-    let mut start = Instant::now();
+    let mut load = Load::new(args)?;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout);
+    let mut progress = Instant::now() + Duration::from_secs(1);
+    let mut timers = Instant::now();
     let mut cpu_before = None;
-    let mut progress = start + Duration::from_secs(1);
-    let mut timers = start;
-    let mut events_buf = Events::with_capacity(1024);
     loop {
         let now = Instant::now();
         if now >= deadline {
-            stats.errors.push(format!(
-                "timed out after {} s in phase {phase:?}: {} of {expected} notifications",
-                args.timeout, stats.completed
+            load.stats.errors.push(format!(
+                "timed out after {} s in phase {:?}: {} of {} notifications",
+                args.timeout, load.phase, load.stats.completed, load.stats.total
             ));
             break;
         }
-        match phase {
-            Phase::Create if users.iter().take(rooms).all(|u| u.joined) => {
-                phase = Phase::Join;
-            }
-            Phase::Join if joins < n => {
-                // joins in waves: each one is a notification to every
-                // member already in, and a flood of them outruns the
-                // server's resend timer before the talking starts
-                let joining = users.iter().take(joins).filter(|u| !u.joined).count();
-                let wave = JOIN_WAVE.saturating_sub(joining);
-                for user in users.iter_mut().skip(joins).take(wave) {
-                    let line = format!("$roomjoin r{}", user.room);
-                    user.client
-                        .handle_line(now, &line)
-                        .map_err(io::Error::other)?;
-                    user.flush(&mut stats);
-                }
-                joins = (joins + wave).min(n);
-            }
-            Phase::Join if users.iter().all(|u| u.joined) => {
-                phase = Phase::Talk;
-                start = Instant::now();
-                cpu_before = args.server_pid.and_then(cpu_ns);
-                // the joins' own notifications were resent, perhaps: not
-                // this phase's
-                talk.duplicates = 0;
-                talk.late_replies = 0;
-                stats.bytes_out = 0;
-                stats.send_calls = 0;
-                stats.recv_calls = 0;
-            }
-            Phase::Talk
-                if stats.completed >= expected
-                    && users.iter().all(|u| !u.waiting && u.said == args.messages) =>
-            {
-                break;
-            }
-            _ => {}
+        if load.advance(now)? {
+            break;
         }
-        if phase == Phase::Talk {
-            // each user says its next line once the last one is answered
-            // and heard by all, while its room has fewer than --pipeline
-            // lines on their way
-            for (id, user) in users.iter_mut().enumerate() {
-                let room = user.room;
-                if !user.waiting
-                    && user.said < args.messages
-                    && talk.unheard[id] == 0
-                    && talk.in_flight[room] < args.pipeline.max(1) as usize
-                {
-                    user.said += 1;
-                    user.waiting = true;
-                    talk.requests += 1;
-                    talk.unheard[id] = talk.size[room] - 1;
-                    if talk.unheard[id] > 0 {
-                        talk.in_flight[room] += 1;
-                    }
-                    let text = line(id, user.said, start.elapsed().as_micros());
-                    user.client
-                        .handle_line(Instant::now(), &text)
-                        .map_err(io::Error::other)?;
-                    user.flush(&mut stats);
-                }
-            }
+        if load.phase == Phase::Talk && cpu_before.is_none() {
+            cpu_before = args.server_pid.and_then(cpu_ns);
         }
         if now >= progress {
-            super::progress(args, begin, &stats);
+            super::progress(args, load.start, &load.stats);
             progress = now + Duration::from_secs(1);
         }
-        poll.poll(&mut events_buf, Some(Duration::from_millis(20)))?;
-        for event in &events_buf {
+        load.read()?;
+        if Instant::now() >= timers {
+            timers = Instant::now() + Duration::from_millis(20);
+            load.timers();
+        }
+    }
+    let secs = load.start.elapsed().as_secs_f64().max(1e-9);
+    // the last acknowledgements: time to arrive, and to see that nothing
+    // is sent again
+    let settle = Instant::now() + Duration::from_millis(700);
+    while Instant::now() < settle {
+        load.read()?;
+    }
+    let cpu = cpu_before.zip(args.server_pid.and_then(cpu_ns));
+    load.check_heard();
+    load.leave();
+    load.report(secs, cpu);
+    load.stats.elapsed = Some(secs);
+    Ok(load.stats)
+}
+
+impl<'a> Load<'a> {
+    /// Opens every user's socket; the room creators ask for their rooms.
+    fn new(args: &'a Args) -> io::Result<Load<'a>> {
+        let rooms = args.rooms.max(1);
+        let n = args.connections;
+        let poll = Poll::new()?;
+        let now = Instant::now();
+        let mut users = Vec::with_capacity(n);
+        for id in 0..n {
+            let socket = UdpSocket::bind(common::any_addr_for(args.server))?;
+            let sock = BatchSocket::new(socket, !args.no_batch)?.with_buffers(CLIENT_BUFFERS)?;
+            let fd = sock.socket().as_raw_fd();
+            poll.registry()
+                .register(&mut SourceFd(&fd), Token(id), Interest::READABLE)?;
+            // this run's own names: an earlier run's users may still be there
+            let name = format!("l{}u{id}", std::process::id());
+            let name = Name::new(&name).map_err(io::Error::other)?;
+            users.push(User {
+                sock,
+                client: RoomClient::new(now, args.server, name, ClientConfig::default()),
+                room: id % rooms,
+                joined: false,
+                said: 0,
+                waiting: false,
+                heard: vec![0; n],
+            });
+        }
+        let size: Vec<usize> = (0..rooms)
+            .map(|r| (0..n).filter(|i| i % rooms == r).count())
+            .collect();
+        // each member hears every line of every other member of its room
+        let expected = size
+            .iter()
+            .map(|&m| (m * m.saturating_sub(1)) as u64)
+            .sum::<u64>()
+            * u64::from(args.messages);
+        if let Some(first) = users.first() {
+            common::say!(
+                "load: {n} users in {rooms} rooms, {} lines each; {}",
+                args.messages,
+                first.sock.describe()
+            );
+        }
+        let mut load = Load {
+            args,
+            rooms,
+            users,
+            poll,
+            events: Events::with_capacity(1024),
+            stats: Stats {
+                connected: n,
+                total: expected,
+                ..Stats::default()
+            },
+            talk: Talk {
+                unheard: vec![0; n],
+                in_flight: vec![0; rooms],
+                size,
+                ..Talk::default()
+            },
+            phase: Phase::Create,
+            joins: rooms.min(n),
+            start: now,
+        };
+        for id in 0..rooms.min(n) {
+            load.ask(id, &format!("$roomcreate r{id}"))?;
+        }
+        Ok(load)
+    }
+
+    /// User `id` types `line`, and its client sends what it makes of it.
+    fn ask(&mut self, id: usize, line: &str) -> io::Result<()> {
+        let user = &mut self.users[id];
+        user.client
+            .handle_line(Instant::now(), line)
+            .map_err(io::Error::other)?;
+        user.flush(&mut self.stats);
+        Ok(())
+    }
+
+    /// Moves the run on (rooms made, joins in waves, the talking, its
+    /// end); `true` once every line is said, answered and heard.
+    fn advance(&mut self, now: Instant) -> io::Result<bool> {
+        let n = self.users.len();
+        match self.phase {
+            Phase::Create if self.users.iter().take(self.rooms).all(|u| u.joined) => {
+                self.phase = Phase::Join;
+            }
+            Phase::Join if self.joins < n => {
+                // joins in waves: each is a notification to every member
+                // already in, and a flood of them outruns the server's
+                // resend timer before the talking starts
+                let joining = self.users[..self.joins]
+                    .iter()
+                    .filter(|u| !u.joined)
+                    .count();
+                let wave = JOIN_WAVE.saturating_sub(joining).min(n - self.joins);
+                for id in self.joins..self.joins + wave {
+                    self.ask(id, &format!("$roomjoin r{}", self.users[id].room))?;
+                }
+                self.joins += wave;
+            }
+            Phase::Join if self.users.iter().all(|u| u.joined) => {
+                self.phase = Phase::Talk;
+                self.start = now;
+                // the joins' notifications may have been resent: not
+                // this phase's
+                self.talk.duplicates = 0;
+                self.talk.late_replies = 0;
+                self.stats.bytes_out = 0;
+                self.stats.send_calls = 0;
+                self.stats.recv_calls = 0;
+            }
+            Phase::Talk
+                if self.stats.completed >= self.stats.total
+                    && self
+                        .users
+                        .iter()
+                        .all(|u| !u.waiting && u.said == self.args.messages) =>
+            {
+                return Ok(true);
+            }
+            Phase::Talk => self.say_lines()?,
+            _ => {}
+        }
+        Ok(false)
+    }
+
+    /// Each user says its next line once the last one is answered and
+    /// heard by all, while its room has fewer than --pipeline lines on
+    /// their way.
+    fn say_lines(&mut self) -> io::Result<()> {
+        let window = self.args.pipeline.max(1) as usize;
+        for id in 0..self.users.len() {
+            let user = &self.users[id];
+            let room = user.room;
+            if user.waiting
+                || user.said == self.args.messages
+                || self.talk.unheard[id] > 0
+                || self.talk.in_flight[room] >= window
+            {
+                continue;
+            }
+            let k = user.said + 1;
+            self.users[id].said = k;
+            self.users[id].waiting = true;
+            self.talk.requests += 1;
+            self.talk.unheard[id] = self.talk.size[room] - 1;
+            if self.talk.unheard[id] > 0 {
+                self.talk.in_flight[room] += 1;
+            }
+            let text = line(id, k, self.start.elapsed().as_micros());
+            self.ask(id, &text)?;
+        }
+        Ok(())
+    }
+
+    /// Waits (up to 20 ms) for datagrams, then reads every ready socket
+    /// dry and lets each client answer.
+    fn read(&mut self) -> io::Result<()> {
+        self.poll
+            .poll(&mut self.events, Some(Duration::from_millis(20)))?;
+        for event in &self.events {
             let id = event.token().0;
-            let Some(user) = users.get_mut(id) else {
+            let Some(user) = self.users.get_mut(id) else {
                 continue;
             };
             let now = Instant::now();
             loop {
                 let client = &mut user.client;
-                let bytes_in = &mut stats.bytes_in;
+                let bytes_in = &mut self.stats.bytes_in;
                 let got = user.sock.recv(Duration::ZERO, |from, datagram| {
                     *bytes_in += datagram.len() as u64;
                     client.handle_datagram(now, from, datagram);
@@ -349,77 +426,79 @@ pub fn run(args: &Args) -> io::Result<Stats> {
                 if got == 0 {
                     break;
                 }
-                stats.recv_calls += 1;
+                self.stats.recv_calls += 1;
             }
-            events(id, user, phase, start, &mut stats, &mut talk);
-            user.flush(&mut stats);
+            let (phase, start) = (self.phase, self.start);
+            events(id, user, phase, start, &mut self.stats, &mut self.talk);
+            user.flush(&mut self.stats);
         }
-        // the clients' timers (retransmissions, keep-alives, gaps)
+        Ok(())
+    }
+
+    /// The clients' timers: retransmissions, keep-alives, gaps.
+    fn timers(&mut self) {
         let now = Instant::now();
-        if now >= timers {
-            timers = now + Duration::from_millis(20);
-            for (id, user) in users.iter_mut().enumerate() {
-                if user.client.poll_timeout().is_some_and(|t| t <= now) {
-                    user.client.handle_timeout(now);
-                    events(id, user, phase, start, &mut stats, &mut talk);
-                    user.flush(&mut stats);
+        for (id, user) in self.users.iter_mut().enumerate() {
+            if user.client.poll_timeout().is_some_and(|t| t <= now) {
+                user.client.handle_timeout(now);
+                events(
+                    id,
+                    user,
+                    self.phase,
+                    self.start,
+                    &mut self.stats,
+                    &mut self.talk,
+                );
+                user.flush(&mut self.stats);
+            }
+        }
+    }
+
+    /// Every member heard every line of every other member: an error for
+    /// each pair that did not.
+    fn check_heard(&mut self) {
+        for (id, user) in self.users.iter().enumerate() {
+            let others = (0..self.users.len()).filter(|&m| m != id && m % self.rooms == user.room);
+            for from in others {
+                if user.heard[from] != self.args.messages {
+                    self.stats.errors.push(format!(
+                        "u{id} heard {} of u{from}'s {} lines",
+                        user.heard[from], self.args.messages
+                    ));
                 }
             }
         }
     }
-    let secs = start.elapsed().as_secs_f64().max(1e-9);
-    // the last acknowledgements: give them time to arrive, and see that
-    // nothing is sent again
-    let settle = Instant::now() + Duration::from_millis(700);
-    while Instant::now() < settle {
-        poll.poll(&mut events_buf, Some(Duration::from_millis(20)))?;
-        for event in &events_buf {
-            let id = event.token().0;
-            if let Some(user) = users.get_mut(id) {
-                let client = &mut user.client;
-                let now = Instant::now();
-                user.sock.recv(Duration::ZERO, |from, datagram| {
-                    client.handle_datagram(now, from, datagram);
-                })?;
-                events(id, user, phase, start, &mut stats, &mut talk);
-                user.flush(&mut stats);
-            }
+
+    /// `by` from everyone (not waited for: the server expires the rest).
+    fn leave(&mut self) {
+        for user in &mut self.users {
+            let _ = user.client.handle_line(Instant::now(), "$quit");
+            user.flush(&mut self.stats);
         }
     }
-    for (id, user) in users.iter().enumerate() {
-        for from in members(user.room).filter(|&m| m != id) {
-            if user.heard[from] != args.messages {
-                stats.errors.push(format!(
-                    "u{id} heard {} of u{from}'s {} lines",
-                    user.heard[from], args.messages
-                ));
-            }
-        }
-    }
-    let cpu = cpu_before.zip(args.server_pid.and_then(cpu_ns));
-    // leave: `by` from everyone (not waited for; the server expires the
-    // rest)
-    for user in &mut users {
-        let _ = user.client.handle_line(Instant::now(), "$quit");
-        user.flush(&mut stats);
-    }
-    common::say!(
-        "room: {} notifications delivered and acknowledged in {secs:.3} s: {:.0}/s \
-         ({} lines said, {:.0} notifications per line; {} sent again, {} late replies)",
-        stats.completed,
-        stats.completed as f64 / secs,
-        talk.requests,
-        stats.completed as f64 / talk.requests.max(1) as f64,
-        talk.duplicates,
-        talk.late_replies
-    );
-    if let Some((before, after)) = cpu {
+
+    /// The room figures; `cpu`: the server's CPU time (ns) before and
+    /// after the talking.
+    fn report(&self, secs: f64, cpu: Option<(u64, u64)>) {
+        let (stats, talk) = (&self.stats, &self.talk);
         common::say!(
-            "server CPU: {:.3} s, {:.2} us per notification",
-            (after - before) as f64 / 1e9,
-            (after - before) as f64 / 1e3 / stats.completed.max(1) as f64
+            "room: {} notifications delivered and acknowledged in {secs:.3} s: {:.0}/s \
+             ({} lines said, {:.0} notifications per line; {} sent again, {} late replies)",
+            stats.completed,
+            stats.completed as f64 / secs,
+            talk.requests,
+            stats.completed as f64 / talk.requests.max(1) as f64,
+            talk.duplicates,
+            talk.late_replies
         );
+        if let Some((before, after)) = cpu {
+            let ns = after.saturating_sub(before) as f64;
+            common::say!(
+                "server CPU: {:.3} s, {:.2} us per notification",
+                ns / 1e9,
+                ns / 1e3 / stats.completed.max(1) as f64
+            );
+        }
     }
-    stats.elapsed = Some(secs);
-    Ok(stats)
 }
