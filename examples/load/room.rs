@@ -242,7 +242,7 @@ pub fn run(args: &Args) -> io::Result<Stats> {
     }
     let cpu = cpu_before.zip(args.server_pid.and_then(cpu_ns));
     load.check_heard();
-    load.leave();
+    load.leave()?;
     load.report(secs, cpu);
     load.stats.elapsed = Some(secs);
     Ok(load.stats)
@@ -470,12 +470,26 @@ impl<'a> Load<'a> {
         }
     }
 
-    /// `by` from everyone (not waited for: the server expires the rest).
-    fn leave(&mut self) {
+    /// `by` from everyone, waited for (up to 3 s): a registration left
+    /// behind would be taken over by a later run's socket on the same port,
+    /// and a rename keeps its notification count, which the new client
+    /// would then wait in vain to see start at 1.
+    fn leave(&mut self) -> io::Result<()> {
         for user in &mut self.users {
             let _ = user.client.handle_line(Instant::now(), "$quit");
             user.flush(&mut self.stats);
         }
+        let (errors, talk) = (self.stats.errors.len(), self.talk.duplicates);
+        let until = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < until && !self.users.iter().all(|u| u.client.is_closed()) {
+            self.read()?;
+            self.timers();
+        }
+        // what leaving brings (others' `lv`, the `by` answers) is not the
+        // run's
+        self.stats.errors.truncate(errors);
+        self.talk.duplicates = talk;
+        Ok(())
     }
 
     /// The room figures; `cpu`: the server's CPU time (ns) before and
