@@ -14,64 +14,23 @@
 //! does per datagram, minus the socket. The datagrams are made on the
 //! stack (no allocation of the bench's own in the counted part).
 //!
-//! Before the timed runs, a counting global allocator (the pattern of
-//! `tests/alloc.rs`) counts the heap allocations of 200 such lines and
-//! prints them per notification.
+//! Before the timed runs, a counting global allocator
+//! (`shared/counting.rs`, which `tests/alloc.rs` uses too) counts the heap
+//! allocations of 200 such lines and prints them per notification. It
+//! stays the allocator of this bench's binary for the timed runs: one
+//! thread-local add per allocation.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "shared/counting.rs"]
+mod counting;
+
 use std::hint::black_box;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use counting::allocs;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sockwire::room::{RoomServer, ServerConfig};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: the thread may be tearing down its locals.
-    let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` unchanged; counting touches only
-// a const-initialised thread-local `Cell`, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Heap allocations (and reallocations) made by `f` on this thread.
-fn allocs<R>(f: impl FnOnce() -> R) -> (u64, R) {
-    let before = ALLOCS.with(Cell::get);
-    let r = f();
-    (ALLOCS.with(Cell::get) - before, r)
-}
 
 /// Room sizes benched.
 const SIZES: [usize; 3] = [10, 100, 1000];

@@ -57,16 +57,17 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
 # start NAME ARGS...: runs a server on 127.0.0.1:0; sets `started` to its
-# address and `started_pid` (not in a subshell, so that `pids` keeps it
-# and the server is stopped at the end).
+# address (the word after `listening on` in its log) and `started_pid`
+# (not in a subshell, so that `pids` keeps it and the server is stopped at
+# the end). `--bind` goes last, after a subcommand (`udp_chat server`).
 start() {
     local name=$1; shift
     local log; log=$(mktemp)
-    "$bin/$name" --bind 127.0.0.1:0 "$@" >"$log" 2>&1 &
+    "$bin/$name" "$@" --bind 127.0.0.1:0 >"$log" 2>&1 &
     started_pid=$!
     pids+=("$started_pid")
     for _ in $(seq 100); do
-        started=$(awk '/^listening on /{print $3; exit}' "$log")
+        started=$(awk '{for (i = 2; i < NF; i++) if ($(i-1) == "listening" && $i == "on") {print $(i+1); exit}}' "$log")
         if [ -n "$started" ]; then return; fi
         sleep 0.05
     done
@@ -204,22 +205,11 @@ udp_part() {
 
 # room_server MODE: a fresh `udp_chat` server (batched, or no_batch), so
 # that no run sees what an earlier one left behind (resends to users that
-# have gone); sets `started` and `started_pid`.
+# have gone).
 room_server() {
-    local log; log=$(mktemp)
     local extra=()
     [ "$1" = no_batch ] && extra=(--no-batch)
-    "$bin/udp_chat" server --bind 127.0.0.1:0 --quiet --max-users 1000 \
-        --max-members 1000 "${extra[@]}" >"$log" 2>&1 &
-    started_pid=$!
-    pids+=("$started_pid")
-    for _ in $(seq 100); do
-        # the banner ends with the address
-        started=$(awk '/listening on /{print $NF; exit}' "$log")
-        if [ -n "$started" ]; then return; fi
-        sleep 0.05
-    done
-    echo "udp_chat did not start: $(cat "$log")" >&2; exit 1
+    start udp_chat server --quiet --max-users 1000 --max-members 1000 "${extra[@]}"
 }
 
 room_part() {
