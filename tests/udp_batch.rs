@@ -67,6 +67,15 @@ fn udp_server_answers_bursts_from_two_clients_in_order_in_both_modes() {
         args.extend_from_slice(mode);
         let (proc, addr) = server("udp_server", &args);
         let clients = [client(), client()];
+        // ping-pong first: a batched server then waits before it reads,
+        // and must still read the burst below in full
+        for i in 0..3 {
+            clients[0]
+                .send_to(format!("ping {i}").as_bytes(), addr)
+                .unwrap();
+            let want = format!("PING {i}").into_bytes();
+            assert_eq!(read_n(&clients[0], 1), [(want, addr)], "{mode:?}");
+        }
         // few enough that no socket buffer overflows (UDP would drop)
         const N: usize = 60;
         // interleaved, faster than the server answers: batches form

@@ -162,25 +162,31 @@ impl BatchSocket {
         wait: Duration,
         mut each: impl FnMut(SocketAddr, &[u8]),
     ) -> io::Result<usize> {
-        let got = match self.recv_batch(quinn_udp::BATCH_SIZE) {
-            Err(e) if is_would_block(&e) => {
-                if wait.is_zero() || !self.wait_for(PollFlags::IN, wait)? {
-                    return Ok(0);
-                }
-                // woken by one datagram, as the last time: ask for one (a
-                // backlog is read in full by the next call, which does not
-                // wait); ping-pong saves the kernel's second look
-                let slots = if self.last == 1 {
-                    1
-                } else {
-                    quinn_udp::BATCH_SIZE
-                };
-                match self.recv_batch(slots) {
-                    Err(e) if is_would_block(&e) => return Ok(0),
-                    other => other?,
-                }
+        // One datagram at a time lately (ping-pong): nothing is likely to
+        // be waiting, so wait first, then read up to two; two means a
+        // backlog, and the next call reads in full without waiting. This
+        // saves the read that would only say "nothing yet".
+        let got = if self.state.is_some() && self.last == 1 && !wait.is_zero() {
+            if !self.wait_for(PollFlags::IN, wait)? {
+                return Ok(0);
             }
-            other => other?,
+            match self.recv_batch(2) {
+                Err(e) if is_would_block(&e) => return Ok(0),
+                other => other?,
+            }
+        } else {
+            match self.recv_batch(quinn_udp::BATCH_SIZE) {
+                Err(e) if is_would_block(&e) => {
+                    if wait.is_zero() || !self.wait_for(PollFlags::IN, wait)? {
+                        return Ok(0);
+                    }
+                    match self.recv_batch(quinn_udp::BATCH_SIZE) {
+                        Err(e) if is_would_block(&e) => return Ok(0),
+                        other => other?,
+                    }
+                }
+                other => other?,
+            }
         };
         self.last = got;
         let mut count = 0;
