@@ -1,5 +1,10 @@
-//! Load generator for the TCP servers (ours or anyone's that speaks the
-//! protocols of PROTOCOLS.md).
+//! Load generator for the TCP and UDP servers (ours or anyone's that speaks
+//! the protocols of PROTOCOLS.md).
+//!
+//! `--protocol udp` loads a UDP echo server (`udp_server --reply echo`, or
+//! any echo) with batched sends and receives of its own: see
+//! `load/udp.rs`. `--protocol room` fills §7 rooms with users and has
+//! them talk: see `load/room.rs`. The rest of this page is about TCP.
 //!
 //! Opens `--connections` connections from one thread on a `mio` poll loop,
 //! sends `--messages` messages on each, keeps up to `--pipeline` of them in
@@ -32,6 +37,17 @@ use sockwire::builtin::Protocol;
 #[path = "common/mod.rs"]
 mod common;
 
+#[path = "common/batch.rs"]
+mod batch;
+
+/// `--protocol udp`.
+#[path = "load/udp.rs"]
+mod udp;
+
+/// `--protocol room`.
+#[path = "load/room.rs"]
+mod room;
+
 /// Load generator: many connections, verified echoes, latency percentiles.
 #[derive(Debug, Parser)]
 #[command(name = "load")]
@@ -49,9 +65,12 @@ struct Args {
     /// text and line payloads, fixed and variable packets numbered 1, 2, ...
     /// per connection, or §6 `search` requests (values from the table and
     /// others) answered from the search table.
-    #[arg(long, default_value = "text", value_parser = common::names::<Protocol>(Protocol::NAMES))]
-    protocol: Protocol,
-    /// Messages in flight per connection.
+    /// `udp`: a UDP echo server, each datagram numbered and checked;
+    /// `room`: a §7 room server (see --rooms).
+    #[arg(long, default_value = "text", value_parser = target_parser())]
+    protocol: Target,
+    /// Messages in flight per connection (room: lines on their way per
+    /// room).
     #[arg(long, default_value_t = 1)]
     pipeline: u32,
     /// Payload bytes per message (text characters for the fixed packet).
@@ -66,6 +85,45 @@ struct Args {
     /// Print no progress lines.
     #[arg(long)]
     quiet: bool,
+    /// UDP: one system call per datagram (no recvmmsg, sendmmsg, GSO, GRO).
+    #[arg(long)]
+    no_batch: bool,
+    /// UDP: seconds to wait for an echo before counting the datagram lost.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    loss_wait: f64,
+    /// UDP: count lost datagrams and print them, but do not fail the run
+    /// for them (a wrong echo still fails it).
+    #[arg(long)]
+    allow_loss: bool,
+    /// Room: the rooms the users (--connections) are spread over.
+    #[arg(long, default_value_t = 1)]
+    rooms: usize,
+    /// Room: the server's process id, to report its CPU time per
+    /// notification (read from /proc).
+    #[arg(long, value_name = "PID")]
+    server_pid: Option<u32>,
+}
+
+/// What `--protocol` names: a TCP protocol of the library, or UDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A TCP server speaking this protocol.
+    Tcp(Protocol),
+    /// A UDP echo server.
+    Udp,
+    /// A §7 room server.
+    Room,
+}
+
+/// The `--protocol` parser: the library's names, `udp` and `room`.
+fn target_parser() -> impl clap::builder::TypedValueParser<Value = Target> {
+    use clap::builder::TypedValueParser as _;
+    let names = Protocol::NAMES.iter().copied().chain(["udp", "room"]);
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| match name.as_str() {
+        "udp" => Ok(Target::Udp),
+        "room" => Ok(Target::Room),
+        tcp => tcp.parse::<Protocol>().map(Target::Tcp),
+    })
 }
 
 /// A message sent and the reply it must get.
@@ -93,6 +151,15 @@ struct Stats {
     bytes_in: u64,
     errors: Vec<String>,
     latencies_us: Vec<u32>,
+    /// Replies (or notifications) the run should see.
+    total: u64,
+    /// UDP: system calls that sent, and receive calls that brought data.
+    send_calls: u64,
+    recv_calls: u64,
+    /// UDP: datagrams whose echo never came.
+    lost: u64,
+    /// Seconds the measured part took, when not the whole run.
+    elapsed: Option<f64>,
 }
 
 /// Deterministic printable payload for message `k` of connection `conn`,
@@ -147,7 +214,10 @@ impl Conn {
     fn queue_more(&mut self, args: &Args, id: usize, now: Instant) -> io::Result<()> {
         while self.next < args.messages && (self.in_flight.len() as u32) < args.pipeline.max(1) {
             self.next += 1;
-            let (request, expected) = message(args.protocol, id, self.next, args.payload)?;
+            let Target::Tcp(protocol) = args.protocol else {
+                return Err(io::Error::other("not a TCP protocol"));
+            };
+            let (request, expected) = message(protocol, id, self.next, args.payload)?;
             self.out.extend_from_slice(&request);
             self.in_flight.push_back(InFlight {
                 sent_at: now,
@@ -249,6 +319,20 @@ fn interest(conn: &Conn) -> Interest {
         Interest::READABLE
     } else {
         Interest::READABLE | Interest::WRITABLE
+    }
+}
+
+/// A progress line on stderr (unless `--quiet`).
+fn progress(args: &Args, start: Instant, stats: &Stats) {
+    if !args.quiet {
+        common::note!(
+            "[{:>6.1}s] clients {}, messages {}/{}, errors {}",
+            start.elapsed().as_secs_f64(),
+            stats.connected,
+            stats.completed,
+            stats.total,
+            stats.errors.len()
+        );
     }
 }
 
@@ -391,15 +475,26 @@ fn main() -> ExitCode {
         args.server
     );
     let start = Instant::now();
-    let mut stats = match run(&args) {
+    let result = match args.protocol {
+        Target::Tcp(_) => run(&args),
+        Target::Udp => udp::run(&args),
+        Target::Room => room::run(&args),
+    };
+    let mut stats = match result {
         Ok(stats) => stats,
         Err(e) => {
             common::note!("load: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let secs = start.elapsed().as_secs_f64().max(1e-9);
-    let total = args.connections as u64 * u64::from(args.messages);
+    let secs = stats
+        .elapsed
+        .unwrap_or_else(|| start.elapsed().as_secs_f64())
+        .max(1e-9);
+    let total = match args.protocol {
+        Target::Tcp(_) => args.connections as u64 * u64::from(args.messages),
+        _ => stats.total,
+    };
     stats.latencies_us.sort_unstable();
     let lat = &stats.latencies_us;
     common::say!(
@@ -422,11 +517,25 @@ fn main() -> ExitCode {
         percentile(lat, 99.9),
         lat.last().copied().unwrap_or(0)
     );
-    for e in &stats.errors {
+    if stats.send_calls > 0 {
+        common::say!(
+            "system calls: {} sends ({:.1} datagrams each), {} receives ({:.1} each)",
+            stats.send_calls,
+            stats.total as f64 / stats.send_calls as f64,
+            stats.recv_calls,
+            stats.completed as f64 / stats.recv_calls.max(1) as f64
+        );
+    }
+    // the first few: a run with a systematic error would print thousands
+    for e in stats.errors.iter().take(20) {
         common::say!("error: {e}");
     }
+    if matches!(args.protocol, Target::Udp) {
+        common::say!("lost: {}", stats.lost);
+    }
     common::say!("errors: {}", stats.errors.len());
-    if stats.errors.is_empty() && stats.completed == total {
+    let lost_allowed = if args.allow_loss { stats.lost } else { 0 };
+    if stats.errors.is_empty() && stats.completed + lost_allowed == total {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

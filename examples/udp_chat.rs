@@ -16,10 +16,16 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sockwire::Transmit;
-use sockwire::room::{ClientConfig, Command, Name, RoomClient, RoomServer};
+use sockwire::room::{
+    ClientConfig, Command, Name, RoomClient, RoomServer, ServerConfig, ServerEvent,
+};
 
 #[path = "common/mod.rs"]
 mod common;
+
+/// Batched datagrams for the servers.
+#[path = "common/batch.rs"]
+mod batch;
 
 /// `--wire lab`: PROTOCOLS.md §8.
 #[path = "udp_chat/lab.rs"]
@@ -53,6 +59,8 @@ enum Mode {
         /// The wire: room (§7) or lab (§8, the lab's original programs).
         #[arg(long, value_enum, default_value = "room")]
         wire: Wire,
+        #[command(flatten)]
+        opts: ServeOpts,
     },
     /// Run an interactive client: type $userlist, $roomlist,
     /// $roomcreate NAME, $roomjoin NAME, $roomleave, $poke USER, $kick,
@@ -69,15 +77,33 @@ enum Mode {
     },
 }
 
+/// How a server moves datagrams, what it logs and how many it holds.
+#[derive(clap::Args)]
+struct ServeOpts {
+    /// One datagram per system call (no recvmmsg, sendmmsg, GSO or GRO).
+    #[arg(long, env = "SOCKWIRE_NO_BATCH", value_parser = clap::builder::BoolishValueParser::new())]
+    no_batch: bool,
+    /// Log only what was refused, dropped, expired or given up, not every
+    /// request and acknowledgement.
+    #[arg(long)]
+    quiet: bool,
+    /// Most registered users (default: the library's).
+    #[arg(long, value_name = "N")]
+    max_users: Option<usize>,
+    /// Most members of one room (default: the library's).
+    #[arg(long, value_name = "N")]
+    max_members: Option<usize>,
+}
+
 /// Longest wait on the socket before checking the clock, stdin and Ctrl-C.
 const TICK: Duration = Duration::from_millis(100);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stop = common::stop_flag()?;
     match Cli::parse().mode {
-        Mode::Server { bind, wire } => match wire {
-            Wire::Room => serve(bind, &stop),
-            Wire::Lab => lab::serve(bind, &stop),
+        Mode::Server { bind, wire, opts } => match wire {
+            Wire::Room => serve(bind, &opts, &stop),
+            Wire::Lab => lab::serve(bind, &opts, &stop),
         },
         Mode::Client { user, server, wire } => match wire {
             Wire::Room => chat(&user, server, &stop),
@@ -111,25 +137,75 @@ fn send(socket: &UdpSocket, t: &Transmit) {
     }
 }
 
-fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
-    let socket = UdpSocket::bind(bind)?;
-    common::say!("room server listening on {}", socket.local_addr()?);
-    let mut server = RoomServer::default();
-    // larger than the 4,096-byte limit, so over-long datagrams are seen
-    let mut buf = vec![0; 65_536];
-    while !stop.load(Ordering::SeqCst) {
-        if let Some((n, from)) = receive(&socket, &mut buf, server.poll_timeout())? {
-            server.handle_datagram(Instant::now(), from, &buf[..n]);
+/// How long a server waits on its socket: until `deadline`, at most a tick.
+fn server_wait(deadline: Option<Instant>) -> Duration {
+    deadline
+        .map_or(TICK, |d| d.saturating_duration_since(Instant::now()))
+        .clamp(Duration::from_millis(1), TICK)
+}
+
+/// Takes in a batch of datagrams (or none, after a wait of at most a tick);
+/// an ICMP error from an earlier send is not the server's failure.
+fn serve_batch(
+    socket: &mut batch::BatchSocket,
+    wait: Duration,
+    each: impl FnMut(SocketAddr, &[u8]),
+) -> io::Result<()> {
+    match socket.recv(wait, each) {
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+fn serve(
+    bind: SocketAddr,
+    opts: &ServeOpts,
+    stop: &AtomicBool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut socket = batch::BatchSocket::new(UdpSocket::bind(bind)?, !opts.no_batch)?
+        .with_buffers(batch::SERVER_BUFFERS)?;
+    common::say!("room server listening on {}", socket.socket().local_addr()?);
+    // a line of its own: the banner ends with the address
+    common::say!("datagrams: {}", socket.describe());
+    let mut config = ServerConfig::default();
+    config.max_users = opts.max_users.unwrap_or(config.max_users);
+    config.max_members = opts.max_members.unwrap_or(config.max_members);
+    let mut server = RoomServer::new(config);
+    let log = |event: ServerEvent| {
+        let routine = matches!(
+            event,
+            ServerEvent::Handled { .. }
+                | ServerEvent::Retransmitted { .. }
+                | ServerEvent::Acked { .. }
+        );
+        if !(opts.quiet && routine) {
+            common::say!("{event}");
         }
+    };
+    while !stop.load(Ordering::SeqCst) {
+        let now = Instant::now();
+        serve_batch(
+            &mut socket,
+            server_wait(server.poll_timeout()),
+            |from, datagram| {
+                server.handle_datagram(now, from, datagram);
+                // logged as they come: the event queue is bounded
+                while let Some(event) = server.poll_event() {
+                    log(event);
+                }
+            },
+        )?;
         if server.poll_timeout().is_some_and(|t| t <= Instant::now()) {
             server.handle_timeout(Instant::now());
         }
         while let Some(event) = server.poll_event() {
-            common::say!("{event}");
+            log(event);
         }
         while let Some(t) = server.poll_transmit() {
-            send(&socket, &t);
+            socket.queue(t.destination, &t.payload);
         }
+        socket.flush(|to, e| common::note!("send to {to} failed: {e}"));
     }
     common::say!("room server stopped");
     Ok(())

@@ -9,29 +9,50 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use sockwire::room::Name;
-use sockwire::room::lab::{LabClient, LabClientConfig, LabClientEvent, LabServer, LabServerConfig};
+use sockwire::room::lab::{
+    LabClient, LabClientConfig, LabClientEvent, LabServer, LabServerConfig, LabServerEvent,
+};
 
-use super::{common, receive, send};
+use super::batch::{self, BatchSocket};
+use super::{ServeOpts, common, receive, send, serve_batch, server_wait};
 
-/// The directory server: one log line per datagram, malformed ones
-/// dropped and logged.
-pub fn serve(bind: SocketAddr, stop: &AtomicBool) -> Result<(), Box<dyn std::error::Error>> {
-    let socket = UdpSocket::bind(bind)?;
+/// The directory server: one log line per datagram (`--quiet`: only the
+/// refused ones), malformed ones dropped and logged.
+pub fn serve(
+    bind: SocketAddr,
+    opts: &ServeOpts,
+    stop: &AtomicBool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut socket = BatchSocket::new(UdpSocket::bind(bind)?, !opts.no_batch)?
+        .with_buffers(batch::SERVER_BUFFERS)?;
     // the §8 wire; the address last, as the §7 server prints it
-    common::say!("lab room server listening on {}", socket.local_addr()?);
-    let mut server = LabServer::new(LabServerConfig::default());
-    // larger than the 1,024-byte limit, so over-long datagrams are seen
-    let mut buf = vec![0; 65_536];
-    while !stop.load(Ordering::SeqCst) {
-        if let Some((n, from)) = receive(&socket, &mut buf, None)? {
-            server.handle_datagram(from, &buf[..n]);
-        }
-        while let Some(t) = server.poll_transmit() {
-            send(&socket, &t);
-        }
-        while let Some(event) = server.poll_event() {
+    common::say!(
+        "lab room server listening on {}",
+        socket.socket().local_addr()?
+    );
+    // a line of its own: the banner ends with the address
+    common::say!("datagrams: {}", socket.describe());
+    let mut config = LabServerConfig::default();
+    config.max_users = opts.max_users.unwrap_or(config.max_users);
+    config.max_members = opts.max_members.unwrap_or(config.max_members);
+    let mut server = LabServer::new(config);
+    let log = |event: LabServerEvent| {
+        if !(opts.quiet && matches!(event, LabServerEvent::Handled { .. })) {
             common::say!("{event}");
         }
+    };
+    while !stop.load(Ordering::SeqCst) {
+        serve_batch(&mut socket, server_wait(None), |from, datagram| {
+            server.handle_datagram(from, datagram);
+            // logged as they come: the event queue is bounded
+            while let Some(event) = server.poll_event() {
+                log(event);
+            }
+        })?;
+        while let Some(t) = server.poll_transmit() {
+            socket.queue(t.destination, &t.payload);
+        }
+        socket.flush(|to, e| common::note!("send to {to} failed: {e}"));
     }
     common::say!("room server stopped");
     Ok(())
