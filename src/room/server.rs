@@ -175,7 +175,7 @@ impl RoomServer {
         let Some(tag) = wire::read_tag(datagram) else {
             match ServerBound::parse(datagram) {
                 Ok(ServerBound::Ack { seq }) => self.acknowledge(now, from, seq),
-                Err(error) => self.push_event(ServerEvent::Dropped { from, error }),
+                Err(error) => self.events.push(ServerEvent::Dropped { from, error }),
                 // a request always has a readable tag
                 Ok(ServerBound::Request { .. }) => {}
             }
@@ -183,7 +183,7 @@ impl RoomServer {
         };
         if let Some(cached) = self.cached(from, tag) {
             self.send(from, cached);
-            self.push_event(ServerEvent::Retransmitted { from, tag });
+            self.events.push(ServerEvent::Retransmitted { from, tag });
             return;
         }
         let request = match ServerBound::parse(datagram) {
@@ -220,7 +220,7 @@ impl RoomServer {
         let payload = self.reply(from, tag, &reply);
         self.remember(from, tag, payload);
         let user = self.users.get(&from).map(|u| u.name.clone()).or(before);
-        self.push_event(ServerEvent::Handled {
+        self.events.push(ServerEvent::Handled {
             from,
             user,
             tag,
@@ -237,7 +237,7 @@ impl RoomServer {
             match due {
                 Due::Expiry => {
                     if let Some(user) = self.remove_user(now, addr) {
-                        self.push_event(ServerEvent::Expired { user, addr });
+                        self.events.push(ServerEvent::Expired { user, addr });
                     }
                 }
                 Due::Resend(seq) => {
@@ -274,7 +274,7 @@ impl RoomServer {
             }
             user.name.clone()
         });
-        self.push_event(ServerEvent::Acked {
+        self.events.push(ServerEvent::Acked {
             from,
             user: user.clone(),
             seq,
@@ -289,7 +289,7 @@ impl RoomServer {
         for s in sent {
             self.timers.insert(s.deadline, to, Due::Resend(s.seq));
             if let Some(count) = s.lost {
-                self.push_event(ServerEvent::Overflowed {
+                self.events.push(ServerEvent::Overflowed {
                     user: user.clone(),
                     addr: to,
                     seq: s.seq,
@@ -322,10 +322,6 @@ impl RoomServer {
         self.events.pop()
     }
 
-    fn push_event(&mut self, event: ServerEvent) {
-        self.events.push(event);
-    }
-
     fn reject(
         &mut self,
         from: SocketAddr,
@@ -339,7 +335,7 @@ impl RoomServer {
         if cache {
             self.remember(from, tag, payload);
         }
-        self.push_event(ServerEvent::Rejected {
+        self.events.push(ServerEvent::Rejected {
             from,
             tag,
             error,
@@ -399,7 +395,7 @@ impl RoomServer {
         };
         if user.last_seen + expiry <= now {
             if let Some(user) = self.remove_user(now, from) {
-                self.push_event(ServerEvent::Expired { user, addr: from });
+                self.events.push(ServerEvent::Expired { user, addr: from });
             }
             return;
         }

@@ -11,9 +11,9 @@ mod event;
 
 pub use event::{LabClientEvent, LabDropReason};
 
-use super::events::Events;
 use super::wire::{LabAnswer, LabChat, LabRequest, LabWireError};
 use crate::Transmit;
+use crate::room::events::EventQueue;
 use crate::room::{Command, Name, Request};
 
 /// The §8 client's limits and its one timer. Build it with the `with_`
@@ -161,7 +161,7 @@ pub struct LabClient {
     bye_deadline: Option<Instant>,
     closed: bool,
     transmits: VecDeque<Transmit>,
-    events: Events<LabClientEvent>,
+    events: EventQueue<LabClientEvent>,
 }
 
 impl LabClient {
@@ -170,7 +170,7 @@ impl LabClient {
     #[must_use]
     pub fn new(server: SocketAddr, name: Name, config: LabClientConfig) -> Self {
         let mut client = LabClient {
-            events: Events::new(config.max_events),
+            events: EventQueue::new(config.max_events),
             config,
             server,
             name: None,

@@ -105,7 +105,6 @@
 
 mod client;
 mod codec;
-mod events;
 mod registry;
 mod server;
 mod wire;

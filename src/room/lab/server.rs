@@ -4,12 +4,12 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 
-use super::events::Events;
 use super::registry::Registry;
 use super::wire::{LabAnswer, LabRequest, LabWireError};
 use crate::Transmit;
 use crate::room::Name;
 use crate::room::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
+use crate::room::events::EventQueue;
 
 /// The §8 server's limits; the users, rooms and members limits are §7's
 /// and have its defaults. Build it with the `with_` setters, which state
@@ -158,7 +158,7 @@ pub struct LabServer {
     users: Registry,
     rooms: Rooms,
     transmits: VecDeque<Transmit>,
-    events: Events<LabServerEvent>,
+    events: EventQueue<LabServerEvent>,
     /// Datagrams queued to the current sender, and the first of them.
     answers: usize,
     answer: Option<LabAnswer>,
@@ -177,7 +177,7 @@ impl LabServer {
     #[must_use]
     pub fn new(config: LabServerConfig) -> Self {
         LabServer {
-            events: Events::new(config.max_events),
+            events: EventQueue::new(config.max_events),
             config,
             users: Registry::default(),
             rooms: Rooms::default(),
