@@ -16,6 +16,7 @@ use super::wire::{
     self, ClientBound, ErrorCode, Name, Notification, Reply, Request, Seq, ServerBound, Tag,
     WireError,
 };
+use super::words;
 use crate::Transmit;
 
 mod config;
@@ -152,12 +153,9 @@ impl RoomServer {
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
         self.last_now = Some(now);
         self.touch(now, from);
-        if datagram.len() > MAX_DATAGRAM {
+        if let Err(too_long) = words::check_size(datagram.len(), MAX_DATAGRAM) {
             let tag = wire::read_tag(datagram);
-            let error = WireError::TooLong {
-                size: datagram.len(),
-                max: MAX_DATAGRAM,
-            };
+            let error = WireError::from(too_long);
             // cache the reply only under a tag the sender chose
             self.reject(
                 from,
