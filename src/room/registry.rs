@@ -4,6 +4,7 @@
 //! last time heard from, the reply history and the notifications).
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::net::SocketAddr;
 
 use super::directory::Room;
@@ -146,6 +147,22 @@ impl<T> Registry<T> {
         let user = self.users.remove(addr)?;
         self.by_name.remove(&user.name);
         Some(user)
+    }
+}
+
+/// A request's sender as both servers' log lines show it: its address and
+/// user name, or `(unregistered)`.
+pub(crate) struct Sender<'a> {
+    pub(crate) from: &'a SocketAddr,
+    pub(crate) user: Option<&'a Name>,
+}
+
+impl fmt::Display for Sender<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.user {
+            Some(user) => write!(f, "{} {user}", self.from),
+            None => write!(f, "{} (unregistered)", self.from),
+        }
     }
 }
 

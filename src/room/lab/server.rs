@@ -9,7 +9,7 @@ use crate::Transmit;
 use crate::room::Name;
 use crate::room::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
 use crate::room::events::EventQueue;
-use crate::room::registry::Registry;
+use crate::room::registry::{Registry, Sender};
 
 /// The §8 server's limits; the users, rooms and members limits are §7's
 /// and have its defaults. Build it with the `with_` setters, which state
@@ -431,12 +431,11 @@ impl fmt::Display for LabServerEvent {
                 answers,
                 refreshed,
             } => {
-                write!(f, "{from} ")?;
-                match user {
-                    Some(user) => write!(f, "{user}")?,
-                    None => f.write_str("(unregistered)")?,
-                }
-                write!(f, ": {request} -> ")?;
+                let sender = Sender {
+                    from,
+                    user: user.as_ref(),
+                };
+                write!(f, "{sender}: {request} -> ")?;
                 match answer {
                     Some(answer) => write!(f, "{answer}")?,
                     None => f.write_str("nothing")?,
