@@ -108,30 +108,47 @@ mod tests {
         SocketAddr::from(([127, 0, 0, 1], port))
     }
 
+    /// The same pokes under each rule, at most 3 kept: bob at 1, carol at
+    /// 2, bob again at 3, dave at carol's 2, erin at 4.
     #[test]
-    fn learn_keeps_the_place_and_shared_addresses() {
-        let mut peers = PeerTable::new(2);
-        peers.learn("bob", addr(1));
-        peers.learn("carol", addr(2));
-        peers.learn("bob", addr(3)); // bob stays the oldest
-        peers.learn("dave", addr(2)); // carol keeps addr(2) too
-        assert_eq!(peers.get("bob"), None);
-        assert!(peers.is("carol", addr(2)) && peers.is("dave", addr(2)));
-        assert_eq!(peers.addrs().collect::<Vec<_>>(), [addr(2), addr(2)]);
-    }
-
-    #[test]
-    fn learn_latest_moves_to_the_newest_and_replaces_an_address() {
-        let mut peers = PeerTable::new(2);
-        peers.learn_latest("bob", addr(1));
-        peers.learn_latest("carol", addr(2));
-        peers.learn_latest("bob", addr(3)); // bob becomes the newest
-        peers.learn_latest("dave", addr(4)); // carol, the oldest, goes
-        assert_eq!(peers.get("carol"), None);
-        peers.learn_latest("erin", addr(3)); // bob's address: bob goes
-        assert_eq!(peers.get("bob"), None);
-        assert!(peers.knows(addr(3)) && !peers.knows(addr(1)));
-        assert_eq!(peers.addrs().collect::<Vec<_>>(), [addr(4), addr(3)]);
+    fn the_rules_differ_in_learning_again() {
+        let pokes = [
+            ("bob", 1),
+            ("carol", 2),
+            ("bob", 3),
+            ("dave", 2),
+            ("erin", 4),
+        ];
+        // §7: bob keeps his place (so he is the oldest, forgotten for
+        // erin), carol keeps address 2 beside dave
+        let in_place = [
+            ("bob", None),
+            ("carol", Some(2)),
+            ("dave", Some(2)),
+            ("erin", Some(4)),
+        ];
+        // §8: bob moves to the newest place, dave replaces carol at 2
+        let latest = [
+            ("bob", Some(3)),
+            ("carol", None),
+            ("dave", Some(2)),
+            ("erin", Some(4)),
+        ];
+        for (rule, kept, order) in [(false, in_place, [2, 2, 4]), (true, latest, [3, 2, 4])] {
+            let mut peers = PeerTable::new(3);
+            for (user, port) in pokes {
+                match rule {
+                    false => peers.learn(user, addr(port)),
+                    true => peers.learn_latest(user, addr(port)),
+                }
+            }
+            for (user, port) in kept {
+                assert_eq!(peers.get(user), port.map(addr), "{user}, latest: {rule}");
+            }
+            assert_eq!(peers.addrs().collect::<Vec<_>>(), order.map(addr));
+            assert!(peers.is("dave", addr(2)) && peers.knows(addr(2)));
+            assert!(!peers.knows(addr(1)));
+        }
     }
 
     #[test]
@@ -142,6 +159,7 @@ mod tests {
         assert!(peers.is_empty());
         let mut peers = PeerTable::new(1);
         peers.learn("bob", addr(1));
+        assert!(!peers.is_empty());
         peers.clear();
         assert!(peers.is_empty());
     }
