@@ -338,13 +338,15 @@ pub fn app_fields(bytes: &[u8]) -> Vec<Field> {
 }
 
 /// §7 room chat: `tag`, `op` (each with the space that ends it), then
-/// the rest as `args`.
+/// the rest as `args`. A notification's tag `n<seq>` is marked as such;
+/// any numeric tag (a request's, its reply's, a `pm`'s) is shown as it is.
 ///
 /// ```
 /// let f = sockwire::dump::room_fields(b"3 rc lobby");
 /// let shown: Vec<_> = f.iter().map(|f| (f.name, f.range.clone(), f.value.as_str())).collect();
 /// assert_eq!(shown, [("tag", 0..2, "3"), ("op", 2..5, "rc"), ("args", 5..10, "lobby")]);
-/// assert_eq!(sockwire::dump::room_fields(b"0 ms lobby bob hi")[0].value, "0 (unsolicited)");
+/// assert_eq!(sockwire::dump::room_fields(b"n3 ms lobby bob hi")[0].value, "n3 (notification)");
+/// assert_eq!(sockwire::dump::room_fields(b"0 pm bob hi")[0].value, "0");
 /// ```
 #[must_use]
 pub fn room_fields(bytes: &[u8]) -> Vec<Field> {
@@ -362,8 +364,11 @@ pub fn room_fields(bytes: &[u8]) -> Vec<Field> {
             None => (rest, &[][..], rest.len()),
         };
         let word = lossy(word).into_owned();
-        let value = if name == "tag" && word == "0" {
-            "0 (unsolicited)".to_owned()
+        let notification = word
+            .strip_prefix('n')
+            .is_some_and(|seq| !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()));
+        let value = if name == "tag" && notification {
+            format!("{word} (notification)")
         } else {
             word
         };

@@ -60,7 +60,7 @@ pub struct RoomClient {
     next_tag: Tag,
     requests: StopAndWait<Queued>,
     reorder: Reorder,
-    peers: PeerTable,
+    peers: PeerTable<Name>,
     private_out: StopAndWait<OutgoingPm>,
     private_seen: SeenTags,
     room: Option<Name>,

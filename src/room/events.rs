@@ -1,5 +1,6 @@
-//! A bounded event queue: past its limit the oldest unpolled event is
-//! dropped, so a machine whose events nobody polls holds a bounded amount.
+//! The bounded event queue of every room machine (§7's and §8's servers
+//! and clients): past its limit the oldest unpolled event is dropped, so a
+//! machine whose events nobody polls holds a bounded amount.
 
 use std::collections::VecDeque;
 
@@ -31,5 +32,25 @@ impl<T> EventQueue<T> {
 
     pub(crate) fn pop(&mut self) -> Option<T> {
         self.queue.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventQueue;
+
+    #[test]
+    fn keeps_the_newest_max_events() {
+        let mut events = EventQueue::new(2);
+        for i in 0..5 {
+            events.push(i);
+        }
+        assert_eq!(
+            std::iter::from_fn(|| events.pop()).collect::<Vec<_>>(),
+            [3, 4]
+        );
+        let mut none = EventQueue::new(0);
+        none.push(1);
+        assert_eq!(none.pop(), None);
     }
 }

@@ -249,6 +249,7 @@ pub mod lab;
 mod outbox;
 mod peers;
 mod private;
+mod registry;
 mod reorder;
 mod reply_cache;
 mod requests;

@@ -1,6 +1,6 @@
 //! The room-chat server state machine.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -9,12 +9,14 @@ use bytes::Bytes;
 use super::directory::Rooms;
 use super::events::EventQueue;
 use super::outbox::{Outbox, OutboxLimits, Sent};
+use super::registry::Registry;
 use super::reply_cache::{History, ReplyCache};
 use super::timers::{Due, Timers};
 use super::wire::{
     self, ClientBound, ErrorCode, Name, Notification, Reply, Request, Seq, ServerBound, Tag,
     WireError,
 };
+use super::words;
 use crate::Transmit;
 
 mod config;
@@ -26,11 +28,10 @@ pub use event::ServerEvent;
 
 const MAX_DATAGRAM: usize = ServerBound::MAX_LEN;
 
+/// What the server keeps per registered user beside its name and room.
 #[derive(Debug)]
-struct User {
-    name: Name,
+struct Session {
     last_seen: Instant,
-    room: Option<Name>,
     /// The last requests' tags and the reply datagrams sent for them.
     history: History,
     /// Its notifications: in flight, waiting.
@@ -64,8 +65,7 @@ struct User {
 #[derive(Debug)]
 pub struct RoomServer {
     config: ServerConfig,
-    users: HashMap<SocketAddr, User>,
-    by_name: BTreeMap<Name, SocketAddr>,
+    users: Registry<Session>,
     rooms: Rooms,
     /// Every registration's expiry and every notification's resend.
     timers: Timers,
@@ -89,8 +89,7 @@ impl RoomServer {
     #[must_use]
     pub fn new(config: ServerConfig) -> Self {
         RoomServer {
-            users: HashMap::new(),
-            by_name: BTreeMap::new(),
+            users: Registry::default(),
             rooms: Rooms::default(),
             timers: Timers::default(),
             replies: ReplyCache::new(config.max_cached_replies),
@@ -109,7 +108,7 @@ impl RoomServer {
 
     /// Registered user names, sorted.
     pub fn users(&self) -> impl Iterator<Item = &Name> {
-        self.by_name.keys()
+        self.users.names()
     }
 
     /// Room names, sorted.
@@ -120,26 +119,24 @@ impl RoomServer {
     /// A room's owner and its members in join order, by user name.
     #[must_use]
     pub fn room_members(&self, room: &str) -> Option<(Name, Vec<Name>)> {
-        let r = self.rooms.get(room)?;
-        let name = |a: &SocketAddr| self.users.get(a).map(|u| u.name.clone());
-        let members = r.members.iter().filter_map(name).collect();
-        Some((name(&r.owner)?, members))
+        let (owner, members) = self.users.members(self.rooms.get(room)?);
+        Some((owner?, members))
     }
 
     /// How many notifications to `user` are in flight, awaiting an
     /// acknowledgement (`None` if no such user).
     #[must_use]
     pub fn unacknowledged(&self, user: &str) -> Option<usize> {
-        let addr = self.by_name.get(user)?;
-        self.users.get(addr).map(|u| u.outbox.in_flight())
+        let user = self.users.by_name(user)?;
+        Some(user.state.outbox.in_flight())
     }
 
     /// How many notifications to `user` wait behind those in flight
     /// (`None` if no such user).
     #[must_use]
     pub fn waiting(&self, user: &str) -> Option<usize> {
-        let addr = self.by_name.get(user)?;
-        self.users.get(addr).map(|u| u.outbox.waiting())
+        let user = self.users.by_name(user)?;
+        Some(user.state.outbox.waiting())
     }
 
     /// How many replies to unregistered addresses are cached.
@@ -156,12 +153,9 @@ impl RoomServer {
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
         self.last_now = Some(now);
         self.touch(now, from);
-        if datagram.len() > MAX_DATAGRAM {
+        if let Err(too_long) = words::check_size(datagram.len(), MAX_DATAGRAM) {
             let tag = wire::read_tag(datagram);
-            let error = WireError::TooLong {
-                size: datagram.len(),
-                max: MAX_DATAGRAM,
-            };
+            let error = WireError::from(too_long);
             // cache the reply only under a tag the sender chose
             self.reject(
                 from,
@@ -175,7 +169,7 @@ impl RoomServer {
         let Some(tag) = wire::read_tag(datagram) else {
             match ServerBound::parse(datagram) {
                 Ok(ServerBound::Ack { seq }) => self.acknowledge(now, from, seq),
-                Err(error) => self.push_event(ServerEvent::Dropped { from, error }),
+                Err(error) => self.events.push(ServerEvent::Dropped { from, error }),
                 // a request always has a readable tag
                 Ok(ServerBound::Request { .. }) => {}
             }
@@ -183,7 +177,7 @@ impl RoomServer {
         };
         if let Some(cached) = self.cached(from, tag) {
             self.send(from, cached);
-            self.push_event(ServerEvent::Retransmitted { from, tag });
+            self.events.push(ServerEvent::Retransmitted { from, tag });
             return;
         }
         let request = match ServerBound::parse(datagram) {
@@ -191,7 +185,7 @@ impl RoomServer {
             // an acknowledgement has no readable tag
             Ok(ServerBound::Ack { .. }) => return,
             Err(error) => {
-                let registered = self.users.contains_key(&from);
+                let registered = self.users.contains(&from);
                 let code = match wire::bad_name_op(&error) {
                     Some("hi") => ErrorCode::BadName,
                     Some(_) if !registered => ErrorCode::NotRegistered,
@@ -211,7 +205,7 @@ impl RoomServer {
             self.reject(from, tag, error, ErrorCode::BadRequest, true);
             return;
         }
-        let before = self.users.get(&from).map(|u| u.name.clone());
+        let before = self.users.name_of(&from).cloned();
         let reply = if before.is_some() || matches!(request, Request::Hello(_)) {
             self.execute(now, from, &request)
         } else {
@@ -219,8 +213,8 @@ impl RoomServer {
         };
         let payload = self.reply(from, tag, &reply);
         self.remember(from, tag, payload);
-        let user = self.users.get(&from).map(|u| u.name.clone()).or(before);
-        self.push_event(ServerEvent::Handled {
+        let user = self.users.name_of(&from).cloned().or(before);
+        self.events.push(ServerEvent::Handled {
             from,
             user,
             tag,
@@ -237,7 +231,7 @@ impl RoomServer {
             match due {
                 Due::Expiry => {
                     if let Some(user) = self.remove_user(now, addr) {
-                        self.push_event(ServerEvent::Expired { user, addr });
+                        self.events.push(ServerEvent::Expired { user, addr });
                     }
                 }
                 Due::Resend(seq) => {
@@ -245,7 +239,7 @@ impl RoomServer {
                     let Some(user) = self.users.get_mut(&addr) else {
                         continue;
                     };
-                    if let Some((payload, at)) = user.outbox.resend(now, seq, limits) {
+                    if let Some((payload, at)) = user.state.outbox.resend(now, seq, limits) {
                         self.timers.insert(at, addr, Due::Resend(seq));
                         self.send(addr, payload);
                     }
@@ -269,12 +263,12 @@ impl RoomServer {
         let limits = self.outbox_limits();
         let mut sent = Vec::new();
         let user = self.users.get_mut(&from).map(|user| {
-            if let Some(at) = user.outbox.acknowledge(now, seq, limits, &mut sent) {
+            if let Some(at) = user.state.outbox.acknowledge(now, seq, limits, &mut sent) {
                 self.timers.remove(at, from, Due::Resend(seq));
             }
             user.name.clone()
         });
-        self.push_event(ServerEvent::Acked {
+        self.events.push(ServerEvent::Acked {
             from,
             user: user.clone(),
             seq,
@@ -289,7 +283,7 @@ impl RoomServer {
         for s in sent {
             self.timers.insert(s.deadline, to, Due::Resend(s.seq));
             if let Some(count) = s.lost {
-                self.push_event(ServerEvent::Overflowed {
+                self.events.push(ServerEvent::Overflowed {
                     user: user.clone(),
                     addr: to,
                     seq: s.seq,
@@ -322,10 +316,6 @@ impl RoomServer {
         self.events.pop()
     }
 
-    fn push_event(&mut self, event: ServerEvent) {
-        self.events.push(event);
-    }
-
     fn reject(
         &mut self,
         from: SocketAddr,
@@ -339,7 +329,7 @@ impl RoomServer {
         if cache {
             self.remember(from, tag, payload);
         }
-        self.push_event(ServerEvent::Rejected {
+        self.events.push(ServerEvent::Rejected {
             from,
             tag,
             error,
@@ -363,7 +353,7 @@ impl RoomServer {
             return;
         };
         let mut sent = Vec::new();
-        user.outbox.push(now, notification, limits, &mut sent);
+        user.state.outbox.push(now, notification, limits, &mut sent);
         let name = user.name.clone();
         self.put_in_flight(to, &name, sent);
     }
@@ -377,7 +367,7 @@ impl RoomServer {
 
     fn cached(&self, from: SocketAddr, tag: Tag) -> Option<Bytes> {
         match self.users.get(&from) {
-            Some(user) => user.history.find(tag),
+            Some(user) => user.state.history.find(tag),
             None => self.replies.find(from, tag),
         }
     }
@@ -385,7 +375,7 @@ impl RoomServer {
     fn remember(&mut self, from: SocketAddr, tag: Tag, payload: Bytes) {
         let keep = self.config.reply_history;
         match self.users.get_mut(&from) {
-            Some(user) => user.history.push(tag, payload, keep),
+            Some(user) => user.state.history.push(tag, payload, keep),
             None => self.replies.push(from, tag, payload, keep),
         }
     }
@@ -397,15 +387,16 @@ impl RoomServer {
         let Some(user) = self.users.get_mut(&from) else {
             return;
         };
-        if user.last_seen + expiry <= now {
+        let session = &mut user.state;
+        if session.last_seen + expiry <= now {
             if let Some(user) = self.remove_user(now, from) {
-                self.push_event(ServerEvent::Expired { user, addr: from });
+                self.events.push(ServerEvent::Expired { user, addr: from });
             }
             return;
         }
         self.timers
-            .remove(user.last_seen + expiry, from, Due::Expiry);
-        user.last_seen = now;
+            .remove(session.last_seen + expiry, from, Due::Expiry);
+        session.last_seen = now;
         self.timers.insert(now + expiry, from, Due::Expiry);
     }
 
@@ -413,13 +404,13 @@ impl RoomServer {
     fn remove_user(&mut self, now: Instant, addr: SocketAddr) -> Option<Name> {
         self.leave_room(now, addr);
         let user = self.users.remove(&addr)?;
+        let session = user.state;
         self.timers
-            .remove(user.last_seen + self.config.expiry, addr, Due::Expiry);
-        for (seq, at) in user.outbox.deadlines() {
+            .remove(session.last_seen + self.config.expiry, addr, Due::Expiry);
+        for (seq, at) in session.outbox.deadlines() {
             self.timers.remove(at, addr, Due::Resend(seq));
         }
-        self.by_name.remove(&user.name);
-        self.replies.keep(addr, user.history);
+        self.replies.keep(addr, session.history);
         Some(user.name)
     }
 
@@ -469,7 +460,7 @@ impl RoomServer {
     }
 
     fn room_of(&self, addr: SocketAddr) -> Option<Name> {
-        self.users.get(&addr).and_then(|u| u.room.clone())
+        self.users.room_of(&addr).cloned()
     }
 }
 

@@ -37,7 +37,7 @@ use std::fmt;
 use bytes::{Bytes, BytesMut};
 
 use crate::EncodeError;
-use crate::room::words::cut;
+use crate::room::words::{self, cut};
 
 mod codec;
 mod error;
@@ -408,12 +408,7 @@ fn parse_tag(field: &[u8]) -> Option<Tag> {
 /// Checks size and UTF-8, reads the tag (a number or `n<seq>`), returns it
 /// and the text after its space.
 fn split_datagram(datagram: &[u8]) -> Result<(Head, &str), WireError> {
-    if datagram.len() > MAX_DATAGRAM {
-        return Err(WireError::TooLong {
-            size: datagram.len(),
-            max: MAX_DATAGRAM,
-        });
-    }
+    words::check_size(datagram.len(), MAX_DATAGRAM)?;
     let field = first_field(datagram);
     let head = match field.split_first() {
         Some((b'n', seq)) => parse_tag(seq).map(Head::Seq),
@@ -422,9 +417,7 @@ fn split_datagram(datagram: &[u8]) -> Result<(Head, &str), WireError> {
     let head = head.ok_or_else(|| WireError::BadTag {
         field: cut(&String::from_utf8_lossy(field), 16),
     })?;
-    let text = std::str::from_utf8(datagram).map_err(|e| WireError::InvalidUtf8 {
-        offset: e.valid_up_to(),
-    })?;
+    let text = words::utf8(datagram)?;
     match text.split_once(' ') {
         Some((_, body)) => Ok((head, body)),
         None => Err(WireError::MissingOp),

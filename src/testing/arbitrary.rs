@@ -127,27 +127,12 @@ impl<'a> Arbitrary<'a> for ServerBound {
 
 impl<'a> Arbitrary<'a> for ErrorCode {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        let named = [
-            ErrorCode::NotRegistered,
-            ErrorCode::BadRequest,
-            ErrorCode::TooLong,
-            ErrorCode::NameTaken,
-            ErrorCode::BadName,
-            ErrorCode::RoomExists,
-            ErrorCode::NoSuchRoom,
-            ErrorCode::NotInRoom,
-            ErrorCode::NoSuchUser,
-            ErrorCode::NotOwner,
-            ErrorCode::ServerFull,
-            ErrorCode::TooManyRooms,
-            ErrorCode::RoomFull,
-        ];
         if u.ratio(1, 4)? {
             // a code no server of the crate sends: `x-` and a name
             let name: Name = u.arbitrary()?;
             return Ok(ErrorCode::Other(format!("x-{name}")));
         }
-        u.choose(&named).cloned()
+        u.choose(&ErrorCode::NAMED).cloned()
     }
 }
 

@@ -11,9 +11,10 @@ mod event;
 
 pub use event::{LabClientEvent, LabDropReason};
 
-use super::events::Events;
 use super::wire::{LabAnswer, LabChat, LabRequest, LabWireError};
 use crate::Transmit;
+use crate::room::events::EventQueue;
+use crate::room::peers::PeerTable;
 use crate::room::{Command, Name, Request};
 
 /// The §8 client's limits and its one timer. Build it with the `with_`
@@ -153,7 +154,7 @@ pub struct LabClient {
     room: Option<Name>,
     room_peers: Vec<SocketAddr>,
     /// Poked users (and strangers taken up), oldest first.
-    poked: VecDeque<(String, SocketAddr)>,
+    poked: PeerTable<String>,
     /// `by` was sent.
     quitting: bool,
     /// When the client closes if no answer to `by` came (`None` for a
@@ -161,7 +162,7 @@ pub struct LabClient {
     bye_deadline: Option<Instant>,
     closed: bool,
     transmits: VecDeque<Transmit>,
-    events: Events<LabClientEvent>,
+    events: EventQueue<LabClientEvent>,
 }
 
 impl LabClient {
@@ -170,7 +171,8 @@ impl LabClient {
     #[must_use]
     pub fn new(server: SocketAddr, name: Name, config: LabClientConfig) -> Self {
         let mut client = LabClient {
-            events: Events::new(config.max_events),
+            events: EventQueue::new(config.max_events),
+            poked: PeerTable::new(config.max_peers),
             config,
             server,
             name: None,
@@ -179,7 +181,6 @@ impl LabClient {
             joins: VecDeque::new(),
             room: None,
             room_peers: Vec::new(),
-            poked: VecDeque::new(),
             quitting: false,
             bye_deadline: None,
             closed: false,
@@ -212,9 +213,9 @@ impl LabClient {
     #[must_use]
     pub fn peers(&self) -> Vec<SocketAddr> {
         let mut peers = self.room_peers.clone();
-        for (_, addr) in &self.poked {
-            if !peers.contains(addr) {
-                peers.push(*addr);
+        for addr in self.poked.addrs() {
+            if !peers.contains(&addr) {
+                peers.push(addr);
             }
         }
         peers
@@ -287,12 +288,9 @@ impl LabClient {
             Command::Request(Request::Hello(name)) => return self.hello(name),
             _ if self.name.is_none() => return Err(LabClientError::NotRegistered),
             Command::Private { to, text } => {
-                let addr = (self.poked.iter())
-                    .find(|(user, _)| *user == to.as_str())
-                    .map(|(_, addr)| *addr)
-                    .ok_or(LabClientError::NotPoked {
-                        user: to.to_string(),
-                    })?;
+                let addr = (self.poked.get(&to)).ok_or(LabClientError::NotPoked {
+                    user: to.to_string(),
+                })?;
                 return self.chat(text, &[addr]);
             }
             Command::Request(request) => request,
@@ -393,12 +391,12 @@ impl LabClient {
     }
 
     fn take_chat(&mut self, addr: SocketAddr, chat: LabChat) {
-        let known = self.room_peers.contains(&addr) || self.poked.iter().any(|(_, a)| *a == addr);
+        let known = self.room_peers.contains(&addr) || self.poked.knows(addr);
         if !known {
             if !self.room_peers.is_empty() || !self.poked.is_empty() {
                 return self.drop_datagram(addr, LabDropReason::UnknownPeer);
             }
-            self.add_poked(chat.from.clone(), addr);
+            self.poked.learn_latest(chat.from.clone(), addr);
         }
         self.events.push(LabClientEvent::Chat { addr, chat });
     }
@@ -421,7 +419,7 @@ impl LabClient {
                 let Some(user) = self.pokes.pop_front() else {
                     return;
                 };
-                self.add_poked(user.to_string(), addr);
+                self.poked.learn_latest(user.to_string(), addr);
                 LabClientEvent::Poked { user, addr }
             }
             LabAnswer::NoSuchUser => match self.pokes.pop_front() {
@@ -455,16 +453,6 @@ impl LabClient {
             | LabAnswer::RoomExists => LabClientEvent::Answer(answer),
         };
         self.events.push(event);
-    }
-
-    fn add_poked(&mut self, user: String, addr: SocketAddr) {
-        self.poked.retain(|(u, a)| *u != user && *a != addr);
-        while !self.poked.is_empty() && self.poked.len() >= self.config.max_peers {
-            self.poked.pop_front();
-        }
-        if self.config.max_peers > 0 {
-            self.poked.push_back((user, addr));
-        }
     }
 
     /// Closes the client, once.

@@ -38,8 +38,9 @@
 //!
 //! The §8 machines share with §7's the names and their rules
 //! ([`Name`](crate::room::Name)), the `$` commands
-//! ([`Command`](crate::room::Command)), and the rooms with their limits and
-//! membership rules (the server's directory). Like §7's they do no I/O and
+//! ([`Command`](crate::room::Command)), the registered users (one name per
+//! address, a `hi` from a registered address renames it), and the rooms
+//! with their limits and membership rules. Like §7's they do no I/O and
 //! read no clock, and both implement
 //! [`DatagramMachine`](crate::DatagramMachine):
 //!
@@ -105,8 +106,6 @@
 
 mod client;
 mod codec;
-mod events;
-mod registry;
 mod server;
 mod wire;
 

@@ -4,12 +4,12 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 
-use super::events::Events;
-use super::registry::Registry;
 use super::wire::{LabAnswer, LabRequest, LabWireError};
 use crate::Transmit;
 use crate::room::Name;
 use crate::room::directory::{DEFAULT_MAX_MEMBERS, DEFAULT_MAX_ROOMS, DEFAULT_MAX_USERS, Rooms};
+use crate::room::events::EventQueue;
+use crate::room::registry::{Registry, Sender};
 
 /// The §8 server's limits; the users, rooms and members limits are §7's
 /// and have its defaults. Build it with the `with_` setters, which state
@@ -155,10 +155,10 @@ pub enum LabServerEvent {
 #[derive(Debug)]
 pub struct LabServer {
     config: LabServerConfig,
-    users: Registry,
+    users: Registry<()>,
     rooms: Rooms,
     transmits: VecDeque<Transmit>,
-    events: Events<LabServerEvent>,
+    events: EventQueue<LabServerEvent>,
     /// Datagrams queued to the current sender, and the first of them.
     answers: usize,
     answer: Option<LabAnswer>,
@@ -177,7 +177,7 @@ impl LabServer {
     #[must_use]
     pub fn new(config: LabServerConfig) -> Self {
         LabServer {
-            events: Events::new(config.max_events),
+            events: EventQueue::new(config.max_events),
             config,
             users: Registry::default(),
             rooms: Rooms::default(),
@@ -207,13 +207,8 @@ impl LabServer {
     /// A room's members in join order, by user name.
     #[must_use]
     pub fn room_members(&self, room: &str) -> Option<Vec<Name>> {
-        let room = self.rooms.get(room)?;
-        let members = room.members.iter();
-        Some(
-            members
-                .filter_map(|a| self.users.name_of(a).cloned())
-                .collect(),
-        )
+        let (_owner, members) = self.users.members(self.rooms.get(room)?);
+        Some(members)
     }
 
     /// Handles one datagram from `from`.
@@ -332,8 +327,8 @@ impl LabServer {
         match request {
             LabRequest::Hello(name) => {
                 let max = self.config.max_users;
-                let answer = match self.users.register(from, name, max) {
-                    Ok(()) => LabAnswer::Welcome(name.to_string()),
+                let answer = match self.users.register(from, name, max, || ()) {
+                    Ok(_) => LabAnswer::Welcome(name.to_string()),
                     Err(_) => LabAnswer::NameRefused,
                 };
                 self.answer(from, answer);
@@ -378,7 +373,7 @@ impl LabServer {
     /// `rj`: moves `from` into `room` (out of any other) and refreshes the
     /// peer lists; the bare `rj` if there is no such room or it is full.
     fn join_room(&mut self, from: SocketAddr, room: &Name) {
-        let current = self.users.get(&from).and_then(|u| u.room.clone());
+        let current = self.users.room_of(&from).cloned();
         let Some(members) = self.rooms.get(room).map(|r| r.members.len()) else {
             return self.answer(from, LabAnswer::NoSuchRoom);
         };
@@ -436,12 +431,11 @@ impl fmt::Display for LabServerEvent {
                 answers,
                 refreshed,
             } => {
-                write!(f, "{from} ")?;
-                match user {
-                    Some(user) => write!(f, "{user}")?,
-                    None => f.write_str("(unregistered)")?,
-                }
-                write!(f, ": {request} -> ")?;
+                let sender = Sender {
+                    from,
+                    user: user.as_ref(),
+                };
+                write!(f, "{sender}: {request} -> ")?;
                 match answer {
                     Some(answer) => write!(f, "{answer}")?,
                     None => f.write_str("nothing")?,

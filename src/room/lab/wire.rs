@@ -19,6 +19,7 @@ use bytes::{Bytes, BytesMut};
 use thiserror::Error;
 
 use crate::room::Name;
+use crate::room::words::{self as shared, cut};
 
 /// The token that starts a peer-list refresh: `rj __clear_peers__`.
 const CLEAR_PEERS: &str = "__clear_peers__";
@@ -87,15 +88,11 @@ pub(super) fn encode(item: &impl fmt::Display, dst: &mut BytesMut) -> Result<(),
     let start = dst.len();
     // writing into a `BytesMut` cannot fail
     let _ = write!(dst, "{item}");
-    let size = dst.len() - start;
-    if size > LabRequest::MAX_LEN {
+    let fits = shared::check_size(dst.len() - start, LabRequest::MAX_LEN);
+    if fits.is_err() {
         dst.truncate(start);
-        return Err(LabWireError::TooLong {
-            size,
-            max: LabRequest::MAX_LEN,
-        });
     }
-    Ok(())
+    Ok(fits?)
 }
 
 /// `item`'s datagram, as [`encode`] writes it.
@@ -113,21 +110,9 @@ fn unchecked(item: &impl fmt::Display) -> Bytes {
     dst.freeze()
 }
 
-fn cut(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
-}
-
 /// Checks the size and the encoding of a datagram.
 fn text(datagram: &[u8]) -> Result<&str, LabWireError> {
-    if datagram.len() > LabRequest::MAX_LEN {
-        return Err(LabWireError::TooLong {
-            size: datagram.len(),
-            max: LabRequest::MAX_LEN,
-        });
-    }
-    std::str::from_utf8(datagram).map_err(|e| LabWireError::InvalidUtf8 {
-        offset: e.valid_up_to(),
-    })
+    Ok(shared::text(datagram, LabRequest::MAX_LEN)?)
 }
 
 /// Whether Python's `str.split()` splits at `c`: Unicode whitespace, and
@@ -137,8 +122,8 @@ fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
-/// The op and its arguments, split as Python's `str.split()` does.
-/// The datagram's first word, as the one of `ops` it is (else
+/// The op and its arguments, split as Python's `str.split()` does: the
+/// datagram's first word, as the one of `ops` it is (else
 /// [`LabWireError::UnknownWord`]), and the words after it.
 fn words<'d>(
     datagram: &'d [u8],
@@ -155,10 +140,7 @@ fn words<'d>(
 }
 
 fn name(op: &'static str, field: &str) -> Result<Name, LabWireError> {
-    Name::new(field).map_err(|_| LabWireError::BadName {
-        op,
-        name: cut(field, 40),
-    })
+    Name::new(field).map_err(|e| LabWireError::BadName { op, name: e.0 })
 }
 
 fn address(op: &'static str, ip: &str, port: &str) -> Result<SocketAddr, LabWireError> {

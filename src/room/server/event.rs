@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use crate::room::registry::Sender;
 use crate::room::wire::{Name, Reply, Request, Seq, Tag, WireError};
 
 /// What the server did, one event per datagram (plus one per expiry), for
@@ -104,12 +105,16 @@ impl std::fmt::Display for ServerEvent {
                 request,
                 reply,
             } => {
-                write!(f, "{from} ")?;
-                match user {
-                    Some(user) => write!(f, "{user}")?,
-                    None => write!(f, "(unregistered)")?,
-                }
-                write!(f, ": {tag} {} -> {}", Shorten(request), Shorten(reply))
+                let sender = Sender {
+                    from,
+                    user: user.as_ref(),
+                };
+                write!(
+                    f,
+                    "{sender}: {tag} {} -> {}",
+                    Shorten(request),
+                    Shorten(reply)
+                )
             }
             ServerEvent::Retransmitted { from, tag } => {
                 write!(f, "{from}: {tag} retransmitted, cached reply sent again")

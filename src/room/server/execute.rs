@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::{History, RoomServer, User};
+use super::{RoomServer, Session};
 use crate::room::outbox::Outbox;
+use crate::room::registry::{Refused, Registered};
 use crate::room::timers::Due;
 use crate::room::wire::{ClientBound, ErrorCode, Name, Notification, Reply, Request, Seq};
 
@@ -16,7 +17,7 @@ impl RoomServer {
     pub(super) fn execute(&mut self, now: Instant, from: SocketAddr, request: &Request) -> Reply {
         match request {
             Request::Hello(name) => self.hello(now, from, name),
-            Request::UserList => Reply::Users(fit_list(self.by_name.keys())),
+            Request::UserList => Reply::Users(fit_list(self.users.names())),
             Request::RoomList => Reply::Rooms(fit_list(self.rooms.names())),
             Request::CreateRoom(room) => self.create_room(now, from, room),
             Request::JoinRoom(room) => self.join_room_request(now, from, room),
@@ -34,34 +35,25 @@ impl RoomServer {
 
     /// `hi`: registers `from` as `name`, or renames it.
     fn hello(&mut self, now: Instant, from: SocketAddr, name: &Name) -> Reply {
-        if let Some(&owner) = self.by_name.get(name) {
-            return if owner == from {
+        let replies = &mut self.replies;
+        let session = || Session {
+            last_seen: now,
+            history: replies.take(from),
+            outbox: Outbox::default(),
+        };
+        match self
+            .users
+            .register(from, name, self.config.max_users, session)
+        {
+            Ok(Registered::Added) => {
+                self.timers
+                    .insert(now + self.config.expiry, from, Due::Expiry);
                 Reply::Ok
-            } else {
-                Reply::error(E::NameTaken)
-            };
-        }
-        if let Some(user) = self.users.get_mut(&from) {
-            self.by_name.remove(&user.name);
-            user.name = name.clone();
-        } else {
-            if self.users.len() >= self.config.max_users {
-                return Reply::error(E::ServerFull);
             }
-            let history: History = self.replies.take(from);
-            let user = User {
-                name: name.clone(),
-                last_seen: now,
-                room: None,
-                history,
-                outbox: Outbox::default(),
-            };
-            self.users.insert(from, user);
-            self.timers
-                .insert(now + self.config.expiry, from, Due::Expiry);
+            Ok(Registered::Already | Registered::Renamed) => Reply::Ok,
+            Err(Refused::Taken) => Reply::error(E::NameTaken),
+            Err(Refused::Full) => Reply::error(E::ServerFull),
         }
-        self.by_name.insert(name.clone(), from);
-        Reply::Ok
     }
 
     /// `rc`: creates `room`, owned by `from`, who leaves its room and
@@ -111,12 +103,12 @@ impl RoomServer {
 
     /// `ar`: tells `target` who pokes it, and `from` where `target` is.
     fn poke(&mut self, now: Instant, from: SocketAddr, target: &Name) -> Reply {
-        let Some(&target_addr) = self.by_name.get(target) else {
+        let Some(target_addr) = self.users.addr_of(target) else {
             return Reply::error(E::NoSuchUser);
         };
-        if let Some(me) = self.users.get(&from) {
+        if let Some(me) = self.users.name_of(&from) {
             let poke = Notification::Poked {
-                user: me.name.clone(),
+                user: me.clone(),
                 addr: from,
             };
             self.notify(now, target_addr, poke);
@@ -164,7 +156,7 @@ impl RoomServer {
         let Some(room_name) = self.room_of(from) else {
             return Reply::error(E::NotInRoom);
         };
-        let Some(user_name) = self.users.get(&from).map(|u| u.name.clone()) else {
+        let Some(user_name) = self.users.name_of(&from).cloned() else {
             return Reply::error(E::NotRegistered);
         };
         let said = Notification::Said {

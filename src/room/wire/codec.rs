@@ -42,50 +42,33 @@ pub struct ServerBoundCodec;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClientBoundCodec;
 
-impl DatagramDecoder for ServerBoundCodec {
-    type Item = ServerBound;
-    type Error = WireError;
+/// Each codec decodes with its type's `parse` and encodes with its
+/// `encode`.
+macro_rules! codecs {
+    ($($codec:ty => $item:ident),* $(,)?) => {$(
+        impl DatagramDecoder for $codec {
+            type Item = $item;
+            type Error = WireError;
 
-    /// # Errors
-    ///
-    /// A [`WireError`] saying what is wrong.
-    fn decode_datagram(&mut self, datagram: Bytes) -> Result<ServerBound, WireError> {
-        ServerBound::parse(&datagram)
-    }
+            /// # Errors
+            ///
+            /// A [`WireError`] saying what is wrong.
+            fn decode_datagram(&mut self, datagram: Bytes) -> Result<$item, WireError> {
+                $item::parse(&datagram)
+            }
+        }
+
+        impl DatagramEncoder<$item> for $codec {
+            type Error = EncodeError;
+
+            fn encode_datagram(&mut self, item: $item, dst: &mut BytesMut) -> Result<(), EncodeError> {
+                item.encode(dst)
+            }
+        }
+    )*};
 }
 
-impl DatagramEncoder<ServerBound> for ServerBoundCodec {
-    type Error = EncodeError;
-
-    fn encode_datagram(
-        &mut self,
-        item: ServerBound,
-        dst: &mut BytesMut,
-    ) -> Result<(), EncodeError> {
-        item.encode(dst)
-    }
-}
-
-impl DatagramDecoder for ClientBoundCodec {
-    type Item = ClientBound;
-    type Error = WireError;
-
-    /// # Errors
-    ///
-    /// A [`WireError`] saying what is wrong.
-    fn decode_datagram(&mut self, datagram: Bytes) -> Result<ClientBound, WireError> {
-        ClientBound::parse(&datagram)
-    }
-}
-
-impl DatagramEncoder<ClientBound> for ClientBoundCodec {
-    type Error = EncodeError;
-
-    fn encode_datagram(
-        &mut self,
-        item: ClientBound,
-        dst: &mut BytesMut,
-    ) -> Result<(), EncodeError> {
-        item.encode(dst)
-    }
-}
+codecs!(
+    ServerBoundCodec => ServerBound,
+    ClientBoundCodec => ClientBound,
+);

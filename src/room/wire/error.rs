@@ -8,7 +8,8 @@ use super::{Seq, Tag};
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum WireError {
-    /// The datagram is longer than 4,096 bytes ([`ServerBound::MAX_LEN`]).
+    /// The datagram is longer than 4,096 bytes
+    /// ([`ServerBound::MAX_LEN`](super::ServerBound::MAX_LEN)).
     #[error("datagram of {size} bytes exceeds the limit of {max} bytes")]
     TooLong {
         /// Its size.

@@ -155,24 +155,26 @@ impl ErrorCode {
         }
     }
 
+    /// Every named code (all but [`Other`](Self::Other)).
+    pub(crate) const NAMED: [ErrorCode; 14] = [
+        ErrorCode::NotRegistered,
+        ErrorCode::BadRequest,
+        ErrorCode::TooLong,
+        ErrorCode::NameTaken,
+        ErrorCode::BadName,
+        ErrorCode::RoomExists,
+        ErrorCode::NoSuchRoom,
+        ErrorCode::NotInRoom,
+        ErrorCode::NoSuchUser,
+        ErrorCode::NotOwner,
+        ErrorCode::ServerFull,
+        ErrorCode::TooManyRooms,
+        ErrorCode::RoomFull,
+        ErrorCode::NotPoked,
+    ];
+
     fn from_wire(code: &str) -> Self {
-        const KNOWN: [ErrorCode; 14] = [
-            ErrorCode::NotRegistered,
-            ErrorCode::BadRequest,
-            ErrorCode::TooLong,
-            ErrorCode::NameTaken,
-            ErrorCode::BadName,
-            ErrorCode::RoomExists,
-            ErrorCode::NoSuchRoom,
-            ErrorCode::NotInRoom,
-            ErrorCode::NoSuchUser,
-            ErrorCode::NotOwner,
-            ErrorCode::ServerFull,
-            ErrorCode::TooManyRooms,
-            ErrorCode::RoomFull,
-            ErrorCode::NotPoked,
-        ];
-        KNOWN
+        Self::NAMED
             .into_iter()
             .find(|k| k.as_str() == code)
             .unwrap_or_else(|| ErrorCode::Other(code.to_owned()))
