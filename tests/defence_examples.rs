@@ -7,7 +7,9 @@
 
 #![cfg(feature = "json")] // the `load` example and §6 need it
 
-mod support;
+mod common {
+    pub mod examples;
+}
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -16,8 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use common::examples::{LIMIT, Proc, connect};
 use sockwire::builtin::Protocol;
-use support::{LIMIT, Proc};
 
 /// Every TCP server: the two std ones, and the tokio one when built (it
 /// takes the same flags and gets the same defences from `conn`).
@@ -27,13 +29,6 @@ fn servers() -> Vec<&'static str> {
         servers.push("tokio_echo_server");
     }
     servers
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(LIMIT)).unwrap();
-    stream.set_write_timeout(Some(LIMIT)).unwrap();
-    stream
 }
 
 /// A normal client: `n` messages, one at a time, each echo checked.

@@ -5,16 +5,19 @@
 //! words, and the §6 banner. Python peers (tests/python/lab_clients.py)
 //! where the lab has a program; skipped, with a note, without python3.
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod python;
+}
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
-use std::process::Command;
+use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
+use common::examples::{LIMIT, Proc, connect, exchange};
+use common::python::{python, python3};
 use sockwire::builtin::Protocol;
 use sockwire::{FixedPacket, VariablePacket};
-use support::{LIMIT, Proc, python_script, python3};
 
 /// Every TCP server with `--reply`.
 fn servers() -> Vec<&'static str> {
@@ -26,31 +29,8 @@ fn servers() -> Vec<&'static str> {
 }
 
 fn lab_client(mode: &str, addr: SocketAddr, arg: &str) -> Proc {
-    let mut cmd = Command::new("python3");
-    cmd.arg(python_script("lab_clients.py")).args([
-        mode,
-        "127.0.0.1",
-        &addr.port().to_string(),
-        arg,
-    ]);
-    Proc::start(cmd)
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(LIMIT)).unwrap();
-    stream.set_write_timeout(Some(LIMIT)).unwrap();
-    stream
-}
-
-/// Sends `wire`, half-closes, reads until the server closes.
-fn exchange(addr: SocketAddr, wire: &[u8]) -> Vec<u8> {
-    let mut stream = connect(addr);
-    stream.write_all(wire).unwrap();
-    stream.shutdown(Shutdown::Write).unwrap();
-    let mut back = Vec::new();
-    stream.read_to_end(&mut back).expect("read the reply");
-    back
+    let port = addr.port().to_string();
+    python("lab_clients.py", &[mode, "127.0.0.1", &port, arg])
 }
 
 #[test]

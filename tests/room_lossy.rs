@@ -12,13 +12,15 @@
 //!
 //! Run with `--nocapture` to see the figures.
 
-mod room_harness;
+mod common {
+    pub mod net;
+}
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use room_harness::{Conditions, Network};
+use common::net::{Conditions, Network};
 use sockwire::room::{
     ClientConfig, ClientEvent, Notification, Reply, Request, RoomServer, ServerEvent, Tag,
 };

@@ -7,10 +7,12 @@
 //! Nothing may be lost silently or shown twice or out of order.
 //!
 //! Every wait is bounded; the proxies stop with the test and the example
-//! processes are killed when dropped (tests/support).
+//! processes are killed when dropped (`tests/common/examples.rs`).
 
-mod room_harness;
-mod support;
+mod common {
+    pub mod examples;
+    pub mod net;
+}
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -18,8 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use room_harness::Rng;
-use support::Proc;
+use common::examples::Proc;
+use common::net::Rng;
 
 /// A lossy UDP relay between one client and the server.
 struct Proxy {

@@ -1,9 +1,13 @@
 //! The split-feed driver: feeds a stream to a decoder as a chosen series of
-//! reads and records what it yields.
+//! reads (cut at chosen points, whole, byte by byte) and records what it
+//! yields. The split and round-trip property tests use `sockwire::testing`
+//! instead; this is for tests that look at one chosen cut.
 //!
-//! One source for the integration tests (`tests/common/mod.rs` declares it)
+//! One source for the integration tests (`mod common { pub mod feed; }`)
 //! and the fuzz checks (`fuzz/checks.rs` includes this file with `#[path]`),
 //! so it depends only on `sockwire` and `bytes`.
+
+#![allow(dead_code)] // each test file uses part of this
 
 use bytes::BytesMut;
 use sockwire::{BorrowDecoder, DecodeError, Decoder};
@@ -133,6 +137,45 @@ pub fn feed<D: Decoder<Error = DecodeError>>(
         );
     }
     out
+}
+
+/// Feeds `data` to `decoder` as reads cut at `cuts` (positions, taken modulo
+/// `data.len() + 1`, in any order), calling `decode` after each read until
+/// it answers `Ok(None)`; then, if `eof`, `decode_eof` until `Ok(None)`.
+/// See [`feed`] for what it checks on the way.
+pub fn run<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    cuts: &[usize],
+    eof: bool,
+) -> Run<D::Item> {
+    feed(decoder, &cut_at(data, cuts), eof, |_, _| ())
+}
+
+/// The whole stream in one read.
+pub fn all_at_once<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    eof: bool,
+) -> Run<D::Item> {
+    feed(decoder, &[data], eof, |_, _| ())
+}
+
+/// The stream one byte per read.
+pub fn byte_by_byte<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    eof: bool,
+) -> Run<D::Item> {
+    feed(decoder, &one_byte_reads(data), eof, |_, _| ())
+}
+
+/// Decodes a whole stream in one read, then ends it, and returns the events.
+pub fn decode_stream<D: Decoder<Error = DecodeError>>(
+    mut decoder: D,
+    data: &[u8],
+) -> Events<D::Item> {
+    all_at_once(&mut decoder, data, true).events
 }
 
 /// Feeds the same stream, cut in each of the ways of `feeds`, to a fresh
