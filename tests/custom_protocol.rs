@@ -5,12 +5,14 @@
 //! and their own recoverability; checked at every split of the input, under
 //! backpressure and against timeouts on a fake clock.
 
-mod netstring;
+mod common {
+    pub mod netstring;
+}
 
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use netstring::{
+use common::netstring::{
     MAX_LEN, Netstring, NetstringCodec, NetstringError, PayloadTooLong, Reverser, netstring,
     reverser,
 };
