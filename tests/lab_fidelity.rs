@@ -14,19 +14,10 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use common::examples::{LIMIT, Proc, connect, exchange};
+use common::examples::{LIMIT, Proc, connect, exchange, tcp_servers};
 use common::python::{python, python3};
 use sockwire::builtin::Protocol;
 use sockwire::{FixedPacket, VariablePacket};
-
-/// Every TCP server with `--reply`.
-fn servers() -> Vec<&'static str> {
-    let mut servers = vec!["tcp_threaded_server", "tcp_selector_server"];
-    if cfg!(feature = "tokio-util") {
-        servers.push("tokio_echo_server");
-    }
-    servers
-}
 
 fn lab_client(mode: &str, addr: SocketAddr, arg: &str) -> Proc {
     let port = addr.port().to_string();
@@ -35,7 +26,7 @@ fn lab_client(mode: &str, addr: SocketAddr, arg: &str) -> Proc {
 
 #[test]
 fn every_tcp_server_answers_echo_prefix_in_each_protocol() {
-    for server in servers() {
+    for server in tcp_servers() {
         // §2, as the lab's clientTCP.py talks to serverTCP.py
         let (_proc, addr) = Proc::server(server, &["--reply", "prefix"]);
         if python3() {
@@ -96,7 +87,7 @@ fn every_tcp_server_answers_echo_prefix_in_each_protocol() {
 
 #[test]
 fn every_server_lists_the_new_flags_in_its_help() {
-    let mut all = servers();
+    let mut all = tcp_servers();
     all.push("udp_server");
     for server in all {
         let (ok, out) = Proc::spawn(server, &["--help"]).finish();
@@ -167,7 +158,7 @@ fn udp_client_skips_empty_lines() {
 
 #[test]
 fn close_after_reply_answers_one_request_then_closes() {
-    for server in servers() {
+    for server in tcp_servers() {
         // any protocol: the reply, then EOF
         let (mut proc, addr) = Proc::server(server, &["--close-after-reply"]);
         let mut stream = connect(addr);
@@ -190,7 +181,7 @@ fn close_after_reply_answers_one_request_then_closes() {
 
 #[test]
 fn close_after_reply_answers_only_the_first_of_pipelined_requests() {
-    for server in servers() {
+    for server in tcp_servers() {
         // two whole requests in one write, so most likely in one read: the
         // second is not answered (the lab's server reads one and closes)
         let (mut proc, addr) = Proc::server(server, &["--protocol", "line", "--close-after-reply"]);
@@ -209,7 +200,7 @@ fn close_after_reply_serves_a_client_that_reads_until_eof() {
     if !python3() {
         return;
     }
-    for server in servers() {
+    for server in tcp_servers() {
         let args = ["--protocol", "app", "--close-after-reply"];
         let (mut proc, addr) = Proc::server(server, &args);
         // like the tutorial's app-client.py: one request, read until closed
@@ -265,7 +256,7 @@ fn app_client_reports_a_silent_server_in_words() {
 #[cfg(feature = "json")]
 #[test]
 fn the_app_banner_does_not_claim_an_echo_reply() {
-    for server in servers() {
+    for server in tcp_servers() {
         let (mut proc, _) = Proc::server(server, &["--protocol", "app"]);
         let banner = if server == "tokio_echo_server" {
             proc.next_line().expect("the banner's second line")

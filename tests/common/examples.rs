@@ -59,6 +59,17 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
+/// Every TCP server example: the two std ones, and the tokio one when
+/// built (it takes the same flags, `--reply` among them, and gets the same
+/// defences from `conn`).
+pub fn tcp_servers() -> Vec<&'static str> {
+    let mut servers = vec!["tcp_threaded_server", "tcp_selector_server"];
+    if cfg!(feature = "tokio-util") {
+        servers.push("tokio_echo_server");
+    }
+    servers
+}
+
 /// A TCP connection to `addr` whose reads and writes fail after [`LIMIT`].
 pub fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect(addr).expect("connect");
