@@ -12,7 +12,7 @@ mod common {
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use common::net::{ServerHarness, Tap, Wire, addr, events, name, sent_within};
+use common::net::{ServerHarness, Tap, Wire, addr, events, name, out, sent_within};
 use sockwire::room::Name;
 use sockwire::room::lab::{
     LabAnswer, LabChat, LabClient, LabClientBound, LabClientCodec, LabClientConfig, LabClientError,
@@ -53,10 +53,6 @@ fn three() -> Harness {
     assert_eq!(h.answers(B, "hi bob"), ["hi bob"]);
     assert_eq!(h.answers(C, "hi carol"), ["hi carol"]);
     h
-}
-
-fn out(list: &[(u16, &str)]) -> Vec<(u16, String)> {
-    list.iter().map(|(p, s)| (*p, (*s).to_owned())).collect()
 }
 
 #[test]

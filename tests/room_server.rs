@@ -6,7 +6,7 @@ mod common {
     pub mod net;
 }
 
-use common::net::{ServerHarness, addr};
+use common::net::{ServerHarness, addr, out};
 use sockwire::room::{ErrorCode, Reply, Request, RoomServer, ServerConfig, ServerEvent, WireError};
 
 const A: u16 = 1001;
@@ -25,10 +25,6 @@ fn three() -> ServerHarness {
     assert_eq!(h.ask(B, "1 hi bob"), "1 ok");
     assert_eq!(h.ask(C, "1 hi carol"), "1 ok");
     h
-}
-
-fn out(list: &[(u16, &str)]) -> Vec<(u16, String)> {
-    list.iter().map(|(p, s)| (*p, (*s).to_owned())).collect()
 }
 
 #[test]

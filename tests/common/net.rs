@@ -75,6 +75,11 @@ pub fn sent_within(machine: &mut impl DatagramMachine, max: usize) -> Vec<(u16, 
         .collect()
 }
 
+/// `list` as [`sent`] gives it: to compare with.
+pub fn out(list: &[(u16, &str)]) -> Vec<(u16, String)> {
+    list.iter().map(|(p, s)| (*p, (*s).to_owned())).collect()
+}
+
 /// Every event `machine` reports, in order.
 pub fn events<M: DatagramMachine>(machine: &mut M) -> Vec<M::Event> {
     std::iter::from_fn(|| machine.poll_event()).collect()
