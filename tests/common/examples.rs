@@ -274,6 +274,33 @@ impl Proc {
         assert!(sent.is_ok_and(|s| s.success()), "kill {signal} failed");
         self.finish()
     }
+
+    /// Reads on until a line *not read before* contains `needle`, so that a
+    /// series of calls checks the order of the lines too (unlike
+    /// [`wait_for`](Self::wait_for), which also searches the lines already
+    /// seen); panics with the output when no such line comes within
+    /// [`LIMIT`] of the previous one.
+    pub fn next_with(&mut self, needle: &str) -> String {
+        while let Some(line) = self.next_line() {
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("no new line with {needle:?} in:\n{}", self.seen.join("\n"))
+    }
+
+    /// Writes `line` and a newline to the child's stdin.
+    pub fn write_line(&mut self, line: &str) {
+        self.write_stdin(&format!("{line}\n"));
+    }
+
+    /// As [`finish`](Self::finish), but with stdin left open until the child
+    /// has exited: for a child that must exit by itself, not at the end of
+    /// its input.
+    pub fn exit_by_itself(mut self) -> (bool, Vec<String>) {
+        let _stdin = self.stdin.take();
+        self.finish()
+    }
 }
 
 impl Drop for Proc {
@@ -325,33 +352,4 @@ pub fn run_stdout_closed(mut cmd: Command, input: &[u8]) -> (Option<ExitStatus>,
     };
     drop(stdin);
     (status, stderr.join().expect("stderr reader"))
-}
-
-impl Proc {
-    /// Reads on until a line *not read before* contains `needle`, so that a
-    /// series of calls checks the order of the lines too (unlike
-    /// [`wait_for`](Self::wait_for), which also searches the lines already
-    /// seen); panics with the output when no such line comes within
-    /// [`LIMIT`] of the previous one.
-    pub fn next_with(&mut self, needle: &str) -> String {
-        while let Some(line) = self.next_line() {
-            if line.contains(needle) {
-                return line;
-            }
-        }
-        panic!("no new line with {needle:?} in:\n{}", self.seen.join("\n"))
-    }
-
-    /// Writes `line` and a newline to the child's stdin.
-    pub fn write_line(&mut self, line: &str) {
-        self.write_stdin(&format!("{line}\n"));
-    }
-
-    /// As [`finish`](Self::finish), but with stdin left open until the child
-    /// has exited: for a child that must exit by itself, not at the end of
-    /// its input.
-    pub fn exit_by_itself(mut self) -> (bool, Vec<String>) {
-        let _stdin = self.stdin.take();
-        self.finish()
-    }
 }
