@@ -2,7 +2,9 @@
 //! every error, every split, and the search service.
 #![cfg(feature = "json")]
 
-mod common;
+mod common {
+    pub mod feed;
+}
 
 use std::borrow::Cow;
 
@@ -52,7 +54,7 @@ fn run<D: Decoder<Error = DecodeError>>(
     mut codec: D,
     chunks: &[&[u8]],
 ) -> Vec<Result<D::Item, DecodeError>> {
-    common::feed(&mut codec, chunks, true, |_, _| ()).events
+    common::feed::feed(&mut codec, chunks, true, |_, _| ()).events
 }
 
 /// Asserts that `input` gives the same results whole, split at every

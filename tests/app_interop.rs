@@ -4,7 +4,11 @@
 //! note when `python3` is absent.
 #![cfg(feature = "json")]
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod hex;
+    pub mod python;
+}
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -13,18 +17,16 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use common::examples::{Proc, example};
+use common::hex::to_hex as hex;
+use common::python::{python_command, python3};
 use sockwire::app::{AppRequest, AppResponse, ClientCodec, ServerCodec};
 use sockwire::builtin::SearchService;
 use sockwire::{Decoder, Encoder};
-use support::{Proc, example, python_script, python3};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 // ---- helpers ------------------------------------------------------------
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn client_bytes(requests: &[AppRequest]) -> Vec<u8> {
     let mut out = BytesMut::new();
@@ -116,9 +118,8 @@ fn run_app_client(addr: SocketAddr, action: &str, value: &str) -> Output {
 }
 
 fn python(script: &str) -> Command {
-    let mut cmd = Command::new("python3");
-    cmd.arg(python_script(script))
-        .env("PYTHONUTF8", "1")
+    let mut cmd = python_command(script);
+    cmd.env("PYTHONUTF8", "1")
         .env("PYTHONIOENCODING", "utf-8")
         .env("PYTHONDONTWRITEBYTECODE", "1");
     cmd

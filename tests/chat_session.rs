@@ -1,6 +1,11 @@
 //! The §3 line-chat session: typed lines out, peer lines in, `:q`, peer
 //! close, at every split of the input.
 
+mod common {
+    pub mod hex;
+}
+
+use common::hex::to_hex;
 use sockwire::{ChatConfig, ChatEvent, ChatSession, DecodeError, EncodeError, LineAction};
 
 fn lines(chat: &mut ChatSession) -> Vec<ChatEvent> {
@@ -19,7 +24,7 @@ fn typed_lines_go_out_with_their_lf_and_q_is_not_sent() {
     assert_eq!(chat.send_line("été 🐶"), Ok(LineAction::Sent));
     assert_eq!(chat.pending_output(), "hello\n\nété 🐶\n".as_bytes());
     chat.consume_output(usize::MAX);
-    assert_eq!(hex(b"hello\n"), "68656c6c6f0a");
+    assert_eq!(to_hex(b"hello\n"), "68656c6c6f0a");
     assert!(!chat.is_closed());
     assert_eq!(chat.send_line(":q"), Ok(LineAction::Close));
     assert!(chat.is_closed());
@@ -31,10 +36,6 @@ fn typed_lines_go_out_with_their_lf_and_q_is_not_sent() {
     let mut chat = ChatSession::default();
     assert_eq!(chat.send_line(":q "), Ok(LineAction::Sent));
     assert_eq!(chat.send_line(":quit"), Ok(LineAction::Sent));
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[test]

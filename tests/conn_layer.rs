@@ -1,9 +1,11 @@
 //! The sans-IO connection layer: every split of the input, events, partial
 //! output, the high-water mark, errors, the UDP handler and the client.
 
-use std::sync::OnceLock;
-use std::time::Instant;
+mod common {
+    pub mod conn;
+}
 
+use common::conn::t0;
 use proptest::prelude::*;
 use sockwire::builtin::{
     BuiltinService, Client, DatagramService, Message, Protocol, ReplyPolicy as Reply,
@@ -13,15 +15,9 @@ use sockwire::{DecodeError, FixedPacket, VariablePacket};
 
 type Ev = Event<BuiltinService>;
 
-/// The tests' clock: one fixed instant (no timeout is ever checked here).
-fn now() -> Instant {
-    static T0: OnceLock<Instant> = OnceLock::new();
-    *T0.get_or_init(Instant::now)
-}
-
 /// A server connection for `protocol` and `reply`, with `config`.
 fn serve(protocol: Protocol, reply: Reply, config: ConnectionConfig) -> Connection<BuiltinService> {
-    Connection::new(now(), protocol.service(reply), config)
+    Connection::new(t0(), protocol.service(reply), config)
 }
 
 /// A server connection for `protocol` and `reply`, default config.
@@ -63,14 +59,14 @@ fn run<'a>(
         }
         output.extend_from_slice(conn.pending_output());
         let n = conn.pending_output().len();
-        conn.consume_output(now(), n);
+        conn.consume_output(t0(), n);
     };
     for chunk in chunks {
         assert!(conn.wants_read());
-        conn.handle_input(now(), chunk);
+        conn.handle_input(t0(), chunk);
         drain(&mut conn);
     }
-    conn.handle_eof(now());
+    conn.handle_eof(t0());
     drain(&mut conn);
     assert!(conn.is_closed());
     (messages, output, other)
@@ -115,10 +111,10 @@ fn echo_is_byte_exact_at_every_split() {
 #[test]
 fn text_stream_holds_a_split_character() {
     let mut conn = conn(Protocol::Text, Reply::Echo);
-    conn.handle_input(now(), b"\xf0\x9f");
+    conn.handle_input(t0(), b"\xf0\x9f");
     assert_eq!(conn.poll_event(), None);
     assert_eq!(conn.buffered_input(), 2);
-    conn.handle_input(now(), b"\x90\xb0!");
+    conn.handle_input(t0(), b"\x90\xb0!");
     assert_eq!(
         conn.poll_event(),
         Some(Event::Received(Message::Text("🐰!".into())))
@@ -182,7 +178,7 @@ fn error_closes_after_queued_output() {
     wire.extend_from_slice(b"\x01\x00\x20\x00\x00\x00\x00\x00\x02"); // 2 MiB
     wire.extend_from_slice(&Protocol::Variable.encode(3, "never").unwrap());
     let mut conn = conn(Protocol::Variable, Reply::Echo);
-    conn.handle_input(now(), &wire);
+    conn.handle_input(t0(), &wire);
     assert!(matches!(conn.poll_event(), Some(Event::Received(_))));
     let error = conn.poll_event().unwrap();
     assert_eq!(
@@ -203,10 +199,10 @@ fn error_closes_after_queued_output() {
     assert!(!conn.wants_read());
     assert!(!conn.is_closed(), "the echo of #1 is still to be written");
     assert_eq!(conn.pending_output(), &wire[..11]);
-    conn.consume_output(now(), 11);
+    conn.consume_output(t0(), 11);
     assert!(conn.is_closed());
-    conn.handle_input(now(), b"more");
-    conn.handle_eof(now());
+    conn.handle_input(t0(), b"more");
+    conn.handle_eof(t0());
     assert_eq!(conn.poll_event(), None, "ignored once closed");
 }
 
@@ -220,7 +216,7 @@ fn recoverable_errors_can_keep_the_connection() {
         |m: &Message, dst: &mut bytes::BytesMut| Reply::Echo.write(m, dst),
     );
     let recover = || ConnectionConfig::default().with_recover_from_errors(true);
-    let conn = Connection::new(now(), Box::new(service) as BuiltinService, recover());
+    let conn = Connection::new(t0(), Box::new(service) as BuiltinService, recover());
     let (messages, out, other) = run(conn, [&wire[..]]);
     assert_eq!(joined(&messages), "[3:next]");
     assert_eq!(out, &wire[14..]);
@@ -234,7 +230,7 @@ fn recoverable_errors_can_keep_the_connection() {
     assert_eq!(other[1], Event::PeerClosed);
 
     let mut conn = serve(Protocol::Text, Reply::Echo, recover());
-    conn.handle_input(now(), b"a\xffb");
+    conn.handle_input(t0(), b"a\xffb");
     let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
     assert_eq!(events.len(), 3, "{events:?}");
     assert!(conn.wants_read());
@@ -244,7 +240,7 @@ fn recoverable_errors_can_keep_the_connection() {
 #[test]
 fn invalid_utf8_closes_by_default() {
     let mut conn = conn(Protocol::Text, Reply::Echo);
-    conn.handle_input(now(), b"ok\xff rest");
+    conn.handle_input(t0(), b"ok\xff rest");
     assert_eq!(
         conn.poll_event(),
         Some(Event::Received(Message::Text("ok".into())))
@@ -262,11 +258,11 @@ fn eof_inside_a_message_is_one_error() {
         let wire = protocol.encode(1, "ação 🐰").unwrap();
         let cut = wire.len() - 1;
         let mut conn = conn(protocol, Reply::Echo);
-        conn.handle_input(now(), &wire[..cut]);
+        conn.handle_input(t0(), &wire[..cut]);
         let _ = std::iter::from_fn(|| conn.poll_event()).count();
         let n = conn.pending_output().len();
-        conn.consume_output(now(), n);
-        conn.handle_eof(now());
+        conn.consume_output(t0(), n);
+        conn.handle_eof(t0());
         let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
         assert_eq!(events.len(), 1, "{protocol}: {events:?}");
         assert!(
@@ -288,14 +284,14 @@ fn partial_output_consumption() {
     let mut conn = conn(Protocol::Fixed, Reply::Echo);
     let a = FixedPacket::new(1, "a").to_bytes();
     let b = FixedPacket::new(2, "b").to_bytes();
-    conn.handle_input(now(), &a);
-    conn.consume_output(now(), 10);
+    conn.handle_input(t0(), &a);
+    conn.consume_output(t0(), 10);
     assert_eq!(conn.pending_output(), &a[10..]);
-    conn.handle_input(now(), &b);
+    conn.handle_input(t0(), &b);
     let mut expect = a[10..].to_vec();
     expect.extend_from_slice(&b);
     assert_eq!(conn.pending_output(), &expect[..]);
-    conn.consume_output(now(), 1000); // capped
+    conn.consume_output(t0(), 1000); // capped
     assert!(!conn.wants_write());
 }
 
@@ -306,14 +302,14 @@ fn high_water_mark_stops_reading_until_output_drains() {
         Reply::Echo,
         ConnectionConfig::default().with_high_water_mark(40),
     );
-    conn.handle_input(now(), &FixedPacket::new(1, "a").to_bytes());
+    conn.handle_input(t0(), &FixedPacket::new(1, "a").to_bytes());
     assert!(conn.wants_read(), "29 <= 40");
-    conn.handle_input(now(), &FixedPacket::new(2, "b").to_bytes());
+    conn.handle_input(t0(), &FixedPacket::new(2, "b").to_bytes());
     assert!(!conn.wants_read(), "58 > 40");
     assert!(conn.wants_write());
-    conn.consume_output(now(), 17);
+    conn.consume_output(t0(), 17);
     assert!(!conn.wants_read(), "41 > 40");
-    conn.consume_output(now(), 1);
+    conn.consume_output(t0(), 1);
     assert!(conn.wants_read(), "40 <= 40");
 }
 
@@ -453,7 +449,7 @@ fn room_is_named_and_dissected_but_has_no_stream_form() {
     assert!(room.encode(1, "hi").is_err());
     // a stream of §7 is refused byte for byte, and nothing is answered
     let mut c = conn(room, Reply::Echo);
-    c.handle_input(now(), b"1 hello bob");
+    c.handle_input(t0(), b"1 hello bob");
     assert!(matches!(
         c.poll_event(),
         Some(Event::PeerError {
@@ -490,15 +486,15 @@ proptest! {
         let reply = REPLIES[r].clone();
         let cut = cut.index(data.len() + 1);
         let mut conn = serve(protocol, reply, ConnectionConfig::default().with_high_water_mark(16));
-        conn.handle_input(now(), &data[..cut]);
-        conn.handle_input(now(), &data[cut..]);
-        conn.handle_eof(now());
+        conn.handle_input(t0(), &data[..cut]);
+        conn.handle_input(t0(), &data[cut..]);
+        conn.handle_eof(t0());
         let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).collect();
         prop_assert!(!events.is_empty());
         let closes = events.iter().filter(|e| matches!(e, Event::PeerClosed) || e.closes()).count();
         prop_assert_eq!(closes, 1, "{:?}", events);
         let n = conn.pending_output().len();
-        conn.consume_output(now(), n);
+        conn.consume_output(t0(), n);
         prop_assert!(conn.is_closed());
     }
 }
@@ -538,7 +534,7 @@ fn app_protocol_answers_from_the_search_table_at_every_split() {
     );
     // a malformed header closes the connection
     let mut conn = conn(Protocol::App, Reply::Echo);
-    conn.handle_input(now(), b"\x00\x02[]");
+    conn.handle_input(t0(), b"\x00\x02[]");
     assert_eq!(
         conn.poll_event().unwrap().to_string(),
         "error: invalid application header: header is JSON but not an object (closing the connection)"
@@ -570,7 +566,7 @@ fn a_full_event_queue_holds_back_decoding_until_polled() {
     let config = || ConnectionConfig::default().with_max_events(3);
     let mut conn = serve(Protocol::Line, Reply::Echo, config());
     let wire: String = (0..10).map(|i| format!("line {i}\n")).collect();
-    conn.handle_input(now(), wire.as_bytes());
+    conn.handle_input(t0(), wire.as_bytes());
     // three decoded and answered; the rest waits, and so does reading
     assert_eq!(conn.pending_output(), b"line 0\nline 1\nline 2\n");
     assert_eq!(conn.messages_received(), 3);
@@ -596,8 +592,8 @@ fn a_full_event_queue_holds_back_decoding_until_polled() {
     // at the end of the stream too: the end comes after every message, and
     // the connection is not closed while messages wait
     let mut conn = serve(Protocol::Line, Reply::None, config());
-    conn.handle_input(now(), wire.as_bytes());
-    conn.handle_eof(now());
+    conn.handle_input(t0(), wire.as_bytes());
+    conn.handle_eof(t0());
     assert!(conn.pending_output().is_empty());
     assert!(!conn.is_closed(), "seven lines still to decode");
     let all: Vec<Ev> = std::iter::from_fn(|| conn.poll_event()).collect();

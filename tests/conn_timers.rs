@@ -3,19 +3,17 @@
 //! backpressure pauses reading and runs whenever it wants to read, and the
 //! write timer closes a peer that accepts no byte of its pending output.
 
-use std::sync::OnceLock;
+mod common {
+    pub mod conn;
+}
+
 use std::time::{Duration, Instant};
 
+use common::conn::{events, t0};
 use sockwire::builtin::{BuiltinService, Message, Protocol, ReplyPolicy as Reply};
 use sockwire::conn::{Connection, ConnectionConfig, Event, Timeout, WriteStall};
 
 type Ev = Event<BuiltinService>;
-
-/// The fake clock's base.
-fn t0() -> Instant {
-    static T0: OnceLock<Instant> = OnceLock::new();
-    *T0.get_or_init(Instant::now)
-}
 
 /// The fake clock at `ms` milliseconds.
 fn at(ms: u64) -> Instant {
@@ -35,10 +33,6 @@ fn line_conn(message: Option<Duration>, write: Option<Duration>) -> Connection<B
         .with_write_timeout(write)
         .with_high_water_mark(16);
     Connection::new(at(0), Protocol::Line.service(Reply::Echo), config)
-}
-
-fn events(conn: &mut Connection<BuiltinService>) -> Vec<Ev> {
-    std::iter::from_fn(|| conn.poll_event()).collect()
 }
 
 /// The lines received, in order.

@@ -5,16 +5,19 @@
 //! and their own recoverability; checked at every split of the input, under
 //! backpressure and against timeouts on a fake clock.
 
-mod netstring;
+mod common {
+    pub mod netstring;
+}
 
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use netstring::{
+use common::netstring::{
     MAX_LEN, Netstring, NetstringCodec, NetstringError, PayloadTooLong, Reverser, netstring,
     reverser,
 };
 use sockwire::conn::{CodecService, Connection, ConnectionConfig, Event, Timeout};
+use sockwire::testing::StreamHarness;
 use sockwire::{Decoder, Encoder};
 
 // ---------------------------------------------------------------- driving it
@@ -25,36 +28,28 @@ const fn s(secs: u64) -> Duration {
 
 type Ev = Event<Reverser>;
 
-/// One turn of the loop per chunk (feed input, handle timeouts, drain
-/// events, transmit everything), then EOF; returns the messages, the
-/// output and the other events.
+/// Runs the service through the kit's [`StreamHarness`], one read per
+/// chunk, the clock standing still: each turn feeds input, handles
+/// timeouts, drains events and transmits everything; then EOF. Returns
+/// the messages, the output and the other events.
 fn run<'a>(
     config: ConnectionConfig,
     chunks: impl IntoIterator<Item = &'a [u8]>,
 ) -> (Vec<Netstring>, Vec<u8>, Vec<Ev>) {
-    let now = Instant::now();
-    let mut conn = Connection::new(now, reverser(), config);
-    let (mut messages, mut output, mut other) = (Vec::new(), Vec::new(), Vec::new());
-    let mut turn = |conn: &mut Connection<Reverser>| {
-        conn.handle_timeout(now);
-        while let Some(event) = conn.poll_event() {
-            match event {
-                Event::Received(m) => messages.push(m),
-                e => other.push(e),
-            }
+    let chunks: Vec<&[u8]> = chunks.into_iter().collect();
+    let peer = StreamHarness::default()
+        .with_reads(chunks.iter().map(|c| c.len()).collect())
+        .with_turn(Duration::ZERO);
+    let run = peer.run(Instant::now(), reverser(), config, &chunks.concat());
+    assert!(run.closed);
+    let (mut messages, mut other) = (Vec::new(), Vec::new());
+    for event in run.events {
+        match event {
+            Event::Received(m) => messages.push(m),
+            e => other.push(e),
         }
-        output.extend_from_slice(conn.pending_output());
-        let n = conn.pending_output().len();
-        conn.consume_output(now, n);
-    };
-    for chunk in chunks {
-        conn.handle_input(now, chunk);
-        turn(&mut conn);
     }
-    conn.handle_eof(now);
-    turn(&mut conn);
-    assert!(conn.is_closed());
-    (messages, output, other)
+    (messages, run.output, other)
 }
 
 fn wire() -> Vec<u8> {

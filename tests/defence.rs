@@ -3,9 +3,13 @@
 //! a peer that never reads, buffers that do not grow with what a peer
 //! claims, and idle connections that hold no buffer.
 
-use std::sync::OnceLock;
+mod common {
+    pub mod conn;
+}
+
 use std::time::{Duration, Instant};
 
+use common::conn::{events, t0};
 use sockwire::builtin::{BuiltinService, Message, Protocol, ReplyPolicy as Reply};
 use sockwire::codec::RESERVE_STEP;
 use sockwire::conn::{Connection, ConnectionConfig, Event, Timeout};
@@ -14,12 +18,6 @@ use sockwire::{DecodeError, FixedPacket};
 type Ev = Event<BuiltinService>;
 
 const DEFAULT_HIGH_WATER_MARK: usize = ConnectionConfig::DEFAULT_HIGH_WATER_MARK;
-
-/// The fake clock's base: one instant for the whole test binary.
-fn t() -> Instant {
-    static T0: OnceLock<Instant> = OnceLock::new();
-    *T0.get_or_init(Instant::now)
-}
 
 /// A config with these timeouts, no write timeout (`conn_timers.rs`
 /// tests that one) and the default high-water mark.
@@ -40,18 +38,13 @@ fn open(
     Connection::new(t0, protocol.service(reply), config)
 }
 
-/// A connection without timeouts, opened at `t()`.
+/// A connection without timeouts, opened at `t0()`.
 fn untimed(protocol: Protocol, reply: Reply) -> Connection<BuiltinService> {
-    open(protocol, reply, timeouts(None, None), t())
+    open(protocol, reply, timeouts(None, None), t0())
 }
 
 const fn s(secs: u64) -> Duration {
     Duration::from_secs(secs)
-}
-
-/// Every event, oldest first.
-fn events(conn: &mut Connection<BuiltinService>) -> Vec<Ev> {
-    std::iter::from_fn(|| conn.poll_event()).collect()
 }
 
 fn timeout_error(events: &[Ev]) -> Option<&Timeout> {
@@ -76,7 +69,7 @@ fn defaults_are_documented_values() {
 
 #[test]
 fn without_timeouts_nothing_times_out() {
-    let t0 = t();
+    let t0 = t0();
     let mut conn = untimed(Protocol::Fixed, Reply::Echo);
     conn.handle_input(t0, &FixedPacket::new(1, "hi").to_bytes()[..5]);
     assert_eq!(conn.poll_timeout(), None);
@@ -87,7 +80,7 @@ fn without_timeouts_nothing_times_out() {
 
 #[test]
 fn idle_timeout_fires_at_its_deadline_and_activity_resets_it() {
-    let t0 = t();
+    let t0 = t0();
     let mut conn = open(Protocol::Line, Reply::Echo, timeouts(Some(s(10)), None), t0);
     assert_eq!(conn.poll_timeout(), Some(t0 + s(10)));
     // input at 8 s moves the deadline to 18 s
@@ -116,7 +109,7 @@ fn idle_timeout_fires_at_its_deadline_and_activity_resets_it() {
 
 #[test]
 fn a_dribbling_peer_hits_the_message_timeout_though_never_idle() {
-    let t0 = t();
+    let t0 = t0();
     let config = timeouts(Some(s(10)), Some(s(5)));
     let mut conn = open(Protocol::Fixed, Reply::Echo, config, t0);
     let packet = FixedPacket::new(1, "slow").to_bytes();
@@ -144,7 +137,7 @@ fn a_dribbling_peer_hits_the_message_timeout_though_never_idle() {
 
 #[test]
 fn the_message_timer_restarts_with_each_message() {
-    let t0 = t();
+    let t0 = t0();
     let mut conn = open(Protocol::Fixed, Reply::Echo, timeouts(None, Some(s(5))), t0);
     let a = FixedPacket::new(1, "a").to_bytes();
     let b = FixedPacket::new(2, "b").to_bytes();
@@ -172,7 +165,7 @@ fn the_message_timer_restarts_with_each_message() {
 
 #[test]
 fn a_timeout_drops_unsent_output_so_the_connection_closes() {
-    let t0 = t();
+    let t0 = t0();
     let mut conn = open(Protocol::Text, Reply::Echo, timeouts(Some(s(1)), None), t0);
     conn.handle_input(t0, b"never read back");
     assert!(conn.wants_write());
@@ -193,7 +186,7 @@ fn a_peer_that_never_reads_cannot_grow_the_output_past_the_mark() {
         .collect();
     let mut fed = 0;
     while conn.wants_read() {
-        conn.handle_input(t(), &read);
+        conn.handle_input(t0(), &read);
         fed += 1;
         assert!(fed < 10_000, "never stopped reading");
     }
@@ -202,7 +195,7 @@ fn a_peer_that_never_reads_cannot_grow_the_output_past_the_mark() {
     assert!(conn.pending_output().len() <= DEFAULT_HIGH_WATER_MARK + read.len());
     // draining below the mark resumes reading
     let n = conn.pending_output().len() - DEFAULT_HIGH_WATER_MARK;
-    conn.consume_output(t(), n);
+    conn.consume_output(t0(), n);
     assert!(conn.wants_read());
 }
 
@@ -214,7 +207,7 @@ fn memory_does_not_follow_what_a_peer_claims() {
     wire.extend_from_slice(&1_000_000u32.to_be_bytes());
     wire.extend_from_slice(&1u32.to_be_bytes());
     wire.extend_from_slice(b"0123456789");
-    conn.handle_input(t(), &wire);
+    conn.handle_input(t0(), &wire);
     assert!(conn.buffered_input() <= 19);
     assert!(conn.wants_read());
     assert!(
@@ -227,7 +220,7 @@ fn memory_does_not_follow_what_a_peer_claims() {
     let mut wire = vec![1u8];
     wire.extend_from_slice(&u32::MAX.to_be_bytes());
     wire.extend_from_slice(&1u32.to_be_bytes());
-    conn.handle_input(t(), &wire);
+    conn.handle_input(t0(), &wire);
     let evs = events(&mut conn);
     assert!(
         evs.iter().any(|e| matches!(
@@ -252,7 +245,7 @@ fn app_claim() {
     let mut wire = (header.len() as u16).to_be_bytes().to_vec();
     wire.extend_from_slice(header);
     wire.extend_from_slice(b"{\"action\"");
-    conn.handle_input(t(), &wire);
+    conn.handle_input(t0(), &wire);
     assert!(conn.buffered_capacity() <= 2 * RESERVE_STEP);
 }
 
@@ -262,24 +255,24 @@ fn an_idle_connection_holds_no_buffer() {
         let mut conn = untimed(protocol, Reply::Echo);
         let wire = protocol.encode(1, &"m".repeat(3000)).unwrap();
         // in two reads, the first one partial
-        conn.handle_input(t(), &wire[..wire.len() / 2]);
+        conn.handle_input(t0(), &wire[..wire.len() / 2]);
         assert!(conn.buffered_capacity() > 0 || protocol == Protocol::Text);
-        conn.handle_input(t(), &wire[wire.len() / 2..]);
+        conn.handle_input(t0(), &wire[wire.len() / 2..]);
         let n = conn.pending_output().len();
         assert!(n > 0, "{protocol}");
-        conn.consume_output(t(), n / 3);
-        conn.consume_output(t(), n);
+        conn.consume_output(t0(), n / 3);
+        conn.consume_output(t0(), n);
         assert!(!events(&mut conn).is_empty(), "{protocol}");
         assert_eq!(conn.buffered_capacity(), 0, "{protocol}");
         // and the connection still works
-        conn.handle_input(t(), &wire);
+        conn.handle_input(t0(), &wire);
         assert_eq!(conn.pending_output().len(), n, "{protocol}");
     }
 }
 
 #[test]
 fn the_readme_timeout_example_holds() {
-    let t0 = t();
+    let t0 = t0();
     let config = ConnectionConfig::default().with_idle_timeout(Some(s(60)));
     let mut conn = open(Protocol::Fixed, Reply::Echo, config, t0);
     conn.handle_input(t0, b"\x01\x00\x00");
@@ -291,7 +284,7 @@ fn the_readme_timeout_example_holds() {
 
 #[test]
 fn a_half_closed_peer_that_never_reads_still_times_out() {
-    let t0 = t();
+    let t0 = t0();
     let config = || timeouts(Some(s(10)), Some(s(1)));
     let mut conn = open(Protocol::Line, Reply::Echo, config(), t0);
     conn.handle_input(t0, b"read me\n");

@@ -7,7 +7,9 @@
 
 #![cfg(feature = "json")] // the `load` example and §6 need it
 
-mod support;
+mod common {
+    pub mod examples;
+}
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -16,25 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use common::examples::{LIMIT, Proc, connect, tcp_servers};
 use sockwire::builtin::Protocol;
-use support::{LIMIT, Proc};
-
-/// Every TCP server: the two std ones, and the tokio one when built (it
-/// takes the same flags and gets the same defences from `conn`).
-fn servers() -> Vec<&'static str> {
-    let mut servers = vec!["tcp_threaded_server", "tcp_selector_server"];
-    if cfg!(feature = "tokio-util") {
-        servers.push("tokio_echo_server");
-    }
-    servers
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(LIMIT)).unwrap();
-    stream.set_write_timeout(Some(LIMIT)).unwrap();
-    stream
-}
 
 /// A normal client: `n` messages, one at a time, each echo checked.
 fn normal_client(addr: SocketAddr, protocol: Protocol, n: u32) {
@@ -74,7 +59,7 @@ fn run_load(addr: SocketAddr, extra: &[&str]) -> (bool, Vec<String>) {
 
 #[test]
 fn load_is_served_by_both_servers_in_every_protocol() {
-    for server in servers() {
+    for server in tcp_servers() {
         for protocol in ["text", "line", "fixed", "variable", "app"] {
             let (proc, addr) = Proc::server(server, &["--protocol", protocol, "--quiet"]);
             let (ok, out) = run_load(
@@ -194,7 +179,7 @@ fn the_selector_server_echoes_on_a_few_thousand_connections() {
 
 #[test]
 fn slow_clients_do_not_delay_a_normal_one() {
-    for server in servers() {
+    for server in tcp_servers() {
         let (proc, addr) = Proc::server(server, &["--protocol", "fixed", "--quiet"]);
         let finished = Arc::new(AtomicUsize::new(0));
         let slow: Vec<_> = (0..4)
@@ -229,7 +214,7 @@ fn slow_clients_do_not_delay_a_normal_one() {
 
 #[test]
 fn a_client_that_never_reads_is_stopped_and_others_are_served() {
-    for server in servers() {
+    for server in tcp_servers() {
         let (proc, addr) = Proc::server(server, &["--protocol", "variable", "--quiet"]);
         let mut hog = connect(addr);
         hog.set_write_timeout(Some(Duration::from_millis(500)))
@@ -280,7 +265,7 @@ fn a_client_that_never_reads_is_stopped_and_others_are_served() {
 
 #[test]
 fn resets_garbage_and_oversize_claims_end_only_their_connection() {
-    for server in servers() {
+    for server in tcp_servers() {
         for protocol in [Protocol::Variable, Protocol::App] {
             let (proc, addr) = Proc::server(server, &["--protocol", protocol.name(), "--quiet"]);
             // a reset mid-frame: unread echo in our buffer makes the close a RST
@@ -357,7 +342,7 @@ fn resets_garbage_and_oversize_claims_end_only_their_connection() {
 
 #[test]
 fn connections_over_the_cap_are_closed_at_once() {
-    for server in servers() {
+    for server in tcp_servers() {
         let (mut proc, addr) =
             Proc::server(server, &["--protocol", "line", "--max-connections", "2"]);
         let mut a = connect(addr);
@@ -386,7 +371,7 @@ fn connections_over_the_cap_are_closed_at_once() {
 
 #[test]
 fn idle_and_message_timeouts_close_only_their_connection() {
-    for server in servers() {
+    for server in tcp_servers() {
         let (mut proc, addr) = Proc::server(
             server,
             &[
@@ -456,7 +441,7 @@ fn an_idle_connection_costs_the_selector_server_under_4_kib() {
 
 #[test]
 fn quiet_logs_connections_but_no_messages() {
-    for server in servers() {
+    for server in tcp_servers() {
         let (mut proc, addr) = Proc::server(server, &["--protocol", "line", "--quiet"]);
         normal_client(addr, Protocol::Line, 3);
         proc.wait_for("closed the connection");

@@ -6,13 +6,18 @@
 //! programs (`tests/data/lab.pcap`, made by `tests/data/make_lab_capture.sh`),
 //! checked message by message.
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod hex;
+}
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::examples::{example, run_stdout_closed};
+use common::hex::to_hex;
 use etherparse::PacketBuilder;
 use pcap_file::DataLink;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
@@ -202,7 +207,7 @@ fn pcapng(link: Link, packets: &[Pkt]) -> Vec<u8> {
 /// Runs dissect on `capture` (given on standard input, `-`) with `args`;
 /// returns whether it succeeded, stdout and stderr.
 fn dissect(capture: &[u8], args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new(support::example("dissect"))
+    let mut child = Command::new(example("dissect"))
         .arg("-")
         .args(args)
         .stdin(Stdio::piped())
@@ -992,7 +997,7 @@ fn record_offsets(pcap: &[u8]) -> Vec<usize> {
 #[test]
 fn a_capture_file_by_path_and_help() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lab.pcap");
-    let out = Command::new(support::example("dissect"))
+    let out = Command::new(example("dissect"))
         .arg(&path)
         .output()
         .expect("run dissect");
@@ -1000,7 +1005,7 @@ fn a_capture_file_by_path_and_help() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("undecoded flows: 10"), "{text}");
     assert!(text.contains("add --port 5105=PROTOCOL"), "{text}");
-    let help = Command::new(support::example("dissect"))
+    let help = Command::new(example("dissect"))
         .arg("--help")
         .output()
         .unwrap();
@@ -1101,7 +1106,7 @@ fn the_real_lab_capture_decodes_message_by_message() {
             false,
             json!({"protocol": "app",
             "header": {"byteorder": "little", "content-type": "binary/custom-server-binary-type", "content-encoding": "binary", "content-length": 37},
-            "content_hex": format!("{}{}", hex(b"First 10 bytes of request: "), hex(b"double0123"))}),
+            "content_hex": format!("{}{}", to_hex(b"First 10 bytes of request: "), to_hex(b"double0123"))}),
         ),
         // tcp_client --protocol fixed, echoed.
         (5108, true, fix(1, 2, "hi")),
@@ -1158,10 +1163,6 @@ fn the_real_lab_capture_decodes_message_by_message() {
     assert_eq!(summary["gaps"], json!([]));
     assert_eq!(summary["undecoded"], json!([]));
     assert_eq!(summary["flows"].as_array().unwrap().len(), 10);
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
@@ -1239,9 +1240,9 @@ fn stdout_closed_early_ends_dissect_quietly_with_success() {
     // gone and the capture has not ended (stdin stays open), so only the
     // failed write can stop it.
     let capture = pcap(Link::Ethernet, &hello_exchange(CLIENT, SERVER));
-    let mut cmd = Command::new(support::example("dissect"));
+    let mut cmd = Command::new(example("dissect"));
     cmd.args(["-", "--port", "5005=variable"]);
-    let (status, stderr) = support::run_stdout_closed(cmd, &capture);
+    let (status, stderr) = run_stdout_closed(cmd, &capture);
     assert!(
         status.is_some_and(|s| s.success()),
         "{status:?} (None: still running), stderr: {stderr}"

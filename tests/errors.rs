@@ -3,10 +3,12 @@
 //! recoverable error; end-of-stream behaviour; `is_recoverable`; and the
 //! Display output of packets and errors.
 
-mod common;
+mod common {
+    pub mod feed;
+}
 
 use bytes::{BufMut, Bytes, BytesMut};
-use common::{all_at_once, byte_by_byte, decode_stream, run};
+use common::feed::{all_at_once, byte_by_byte, decode_stream, run};
 use sockwire::{
     DatagramDecoder, DatagramEncoder, DecodeError, Decoder, EncodeError, Encoder, FixedPacket,
     FixedPacketCodec, HeaderError, LineCodec, Text, TextDatagramCodec, TextStreamCodec,

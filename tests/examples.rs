@@ -3,25 +3,20 @@
 //! a slow reader, the UDP server in each reply mode, and the clients
 //! against servers written here.
 
-mod support;
+mod common {
+    pub mod examples;
+}
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Shutdown, SocketAddr, TcpListener, UdpSocket};
 use std::thread;
 
+use common::examples::{LIMIT, Proc, connect, example, run_stdout_closed};
 use sockwire::builtin::{Protocol, ReplyPolicy as Reply};
 use sockwire::{FixedPacket, VariablePacket};
-use support::{LIMIT, Proc};
 
 const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];
 const PROTOCOLS: [Protocol; 3] = [Protocol::Text, Protocol::Fixed, Protocol::Variable];
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(LIMIT)).unwrap();
-    stream.set_write_timeout(Some(LIMIT)).unwrap();
-    stream
-}
 
 /// The wire bytes of `n` messages of client `id`.
 fn messages(protocol: Protocol, id: usize, n: u32) -> Vec<u8> {
@@ -542,17 +537,17 @@ fn one_shot_examples_exit_quietly_with_success_when_their_stdout_is_closed() {
     // tcp_client writes `connected to ...` first, to the closed pipe
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let server = listener.local_addr().unwrap().to_string();
-    let mut cmd = std::process::Command::new(support::example("tcp_client"));
+    let mut cmd = std::process::Command::new(example("tcp_client"));
     cmd.args(["--server", &server]);
-    let (status, stderr) = support::run_stdout_closed(cmd, b"hello\n");
+    let (status, stderr) = run_stdout_closed(cmd, b"hello\n");
     assert!(
         status.is_some_and(|s| s.success()),
         "tcp_client: {status:?} {stderr}"
     );
     assert_eq!(stderr, "", "tcp_client says nothing");
 
-    let cmd = std::process::Command::new(support::example("tour"));
-    let (status, stderr) = support::run_stdout_closed(cmd, b"");
+    let cmd = std::process::Command::new(example("tour"));
+    let (status, stderr) = run_stdout_closed(cmd, b"");
     assert!(
         status.is_some_and(|s| s.success()),
         "tour: {status:?} {stderr}"

@@ -4,18 +4,21 @@
 
 #![cfg(feature = "json")]
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod python;
+}
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::process::Command;
+use std::net::TcpStream;
 use std::thread;
 
 use bytes::BytesMut;
+use common::examples::{LIMIT, Proc, exchange};
+use common::python::{python_command, python3};
 use sockwire::Encoder;
 use sockwire::app::{AppRequest, ClientCodec, ServerCodec};
 use sockwire::builtin::SearchService;
-use support::{LIMIT, Proc, python_script, python3};
 
 const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];
 
@@ -39,16 +42,6 @@ fn wire(requests: &[AppRequest]) -> (Vec<u8>, Vec<u8>) {
             .unwrap();
     }
     (sent.to_vec(), replies.to_vec())
-}
-
-fn exchange(addr: SocketAddr, sent: &[u8]) -> Vec<u8> {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(LIMIT)).unwrap();
-    stream.write_all(sent).unwrap();
-    stream.shutdown(Shutdown::Write).unwrap();
-    let mut back = Vec::new();
-    stream.read_to_end(&mut back).unwrap();
-    back
 }
 
 #[test]
@@ -110,19 +103,17 @@ fn the_python_app_client_against_both_servers() {
     }
     for server in SERVERS {
         let (_proc, addr) = Proc::server(server, &["--protocol", "app"]);
-        let mut cmd = Command::new("python3");
-        cmd.arg(python_script("app_client.py"))
-            .args(["127.0.0.1", &addr.port().to_string()])
-            .args([
-                "search",
-                "morpheus",
-                "search",
-                "ring",
-                "find",
-                "x",
-                "double",
-                "0123456789abc",
-            ]);
+        let mut cmd = python_command("app_client.py");
+        cmd.args(["127.0.0.1", &addr.port().to_string()]).args([
+            "search",
+            "morpheus",
+            "search",
+            "ring",
+            "find",
+            "x",
+            "double",
+            "0123456789abc",
+        ]);
         let (ok, out) = Proc::start(cmd).finish();
         assert!(ok, "{out:?}");
         let (sent, replies) = wire(&[

@@ -1,15 +1,19 @@
 //! End-to-end tests of the `udp_chat` and `tcp_chat` examples over
 //! loopback: the built example binaries run with scripted stdin, every wait
-//! bounded, every child killed when the test ends (tests/support).
+//! bounded, every child killed when the test ends (`tests/common/examples.rs`).
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod python;
+}
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Proc, python3};
+use common::examples::Proc;
+use common::python::python3;
 
 /// What `example args` prints, which must be a success.
 fn help(name: &str, args: &[&str]) -> String {

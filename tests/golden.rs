@@ -3,13 +3,17 @@
 //! read back exactly; and a cross-check that runs a real `python3` on many
 //! texts.
 
-mod common;
+mod common {
+    pub mod feed;
+    pub mod hex;
+}
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use bytes::{Bytes, BytesMut};
-use common::{decode_stream, hex, to_hex};
+use common::feed::decode_stream;
+use common::hex::{hex, to_hex};
 use sockwire::{
     DatagramDecoder, DatagramEncoder, Decoder, Encoder, FixedPacket, FixedPacketCodec, LineCodec,
     TextDatagramCodec, TextStreamCodec, VariablePacket, VariablePacketCodec,

@@ -5,57 +5,28 @@
 //! words, and the §6 banner. Python peers (tests/python/lab_clients.py)
 //! where the lab has a program; skipped, with a note, without python3.
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod python;
+}
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
-use std::process::Command;
+use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
+use common::examples::{LIMIT, Proc, connect, exchange, tcp_servers};
+use common::python::{python, python3};
 use sockwire::builtin::Protocol;
 use sockwire::{FixedPacket, VariablePacket};
-use support::{LIMIT, Proc, python_script, python3};
-
-/// Every TCP server with `--reply`.
-fn servers() -> Vec<&'static str> {
-    let mut servers = vec!["tcp_threaded_server", "tcp_selector_server"];
-    if cfg!(feature = "tokio-util") {
-        servers.push("tokio_echo_server");
-    }
-    servers
-}
 
 fn lab_client(mode: &str, addr: SocketAddr, arg: &str) -> Proc {
-    let mut cmd = Command::new("python3");
-    cmd.arg(python_script("lab_clients.py")).args([
-        mode,
-        "127.0.0.1",
-        &addr.port().to_string(),
-        arg,
-    ]);
-    Proc::start(cmd)
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(LIMIT)).unwrap();
-    stream.set_write_timeout(Some(LIMIT)).unwrap();
-    stream
-}
-
-/// Sends `wire`, half-closes, reads until the server closes.
-fn exchange(addr: SocketAddr, wire: &[u8]) -> Vec<u8> {
-    let mut stream = connect(addr);
-    stream.write_all(wire).unwrap();
-    stream.shutdown(Shutdown::Write).unwrap();
-    let mut back = Vec::new();
-    stream.read_to_end(&mut back).expect("read the reply");
-    back
+    let port = addr.port().to_string();
+    python("lab_clients.py", &[mode, "127.0.0.1", &port, arg])
 }
 
 #[test]
 fn every_tcp_server_answers_echo_prefix_in_each_protocol() {
-    for server in servers() {
+    for server in tcp_servers() {
         // §2, as the lab's clientTCP.py talks to serverTCP.py
         let (_proc, addr) = Proc::server(server, &["--reply", "prefix"]);
         if python3() {
@@ -116,7 +87,7 @@ fn every_tcp_server_answers_echo_prefix_in_each_protocol() {
 
 #[test]
 fn every_server_lists_the_new_flags_in_its_help() {
-    let mut all = servers();
+    let mut all = tcp_servers();
     all.push("udp_server");
     for server in all {
         let (ok, out) = Proc::spawn(server, &["--help"]).finish();
@@ -187,7 +158,7 @@ fn udp_client_skips_empty_lines() {
 
 #[test]
 fn close_after_reply_answers_one_request_then_closes() {
-    for server in servers() {
+    for server in tcp_servers() {
         // any protocol: the reply, then EOF
         let (mut proc, addr) = Proc::server(server, &["--close-after-reply"]);
         let mut stream = connect(addr);
@@ -210,7 +181,7 @@ fn close_after_reply_answers_one_request_then_closes() {
 
 #[test]
 fn close_after_reply_answers_only_the_first_of_pipelined_requests() {
-    for server in servers() {
+    for server in tcp_servers() {
         // two whole requests in one write, so most likely in one read: the
         // second is not answered (the lab's server reads one and closes)
         let (mut proc, addr) = Proc::server(server, &["--protocol", "line", "--close-after-reply"]);
@@ -229,7 +200,7 @@ fn close_after_reply_serves_a_client_that_reads_until_eof() {
     if !python3() {
         return;
     }
-    for server in servers() {
+    for server in tcp_servers() {
         let args = ["--protocol", "app", "--close-after-reply"];
         let (mut proc, addr) = Proc::server(server, &args);
         // like the tutorial's app-client.py: one request, read until closed
@@ -285,7 +256,7 @@ fn app_client_reports_a_silent_server_in_words() {
 #[cfg(feature = "json")]
 #[test]
 fn the_app_banner_does_not_claim_an_echo_reply() {
-    for server in servers() {
+    for server in tcp_servers() {
         let (mut proc, _) = Proc::server(server, &["--protocol", "app"]);
         let banner = if server == "tokio_echo_server" {
             proc.next_line().expect("the banner's second line")

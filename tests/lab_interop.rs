@@ -5,19 +5,16 @@
 //! gets or the Python server receives is printed as the repr of its exact
 //! bytes. Skipped, with a note, when python3 is absent.
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod python;
+}
 
 use std::net::UdpSocket;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Proc, python_script, python3};
-
-fn python(script: &str, args: &[&str]) -> Proc {
-    let mut cmd = Command::new("python3");
-    cmd.arg(python_script(script)).args(args);
-    Proc::start(cmd)
-}
+use common::examples::Proc;
+use common::python::{python, python3};
 
 /// The port right after `needle` in the next line that contains it.
 fn port_after(proc: &mut Proc, needle: &str) -> u16 {

@@ -1,20 +1,26 @@
 //! The §8 machines (PROTOCOLS.md §8), datagram by datagram: the server's
 //! answers and peer-list refreshes, byte for byte, and the client's
 //! handshake, peer lists, chat lines and wait for `by`; the wire's codecs.
-//! No sockets, no clock; the helpers that drain a machine and the
-//! in-memory network work on any [`DatagramMachine`].
+//! No sockets, no clock; the helpers that drain a machine
+//! (`tests/common/net.rs`) and the kit's network work on any
+//! [`DatagramMachine`].
 
-use std::net::SocketAddr;
+mod common {
+    pub mod net;
+}
+
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use common::net::{ServerHarness, Tap, Wire, addr, events, name, out, sent_within};
 use sockwire::room::Name;
 use sockwire::room::lab::{
     LabAnswer, LabChat, LabClient, LabClientBound, LabClientCodec, LabClientConfig, LabClientError,
     LabClientEvent, LabDropReason, LabRequest, LabServer, LabServerCodec, LabServerConfig,
     LabServerEvent, LabWireError,
 };
-use sockwire::{DatagramDecoder, DatagramEncoder, DatagramMachine, Transmit};
+use sockwire::testing::{Faults, Network};
+use sockwire::{DatagramDecoder, DatagramEncoder, DatagramMachine};
 
 const A: u16 = 1001;
 const B: u16 = 1002;
@@ -22,99 +28,45 @@ const C: u16 = 1003;
 const X: u16 = 1099;
 const SERVER: u16 = 5005;
 
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-fn name(s: &str) -> Name {
-    Name::new(s).unwrap()
-}
-
 /// Everything `machine` sends, as `(port, text)`, in order: each within
 /// the 1,024-byte limit.
 fn sent(machine: &mut impl DatagramMachine) -> Vec<(u16, String)> {
-    std::iter::from_fn(|| machine.poll_transmit())
-        .map(|t| {
-            assert!(t.payload.len() <= LabRequest::MAX_LEN);
-            (
-                t.destination.port(),
-                String::from_utf8(t.payload.to_vec()).unwrap(),
-            )
-        })
-        .collect()
+    sent_within(machine, LabRequest::MAX_LEN)
 }
 
-/// Every event `machine` reports, in order.
-fn events<M: DatagramMachine>(machine: &mut M) -> Vec<M::Event> {
-    std::iter::from_fn(|| machine.poll_event()).collect()
-}
+/// A server driven one datagram at a time: each gives one event, and
+/// every datagram it sends is within the 1,024-byte limit.
+type Harness = ServerHarness<LabServer>;
 
-/// A server driven one datagram at a time.
-struct Harness {
-    server: LabServer,
-    events: Vec<LabServerEvent>,
-}
-
-impl Harness {
-    fn new(config: LabServerConfig) -> Self {
-        Harness {
-            server: LabServer::new(config),
-            events: Vec::new(),
-        }
-    }
-
-    /// Sends `wire` from `127.0.0.1:port`; everything the server sent, as
-    /// `(port, text)`, in order.
-    fn send(&mut self, port: u16, wire: impl AsRef<[u8]>) -> Vec<(u16, String)> {
-        self.server.handle_datagram(addr(port), wire.as_ref());
-        let out = sent(&mut self.server);
-        let new = events(&mut self.server);
-        assert_eq!(new.len(), 1, "one event per datagram");
-        self.events.extend(new);
-        out
-    }
-
-    /// What the sender alone got.
-    fn ask(&mut self, port: u16, wire: &str) -> Vec<String> {
-        let out = self.send(port, wire);
-        assert!(out.iter().all(|(p, _)| *p == port), "{out:?}");
-        out.into_iter().map(|(_, s)| s).collect()
-    }
-
-    fn last_event(&self) -> &LabServerEvent {
-        self.events.last().unwrap()
-    }
+fn lab(config: LabServerConfig) -> Harness {
+    ServerHarness::new(LabServer::new(config)).strict(LabRequest::MAX_LEN)
 }
 
 fn harness() -> Harness {
-    Harness::new(LabServerConfig::default())
+    lab(LabServerConfig::default())
 }
 
 /// alice, bob and carol registered.
 fn three() -> Harness {
     let mut h = harness();
-    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
-    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
-    assert_eq!(h.ask(C, "hi carol"), ["hi carol"]);
+    assert_eq!(h.answers(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.answers(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.answers(C, "hi carol"), ["hi carol"]);
     h
-}
-
-fn out(list: &[(u16, &str)]) -> Vec<(u16, String)> {
-    list.iter().map(|(p, s)| (*p, (*s).to_owned())).collect()
 }
 
 #[test]
 fn hi_accepts_a_name_and_answers_the_bare_hi_when_taken() {
     let mut h = harness();
-    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
-    assert_eq!(h.ask(B, "hi alice"), ["hi"]);
+    assert_eq!(h.answers(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.answers(B, "hi alice"), ["hi"]);
     // the same name again from the same address is accepted again
-    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.answers(A, "hi alice"), ["hi alice"]);
     // retry with another name, as the lab's client does
-    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.answers(B, "hi bob"), ["hi bob"]);
     // a registered address that says hi again is renamed
-    assert_eq!(h.ask(A, "hi alice2"), ["hi alice2"]);
-    assert_eq!(h.ask(C, "hi alice"), ["hi alice"]);
+    assert_eq!(h.answers(A, "hi alice2"), ["hi alice2"]);
+    assert_eq!(h.answers(C, "hi alice"), ["hi alice"]);
     let users: Vec<&str> = h.server.users().map(|n| n.as_str()).collect();
     assert_eq!(users, ["alice", "alice2", "bob"]);
     assert_eq!(
@@ -126,8 +78,8 @@ fn hi_accepts_a_name_and_answers_the_bare_hi_when_taken() {
 #[test]
 fn a_name_that_breaks_the_rules_gets_the_bare_hi() {
     let mut h = harness();
-    assert_eq!(h.ask(A, "hi bad.name"), ["hi"]);
-    assert_eq!(h.ask(A, &format!("hi {}", "x".repeat(33))), ["hi"]);
+    assert_eq!(h.answers(A, "hi bad.name"), ["hi"]);
+    assert_eq!(h.answers(A, &format!("hi {}", "x".repeat(33))), ["hi"]);
     assert!(matches!(
         h.last_event(),
         LabServerEvent::Refused {
@@ -141,29 +93,29 @@ fn a_name_that_breaks_the_rules_gets_the_bare_hi() {
 
 #[test]
 fn a_full_server_refuses_new_names() {
-    let mut h = Harness::new(LabServerConfig::default().with_max_users(2));
-    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
-    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
-    assert_eq!(h.ask(C, "hi carol"), ["hi"]);
+    let mut h = lab(LabServerConfig::default().with_max_users(2));
+    assert_eq!(h.answers(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.answers(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.answers(C, "hi carol"), ["hi"]);
     // a rename is no new user
-    assert_eq!(h.ask(B, "hi bobby"), ["hi bobby"]);
-    assert_eq!(h.ask(A, "by"), ["by"]);
-    assert_eq!(h.ask(C, "hi carol"), ["hi carol"]);
+    assert_eq!(h.answers(B, "hi bobby"), ["hi bobby"]);
+    assert_eq!(h.answers(A, "by"), ["by"]);
+    assert_eq!(h.answers(C, "hi carol"), ["hi carol"]);
 }
 
 #[test]
 fn lists_come_one_datagram_per_entry_in_name_order_or_bare() {
     let mut h = harness();
-    assert_eq!(h.ask(A, "hi zed"), ["hi zed"]);
-    assert_eq!(h.ask(A, "rl"), ["rl"]);
-    assert_eq!(h.ask(B, "hi Bob"), ["hi Bob"]);
-    assert_eq!(h.ask(C, "hi amy"), ["hi amy"]);
+    assert_eq!(h.answers(A, "hi zed"), ["hi zed"]);
+    assert_eq!(h.answers(A, "rl"), ["rl"]);
+    assert_eq!(h.answers(B, "hi Bob"), ["hi Bob"]);
+    assert_eq!(h.answers(C, "hi amy"), ["hi amy"]);
     // byte order: upper case first
-    assert_eq!(h.ask(A, "ul"), ["ul Bob", "ul amy", "ul zed"]);
-    assert_eq!(h.ask(A, "rc room2"), ["rc room2"]);
-    assert_eq!(h.ask(B, "rc room1"), ["rc room1"]);
-    assert_eq!(h.ask(C, "rc A-room"), ["rc A-room"]);
-    assert_eq!(h.ask(C, "rl"), ["rl A-room", "rl room1", "rl room2"]);
+    assert_eq!(h.answers(A, "ul"), ["ul Bob", "ul amy", "ul zed"]);
+    assert_eq!(h.answers(A, "rc room2"), ["rc room2"]);
+    assert_eq!(h.answers(B, "rc room1"), ["rc room1"]);
+    assert_eq!(h.answers(C, "rc A-room"), ["rc A-room"]);
+    assert_eq!(h.answers(C, "rl"), ["rl A-room", "rl room1", "rl room2"]);
     assert_eq!(
         h.last_event().to_string(),
         "127.0.0.1:1003 amy: rl -> rl A-room (+2 more)"
@@ -173,35 +125,35 @@ fn lists_come_one_datagram_per_entry_in_name_order_or_bare() {
 #[test]
 fn the_user_list_is_bare_when_the_last_user_left() {
     let mut h = harness();
-    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
-    assert_eq!(h.ask(A, "by"), ["by"]);
+    assert_eq!(h.answers(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.answers(A, "by"), ["by"]);
     // an unregistered address may say by (and is answered) but not ul
-    assert_eq!(h.ask(A, "by"), ["by"]);
-    assert_eq!(h.ask(A, "ul"), Vec::<String>::new());
-    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
-    assert_eq!(h.ask(B, "ul"), ["ul bob"]);
-    assert_eq!(h.ask(B, "by"), ["by"]);
+    assert_eq!(h.answers(A, "by"), ["by"]);
+    assert_eq!(h.answers(A, "ul"), Vec::<String>::new());
+    assert_eq!(h.answers(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.answers(B, "ul"), ["ul bob"]);
+    assert_eq!(h.answers(B, "by"), ["by"]);
     assert_eq!(h.server.users().count(), 0);
 }
 
 #[test]
 fn rc_creates_without_joining_and_answers_the_bare_rc_if_it_exists() {
     let mut h = three();
-    assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
+    assert_eq!(h.answers(A, "rc lobby"), ["rc lobby"]);
     assert_eq!(h.server.room_members("lobby").unwrap(), Vec::<Name>::new());
-    assert_eq!(h.ask(B, "rc lobby"), ["rc"]);
-    assert_eq!(h.ask(B, "rc lob.by"), ["rc"]);
-    let mut h = Harness::new(LabServerConfig::default().with_max_rooms(1));
-    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
-    assert_eq!(h.ask(A, "rc one"), ["rc one"]);
-    assert_eq!(h.ask(A, "rc two"), ["rc"]);
+    assert_eq!(h.answers(B, "rc lobby"), ["rc"]);
+    assert_eq!(h.answers(B, "rc lob.by"), ["rc"]);
+    let mut h = lab(LabServerConfig::default().with_max_rooms(1));
+    assert_eq!(h.answers(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.answers(A, "rc one"), ["rc one"]);
+    assert_eq!(h.answers(A, "rc two"), ["rc"]);
 }
 
 #[test]
 fn rj_sends_every_member_its_peer_list() {
     let mut h = three();
-    assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
-    assert_eq!(h.ask(A, "rj nowhere"), ["rj"]);
+    assert_eq!(h.answers(A, "rc lobby"), ["rc lobby"]);
+    assert_eq!(h.answers(A, "rj nowhere"), ["rj"]);
     // alone in the room: the clear and no peer
     assert_eq!(h.send(A, "rj lobby"), out(&[(A, "rj __clear_peers__")]));
     assert_eq!(
@@ -241,8 +193,8 @@ fn rj_sends_every_member_its_peer_list() {
 #[test]
 fn rj_to_another_room_refreshes_both_rooms() {
     let mut h = three();
-    assert_eq!(h.ask(A, "rc one"), ["rc one"]);
-    assert_eq!(h.ask(A, "rc two"), ["rc two"]);
+    assert_eq!(h.answers(A, "rc one"), ["rc one"]);
+    assert_eq!(h.answers(A, "rc two"), ["rc two"]);
     h.send(A, "rj one");
     h.send(B, "rj one");
     assert_eq!(
@@ -272,18 +224,18 @@ fn rj_to_another_room_refreshes_both_rooms() {
 
 #[test]
 fn a_full_room_answers_the_bare_rj() {
-    let mut h = Harness::new(LabServerConfig::default().with_max_members(1));
-    assert_eq!(h.ask(A, "hi alice"), ["hi alice"]);
-    assert_eq!(h.ask(B, "hi bob"), ["hi bob"]);
-    assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
+    let mut h = lab(LabServerConfig::default().with_max_members(1));
+    assert_eq!(h.answers(A, "hi alice"), ["hi alice"]);
+    assert_eq!(h.answers(B, "hi bob"), ["hi bob"]);
+    assert_eq!(h.answers(A, "rc lobby"), ["rc lobby"]);
     h.send(A, "rj lobby");
-    assert_eq!(h.ask(B, "rj lobby"), ["rj"]);
+    assert_eq!(h.answers(B, "rj lobby"), ["rj"]);
 }
 
 #[test]
 fn rk_and_by_refresh_those_who_stay_and_tell_the_leaver_nothing() {
     let mut h = three();
-    assert_eq!(h.ask(A, "rc lobby"), ["rc lobby"]);
+    assert_eq!(h.answers(A, "rc lobby"), ["rc lobby"]);
     h.send(A, "rj lobby");
     h.send(B, "rj lobby");
     h.send(C, "rj lobby");
@@ -308,25 +260,25 @@ fn rk_and_by_refresh_those_who_stay_and_tell_the_leaver_nothing() {
     );
     // carol is the owner now and the last member: the room goes with her
     assert_eq!(h.send(C, "rk"), out(&[]));
-    assert_eq!(h.ask(B, "rl"), ["rl"]);
+    assert_eq!(h.answers(B, "rl"), ["rl"]);
 }
 
 #[test]
 fn a_room_nobody_joined_goes_when_its_creator_says_by() {
     let mut h = three();
-    assert_eq!(h.ask(A, "rc empty"), ["rc empty"]);
-    assert_eq!(h.ask(A, "rc used"), ["rc used"]);
+    assert_eq!(h.answers(A, "rc empty"), ["rc empty"]);
+    assert_eq!(h.answers(A, "rc used"), ["rc used"]);
     h.send(B, "rj used");
-    assert_eq!(h.ask(A, "by"), ["by"]);
-    assert_eq!(h.ask(B, "rl"), ["rl used"]);
+    assert_eq!(h.answers(A, "by"), ["by"]);
+    assert_eq!(h.answers(B, "rl"), ["rl used"]);
 }
 
 #[test]
 fn ar_answers_the_address_or_the_bare_ar() {
     let mut h = three();
-    assert_eq!(h.ask(A, "ar bob"), ["ar 127.0.0.1 1002"]);
-    assert_eq!(h.ask(A, "ar nobody"), ["ar"]);
-    assert_eq!(h.ask(A, "ar no.body"), ["ar"]);
+    assert_eq!(h.answers(A, "ar bob"), ["ar 127.0.0.1 1002"]);
+    assert_eq!(h.answers(A, "ar nobody"), ["ar"]);
+    assert_eq!(h.answers(A, "ar no.body"), ["ar"]);
     // the poked user hears nothing on §8
     assert_eq!(h.send(A, "ar carol"), out(&[(A, "ar 127.0.0.1 1003")]));
 }
@@ -378,7 +330,7 @@ fn malformed_datagrams_are_dropped_and_logged() {
         "127.0.0.1:1099: dropped (rc: \"bad.name\" is not a valid name)"
     );
     // and the server keeps serving; whitespace runs are one separator
-    assert_eq!(h.ask(A, " ul\t"), ["ul alice", "ul bob", "ul carol"]);
+    assert_eq!(h.answers(A, " ul\t"), ["ul alice", "ul bob", "ul carol"]);
 }
 
 #[test]
@@ -575,7 +527,7 @@ fn configs_are_built_with_consuming_setters() {
         (5, 6, Duration::from_millis(7))
     );
     // the event queue keeps the newest max_events
-    let mut h = Harness::new(LabServerConfig::default().with_max_events(2));
+    let mut h = lab(LabServerConfig::default().with_max_events(2));
     for wire in ["hi alice", "ul", "rl"] {
         h.server.handle_datagram(addr(A), wire.as_bytes());
     }
@@ -883,87 +835,50 @@ fn client_drops_what_is_malformed_or_not_from_the_server() {
     ));
 }
 
-/// One machine on the in-memory network, whatever its type.
-trait Party {
-    fn deliver(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]);
-    fn transmit(&mut self) -> Option<Transmit>;
-}
-
-impl<M: DatagramMachine> Party for M {
-    fn deliver(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        self.handle_datagram(now, from, datagram);
-    }
-
-    fn transmit(&mut self) -> Option<Transmit> {
-        self.poll_transmit()
-    }
-}
-
-/// Delivers every datagram the parties (each at `127.0.0.1:port`) send,
-/// at once, until none is left; records each as `(from, to, text)`.
-/// Datagrams to an address that is no party's are lost.
-fn deliver_all(parties: &mut [(u16, &mut dyn Party)], now: Instant) -> Vec<(u16, u16, String)> {
-    let mut wire = Vec::new();
-    for _ in 0..16 {
-        let mut quiet = true;
-        for i in 0..parties.len() {
-            let from = parties[i].0;
-            while let Some(t) = parties[i].1.transmit() {
-                quiet = false;
-                let to = t.destination.port();
-                wire.push((from, to, String::from_utf8(t.payload.to_vec()).unwrap()));
-                if let Some((_, party)) =
-                    parties.iter_mut().find(|(p, _)| addr(*p) == t.destination)
-                {
-                    party.deliver(now, addr(from), &t.payload);
-                }
-            }
-        }
-        if quiet {
-            return wire;
-        }
-    }
-    panic!("the parties never went quiet: {wire:?}");
-}
-
-/// Two §8 clients and the server on an in-memory network that delivers
-/// at once, recording every datagram.
+/// Two §8 clients and the server on the kit's network, without faults,
+/// recording every datagram.
 struct Net {
-    now: Instant,
-    server: LabServer,
-    clients: [LabClient; 2],
+    net: Network,
     heard: [Vec<String>; 2],
-    wire: Vec<(u16, u16, String)>,
+    wire: Wire,
 }
+
+/// The clients' ports: alice's, bob's.
+const CLIENTS: [u16; 2] = [A, B];
 
 impl Net {
     /// alice and bob, registering.
     fn new() -> Self {
-        let client =
-            |user: &str| LabClient::new(addr(SERVER), name(user), LabClientConfig::default());
+        let wire = Wire::default();
+        let mut net = Network::new(Instant::now(), Faults::default(), 0);
+        net.add(addr(SERVER), Tap::new(LabServer::default(), SERVER, &wire));
+        for (port, user) in CLIENTS.into_iter().zip(["alice", "bob"]) {
+            let client = LabClient::new(addr(SERVER), name(user), LabClientConfig::default());
+            net.add(addr(port), Tap::new(client, port, &wire));
+        }
         Net {
-            now: Instant::now(),
-            server: LabServer::default(),
-            clients: [client("alice"), client("bob")],
+            net,
             heard: [Vec::new(), Vec::new()],
-            wire: Vec::new(),
+            wire,
         }
     }
 
+    fn client(&mut self, i: usize) -> &mut LabClient {
+        let tap = self.net.machine_mut::<Tap<LabClient>>(addr(CLIENTS[i]));
+        &mut tap.unwrap().machine
+    }
+
     fn line(&mut self, i: usize, line: &str) -> Result<(), LabClientError> {
-        let r = self.clients[i].handle_line(self.now, line);
+        let now = self.net.now();
+        let r = self.client(i).handle_line(now, line);
         self.run();
         r
     }
 
     fn run(&mut self) {
-        let [alice, bob] = &mut self.clients;
-        let mut parties: [(u16, &mut dyn Party); 3] =
-            [(SERVER, &mut self.server), (A, alice), (B, bob)];
-        self.wire.extend(deliver_all(&mut parties, self.now));
-        events(&mut self.server);
-        for (i, c) in self.clients.iter_mut().enumerate() {
-            for e in events(c) {
+        self.net.run_until_idle().unwrap();
+        for (i, port) in CLIENTS.into_iter().enumerate() {
+            for e in self.net.take_events::<Tap<LabClient>>(addr(port)) {
                 if let LabClientEvent::Chat { .. } = e {
                     self.heard[i].push(e.to_string());
                 }
@@ -978,7 +893,7 @@ impl Net {
 fn two_clients_chat_through_a_room_until_one_leaves() {
     let mut net = Net::new();
     net.run();
-    assert_eq!(net.clients[1].name(), Some(&name("bob")));
+    assert_eq!(net.client(1).name(), Some(&name("bob")));
     net.line(0, "$roomcreate lobby").unwrap();
     net.line(0, "$roomjoin lobby").unwrap();
     net.line(1, "$roomjoin lobby").unwrap();
@@ -987,11 +902,12 @@ fn two_clients_chat_through_a_room_until_one_leaves() {
     assert_eq!(net.heard[0], ["bob> hi alice"]);
     assert_eq!(net.heard[1], ["alice> hi bob"]);
     net.line(1, "$roomleave").unwrap();
-    assert_eq!(net.clients[0].peers(), []);
+    assert_eq!(net.client(0).peers(), []);
     assert_eq!(net.line(0, "anyone?"), Err(LabClientError::NoPeers));
-    let to_bob_after_leave = (net.wire.iter())
+    let wire = net.wire.borrow();
+    let to_bob_after_leave = (wire.iter())
         .skip_while(|(from, _, text)| !(*from == B && text == "rk"))
         .filter(|(from, to, _)| *from == A && *to == B)
         .count();
-    assert_eq!(to_bob_after_leave, 0, "{:?}", net.wire);
+    assert_eq!(to_bob_after_leave, 0, "{wire:?}");
 }

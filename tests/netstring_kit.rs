@@ -1,12 +1,14 @@
-//! A user's own protocol (netstrings, `tests/netstring/mod.rs`) tested with
+//! A user's own protocol (netstrings, `tests/common/netstring.rs`) tested with
 //! `sockwire::testing` from outside the crate: its codec at every split and
 //! in round trips, its service through a connection under a slow peer.
 
-mod netstring;
+mod common {
+    pub mod netstring;
+}
 
 use std::time::{Duration, Instant};
 
-use netstring::{Netstring, NetstringCodec, netstring, reverser};
+use common::netstring::{Netstring, NetstringCodec, netstring, reverser};
 use proptest::prelude::*;
 use sockwire::conn::{ConnectionConfig, Event, Timeout};
 use sockwire::testing::{StreamHarness, check_decoder, check_round_trip, prop_round_trip};

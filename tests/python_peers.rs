@@ -2,20 +2,16 @@
 //! against our servers, and our clients against a Python selectors server,
 //! byte for byte. Skipped, with a note, when python3 is absent.
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod python;
+}
 
-use std::process::Command;
-
+use common::examples::Proc;
+use common::python::{python, python3};
 use sockwire::builtin::Protocol;
-use support::{Proc, python_script, python3};
 
 const SERVERS: [&str; 2] = ["tcp_threaded_server", "tcp_selector_server"];
-
-fn python(script: &str, args: &[&str]) -> Proc {
-    let mut cmd = Command::new("python3");
-    cmd.arg(python_script(script)).args(args);
-    Proc::start(cmd)
-}
 
 #[test]
 fn python_clients_against_our_servers() {

@@ -1,11 +1,13 @@
 //! The room-chat client (PROTOCOLS.md §7) with a fake clock, alone and
 //! against the server over the in-memory network.
 
-mod room_harness;
+mod common {
+    pub mod net;
+}
 
 use std::time::{Duration, Instant};
 
-use room_harness::{Conditions, Network, SERVER, addr};
+use common::net::{Conditions, Network, SERVER, addr, events, name as n, sent};
 use sockwire::room::{
     ClientConfig, ClientError, ClientEvent, Command, DropReason, ErrorCode, Name, Notification,
     Reply, Request, RoomClient, RoomServer,
@@ -15,21 +17,6 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn sent(client: &mut RoomClient) -> Vec<(u16, String)> {
-    std::iter::from_fn(|| client.poll_transmit())
-        .map(|t| {
-            (
-                t.destination.port(),
-                String::from_utf8(t.payload.to_vec()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn events(client: &mut RoomClient) -> Vec<ClientEvent> {
-    std::iter::from_fn(|| client.poll_event()).collect()
-}
-
 fn alice(now: Instant) -> RoomClient {
     RoomClient::new(
         now,
@@ -37,10 +24,6 @@ fn alice(now: Instant) -> RoomClient {
         Name::new("alice").unwrap(),
         ClientConfig::default(),
     )
-}
-
-fn n(s: &str) -> Name {
-    Name::new(s).unwrap()
 }
 
 #[test]
@@ -612,7 +595,7 @@ fn pokes_let_two_clients_talk_directly() {
     assert_eq!(notices(&mut net, 0), ["pm bob hi back"]);
     // carol was not poked: her pm to bob is refused locally
     assert!(matches!(
-        net.clients[2].handle_line(net.now, "$msg bob hi"),
+        net.clients[2].handle_line(net.clock.now(), "$msg bob hi"),
         Err(ClientError::NotPoked { .. })
     ));
     // a forged pm from carol's address is dropped by bob
@@ -664,7 +647,10 @@ fn live_clients_stay_registered_and_silent_ones_expire() {
 fn a_hi_command_renames_the_client() {
     let mut net = chat();
     net.clients[0]
-        .command(net.now, Command::Request(Request::Hello(n("alicia"))))
+        .command(
+            net.clock.now(),
+            Command::Request(Request::Hello(n("alicia"))),
+        )
         .unwrap();
     net.settle(ms(100));
     assert_eq!(net.clients[0].user(), &n("alicia"));
@@ -675,7 +661,7 @@ fn a_hi_command_renames_the_client() {
     net.line(1, "$msg alicia hi");
     net.settle(ms(100));
     net.clients[0]
-        .handle_line(net.now, "$msg bob hi back")
+        .handle_line(net.clock.now(), "$msg bob hi back")
         .unwrap();
     net.settle(ms(100));
     assert!(notices(&mut net, 1).contains(&"pm alicia hi back".to_owned()));

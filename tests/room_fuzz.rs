@@ -1,12 +1,14 @@
 //! Arbitrary datagrams into the room-chat server and client never panic,
 //! and the server's tables stay within their limits.
 
-mod room_harness;
+mod common {
+    pub mod net;
+}
 
 use std::time::{Duration, Instant};
 
+use common::net::{SERVER, addr};
 use proptest::prelude::*;
-use room_harness::{SERVER, addr};
 use sockwire::room::{ClientConfig, Name, RoomClient, RoomServer, ServerConfig};
 
 fn regex(re: &str) -> impl Strategy<Value = Vec<u8>> + use<> {

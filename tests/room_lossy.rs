@@ -12,13 +12,17 @@
 //!
 //! Run with `--nocapture` to see the figures.
 
-mod room_harness;
+mod common {
+    pub mod net;
+    pub mod outcomes;
+}
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use room_harness::{Conditions, Network};
+use common::net::{Conditions, Network};
+use common::outcomes::Outcomes;
 use sockwire::room::{
     ClientConfig, ClientEvent, Notification, Reply, Request, RoomServer, ServerEvent, Tag,
 };
@@ -26,47 +30,6 @@ use sockwire::room::{
 const ALICE: usize = 0;
 const BOB: usize = 1;
 const CAROL: usize = 2;
-
-/// What became of one line for one receiver.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Outcomes {
-    /// Shown once, in order.
-    delivered: usize,
-    /// Not shown: the sender was told it failed (no reply, or an error).
-    failed: usize,
-    /// Shown, though the sender was told it failed (its reply was lost).
-    failed_but_shown: usize,
-    /// Not shown: the receiver was told `lost N messages`.
-    reported_lost: usize,
-    /// Not shown, and nobody told. Must stay 0.
-    silently_lost: usize,
-    /// Shown more than once. Must stay 0.
-    duplicated: usize,
-    /// Shown out of order. Must stay 0.
-    out_of_order: usize,
-}
-
-impl std::ops::AddAssign for Outcomes {
-    fn add_assign(&mut self, o: Self) {
-        self.delivered += o.delivered;
-        self.failed += o.failed;
-        self.failed_but_shown += o.failed_but_shown;
-        self.reported_lost += o.reported_lost;
-        self.silently_lost += o.silently_lost;
-        self.duplicated += o.duplicated;
-        self.out_of_order += o.out_of_order;
-    }
-}
-
-impl Outcomes {
-    fn total(&self) -> usize {
-        self.delivered
-            + self.failed
-            + self.failed_but_shown
-            + self.reported_lost
-            + self.silently_lost
-    }
-}
 
 /// Puts alice, bob and carol in room `lobby`, retrying through the
 /// protocol (as a person would) until the server has them all there.
@@ -211,38 +174,24 @@ fn outcomes(net: &Network, sender: usize, receiver: usize, prefix: &str, n: usiz
         })
         .collect();
     let mut o = Outcomes::default();
-    let mut last_index = None;
-    for text in &shown {
-        let k: usize = text
-            .get(1..)
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(usize::MAX);
-        if last_index.is_some_and(|l| k <= l) {
-            o.out_of_order += 1;
-        }
-        last_index = Some(k);
-    }
+    let order: Vec<usize> = (shown.iter())
+        .map(|text| {
+            text.get(1..)
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    o.count_order(&order);
     for k in 0..n {
         let text = format!("{prefix}{k:03}");
         let times = shown.iter().filter(|s| **s == text).count();
-        let ok = status.get(&text).copied();
-        match (times, ok) {
-            (2.., _) => o.duplicated += 1,
-            (1, Some(false)) => o.failed_but_shown += 1,
-            (1, _) => o.delivered += 1,
-            (0, Some(false)) => o.failed += 1,
-            (0, _) => {
-                let covered = seq_of.get(&text).is_some_and(|&seq| {
-                    lost.iter()
-                        .any(|&(first, count)| seq >= first && seq - first < count)
-                });
-                if covered {
-                    o.reported_lost += 1;
-                } else {
-                    o.silently_lost += 1;
-                }
-            }
-        }
+        let failed = status.get(&text) == Some(&false);
+        o.count(times, failed, || {
+            seq_of.get(&text).is_some_and(|&seq| {
+                lost.iter()
+                    .any(|&(first, count)| seq >= first && seq - first < count)
+            })
+        });
     }
     o
 }

@@ -7,10 +7,13 @@
 //! Nothing may be lost silently or shown twice or out of order.
 //!
 //! Every wait is bounded; the proxies stop with the test and the example
-//! processes are killed when dropped (tests/support).
+//! processes are killed when dropped (`tests/common/examples.rs`).
 
-mod room_harness;
-mod support;
+mod common {
+    pub mod examples;
+    pub mod net;
+    pub mod outcomes;
+}
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -18,8 +21,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use room_harness::Rng;
-use support::Proc;
+use common::examples::Proc;
+use common::net::Rng;
+use common::outcomes::Outcomes;
 
 /// A lossy UDP relay between one client and the server.
 struct Proxy {
@@ -153,24 +157,13 @@ fn until_ok(proc: &mut Proc, line: &str, op: &str, also_ok: &str, deadline: Inst
 }
 
 /// What became of one sender's lines on the receiver's screen.
-#[derive(Debug, Default)]
-struct Tally {
-    delivered: usize,
-    failed: usize,
-    failed_but_shown: usize,
-    reported_lost: usize,
-    silently_lost: usize,
-    duplicated: usize,
-    out_of_order: usize,
-}
-
 fn tally(
     sender_out: &[String],
     receiver_out: &[String],
     who: &str,
     prefix: &str,
     n: usize,
-) -> Tally {
+) -> Outcomes {
     let shown: Vec<usize> = receiver_out
         .iter()
         .filter_map(|l| l.strip_prefix(&format!("[lobby] {who}: {prefix}")))
@@ -189,26 +182,15 @@ fn tally(
         .filter_map(|l| l.strip_prefix("lost "))
         .filter_map(|l| l.split(' ').next()?.parse::<usize>().ok())
         .sum();
-    let mut t = Tally::default();
-    for pair in shown.windows(2) {
-        if pair[1] <= pair[0] {
-            t.out_of_order += 1;
-        }
-    }
+    let mut t = Outcomes::default();
+    t.count_order(&shown);
     for k in 0..n {
         let times = shown.iter().filter(|s| **s == k).count();
-        let failed = failed.contains(&k);
-        match (times, failed) {
-            (2.., _) => t.duplicated += 1,
-            (1, true) => t.failed_but_shown += 1,
-            (1, false) => t.delivered += 1,
-            (0, true) => t.failed += 1,
-            (0, false) if told > 0 => {
-                told -= 1;
-                t.reported_lost += 1;
-            }
-            (0, false) => t.silently_lost += 1,
-        }
+        t.count(times, failed.contains(&k), || {
+            let reported = told > 0;
+            told = told.saturating_sub(1);
+            reported
+        });
     }
     t
 }

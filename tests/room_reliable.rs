@@ -5,14 +5,16 @@
 //! reported and the registration made again; re-registration on
 //! `er not-registered`; and the driving loop's order made harmless.
 
-mod room_harness;
+mod common {
+    pub mod net;
+}
 
 use std::time::{Duration, Instant};
 
-use room_harness::{SERVER, ServerHarness, addr};
+use common::net::{SERVER, ServerHarness, addr, name as n, sent as drain};
 use sockwire::room::{
-    ClientConfig, ClientEvent, DropReason, Name, Notification, Repeat, Request, RoomClient,
-    RoomServer, ServerConfig, ServerEvent,
+    ClientConfig, ClientEvent, DropReason, Notification, Repeat, Request, RoomClient, RoomServer,
+    ServerConfig, ServerEvent,
 };
 
 const A: u16 = 1001;
@@ -20,10 +22,6 @@ const B: u16 = 1002;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-fn n(s: &str) -> Name {
-    Name::new(s).unwrap()
 }
 
 /// alice owns `lobby`, bob is in it; bob's `jn` to alice is acknowledged.
@@ -38,17 +36,6 @@ fn pair(config: ServerConfig) -> ServerHarness {
     );
     assert_eq!(h.send(A, "n1 ak"), []);
     h
-}
-
-fn drain(h: &mut ServerHarness) -> Vec<(u16, String)> {
-    std::iter::from_fn(|| h.server.poll_transmit())
-        .map(|t| {
-            (
-                t.destination.port(),
-                String::from_utf8(t.payload.to_vec()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -71,11 +58,11 @@ fn server_counts_per_client_and_resends_with_backoff_until_acknowledged() {
     assert_eq!(h.server.unacknowledged("alice"), Some(1));
     // not yet
     h.at(0.499);
-    assert_eq!(drain(&mut h), []);
+    assert_eq!(drain(&mut h.server), []);
     // resent at 500 ms; bob acknowledges his, alice does not
     h.at(0.5);
     assert_eq!(
-        drain(&mut h),
+        drain(&mut h.server),
         [
             (A, "n2 ms lobby bob one".to_owned()),
             (B, "n1 ms lobby alice back".to_owned())
@@ -92,11 +79,11 @@ fn server_counts_per_client_and_resends_with_backoff_until_acknowledged() {
     let mut at = 0.5;
     for wait in [1.0, 2.0, 4.0, 4.0, 4.0, 4.0] {
         h.at(at + wait - 0.001);
-        assert_eq!(drain(&mut h), [], "before {}", at + wait);
+        assert_eq!(drain(&mut h.server), [], "before {}", at + wait);
         at += wait;
         h.at(at);
         assert_eq!(
-            drain(&mut h),
+            drain(&mut h.server),
             [(A, "n2 ms lobby bob one".to_owned())],
             "at {at}"
         );
@@ -107,7 +94,7 @@ fn server_counts_per_client_and_resends_with_backoff_until_acknowledged() {
     assert_eq!(h.send(A, "n2 ak"), []);
     assert_eq!(h.server.unacknowledged("alice"), Some(0));
     h.at(at + 10.0);
-    assert_eq!(drain(&mut h), []);
+    assert_eq!(drain(&mut h.server), []);
     // the next notification to alice carries the next number
     assert_eq!(
         h.send(B, "4 ms two")[0],
@@ -127,7 +114,7 @@ fn server_keeps_64_in_flight_1024_waiting_and_announces_an_overflow() {
     assert_eq!(h.server.waiting("alice"), Some(1024));
     // resent: only the 64 in flight
     h.at(0.5);
-    assert_eq!(drain(&mut h).len(), 64);
+    assert_eq!(drain(&mut h.server).len(), 64);
     // 10 more: the 10 oldest waiting are dropped
     for k in 0..10 {
         h.send(B, format!("{} ms x{k}", 2000 + k));

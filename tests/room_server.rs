@@ -2,9 +2,11 @@
 //! fake clock: every op, every error reply, notifications, ownership,
 //! expiry, the reply cache and the memory limits.
 
-mod room_harness;
+mod common {
+    pub mod net;
+}
 
-use room_harness::{ServerHarness, addr};
+use common::net::{ServerHarness, addr, out};
 use sockwire::room::{ErrorCode, Reply, Request, RoomServer, ServerConfig, ServerEvent, WireError};
 
 const A: u16 = 1001;
@@ -23,10 +25,6 @@ fn three() -> ServerHarness {
     assert_eq!(h.ask(B, "1 hi bob"), "1 ok");
     assert_eq!(h.ask(C, "1 hi carol"), "1 ok");
     h
-}
-
-fn out(list: &[(u16, &str)]) -> Vec<(u16, String)> {
-    list.iter().map(|(p, s)| (*p, (*s).to_owned())).collect()
 }
 
 #[test]
@@ -441,7 +439,7 @@ fn registrations_expire_after_60_s_of_silence_and_leave_their_rooms() {
     assert_eq!(h.send(A, "n1 ak"), vec![]);
     assert_eq!(
         h.server.poll_timeout(),
-        Some(h.base + std::time::Duration::from_secs(60))
+        Some(h.clock.at(std::time::Duration::from_secs(60)))
     );
     h.at(30.0);
     assert_eq!(h.ask(B, "3 ka"), "3 ok");
@@ -487,7 +485,8 @@ fn a_datagram_after_its_registration_expired_does_not_refresh_it() {
     let mut h = three();
     // no handle_timeout call: the sender's own registration is past its
     // expiry, so the datagram finds it gone; the others wait for the timer
-    h.now = h.base + std::time::Duration::from_secs(61);
+    h.clock
+        .advance_to(h.clock.at(std::time::Duration::from_secs(61)));
     assert_eq!(h.ask(A, "2 ul"), "2 er not-registered");
     assert!(matches!(
         h.events[h.events.len() - 2],

@@ -9,7 +9,9 @@
 //! connection's event queue holds (1,024) is answered whole: the rest of
 //! the read waits for the events to be polled, and is not lost or stuck.
 
-mod support;
+mod common {
+    pub mod examples;
+}
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -18,16 +20,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use common::examples::{LIMIT, Proc, connect};
 use sockwire::builtin::Protocol;
 use sockwire::{Encoder, VariablePacket, VariablePacketCodec};
-use support::{LIMIT, Proc};
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(LIMIT)).unwrap();
-    stream.set_write_timeout(Some(LIMIT)).unwrap();
-    stream
-}
 
 /// 32 MiB of payload as §5 variable packets of 4 KiB each, numbered.
 fn pipelined_packets() -> Vec<u8> {

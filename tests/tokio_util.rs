@@ -2,14 +2,15 @@
 //! sockets, and the `tokio_echo_server` example end to end.
 #![cfg(feature = "tokio-util")]
 
-mod support;
+mod common {
+    pub mod examples;
+}
 
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
+use common::examples::{LIMIT, Proc, connect};
 use futures_util::{SinkExt, StreamExt};
 use sockwire::Recoverable;
 use sockwire::tokio_adapter::{Error, TokioCodec, TokioDatagramCodec};
@@ -22,8 +23,6 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::time::timeout;
 use tokio_util::codec::{Framed, FramedRead, FramedWrite};
 use tokio_util::udp::UdpFramed;
-
-const LIMIT: Duration = Duration::from_secs(10);
 
 /// Runs `f`, failing the test if it takes longer than [`LIMIT`].
 async fn within<F: Future>(f: F) -> F::Output {
@@ -719,89 +718,27 @@ async fn datagram_over_the_limit_is_dropped_alone() {
 
 // ---------------------------------------------------------------- the example
 
-/// A running `tokio_echo_server`, killed when dropped.
-struct Server {
-    child: Child,
-    /// The server's stdout lines, read by a thread so waits can time out.
-    lines: std::sync::mpsc::Receiver<String>,
-    addr: SocketAddr,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        // target/debug/examples/tokio_echo_server, rebuilt if stale
-        let bin = support::example("tokio_echo_server");
-        let mut child = Command::new(&bin)
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .parse()
-            .unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Server { child, lines, addr }
-    }
-
-    fn connect(&self) -> std::net::TcpStream {
-        let stream = std::net::TcpStream::connect(self.addr).unwrap();
-        stream.set_read_timeout(Some(LIMIT)).unwrap();
-        stream
-    }
-
-    /// Reads log lines until one contains `needle`; returns it. Fails after
-    /// [`LIMIT`] without one.
-    fn log_line_with(&mut self, needle: &str) -> String {
-        let deadline = std::time::Instant::now() + LIMIT;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("no log line with {needle:?}: {e}"),
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A running `tokio_echo_server` with `args`, and its address.
+fn echo_server(args: &[&str]) -> (Proc, SocketAddr) {
+    Proc::server("tokio_echo_server", args)
 }
 
 #[test]
 fn example_echoes_text_like_the_python_client() {
-    let mut server = Server::start(&[]);
-    let mut conn = server.connect();
+    let (mut server, addr) = echo_server(&[]);
+    let mut conn = connect(addr);
     conn.write_all(b"Hello, world").unwrap();
     let mut back = [0u8; 12];
     conn.read_exact(&mut back).unwrap();
     assert_eq!(&back, b"Hello, world");
-    let line = server.log_line_with("Hello, world");
+    let line = server.next_with("Hello, world");
     assert!(line.starts_with("127.0.0.1:"), "{line}");
 }
 
 #[test]
 fn example_upper_cases_fixed_packets() {
-    let server = Server::start(&["--protocol", "fixed", "--reply", "upper"]);
-    let mut conn = server.connect();
+    let (_server, addr) = echo_server(&["--protocol", "fixed", "--reply", "upper"]);
+    let mut conn = connect(addr);
     conn.write_all(&FixedPacket::new(1, "hi there").to_bytes())
         .unwrap();
     let mut back = [0u8; 29];
@@ -811,9 +748,9 @@ fn example_upper_cases_fixed_packets() {
 
 #[test]
 fn example_drops_only_the_bad_connection() {
-    let mut server = Server::start(&["--protocol", "variable"]);
-    let mut good = server.connect();
-    let mut bad = server.connect();
+    let (mut server, addr) = echo_server(&["--protocol", "variable"]);
+    let mut good = connect(addr);
+    let mut bad = connect(addr);
     // A header declaring 4 GiB: over the 1 MiB limit, the server drops it.
     bad.write_all(b"\x01\xff\xff\xff\xff\x00\x00\x00\x01")
         .unwrap();
@@ -821,11 +758,7 @@ fn example_drops_only_the_bad_connection() {
     // The server closes the connection: read ends (or is reset).
     let _ = bad.read_to_end(&mut rest);
     assert!(rest.is_empty());
-    assert!(
-        server
-            .log_line_with("dropped")
-            .contains("exceeds the limit")
-    );
+    assert!(server.next_with("dropped").contains("exceeds the limit"));
 
     let hello = b"\x01\x00\x00\x00\x05\x00\x00\x00\x01hello";
     good.write_all(hello).unwrap();
@@ -834,7 +767,7 @@ fn example_drops_only_the_bad_connection() {
     assert_eq!(&back, hello);
     assert!(
         server
-            .log_line_with("hello")
+            .next_with("hello")
             .contains(r#"#1 v1 size=5 "hello""#)
     );
 }
@@ -842,15 +775,10 @@ fn example_drops_only_the_bad_connection() {
 #[cfg(unix)]
 #[test]
 fn example_stops_cleanly_on_sigterm() {
-    let mut server = Server::start(&["--reply", "none"]);
-    let status = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert_eq!(server.log_line_with("shutting down"), "shutting down");
-    let status = server.child.wait().unwrap();
-    assert!(status.success(), "{status}");
+    let (server, _) = echo_server(&["--reply", "none"]);
+    let (ok, out) = server.terminate();
+    assert!(out.contains(&"shutting down".to_owned()), "{out:?}");
+    assert!(ok, "{out:?}");
 }
 
 #[cfg(feature = "json")]
@@ -858,8 +786,8 @@ fn example_stops_cleanly_on_sigterm() {
 fn example_serves_the_app_protocol_to_a_python_style_request() {
     use sockwire::Decoder;
     use sockwire::app::{AppResponse, ClientCodec};
-    let mut server = Server::start(&["--protocol", "app"]);
-    let mut conn = server.connect();
+    let (mut server, addr) = echo_server(&["--protocol", "app"]);
+    let mut conn = connect(addr);
     // What the Python client writes (PROTOCOLS.md §6).
     conn.write_all(
         b"\x00g{\"byteorder\": \"little\", \"content-type\": \"text/json\", \
@@ -881,32 +809,32 @@ fn example_serves_the_app_protocol_to_a_python_style_request() {
     assert_eq!(reply, AppResponse::json("Follow the white rabbit. 🐰"));
     assert!(
         server
-            .log_line_with("morpheus")
+            .next_with("morpheus")
             .contains(r#"app request search "morpheus""#)
     );
 }
 
 #[test]
 fn example_upper_cases_lines() {
-    let mut server = Server::start(&["--protocol", "line", "--reply", "upper"]);
-    let mut conn = server.connect();
+    let (mut server, addr) = echo_server(&["--protocol", "line", "--reply", "upper"]);
+    let mut conn = connect(addr);
     conn.write_all("straße\nok\n".as_bytes()).unwrap();
     let mut back = [0u8; 11];
     conn.read_exact(&mut back).unwrap();
     assert_eq!(&back, b"STRASSE\nOK\n");
-    assert!(server.log_line_with("stra").contains(r#"line "straße""#));
+    assert!(server.next_with("stra").contains(r#"line "straße""#));
 }
 
 #[test]
 fn example_closes_a_connection_that_sends_nothing() {
-    let mut server = Server::start(&["--idle-timeout", "0.3"]);
-    let mut quiet = server.connect();
+    let (mut server, addr) = echo_server(&["--idle-timeout", "0.3"]);
+    let mut quiet = connect(addr);
     let mut rest = Vec::new();
     let _ = quiet.read_to_end(&mut rest); // ends when the server closes it
     assert!(rest.is_empty());
-    assert!(server.log_line_with("dropped").contains("idle timeout"));
+    assert!(server.next_with("dropped").contains("idle timeout"));
     // The server still serves others.
-    let mut conn = server.connect();
+    let mut conn = connect(addr);
     conn.write_all(b"still here").unwrap();
     let mut back = [0u8; 10];
     conn.read_exact(&mut back).unwrap();

@@ -1,9 +1,13 @@
 //! The split-feed driver: feeds a stream to a decoder as a chosen series of
-//! reads and records what it yields.
+//! reads (cut at chosen points, whole, byte by byte) and records what it
+//! yields. The split and round-trip property tests use `sockwire::testing`
+//! instead; this is for tests that look at one chosen cut.
 //!
-//! One source for the integration tests (`tests/common/mod.rs` declares it)
+//! One source for the integration tests (`mod common { pub mod feed; }`)
 //! and the fuzz checks (`fuzz/checks.rs` includes this file with `#[path]`),
 //! so it depends only on `sockwire` and `bytes`.
+
+#![allow(dead_code)] // each test file uses part of this
 
 use bytes::BytesMut;
 use sockwire::{BorrowDecoder, DecodeError, Decoder};
@@ -74,8 +78,27 @@ pub fn feed<D: Decoder<Error = DecodeError>>(
     decoder: &mut D,
     reads: &[&[u8]],
     eof: bool,
-    mut after_none: impl FnMut(&BytesMut, u64),
+    after_none: impl FnMut(&BytesMut, u64),
 ) -> Run<D::Item> {
+    drive(reads, eof, "decode_eof", after_none, |buf, end| {
+        if end {
+            decoder.decode_eof(buf)
+        } else {
+            decoder.decode(buf)
+        }
+    })
+}
+
+/// The loop of [`feed`] and [`feed_borrowed`]: `step(buf, false)` decodes,
+/// `step(buf, true)` decodes at the end of the stream (`eof_call` names it
+/// in a panic).
+fn drive<T>(
+    reads: &[&[u8]],
+    eof: bool,
+    eof_call: &str,
+    mut after_none: impl FnMut(&BytesMut, u64),
+    mut step: impl FnMut(&mut BytesMut, bool) -> Result<Option<T>, DecodeError>,
+) -> Run<T> {
     let total: usize = reads.iter().map(|r| r.len()).sum();
     // Every answer but `Ok(None)` consumes input; one `Ok(None)` ends each
     // read; a few more at the end of the stream.
@@ -98,7 +121,7 @@ pub fn feed<D: Decoder<Error = DecodeError>>(
         loop {
             spend();
             let before = buf.len();
-            let answer = decoder.decode(&mut buf);
+            let answer = step(&mut buf, false);
             out.max_capacity = out.max_capacity.max(buf.capacity());
             match answer {
                 Ok(None) => {
@@ -120,7 +143,7 @@ pub fn feed<D: Decoder<Error = DecodeError>>(
     if eof {
         loop {
             spend();
-            match decoder.decode_eof(&mut buf) {
+            match step(&mut buf, true) {
                 Ok(None) => break,
                 Ok(Some(item)) => out.events.push(Ok(item)),
                 Err(e) => out.events.push(Err(e)),
@@ -128,11 +151,50 @@ pub fn feed<D: Decoder<Error = DecodeError>>(
         }
         assert!(
             buf.is_empty(),
-            "decode_eof answered Ok(None) with {} bytes left",
+            "{eof_call} answered Ok(None) with {} bytes left",
             buf.len()
         );
     }
     out
+}
+
+/// Feeds `data` to `decoder` as reads cut at `cuts` (positions, taken modulo
+/// `data.len() + 1`, in any order), calling `decode` after each read until
+/// it answers `Ok(None)`; then, if `eof`, `decode_eof` until `Ok(None)`.
+/// See [`feed`] for what it checks on the way.
+pub fn run<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    cuts: &[usize],
+    eof: bool,
+) -> Run<D::Item> {
+    feed(decoder, &cut_at(data, cuts), eof, |_, _| ())
+}
+
+/// The whole stream in one read.
+pub fn all_at_once<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    eof: bool,
+) -> Run<D::Item> {
+    feed(decoder, &[data], eof, |_, _| ())
+}
+
+/// The stream one byte per read.
+pub fn byte_by_byte<D: Decoder<Error = DecodeError>>(
+    decoder: &mut D,
+    data: &[u8],
+    eof: bool,
+) -> Run<D::Item> {
+    feed(decoder, &one_byte_reads(data), eof, |_, _| ())
+}
+
+/// Decodes a whole stream in one read, then ends it, and returns the events.
+pub fn decode_stream<D: Decoder<Error = DecodeError>>(
+    mut decoder: D,
+    data: &[u8],
+) -> Events<D::Item> {
+    all_at_once(&mut decoder, data, true).events
 }
 
 /// Feeds the same stream, cut in each of the ways of `feeds`, to a fresh
@@ -176,58 +238,19 @@ pub fn feed_borrowed<D: BorrowDecoder<Error = DecodeError>, T>(
     eof: bool,
     own: impl for<'a> Fn(D::View<'a>) -> T,
 ) -> Run<T> {
-    let total: usize = reads.iter().map(|r| r.len()).sum();
-    let mut budget = total + reads.len() + 8;
-    let mut spend = || {
-        budget = budget
-            .checked_sub(1)
-            .expect("decoder keeps answering without consuming its input");
-    };
-    let mut out = Run {
-        events: Vec::new(),
-        max_held: 0,
-        max_capacity: 0,
-    };
-    let mut buf = BytesMut::new();
-    for read in reads {
-        buf.extend_from_slice(read);
-        loop {
-            spend();
-            let before = buf.len();
-            let answer = decoder.decode_with(&mut buf, &own);
-            out.max_capacity = out.max_capacity.max(buf.capacity());
-            match answer {
-                Ok(None) => {
-                    out.max_held = out.max_held.max(buf.len());
-                    break;
-                }
-                Ok(Some(item)) => {
-                    assert!(buf.len() < before, "a message consumed no input");
-                    out.events.push(Ok(item));
-                }
-                Err(e) => {
-                    assert!(buf.len() < before, "an error consumed no input: {e}");
-                    out.events.push(Err(e));
-                }
+    drive(
+        reads,
+        eof,
+        "decode_eof_with",
+        |_, _| (),
+        |buf, end| {
+            if end {
+                decoder.decode_eof_with(buf, &own)
+            } else {
+                decoder.decode_with(buf, &own)
             }
-        }
-    }
-    if eof {
-        loop {
-            spend();
-            match decoder.decode_eof_with(&mut buf, &own) {
-                Ok(None) => break,
-                Ok(Some(item)) => out.events.push(Ok(item)),
-                Err(e) => out.events.push(Err(e)),
-            }
-        }
-        assert!(
-            buf.is_empty(),
-            "decode_eof_with answered Ok(None) with {} bytes left",
-            buf.len()
-        );
-    }
-    out
+        },
+    )
 }
 
 /// Feeds the same stream, cut in each of the ways of `feeds`, to fresh

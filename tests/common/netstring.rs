@@ -4,8 +4,7 @@
 //! Shared by `custom_protocol.rs` (by hand) and `netstring_kit.rs` (with
 //! `sockwire::testing`).
 
-// Each test binary uses some of it.
-#![allow(dead_code)]
+#![allow(dead_code)] // each test file uses part of this
 
 use std::fmt;
 

@@ -1,11 +1,11 @@
 //! Running the example binaries from tests: find (or build) them, spawn
 //! them with piped stdio, read their output lines with timeouts, and kill
-//! them on every path.
+//! them on every path; connect to the servers they start.
 
 #![allow(dead_code)] // each test file uses part of this
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -59,7 +59,38 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
-/// A running example; killed when dropped.
+/// Every TCP server example: the two std ones, and the tokio one when
+/// built (it takes the same flags, `--reply` among them, and gets the same
+/// defences from `conn`).
+pub fn tcp_servers() -> Vec<&'static str> {
+    let mut servers = vec!["tcp_threaded_server", "tcp_selector_server"];
+    if cfg!(feature = "tokio-util") {
+        servers.push("tokio_echo_server");
+    }
+    servers
+}
+
+/// A TCP connection to `addr` whose reads and writes fail after [`LIMIT`].
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    stream.set_write_timeout(Some(LIMIT)).unwrap();
+    stream
+}
+
+/// Connects to `addr`, sends `wire`, half-closes and reads until the
+/// server closes; returns what it read.
+pub fn exchange(addr: SocketAddr, wire: &[u8]) -> Vec<u8> {
+    let mut stream = connect(addr);
+    stream.write_all(wire).unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).expect("read the reply");
+    back
+}
+
+/// A running example (or any child started by [`Proc::start`]); killed
+/// when dropped.
 pub struct Proc {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -97,12 +128,7 @@ impl Proc {
     /// As [`start`](Self::start); `first_line_only`: stdout's read end is
     /// closed after its first line.
     fn start_with(mut cmd: Command, first_line_only: bool) -> Proc {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn child process");
+        let mut child = spawn_piped(&mut cmd);
         let (tx, lines) = channel();
         let out = child.stdout.take().expect("stdout");
         let err = child.stderr.take().expect("stderr");
@@ -248,81 +274,7 @@ impl Proc {
         assert!(sent.is_ok_and(|s| s.success()), "kill {signal} failed");
         self.finish()
     }
-}
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `cmd` with its stdout a pipe whose read end is closed before the
-/// child can write to it (as `| head -0` would), and `input` on its stdin,
-/// which stays open until the child exits, as a live capture's or a
-/// terminal's does: a child that waits for the end of its input does not
-/// exit. Returns the exit status (`None`: still running after [`LIMIT`],
-/// then killed) and everything the child wrote to stderr.
-pub fn run_stdout_closed(mut cmd: Command, input: &[u8]) -> (Option<ExitStatus>, String) {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child process");
-    drop(child.stdout.take());
-    let mut stdin = child.stdin.take().expect("stdin");
-    // small inputs: they fit the pipe; a child gone already is no error
-    let _ = stdin.write_all(input);
-    let _ = stdin.flush();
-    let mut err = child.stderr.take().expect("stderr");
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut err, &mut text);
-        text
-    });
-    let deadline = Instant::now() + LIMIT;
-    let status = loop {
-        match child.try_wait().expect("try_wait") {
-            Some(status) => break Some(status),
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            None => std::thread::sleep(Duration::from_millis(10)),
-        }
-    };
-    drop(stdin);
-    (status, stderr.join().expect("stderr reader"))
-}
-
-/// Whether `python3` runs here; prints a note when it does not.
-pub fn python3() -> bool {
-    static HAVE: OnceLock<bool> = OnceLock::new();
-    let have = *HAVE.get_or_init(|| {
-        Command::new("python3")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    });
-    if !have {
-        eprintln!("note: python3 not found, skipping the Python peer test");
-    }
-    have
-}
-
-/// The path of a script under tests/python.
-pub fn python_script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("python")
-        .join(name)
-}
-
-impl Proc {
     /// Reads on until a line *not read before* contains `needle`, so that a
     /// series of calls checks the order of the lines too (unlike
     /// [`wait_for`](Self::wait_for), which also searches the lines already
@@ -349,4 +301,55 @@ impl Proc {
         let _stdin = self.stdin.take();
         self.finish()
     }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `cmd` with stdin, stdout and stderr piped.
+fn spawn_piped(cmd: &mut Command) -> Child {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn child process")
+}
+
+/// Runs `cmd` with its stdout a pipe whose read end is closed before the
+/// child can write to it (as `| head -0` would), and `input` on its stdin,
+/// which stays open until the child exits, as a live capture's or a
+/// terminal's does: a child that waits for the end of its input does not
+/// exit. Returns the exit status (`None`: still running after [`LIMIT`],
+/// then killed) and everything the child wrote to stderr.
+pub fn run_stdout_closed(mut cmd: Command, input: &[u8]) -> (Option<ExitStatus>, String) {
+    let mut child = spawn_piped(&mut cmd);
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().expect("stdin");
+    // small inputs: they fit the pipe; a child gone already is no error
+    let _ = stdin.write_all(input);
+    let _ = stdin.flush();
+    let mut err = child.stderr.take().expect("stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut text);
+        text
+    });
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        match child.try_wait().expect("try_wait") {
+            Some(status) => break Some(status),
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    drop(stdin);
+    (status, stderr.join().expect("stderr reader"))
 }

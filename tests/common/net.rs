@@ -1,18 +1,32 @@
-//! Test harness for the room-chat state machines: a fake clock and an
-//! in-memory network that can drop, duplicate and reorder datagrams.
-#![allow(dead_code)]
+//! Datagram machines in memory, no sockets: helpers to drain any
+//! [`DatagramMachine`], a harness that drives one server a datagram at a
+//! time, and an in-memory network for the §7 room that can drop,
+//! duplicate and reorder datagrams (its clock is the kit's [`FakeClock`];
+//! for any machines on a plain lossy network, use `sockwire::testing::Network`).
 
+#![allow(dead_code)] // each test file uses part of this
+
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use sockwire::room::{ClientConfig, ClientEvent, Name, RoomClient, RoomServer, ServerEvent};
+use sockwire::testing::FakeClock;
+use sockwire::{DatagramMachine, Transmit};
 
+/// The server's address in the §7 network.
 pub const SERVER: SocketAddr = addr(5005);
 
 /// `127.0.0.1:PORT` (never used for real traffic: the network is in memory).
 pub const fn addr(port: u16) -> SocketAddr {
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), port)
+}
+
+/// A user or room name that the test knows is valid.
+pub fn name(s: &str) -> Name {
+    Name::new(s).unwrap()
 }
 
 /// SplitMix64: a tiny seeded RNG.
@@ -43,52 +57,85 @@ impl Rng {
     }
 }
 
-/// Drives a bare server: send one datagram, get every datagram it sends.
-pub struct ServerHarness {
-    pub server: RoomServer,
-    pub base: Instant,
-    pub now: Instant,
-    pub events: Vec<ServerEvent>,
+/// Everything `machine` sends, as `(port, text)`, in order.
+pub fn sent(machine: &mut impl DatagramMachine) -> Vec<(u16, String)> {
+    sent_within(machine, usize::MAX)
 }
 
-impl ServerHarness {
-    pub fn new(server: RoomServer) -> Self {
-        let base = Instant::now();
+/// As [`sent`], asserting that each datagram has at most `max` bytes.
+pub fn sent_within(machine: &mut impl DatagramMachine, max: usize) -> Vec<(u16, String)> {
+    std::iter::from_fn(|| machine.poll_transmit())
+        .map(|t| {
+            assert!(t.payload.len() <= max, "{} bytes sent", t.payload.len());
+            (
+                t.destination.port(),
+                String::from_utf8(t.payload.to_vec()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `list` as [`sent`] gives it: to compare with.
+pub fn out(list: &[(u16, &str)]) -> Vec<(u16, String)> {
+    list.iter().map(|(p, s)| (*p, (*s).to_owned())).collect()
+}
+
+/// Every event `machine` reports, in order.
+pub fn events<M: DatagramMachine>(machine: &mut M) -> Vec<M::Event> {
+    std::iter::from_fn(|| machine.poll_event()).collect()
+}
+
+/// Drives a bare server: send one datagram, get every datagram it sends.
+pub struct ServerHarness<M: DatagramMachine = RoomServer> {
+    pub server: M,
+    pub clock: FakeClock,
+    /// Every event so far, in order.
+    pub events: Vec<M::Event>,
+    /// The most bytes a datagram the server sends may have.
+    pub max_datagram: usize,
+    /// Whether every datagram must give exactly one event.
+    pub one_event_each: bool,
+}
+
+impl<M: DatagramMachine> ServerHarness<M> {
+    pub fn new(server: M) -> Self {
         ServerHarness {
             server,
-            base,
-            now: base,
+            clock: FakeClock::new(Instant::now()),
             events: Vec::new(),
+            max_datagram: usize::MAX,
+            one_event_each: false,
         }
     }
 
-    /// Moves the clock to `base + secs` and runs the server's timers.
+    /// Checks, on every datagram sent to the server, that it gives exactly
+    /// one event and that each datagram it sends has at most `max` bytes.
+    pub fn strict(mut self, max: usize) -> Self {
+        self.max_datagram = max;
+        self.one_event_each = true;
+        self
+    }
+
+    /// Moves the clock to `secs` after the start and runs the server's timers.
     pub fn at(&mut self, secs: f64) {
-        self.now = self.base + Duration::from_secs_f64(secs);
-        self.server.handle_timeout(self.now);
-        self.drain_events();
-    }
-
-    fn drain_events(&mut self) {
-        while let Some(e) = self.server.poll_event() {
-            self.events.push(e);
-        }
+        let now = self
+            .clock
+            .advance_to(self.clock.at(Duration::from_secs_f64(secs)));
+        self.server.handle_timeout(now);
+        self.events.extend(events(&mut self.server));
     }
 
     /// Sends `wire` from `127.0.0.1:port`; returns `(port, datagram)` for
     /// everything the server sent, in order.
     pub fn send(&mut self, port: u16, wire: impl AsRef<[u8]>) -> Vec<(u16, String)> {
         self.server
-            .handle_datagram(self.now, addr(port), wire.as_ref());
-        self.drain_events();
-        let mut out = Vec::new();
-        while let Some(t) = self.server.poll_transmit() {
-            out.push((
-                t.destination.port(),
-                String::from_utf8(t.payload.to_vec()).unwrap(),
-            ));
+            .handle_datagram(self.clock.now(), addr(port), wire.as_ref());
+        let new = events(&mut self.server);
+        if self.one_event_each {
+            assert_eq!(new.len(), 1, "one event per datagram");
         }
-        out
+        self.events.extend(new);
+        sent_within(&mut self.server, self.max_datagram)
     }
 
     /// Sends `wire` and returns the one datagram sent back to the sender
@@ -100,8 +147,67 @@ impl ServerHarness {
         out[0].1.clone()
     }
 
-    pub fn last_event(&self) -> &ServerEvent {
+    /// Sends `wire` and returns what the server sent back, asserting that
+    /// it sent nothing to anyone else.
+    pub fn answers(&mut self, port: u16, wire: &str) -> Vec<String> {
+        let out = self.send(port, wire);
+        assert!(out.iter().all(|(p, _)| *p == port), "{out:?}");
+        out.into_iter().map(|(_, s)| s).collect()
+    }
+
+    pub fn last_event(&self) -> &M::Event {
         self.events.last().unwrap()
+    }
+}
+
+/// Every datagram the [`Tap`]s saw sent, in order: `(from port, to
+/// port, text)`.
+pub type Wire = Rc<RefCell<Vec<(u16, u16, String)>>>;
+
+/// A machine that writes each datagram it sends to a [`Wire`] as well:
+/// to see what went over a `sockwire::testing::Network`.
+pub struct Tap<M> {
+    pub machine: M,
+    port: u16,
+    wire: Wire,
+}
+
+impl<M> Tap<M> {
+    /// `machine`, at `127.0.0.1:port`, writing to `wire`.
+    pub fn new(machine: M, port: u16, wire: &Wire) -> Self {
+        Tap {
+            machine,
+            port,
+            wire: Rc::clone(wire),
+        }
+    }
+}
+
+impl<M: DatagramMachine> DatagramMachine for Tap<M> {
+    type Event = M::Event;
+
+    fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.machine.handle_datagram(now, from, datagram);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.machine.handle_timeout(now);
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        let t = self.machine.poll_transmit()?;
+        let text = String::from_utf8(t.payload.to_vec()).unwrap();
+        let to = t.destination.port();
+        self.wire.borrow_mut().push((self.port, to, text));
+        Some(t)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.machine.poll_timeout()
+    }
+
+    fn poll_event(&mut self) -> Option<Self::Event> {
+        self.machine.poll_event()
     }
 }
 
@@ -156,8 +262,7 @@ pub struct Network {
     pub server_events: Vec<ServerEvent>,
     /// Every datagram the server sent, in order: (to, payload).
     pub server_sent: Vec<(SocketAddr, String)>,
-    pub base: Instant,
-    pub now: Instant,
+    pub clock: FakeClock,
     pub conditions: Conditions,
     pub rng: Rng,
     in_flight: Vec<Flight>,
@@ -179,7 +284,6 @@ pub type DropRule = Box<dyn FnMut(SocketAddr, SocketAddr, &[u8]) -> bool>;
 
 impl Network {
     pub fn new(server: RoomServer, conditions: Conditions, seed: u64) -> Self {
-        let base = Instant::now();
         Network {
             server,
             clients: Vec::new(),
@@ -187,8 +291,7 @@ impl Network {
             client_events: Vec::new(),
             server_events: Vec::new(),
             server_sent: Vec::new(),
-            base,
-            now: base,
+            clock: FakeClock::new(Instant::now()),
             conditions,
             rng: Rng::new(seed),
             in_flight: Vec::new(),
@@ -207,7 +310,7 @@ impl Network {
     }
 
     pub fn add_client_with(&mut self, port: u16, user: &str, config: ClientConfig) -> usize {
-        let client = RoomClient::new(self.now, SERVER, Name::new(user).unwrap(), config);
+        let client = RoomClient::new(self.clock.now(), SERVER, name(user), config);
         self.clients.push(client);
         self.addrs.push(addr(port));
         self.client_events.push(Vec::new());
@@ -215,12 +318,13 @@ impl Network {
     }
 
     pub fn elapsed(&self) -> Duration {
-        self.now - self.base
+        self.clock.elapsed()
     }
 
     /// Types a line into client `i`.
     pub fn line(&mut self, i: usize, line: &str) {
-        self.clients[i].handle_line(self.now, line).unwrap();
+        let now = self.clock.now();
+        self.clients[i].handle_line(now, line).unwrap();
     }
 
     /// Injects a raw datagram from `from` to `to`, delivered at once.
@@ -248,7 +352,7 @@ impl Network {
             };
             self.seq += 1;
             self.in_flight.push(Flight {
-                at: self.now + c.latency + jitter,
+                at: self.clock.now() + c.latency + jitter,
                 seq: self.seq,
                 from,
                 to,
@@ -289,10 +393,10 @@ impl Network {
     fn deliver(&mut self, from: SocketAddr, to: SocketAddr, payload: &[u8]) {
         if to == SERVER {
             if self.server_up {
-                self.server.handle_datagram(self.now, from, payload);
+                self.server.handle_datagram(self.clock.now(), from, payload);
             }
         } else if let Some(i) = self.addrs.iter().position(|a| *a == to) {
-            self.clients[i].handle_datagram(self.now, from, payload);
+            self.clients[i].handle_datagram(self.clock.now(), from, payload);
         } else {
             self.stray
                 .entry(to)
@@ -312,10 +416,10 @@ impl Network {
         flights.chain(timers).min()
     }
 
-    /// Runs the world until `until` (absolute offset from base), stepping
+    /// Runs the world until `until` (an offset from the start), stepping
     /// from event to event.
     pub fn run_until(&mut self, until: Duration) {
-        let limit = self.base + until;
+        let limit = self.clock.at(until);
         self.collect();
         while let Some(t) = self.next_event_time() {
             if t > limit {
@@ -323,7 +427,7 @@ impl Network {
             }
             self.step_to(t);
         }
-        self.now = self.now.max(limit);
+        self.clock.advance_to(limit);
         self.fire_timers();
     }
 
@@ -346,7 +450,7 @@ impl Network {
             let Some(t) = self.next_event_time() else {
                 break;
             };
-            if t > self.base + limit {
+            if t > self.clock.at(limit) {
                 break;
             }
             self.step_to(t);
@@ -354,14 +458,10 @@ impl Network {
     }
 
     fn step_to(&mut self, t: Instant) {
-        self.now = self.now.max(t);
+        let now = self.clock.advance_to(t);
         // deliver in arrival order (ties by send order)
         self.in_flight.sort_by_key(|f| (f.at, f.seq));
-        let due = self
-            .in_flight
-            .iter()
-            .take_while(|f| f.at <= self.now)
-            .count();
+        let due = self.in_flight.iter().take_while(|f| f.at <= now).count();
         let arrived: Vec<Flight> = self.in_flight.drain(..due).collect();
         for f in arrived {
             self.deliver(f.from, f.to, &f.payload);
@@ -371,12 +471,13 @@ impl Network {
     }
 
     fn fire_timers(&mut self) {
-        if self.server_up && self.server.poll_timeout().is_some_and(|t| t <= self.now) {
-            self.server.handle_timeout(self.now);
+        let now = self.clock.now();
+        if self.server_up && self.server.poll_timeout().is_some_and(|t| t <= now) {
+            self.server.handle_timeout(now);
         }
         for c in &mut self.clients {
-            if c.poll_timeout().is_some_and(|t| t <= self.now) {
-                c.handle_timeout(self.now);
+            if c.poll_timeout().is_some_and(|t| t <= now) {
+                c.handle_timeout(now);
             }
         }
         self.collect();
