@@ -4,14 +4,18 @@
 //! fault, and the command line keeps its promises (exit codes, one case,
 //! JSON, JUnit, help).
 
-mod support;
+mod common {
+    pub mod examples;
+    pub mod python;
+}
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 use std::thread;
 
+use common::examples::{Proc, example};
+use common::python::{python_script, python3};
 use serde_json::Value;
-use support::{Proc, example, python_script, python3};
 
 /// One run of the probe: its exit code and its JSON lines.
 struct Run {

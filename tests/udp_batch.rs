@@ -3,13 +3,15 @@
 //! order per client, nothing lost, nothing doubled; `--quiet` logs only
 //! what was dropped; the load generator verifies every echo.
 
-mod support;
+mod common {
+    pub mod examples;
+}
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::Command;
 use std::time::Duration;
 
-use support::{LIMIT, Proc, example};
+use common::examples::{LIMIT, Proc, example};
 
 /// Both ways of moving datagrams: `[]` is batched (the default).
 const MODES: [&[&str]; 2] = [&[], &["--no-batch"]];
