@@ -6,7 +6,7 @@ mod common {
     pub mod net;
 }
 
-use common::net::{ServerHarness, addr, out};
+use common::net::{ServerHarness, addr, out, sent};
 use sockwire::room::{ErrorCode, Reply, Request, RoomServer, ServerConfig, ServerEvent, WireError};
 
 const A: u16 = 1001;
@@ -581,4 +581,45 @@ fn a_poke_with_tag_0_is_refused_and_pokes_nobody() {
             .contains(&(A, format!("5 pa bob {}", addr(B)))),
         "a poke with a non-zero tag still works"
     );
+}
+
+#[test]
+fn hi_from_a_registered_address_starts_its_notifications_again_at_n1() {
+    // A client that registers again (after a gap it gave up on, or
+    // restarted on the same port) counts notifications from 1 at its `hi`:
+    // the server must too, or every later notification waits behind a gap
+    // the client can never fill.
+    let mut h = three();
+    assert_eq!(h.ask(A, "2 rc lobby"), "2 ok");
+    assert_eq!(
+        h.send(B, "2 rj lobby"),
+        out(&[(A, "n1 jn lobby bob"), (B, "2 ok")])
+    );
+    assert_eq!(
+        h.send(C, "2 rj lobby"),
+        out(&[
+            (A, "n2 jn lobby carol"),
+            (B, "n1 jn lobby carol"),
+            (C, "2 ok")
+        ])
+    );
+    // alice, having acknowledged nothing, registers again
+    assert_eq!(h.ask(A, "3 hi alice"), "3 ok");
+    assert_eq!(
+        h.send(B, "3 ms hello"),
+        out(&[
+            (A, "n1 ms lobby bob hello"),
+            (C, "n1 ms lobby bob hello"),
+            (B, "3 ok")
+        ])
+    );
+    // only the new count's notification is resent to alice, not the old
+    h.at(0.6);
+    let resent = sent(&mut h.server);
+    let to_alice: Vec<&str> = resent
+        .iter()
+        .filter(|(port, _)| *port == A)
+        .map(|(_, d)| d.as_str())
+        .collect();
+    assert_eq!(to_alice, ["n1 ms lobby bob hello"], "{resent:?}");
 }

@@ -50,9 +50,27 @@ impl RoomServer {
                     .insert(now + self.config.expiry, from, Due::Expiry);
                 Reply::Ok
             }
-            Ok(Registered::Already | Registered::Renamed) => Reply::Ok,
+            Ok(Registered::Already | Registered::Renamed) => {
+                self.restart_notifications(from);
+                Reply::Ok
+            }
             Err(Refused::Taken) => Reply::error(E::NameTaken),
             Err(Refused::Full) => Reply::error(E::ServerFull),
+        }
+    }
+
+    /// Starts `addr`'s notification count again at 1, as its client does at
+    /// each `hi` it sends (a client restarted on the same port, or one that
+    /// registers again after a gap): the old count's notifications, in
+    /// flight or waiting, would only be held back behind a gap the client
+    /// can never fill, so they go, with their resend timers.
+    fn restart_notifications(&mut self, addr: SocketAddr) {
+        let Some(user) = self.users.get_mut(&addr) else {
+            return;
+        };
+        let old = std::mem::take(&mut user.state.outbox);
+        for (seq, at) in old.deadlines() {
+            self.timers.remove(at, addr, Due::Resend(seq));
         }
     }
 
