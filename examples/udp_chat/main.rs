@@ -20,15 +20,14 @@ use sockwire::room::{
     ClientConfig, Command, Name, RoomClient, RoomServer, ServerConfig, ServerEvent,
 };
 
-#[path = "common/mod.rs"]
+#[path = "../common/mod.rs"]
 mod common;
 
 /// Batched datagrams for the servers.
-#[path = "common/batch.rs"]
+#[path = "../common/batch.rs"]
 mod batch;
 
 /// `--wire lab`: PROTOCOLS.md §8.
-#[path = "udp_chat/lab.rs"]
 mod lab;
 
 /// Which room-chat wire to speak.
