@@ -60,13 +60,15 @@
 //! |---|---|---|
 //! | [`conn::Connection`]: one connection of any protocol | TCP stream | `pending_output` |
 //! | [`ChatSession`]: §3 peer-to-peer chat | TCP stream | `pending_output` |
+//! | [`builtin::Client`]: the lab's §2–§5 client, reply counting | TCP stream | `pending_output` |
 //! | [`RoomServer`], [`RoomClient`]: §7 | UDP | `poll_transmit` |
 //! | [`room::lab::LabServer`], [`room::lab::LabClient`]: §8 | UDP | `poll_transmit` |
 //!
 //! Every machine keeps one contract:
 //!
-//! - **Create** it with `new(config)`, or `new(now, …, config)` when it
-//!   starts with a deadline.
+//! - **Create** it with `new(…, config)`: what it needs, then its config,
+//!   with `now` first when it starts with a deadline
+//!   (`RoomClient::new(now, server, user, config)`).
 //! - **Input**: `handle_*(now, …)` (`handle_input`, `handle_eof`,
 //!   `handle_datagram`, `handle_line`, …). A call takes `now` only if it
 //!   can move a deadline.
@@ -99,7 +101,8 @@
 //! | `testing` | no | `testing`: split, round-trip and machine checks for your own codecs and machines, proptest strategies for every message (with `proptest`) |
 //! | `arbitrary` | no | `arbitrary::Arbitrary` for every message type, for fuzz targets (with `arbitrary`) |
 //!
-//! Both modules are documented when their feature is on, as on docs.rs.
+//! The feature-gated modules are documented when their feature is on, as
+//! on docs.rs.
 //!
 //! ## Errors
 //!

@@ -248,7 +248,8 @@ pub trait DatagramDecoder {
     type Item;
 
     /// What the decoder reports when a datagram breaks the protocol
-    /// ([`DecodeError`](crate::DecodeError) for every codec of the crate).
+    /// ([`DecodeError`](crate::DecodeError) for §1; the room wires'
+    /// own `WireError` and `LabWireError`, which name the field at fault).
     type Error;
 
     /// Decodes the message carried by `datagram`.
@@ -264,8 +265,8 @@ pub trait DatagramDecoder {
 
 /// Encodes one message as one datagram.
 pub trait DatagramEncoder<Item> {
-    /// Why an item cannot be encoded ([`EncodeError`]
-    /// for every codec of the crate).
+    /// Why an item cannot be encoded ([`EncodeError`], or §8's
+    /// `LabWireError::TooLong`).
     type Error;
 
     /// Appends the datagram for `item` to `dst` (normally empty: one
