@@ -7,7 +7,7 @@
 /// Each setter is listed with its doc, which says what the field means and
 /// states its default, once; the field's own doc links to the setter.
 ///
-/// ```ignore
+/// ```text
 /// config_setters!(ServerConfig {
 ///     /// Most registered users. Default: 1,024.
 ///     with_max_users => max_users: usize,
