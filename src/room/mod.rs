@@ -84,6 +84,19 @@
 //!   lines takes seconds; on a lossy network each lost datagram adds a
 //!   500 ms wait. Private messages go one at a time too, in order.
 //!
+//! The crate's tests hold the two machines to this on a simulated network
+//! that drops, duplicates and reorders (`tests/room_lossy.rs`; the figures
+//! are the test's output): a 1,000-line paste reaches both receivers whole,
+//! in order and once in 200 of 200 seeds at 10% loss and in 50 of 50 at
+//! 30% and at 50% (with a sender that retries until answered; the default
+//! sender's four retransmissions lost 1 line in 100 seeds at 10%, and said
+//! so); the last notification arrives though its first 8 copies are lost;
+//! of 4,000 `pm`s at 30% loss every one is shown once or reported to its
+//! sender; a receiver that stops acknowledging during a 1,200-line flood
+//! sees the first 64, `ls 112`, then the last 1,024, while the others lose
+//! nothing. Two real `udp_chat` clients behind a 50% lossy proxy, 60 + 30
+//! lines: nothing lost silently, nothing shown twice.
+//!
 //! # The server's answers
 //!
 //! | request | reply | notifications (tag `n<seq>`) |
