@@ -156,11 +156,12 @@ fn server_restarts_numbering_with_a_new_registration() {
         h.send(B, "4 ms two")[0],
         (A, "n1 ms lobby bob two".to_owned())
     );
-    // a rename keeps the count
+    // every `hi` the server runs starts the count again, a rename too:
+    // the client counts from 1 at each `hi` it sends
     assert_eq!(h.ask(A, "6 hi alicia"), "6 ok");
     assert_eq!(
         h.send(B, "5 ms three")[0],
-        (A, "n2 ms lobby bob three".to_owned())
+        (A, "n1 ms lobby bob three".to_owned())
     );
 }
 
