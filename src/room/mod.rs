@@ -50,9 +50,9 @@
 //! - **Notifications** are numbered per client from 1 at each `hi` the
 //!   server runs (a rename or a second `hi` starts the count again, as the
 //!   client does when it registers again), and the server sends each
-//!   until it is acknowledged (`n<seq> ak`): first after 500 ms, then with the wait doubling up to 4 s, for as long as the
-//!   client stays registered, so even the last one before a quiet spell
-//!   arrives. At most 64 sequence numbers are in flight per client (from
+//!   until it is acknowledged (`n<seq> ak`): first after 500 ms, then
+//!   with the wait doubling up to 4 s, for as long as the client stays
+//!   registered, so even the last one before a quiet spell arrives. At most 64 sequence numbers are in flight per client (from
 //!   the oldest unacknowledged); up to 1,024 more wait in order. Only an
 //!   overflow of that queue drops any, and then `n<seq> ls <count>` goes
 //!   in their place ([`ServerEvent::Overflowed`]), shown by the client as
