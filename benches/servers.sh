@@ -27,6 +27,13 @@
 #
 #   PARTS=room ROOM_LOADS="100x1x20x16 1000x10x4x4" benches/servers.sh
 #
+# BEFORE=DIR: the TCP part also runs the three TCP servers of another build
+# (DIR holds its release examples, e.g. an older tree's
+# target/release/examples), as rows `NAME@before`, in the same rounds and
+# under this build's `load`, for a before/after comparison:
+#
+#   PARTS=tcp ROUNDS=3 BEFORE=../old/target/release/examples benches/servers.sh
+#
 # Loopback only. Each server runs on a port the OS picks, is stopped at the
 # end (also on Ctrl-C), and a load that takes over TIMEOUT seconds fails.
 set -euo pipefail
@@ -44,6 +51,7 @@ PAYLOAD=${PAYLOAD:-16}
 TIMEOUT=${TIMEOUT:-120}
 # connections x in-flight x messages per connection
 LOADS=${LOADS:-"100x16x2000 1000x4x200"}
+BEFORE=${BEFORE:-}
 
 echo "building (release)..." >&2
 cargo build --release --quiet --features tokio-util \
@@ -63,7 +71,10 @@ trap cleanup EXIT INT TERM
 start() {
     local name=$1; shift
     local log; log=$(mktemp)
-    "$bin/$name" "$@" --bind 127.0.0.1:0 >"$log" 2>&1 &
+    local exe=$bin/$name
+    # NAME@before: NAME from the BEFORE build
+    [[ $name == *@before ]] && exe=$BEFORE/${name%@before}
+    "$exe" "$@" --bind 127.0.0.1:0 >"$log" 2>&1 &
     started_pid=$!
     pids+=("$started_pid")
     for _ in $(seq 100); do
@@ -74,7 +85,11 @@ start() {
     echo "$name did not start: $(cat "$log")" >&2; exit 1
 }
 
-quiet_flag() { "$bin/$1" --help | grep -q -- '--quiet' && echo --quiet || true; }
+quiet_flag() {
+    local exe=$bin/$1
+    [[ $1 == *@before ]] && exe=$BEFORE/${1%@before}
+    "$exe" --help | grep -q -- '--quiet' && echo --quiet || true
+}
 
 machine_line() {
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -82,12 +97,17 @@ machine_line() {
 
 tcp_part() {
     declare -A addr
-    servers="tokio_util_echo tcp_selector_server tcp_threaded_server tokio_echo_server"
+    local ours="tcp_selector_server tcp_threaded_server tokio_echo_server"
+    if [ -n "$BEFORE" ]; then
+        ours="tcp_selector_server@before tcp_selector_server tcp_threaded_server@before"
+        ours+=" tcp_threaded_server tokio_echo_server@before tokio_echo_server"
+    fi
+    servers="tokio_util_echo $ours"
     start tokio_util_echo; addr[tokio_util_echo]=$started
-    for s in tcp_selector_server tcp_threaded_server tokio_echo_server; do
+    for s in $ours; do
         extra=()
         # one tokio worker, as the baseline has
-        if [ "$s" = tokio_echo_server ]; then extra=(--workers 1); fi
+        if [ "${s%@before}" = tokio_echo_server ]; then extra=(--workers 1); fi
         # shellcheck disable=SC2046
         start "$s" --protocol variable $(quiet_flag "$s") "${extra[@]}"; addr[$s]=$started
     done
