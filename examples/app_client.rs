@@ -1,4 +1,4 @@
-//! PROTOCOLS.md §6 client: sends one request, prints the reply, closes. A
+//! §6 client: sends one request, prints the reply, closes. A
 //! server that does not answer within `--timeout` seconds is reported in
 //! words (and the exit status is 1).
 //!

@@ -1,5 +1,5 @@
 //! Load generator for the TCP and UDP servers (ours or anyone's that speaks
-//! the protocols of PROTOCOLS.md).
+//! the crate's protocols).
 //!
 //! `--protocol udp` loads a UDP echo server (`udp_server --reply echo`, or
 //! any echo) with batched sends and receives of its own: see

@@ -21,7 +21,7 @@ use sockwire::conn::Event;
 #[path = "common/mod.rs"]
 mod common;
 
-/// Multi-connection text client (PROTOCOLS.md §2).
+/// Multi-connection text client (§2).
 #[derive(Parser)]
 struct Args {
     /// Server host name or address.

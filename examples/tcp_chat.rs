@@ -1,4 +1,4 @@
-//! Peer-to-peer line chat over TCP (PROTOCOLS.md §3).
+//! Peer-to-peer line chat over TCP (§3).
 //!
 //! ```sh
 //! cargo run --example tcp_chat -- 5005              # wait for a peer

@@ -16,7 +16,7 @@ use sockwire::dump::lossy;
 #[path = "common/mod.rs"]
 mod common;
 
-/// UDP text client (PROTOCOLS.md §1).
+/// UDP text client (§1).
 #[derive(Parser)]
 struct Args {
     /// The server's address.

@@ -28,7 +28,7 @@ mod common;
 #[path = "common/batch.rs"]
 mod batch;
 
-/// UDP text server (PROTOCOLS.md §1): one datagram, one message.
+/// UDP text server (§1): one datagram, one message.
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.

@@ -19,7 +19,7 @@
 //! Stream checks decode the payload three ways (all at once, one byte at a
 //! time, and cut as the split bytes say) and require the same messages and
 //! errors each time, equal to what a simple reference model of the
-//! PROTOCOLS.md section predicts. Along the way they check that a decoder
+//! wire contract's section predicts. Along the way they check that a decoder
 //! that answers "need more" holds no more than its limit, that every message
 //! or error consumed input, that end of stream leaves nothing behind, and
 //! that every decoded message re-encodes to bytes that decode to the same
@@ -281,7 +281,7 @@ fn join_texts(events: Events<Text>) -> Vec<StreamEvent> {
     out
 }
 
-/// The text stream as PROTOCOLS.md §2 describes it: the valid text, one
+/// The text stream as §2 describes it: the valid text, one
 /// `InvalidUtf8` per maximal invalid sequence at its stream offset, and an
 /// unfinished character at the end reported as `UnexpectedEof`.
 fn text_stream_model(wire: &[u8]) -> Vec<StreamEvent> {
@@ -373,7 +373,7 @@ fn line_codec(config: u8) -> LineCodec {
     }
 }
 
-/// The lines of `wire` as PROTOCOLS.md §3 describes them.
+/// The lines of `wire` as §3 describes them.
 fn line_model(wire: &[u8], max: usize) -> Events<String> {
     let mut out = Vec::new();
     let mut pos = 0usize;
@@ -571,7 +571,7 @@ fn variable_codec(config: u8) -> VariablePacketCodec {
     VariablePacketCodec::with_max_len(MAX[usize::from(config % 8)])
 }
 
-/// The packets of `wire` as PROTOCOLS.md §5 describes them.
+/// The packets of `wire` as §5 describes them.
 fn variable_model(wire: &[u8], max: u32) -> Events<VariablePacket> {
     let mut out = Vec::new();
     let mut rest = wire;

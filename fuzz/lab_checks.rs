@@ -1,4 +1,4 @@
-//! Checks of the §8 machines (`sockwire::room::lab`, PROTOCOLS.md §8) for
+//! Checks of the §8 machines (`sockwire::room::lab`) for
 //! the `lab_room` fuzz target, replayed on stable by
 //! `tests/fuzz_regressions.rs` through `checks.rs`.
 //!

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus fuzz/seeds/<target>/ from PROTOCOLS.md's golden
+"""Writes the seed corpus fuzz/seeds/<target>/ from the wire contract's golden
 vectors, in the input format of fuzz/checks.rs:
 
     config (1 byte) | n (low 3 bits) | n split lengths | payload

@@ -18,7 +18,7 @@ use sockwire::{
     BorrowDecoder, ContentError, DecodeError, Decoder, EncodeError, Encoder, HeaderError,
 };
 
-/// The real request of PROTOCOLS.md §6, as the Python client sends it.
+/// The real request of §6, as the Python client sends it.
 const PY_REQUEST: &[u8] = b"\x00g{\"byteorder\": \"little\", \"content-type\": \"text/json\", \
 \"content-encoding\": \"utf-8\", \"content-length\": 41}{\"action\": \"search\", \"value\": \"morpheus\"}";
 

@@ -1,4 +1,4 @@
-//! A protocol that PROTOCOLS.md does not have, served through
+//! A protocol that is not one of the crate's, served through
 //! `sockwire::conn::Connection` from outside the crate, as a user would:
 //! netstrings (`5:hello,`), with their own message type, their own decode
 //! and encode error types (no variant of the crate's pressed into service)

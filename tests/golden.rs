@@ -1,4 +1,4 @@
-//! Golden vectors (PROTOCOLS.md §3–§5): bytes produced by Python's `struct`,
+//! Golden vectors (§3–§5): bytes produced by Python's `struct`,
 //! hard-coded as hex, that our encoders must write and our decoders must
 //! read back exactly; and a cross-check that runs a real `python3` on many
 //! texts.
@@ -398,7 +398,7 @@ fn python(script: &str, input: String) -> Option<String> {
 
 /// The Python peer: reads `order text_hex fixed_hex variable_hex` lines,
 /// writes what Python encodes for the text and what Python decodes from our
-/// bytes (the decoding rule of PROTOCOLS.md §4).
+/// bytes (the decoding rule of §4).
 const PYTHON_PEER: &str = r#"
 import struct, sys
 
@@ -521,7 +521,7 @@ fn lossy_view_replaces_each_bad_sequence_with_one_replacement_char() {
     ));
 }
 
-/// Python's reading of fixed packets (PROTOCOLS.md §4), one hex packet a
+/// Python's reading of fixed packets (§4), one hex packet a
 /// line in, `text_hex truncated` out.
 const PYTHON_FIXED_READER: &str = r#"
 import struct, sys

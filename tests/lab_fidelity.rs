@@ -1,4 +1,4 @@
-//! The lab's own programs against sockwire's examples (PROTOCOLS.md,
+//! The lab's own programs against sockwire's examples (the wire contract,
 //! *Example programs*): the `ECHO: ` reply of `serverTCP.py` from every
 //! server, `clientUDP.py` skipping empty lines, the one-shot §6 exchange of
 //! `app-server.py` (`--close-after-reply`), a silent server reported in

@@ -1,4 +1,4 @@
-//! The lab's wire (PROTOCOLS.md §8) over real loopback sockets, byte for
+//! The lab's wire (§8) over real loopback sockets, byte for
 //! byte: Python peers written as the lab's programs are (tests/python:
 //! `lab_room_server.py`, `lab_room_client.py`, socket and select) against
 //! `udp_chat --wire lab`, server and client. Every datagram a Python peer

@@ -1,4 +1,4 @@
-//! The §8 machines (PROTOCOLS.md §8), datagram by datagram: the server's
+//! The §8 machines (§8), datagram by datagram: the server's
 //! answers and peer-list refreshes, byte for byte, and the client's
 //! handshake, peer lists, chat lines and wait for `by`; the wire's codecs.
 //! No sockets, no clock; the helpers that drain a machine

@@ -1,4 +1,4 @@
-//! The room-chat client (PROTOCOLS.md §7) with a fake clock, alone and
+//! The room-chat client (§7) with a fake clock, alone and
 //! against the server over the in-memory network.
 
 mod common {

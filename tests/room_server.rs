@@ -1,4 +1,4 @@
-//! The room-chat server (PROTOCOLS.md §7), datagram by datagram with a
+//! The room-chat server (§7), datagram by datagram with a
 //! fake clock: every op, every error reply, notifications, ownership,
 //! expiry, the reply cache and the memory limits.
 

@@ -1,4 +1,4 @@
-//! Room-chat wire types (PROTOCOLS.md §7): golden datagrams, every parse
+//! Room-chat wire types (§7): golden datagrams, every parse
 //! error, and round trips.
 
 use proptest::prelude::*;

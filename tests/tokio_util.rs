@@ -788,7 +788,7 @@ fn example_serves_the_app_protocol_to_a_python_style_request() {
     use sockwire::app::{AppResponse, ClientCodec};
     let (mut server, addr) = echo_server(&["--protocol", "app"]);
     let mut conn = connect(addr);
-    // What the Python client writes (PROTOCOLS.md §6).
+    // What the Python client writes (§6).
     conn.write_all(
         b"\x00g{\"byteorder\": \"little\", \"content-type\": \"text/json\", \
           \"content-encoding\": \"utf-8\", \"content-length\": 41}\

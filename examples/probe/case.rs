@@ -119,7 +119,7 @@ pub type Run = Box<dyn Fn(&Ctx) -> Outcome + Send + Sync>;
 
 /// One numbered case.
 pub struct Case {
-    /// `5.3`: the section of PROTOCOLS.md, then the number.
+    /// `5.3`: the section of the wire contract (§N in the crate docs), then the number.
     pub id: String,
     /// One line.
     pub title: String,

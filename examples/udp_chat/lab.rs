@@ -1,5 +1,5 @@
 //! `udp_chat --wire lab`: the room chat on the lab's original wire
-//! (PROTOCOLS.md §8), server and client. All protocol logic lives in
+//! (§8), server and client. All protocol logic lives in
 //! `sockwire::room::lab` (the wait for the server's `by` included); this
 //! module only moves datagrams and lines.
 

@@ -1,4 +1,4 @@
-//! Room chat over UDP (PROTOCOLS.md §7): a server, or an interactive client.
+//! Room chat over UDP (§7): a server, or an interactive client.
 //!
 //! ```sh
 //! cargo run --example udp_chat -- server --bind 127.0.0.1:5005
@@ -27,15 +27,15 @@ mod common;
 #[path = "../common/batch.rs"]
 mod batch;
 
-/// `--wire lab`: PROTOCOLS.md §8.
+/// `--wire lab`: §8.
 mod lab;
 
 /// Which room-chat wire to speak.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Wire {
-    /// PROTOCOLS.md §7: tagged requests, replies, retransmission.
+    /// §7: tagged requests, replies, retransmission.
     Room,
-    /// PROTOCOLS.md §8: the lab's original wire (no tags; chat peer to peer).
+    /// §8: the lab's original wire (no tags; chat peer to peer).
     Lab,
 }
 

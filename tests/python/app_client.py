@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PROTOCOLS.md section 6 client, written the way the lab's Python client is.
+"""§6 client, written the way the lab's Python client is.
 
     app_client.py HOST PORT ACTION VALUE [ACTION VALUE ...]
 

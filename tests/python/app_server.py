@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PROTOCOLS.md section 6 server on selectors, written the way the lab's
+"""§6 server on selectors, written the way the lab's
 Python server is.
 
     app_server.py [CONNECTIONS]

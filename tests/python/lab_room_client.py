@@ -1,4 +1,4 @@
-"""A room-chat client on the lab's original wire (PROTOCOLS.md §8), written
+"""A room-chat client on the lab's original wire (§8), written
 the way the lab's Python client is: one UDP socket, select on it and on
 stdin.
 

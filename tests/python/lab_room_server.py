@@ -1,4 +1,4 @@
-"""The room directory on the lab's original wire (PROTOCOLS.md §8), written
+"""The room directory on the lab's original wire (§8), written
 the way the lab's Python server is: one UDP socket, select, dicts.
 
 usage: lab_room_server.py

@@ -45,7 +45,7 @@ def variable_pack(order, text):
 
 
 def text_multiconn(host, port, num_conns=3):
-    """The lab's selectors multi-connection client (PROTOCOLS.md §2)."""
+    """The lab's selectors multi-connection client (§2)."""
     messages = [b"Message 1 from client.", b"Message 2 from client."]
     sel = selectors.DefaultSelector()
     for connid in range(1, num_conns + 1):

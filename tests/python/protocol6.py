@@ -1,4 +1,4 @@
-"""PROTOCOLS.md section 6 framing shared by app_client.py and app_server.py,
+"""§6 framing shared by app_client.py and app_server.py,
 written the way the lab's Python code does it: a 2-byte big-endian header
 length, a JSON header, then the content.
 """
