@@ -3,10 +3,12 @@
 
 use proptest::prelude::*;
 use sockwire::EncodeError;
+// the crate's own test kit: every §7 message, edges included
 use sockwire::room::{
     ClientBound, ErrorCode, Name, Notification, PrivateMessage, Reply, Request, ServerBound,
     WireError, read_tag,
 };
+use sockwire::testing::strategy::room::{client_bound, request};
 
 fn n(s: &str) -> Name {
     Name::new(s).unwrap()
@@ -486,80 +488,6 @@ fn encoding_refuses_what_cannot_be_read_back() {
     ));
     let empty = reply(1, Reply::error(ErrorCode::Other(String::new())));
     assert!(empty.to_bytes().is_err());
-}
-
-fn name() -> impl Strategy<Value = Name> {
-    "[A-Za-z0-9_-]{1,32}".prop_map(|s| Name::new(&s).unwrap())
-}
-
-fn text() -> impl Strategy<Value = String> {
-    "[ -~é🐶\n]{0,40}"
-}
-
-fn addr() -> impl Strategy<Value = std::net::SocketAddr> {
-    prop_oneof![
-        (any::<[u8; 4]>(), any::<u16>()).prop_map(|(ip, port)| (ip, port).into()),
-        (any::<[u16; 8]>(), any::<u16>()).prop_map(|(ip, port)| (ip, port).into()),
-    ]
-}
-
-fn request() -> impl Strategy<Value = Request> {
-    prop_oneof![
-        name().prop_map(Request::Hello),
-        Just(Request::UserList),
-        Just(Request::RoomList),
-        name().prop_map(Request::CreateRoom),
-        name().prop_map(Request::JoinRoom),
-        Just(Request::LeaveRoom),
-        name().prop_map(Request::Poke),
-        Just(Request::Kick),
-        text().prop_map(Request::Say),
-        Just(Request::KeepAlive),
-        Just(Request::Bye),
-    ]
-}
-
-fn error_code() -> impl Strategy<Value = ErrorCode> {
-    prop_oneof![
-        Just(ErrorCode::NotRegistered),
-        Just(ErrorCode::BadRequest),
-        Just(ErrorCode::TooLong),
-        Just(ErrorCode::RoomFull),
-        Just(ErrorCode::ServerFull),
-        Just(ErrorCode::NotPoked),
-        "[a-z]{1,5}x-[a-z]{1,5}".prop_map(ErrorCode::Other),
-    ]
-}
-
-fn client_bound() -> impl Strategy<Value = ClientBound> {
-    let reply = prop_oneof![
-        Just(Reply::Ok),
-        prop::collection::vec(name(), 0..5).prop_map(Reply::Users),
-        prop::collection::vec(name(), 0..5).prop_map(Reply::Rooms),
-        (name(), addr()).prop_map(|(user, addr)| Reply::Address { user, addr }),
-        (error_code(), prop::option::of(text()))
-            .prop_map(|(code, text)| Reply::Error { code, text }),
-    ];
-    prop_oneof![
-        (1..=u32::MAX, reply).prop_map(|(tag, reply)| ClientBound::Reply { tag, reply }),
-        (any::<u32>(), name(), name(), text()).prop_map(|(seq, room, user, text)| notice(
-            seq,
-            Notification::Said { room, user, text }
-        )),
-        (any::<u32>(), name(), addr())
-            .prop_map(|(seq, user, addr)| notice(seq, Notification::Poked { user, addr })),
-        (any::<u32>(), name(), name())
-            .prop_map(|(seq, room, user)| notice(seq, Notification::Joined { room, user })),
-        (any::<u32>(), name(), name())
-            .prop_map(|(seq, room, user)| notice(seq, Notification::Left { room, user })),
-        (any::<u32>(), name()).prop_map(|(seq, room)| notice(seq, Notification::Kicked { room })),
-        (any::<u32>(), 1..=u32::MAX)
-            .prop_map(|(seq, count)| notice(seq, Notification::Lost { count })),
-        (any::<u32>(), name(), text()).prop_map(|(tag, from, text)| ClientBound::Private {
-            tag,
-            message: PrivateMessage { from, text }
-        }),
-    ]
 }
 
 proptest! {
