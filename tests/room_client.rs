@@ -666,3 +666,24 @@ fn a_hi_command_renames_the_client() {
     net.settle(ms(100));
     assert!(notices(&mut net, 1).contains(&"pm alicia hi back".to_owned()));
 }
+
+#[test]
+fn the_first_tag_is_configurable_and_tags_skip_zero() {
+    let t0 = Instant::now();
+    let config = ClientConfig::default().with_first_tag(u32::MAX);
+    let mut c = RoomClient::new(t0, SERVER, n("alice"), config);
+    assert_eq!(sent(&mut c), [(5005, "4294967295 hi alice".to_owned())]);
+    c.handle_datagram(t0, SERVER, b"4294967295 ok");
+    // the count wraps past u32::MAX to 1, never 0 (tag 0 is for errors
+    // about an unreadable tag)
+    assert_eq!(c.handle_line(t0, "$userlist"), Ok(Some(1)));
+    assert_eq!(sent(&mut c), [(5005, "1 ul".to_owned())]);
+    // 0 counts as 1
+    let mut c = RoomClient::new(
+        t0,
+        SERVER,
+        n("bob"),
+        ClientConfig::default().with_first_tag(0),
+    );
+    assert_eq!(sent(&mut c), [(5005, "1 hi bob".to_owned())]);
+}

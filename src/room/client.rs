@@ -82,7 +82,7 @@ impl RoomClient {
             next_keepalive: now + config.keepalive_every,
             server,
             user: user.clone(),
-            next_tag: 1,
+            next_tag: config.first_tag.max(1),
             requests: StopAndWait::default(),
             reorder: Reorder::new(config.max_held),
             peers: PeerTable::new(config.max_peers),

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::room::Tag;
+
 #[cfg(doc)]
 use super::RoomClient;
 #[cfg(doc)]
@@ -37,6 +39,8 @@ pub struct ClientConfig {
     pub gap_timeout: Duration,
     /// Held-back notifications: see [`with_max_held`](Self::with_max_held).
     pub max_held: usize,
+    /// The first request's tag: see [`with_first_tag`](Self::with_first_tag).
+    pub first_tag: Tag,
 }
 
 impl Default for ClientConfig {
@@ -50,6 +54,7 @@ impl Default for ClientConfig {
             max_events: 1024,
             gap_timeout: Duration::from_secs(60),
             max_held: 64,
+            first_tag: 1,
         }
     }
 }
@@ -86,4 +91,12 @@ crate::config::config_setters!(ClientConfig {
     /// keeps at most 64 in flight, so a gap holds back at most 63.
     /// Default: 64.
     with_max_held => max_held: usize,
+    /// The tag of the first request (`hi`); later ones count up from it,
+    /// skipping `0`. A program that may restart on the same address within
+    /// a minute should start somewhere else each time (from the clock, say):
+    /// the server answers a tag among an address's last 4 from its reply
+    /// cache without running the request again, so a restarted client's
+    /// `1 hi` would not start its notifications again at `n1`. `0` counts
+    /// as 1. Default: 1.
+    with_first_tag => first_tag: Tag,
 });
