@@ -289,7 +289,7 @@ impl LabServe {
                 };
                 let shown = String::from_utf8_lossy(d).into_owned();
                 let o = Outcome::fail(why).with_bytes(d, &[], &[]);
-                self.emit(format!("{from}: {shown:?}"), o);
+                self.emit(format!("{}: {shown:?}", self.who(from)), o);
                 self.feed(from, d);
                 return;
             }
