@@ -449,20 +449,24 @@ fn the_lab_python_server_passes_the_lab_cases_and_answers_strangers() {
 /// Starts the probe in client mode for `protocol`, serving `clients`
 /// clients; the process and the address it listens on.
 fn serve(protocol: &str, clients: usize) -> (Proc, String) {
+    serve_with(protocol, clients, &[])
+}
+
+/// As [`serve`], with more arguments.
+fn serve_with(protocol: &str, clients: usize, more: &[&str]) -> (Proc, String) {
     let n = clients.to_string();
-    let mut proc = Proc::spawn(
-        "probe",
-        &[
-            "--serve",
-            "--protocol",
-            protocol,
-            "--bind",
-            "127.0.0.1:0",
-            "--clients",
-            &n,
-            "--json",
-        ],
-    );
+    let mut args = vec![
+        "--serve",
+        "--protocol",
+        protocol,
+        "--bind",
+        "127.0.0.1:0",
+        "--clients",
+        &n,
+        "--json",
+    ];
+    args.extend_from_slice(more);
+    let mut proc = Proc::spawn("probe", &args);
     let line = proc.wait_for("listening on ");
     let addr = line
         .split("listening on ")
@@ -703,5 +707,121 @@ fn a_lab_server_that_dies_on_malformed_datagrams_fails_those_cases() {
                 );
             });
         }
+    });
+}
+
+#[test]
+fn client_mode_passes_the_lab_client() {
+    let (probe_proc, addr) = serve("lab", 1);
+    let mut client = Proc::spawn(
+        "udp_chat",
+        &["client", "alice", "--server", &addr, "--wire", "lab"],
+    );
+    client.write_stdin("$roomcreate lobby\n$roomjoin lobby\n");
+    // the probe's user joined the room and spoke; the stranger's line
+    // was dropped
+    client.wait_for("probe> hello from the probe");
+    client.wait_for("a chat line from no peer");
+    client.write_stdin("hello all\n$userlist\n");
+    client.wait_for("user probe");
+    client.write_stdin("$quit\n");
+    let (ok, out) = client.finish();
+    assert!(ok, "{out:?}");
+    // the empty datagram and the three malformed ones, each dropped
+    let dropped = out.iter().filter(|l| l.contains(": malformed: ")).count();
+    assert_eq!(dropped, 4, "{out:?}");
+    let (ok, run) = served(probe_proc);
+    assert!(ok, "{}", run.dump());
+    assert_eq!(run.ids("pass").len(), run.cases.len(), "{}", run.dump());
+    let titles: Vec<&str> = run
+        .cases
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    for title in [
+        "request hi alice",
+        "request rj lobby",
+        "request by",
+        "alice: an empty datagram and malformed ones from the server's address, dropped",
+        "alice: a datagram to the probe's user, a peer",
+        "alice: a chat line from a stranger, dropped and not answered",
+    ] {
+        assert!(titles.contains(&title), "{title}: {titles:?}");
+    }
+    // numbered in section 8, in order
+    let ids: Vec<String> = (1..=run.cases.len()).map(|n| format!("8.{n}")).collect();
+    let got: Vec<&str> = run
+        .cases
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, ids);
+}
+
+/// A raw §8 client: registers as `rawcli`, sends each of `then`, says
+/// `by` unless `bye` is false, and reads the answers (the probe's
+/// malformed datagrams among them).
+fn raw_lab_client(addr: &str, then: &[&[u8]], bye: bool) {
+    use std::time::{Duration, Instant};
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let until = |want: &[u8]| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut buf = [0; 2048];
+        while Instant::now() < deadline {
+            if let Ok((n, _)) = sock.recv_from(&mut buf) {
+                if &buf[..n] == want {
+                    return;
+                }
+            }
+        }
+        panic!("no {want:?} from the probe");
+    };
+    sock.send_to(b"hi rawcli", addr).unwrap();
+    until(b"hi rawcli");
+    for d in then {
+        sock.send_to(d, addr).unwrap();
+    }
+    if bye {
+        sock.send_to(b"by", addr).unwrap();
+        until(b"by");
+    }
+}
+
+#[test]
+fn client_mode_catches_a_malformed_lab_datagram() {
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    thread::scope(|scope| {
+        for (bad, verdict) in [
+            (&b"rc two words"[..], "fail"),
+            (b"hello there", "fail"),
+            (b"ul \xff", "fail"),
+            (b"", "fail"),
+            (b"msg rawcli> a chat line to the server", "fail"),
+            (b"rc  spaced", "non-strict"),
+        ] {
+            scope.spawn(move || {
+                let (probe_proc, addr) = serve("lab", 1);
+                raw_lab_client(&addr, &[bad], true);
+                let (ok, run) = served(probe_proc);
+                assert_eq!(ok, verdict != "fail", "{bad:?}: {}", run.dump());
+                let (fail, non_strict) = (run.ids("fail"), run.ids("non-strict"));
+                assert_eq!(fail.len() + non_strict.len(), 1, "{bad:?}: {}", run.dump());
+                let case = run.cases.iter().find(|c| c["verdict"] == verdict).unwrap();
+                assert_eq!(case["sent"], hex(bad), "{case}");
+            });
+        }
+        // a client that leaves without by: only that case fails
+        scope.spawn(|| {
+            let (probe_proc, addr) = serve_with("lab", 1, &["--timeout", "0.1"]);
+            raw_lab_client(&addr, &[b"rl"], false);
+            let (ok, run) = served(probe_proc);
+            assert!(!ok, "{}", run.dump());
+            let fail = run.ids("fail");
+            assert_eq!(fail.len(), 1, "{}", run.dump());
+            let id = fail.iter().next().unwrap();
+            assert!(run.detail(id).contains("never said by"), "{}", run.dump());
+        });
     });
 }

@@ -16,14 +16,15 @@
 //! bounds each case in time), [`net`] one TCP connection of a case,
 //! [`stream`] and [`app`] the TCP cases, [`udp`] §1, [`world`] the
 //! harness of the §7 and §8 cases ([`room`], [`lab`]), which checks the
-//! server against a sockwire server fed the same datagrams, [`serve`]
-//! and [`roomserve`] client mode, [`report`] the output.
+//! server against a sockwire server fed the same datagrams, [`serve`],
+//! [`roomserve`] and [`labserve`] client mode, [`report`] the output.
 
 mod app;
 mod case;
 #[path = "../common/mod.rs"]
 mod common;
 mod lab;
+mod labserve;
 mod model;
 mod net;
 mod report;
@@ -175,7 +176,9 @@ struct Args {
     /// way and check every message a client sends (text, line, fixed,
     /// variable, app: replies a byte at a time, in halves, late and
     /// coalesced; udp: late; room: requests dropped once, replies and
-    /// notifications sent twice, a pm).
+    /// notifications sent twice, a pm; lab: answers late, empty and
+    /// malformed datagrams, the probe's user in the client's room, a
+    /// stranger's chat line).
     #[arg(long)]
     serve: bool,
     /// With --serve: the address to listen on.

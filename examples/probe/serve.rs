@@ -7,7 +7,7 @@
 //! 50 ms apart, or late (150 ms) and coalesced. Each message is a case;
 //! so is each connection's end. Over UDP (§1) each datagram is checked
 //! and echoed, every other one late. The §7 room server is in
-//! [`super::roomserve`].
+//! [`super::roomserve`], the §8 one in [`super::labserve`].
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -46,12 +46,8 @@ pub fn run(config: &Config) -> Result<bool, CannotRun> {
     match config.target {
         Target::Stream(p) => serve_stream(config, p, tx)?,
         Target::Room => super::roomserve::serve(config, tx)?,
+        Target::Lab => super::labserve::serve(config, tx)?,
         Target::Udp => serve_udp(config, tx)?,
-        other => {
-            return Err(CannotRun(format!(
-                "--serve plays a server of text, line, fixed, variable, app, udp or room, not {other}"
-            )));
-        }
     }
     let mut records = Vec::new();
     if !config.json {
