@@ -6,11 +6,18 @@
 //! unacknowledged one, at most `max_in_flight` sequence numbers. A later
 //! one acknowledged does not let a new one out while an older one is
 //! missing, so the client never has to hold back more than the window.
+//!
+//! A notification waits as its wire form without the tag (its body), made
+//! once by whoever sends it and shared by every member it goes to (a line
+//! said in a room of a thousand is encoded once); each member's datagram is
+//! `n<seq> ` and that body, written into one buffer of the exact size.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use std::io::Write;
+
+use bytes::{Bytes, BytesMut};
 
 use super::wire::{ClientBound, Notification, Seq};
 
@@ -49,7 +56,8 @@ pub(crate) struct Outbox {
     /// The next notification's sequence number.
     next_seq: Seq,
     in_flight: BTreeMap<Seq, InFlight>,
-    waiting: VecDeque<Notification>,
+    /// Bodies, as made by [`body`].
+    waiting: VecDeque<Bytes>,
     /// Dropped from the front of `waiting`, to announce before the rest.
     dropped: u32,
 }
@@ -81,16 +89,17 @@ impl Outbox {
         self.in_flight.iter().map(|(seq, f)| (*seq, f.deadline))
     }
 
-    /// Queues `notification` and sends what fits in flight (appended to
-    /// `sent`). On overflow the oldest waiting one is dropped and counted.
+    /// Queues the notification whose [`body`] is `body` and sends what
+    /// fits in flight (appended to `sent`). On overflow the oldest waiting
+    /// one is dropped and counted.
     pub(crate) fn push(
         &mut self,
         now: Instant,
-        notification: Notification,
+        body: Bytes,
         limits: OutboxLimits,
         sent: &mut Vec<Sent>,
     ) {
-        self.waiting.push_back(notification);
+        self.waiting.push_back(body);
         if self.waiting.len() > limits.max_waiting && !self.has_room(limits) {
             self.waiting.pop_front();
             self.dropped = self.dropped.saturating_add(1);
@@ -141,9 +150,9 @@ impl Outbox {
     /// an `ls` for any dropped, then the rest in order.
     fn promote(&mut self, now: Instant, limits: OutboxLimits, sent: &mut Vec<Sent>) {
         while self.has_room(limits) {
-            let (notification, lost) = if self.dropped > 0 {
+            let (body, lost) = if self.dropped > 0 {
                 let count = std::mem::take(&mut self.dropped);
-                (Notification::Lost { count }, Some(count))
+                (body(&Notification::Lost { count }), Some(count))
             } else if let Some(n) = self.waiting.pop_front() {
                 (n, None)
             } else {
@@ -152,7 +161,7 @@ impl Outbox {
             let seq = self.next_seq;
             // 0 is not a sequence number: after u32::MAX comes 1
             self.next_seq = seq.checked_add(1).unwrap_or(1);
-            let payload = encode(seq, notification);
+            let payload = encode(seq, &body);
             let deadline = now + limits.first_resend;
             self.in_flight.insert(
                 seq,
@@ -172,18 +181,33 @@ impl Outbox {
     }
 }
 
-/// The datagram `n<seq> <notification>`. Every notification the server
-/// builds fits (names are short, an `ms` relay is checked before it is
-/// built); one that did not would go as `ls 1`, so that even then the
-/// client is told.
-fn encode(seq: Seq, notification: Notification) -> Bytes {
-    ClientBound::Notice { seq, notification }
-        .to_bytes()
-        .unwrap_or_else(|_| {
-            let lost = ClientBound::Notice {
-                seq,
-                notification: Notification::Lost { count: 1 },
-            };
-            lost.to_bytes().unwrap_or_default()
-        })
+/// The wire form of `notification` without its tag, to [`Outbox::push`]
+/// to one member or many.
+pub(crate) fn body(notification: &Notification) -> Bytes {
+    let mut buf = BytesMut::with_capacity(64);
+    // `BytesMut` grows as needed and a `Notification` always displays
+    let _ = std::fmt::Write::write_fmt(&mut buf, format_args!("{notification}"));
+    buf.freeze()
+}
+
+/// The datagram `n<seq> <body>`, in one allocation of its exact size,
+/// byte for byte what [`ClientBound::Notice`] encodes. Every notification
+/// the server builds fits (names are short, an `ms` relay is checked
+/// before it is built); one that did not would go as `ls 1`, so that even
+/// then the client is told.
+fn encode(seq: Seq, body: &[u8]) -> Bytes {
+    let digits = seq.checked_ilog10().map_or(1, |d| d as usize + 1);
+    let len = 2 + digits + body.len();
+    if len > ClientBound::MAX_LEN {
+        let lost = ClientBound::Notice {
+            seq,
+            notification: Notification::Lost { count: 1 },
+        };
+        return lost.to_bytes().unwrap_or_default();
+    }
+    let mut buf = Vec::with_capacity(len);
+    // writing into a `Vec` cannot fail
+    let _ = write!(buf, "n{seq} ");
+    buf.extend_from_slice(body);
+    Bytes::from(buf)
 }
