@@ -33,7 +33,9 @@ pub(crate) struct OutboxLimits {
 /// A notification sent and not yet acknowledged.
 #[derive(Debug)]
 struct InFlight {
-    payload: Bytes,
+    /// Its body, shared with the other members': the datagram is made
+    /// again for a resend, so that the first one needs no shared copy.
+    body: Bytes,
     /// When it is sent again.
     deadline: Instant,
     /// The wait before that.
@@ -132,7 +134,7 @@ impl Outbox {
         let entry = self.in_flight.get_mut(&seq)?;
         entry.interval = (entry.interval * 2).min(limits.max_resend.max(limits.first_resend));
         entry.deadline = now + entry.interval;
-        Some((entry.payload.clone(), entry.deadline))
+        Some((encode(seq, &entry.body), entry.deadline))
     }
 
     /// Whether the window has room: the sequence numbers from the oldest
@@ -166,7 +168,7 @@ impl Outbox {
             self.in_flight.insert(
                 seq,
                 InFlight {
-                    payload: payload.clone(),
+                    body,
                     deadline,
                     interval: limits.first_resend,
                 },
