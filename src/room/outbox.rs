@@ -213,3 +213,61 @@ fn encode(seq: Seq, body: &[u8]) -> Bytes {
     buf.extend_from_slice(body);
     Bytes::from(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{body, encode};
+    use crate::room::wire::{ClientBound, Name, Notification, Seq};
+
+    fn name(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    /// Each datagram is byte for byte what `ClientBound::Notice` encodes,
+    /// at every width of sequence number, and one too long goes as `ls 1`.
+    #[test]
+    fn encodes_as_the_wire_does() {
+        let said = |text: String| Notification::Said {
+            room: name("lobby"),
+            user: name("ann"),
+            text,
+        };
+        let notifications = [
+            said("hello, room".into()),
+            said(String::new()),
+            Notification::Joined {
+                room: name("lobby"),
+                user: name("bo_b-2"),
+            },
+            Notification::Kicked { room: name("r") },
+            Notification::Poked {
+                user: name("ann"),
+                addr: "127.0.0.1:4000".parse().unwrap(),
+            },
+            Notification::Lost { count: 7 },
+        ];
+        let seqs: [Seq; 7] = [1, 9, 10, 99, 100, 65_536, Seq::MAX];
+        for notification in notifications {
+            let b = body(&notification);
+            for seq in seqs {
+                let notice = ClientBound::Notice {
+                    seq,
+                    notification: notification.clone(),
+                };
+                assert_eq!(encode(seq, &b), notice.to_bytes().unwrap(), "{seq}");
+            }
+        }
+        // the longest that fits at n4294967295, one byte more at n1 fits,
+        // two bytes more does not
+        let fits = ClientBound::MAX_LEN - "n4294967295 ms lobby ann ".len();
+        for (extra, seq, ok) in [(0, Seq::MAX, true), (9, 1, true), (10, 1, false)] {
+            let b = body(&said("x".repeat(fits + extra)));
+            let datagram = encode(seq, &b);
+            if ok {
+                assert_eq!(datagram.len(), ClientBound::MAX_LEN);
+            } else {
+                assert_eq!(&datagram[..], b"n1 ls 1");
+            }
+        }
+    }
+}
