@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::directory::Rooms;
 use super::events::EventQueue;
-use super::outbox::{Outbox, OutboxLimits, Sent};
+use super::outbox::{self, Outbox, OutboxLimits, Sent};
 use super::registry::Registry;
 use super::reply_cache::{History, ReplyCache};
 use super::timers::{Due, Timers};
@@ -75,6 +75,9 @@ pub struct RoomServer {
     events: EventQueue<ServerEvent>,
     /// The `now` of the latest call: `poll_timeout` while output waits.
     last_now: Option<Instant>,
+    /// Notifications just put in flight, kept empty between calls (its
+    /// room is reused).
+    sent: Vec<Sent>,
 }
 
 impl Default for RoomServer {
@@ -96,6 +99,7 @@ impl RoomServer {
             transmits: VecDeque::new(),
             events: EventQueue::new(config.max_events),
             last_now: None,
+            sent: Vec::new(),
             config,
         }
     }
@@ -261,37 +265,35 @@ impl RoomServer {
     /// flight.
     fn acknowledge(&mut self, now: Instant, from: SocketAddr, seq: Seq) {
         let limits = self.outbox_limits();
-        let mut sent = Vec::new();
+        let mut sent = std::mem::take(&mut self.sent);
         let user = self.users.get_mut(&from).map(|user| {
             if let Some(at) = user.state.outbox.acknowledge(now, seq, limits, &mut sent) {
                 self.timers.remove(at, from, Due::Resend(seq));
             }
             user.name.clone()
         });
-        self.events.push(ServerEvent::Acked {
-            from,
-            user: user.clone(),
-            seq,
-        });
-        if let Some(user) = user {
-            self.put_in_flight(from, &user, sent);
-        }
+        self.events.push(ServerEvent::Acked { from, user, seq });
+        self.put_in_flight(from, sent);
     }
 
-    /// Sends notifications just put in flight and sets their resend timers.
-    fn put_in_flight(&mut self, to: SocketAddr, user: &Name, sent: Vec<Sent>) {
-        for s in sent {
+    /// Sends notifications just put in flight to the registered user at
+    /// `to` and sets their resend timers; keeps `sent`'s room for the next.
+    fn put_in_flight(&mut self, to: SocketAddr, mut sent: Vec<Sent>) {
+        for s in sent.drain(..) {
             self.timers.insert(s.deadline, to, Due::Resend(s.seq));
             if let Some(count) = s.lost {
-                self.events.push(ServerEvent::Overflowed {
-                    user: user.clone(),
-                    addr: to,
-                    seq: s.seq,
-                    count,
-                });
+                if let Some(user) = self.users.name_of(&to).cloned() {
+                    self.events.push(ServerEvent::Overflowed {
+                        user,
+                        addr: to,
+                        seq: s.seq,
+                        count,
+                    });
+                }
             }
             self.send(to, s.payload);
         }
+        self.sent = sent;
     }
 
     /// The next datagram to send.
@@ -348,14 +350,19 @@ impl RoomServer {
     /// sequence number (or queues it behind those in flight), and keeps it
     /// until acknowledged.
     fn notify(&mut self, now: Instant, to: SocketAddr, notification: Notification) {
+        self.notify_body(now, to, outbox::body(&notification));
+    }
+
+    /// [`notify`](Self::notify) with the notification's body, made once
+    /// for all the members it goes to.
+    fn notify_body(&mut self, now: Instant, to: SocketAddr, body: Bytes) {
         let limits = self.outbox_limits();
         let Some(user) = self.users.get_mut(&to) else {
             return;
         };
-        let mut sent = Vec::new();
-        user.state.outbox.push(now, notification, limits, &mut sent);
-        let name = user.name.clone();
-        self.put_in_flight(to, &name, sent);
+        let mut sent = std::mem::take(&mut self.sent);
+        user.state.outbox.push(now, body, limits, &mut sent);
+        self.put_in_flight(to, sent);
     }
 
     fn send(&mut self, destination: SocketAddr, payload: Bytes) {
@@ -425,15 +432,12 @@ impl RoomServer {
         };
         let user_name = user.name.clone();
         let stay = self.rooms.leave(&room_name, addr);
+        let left = outbox::body(&Notification::Left {
+            room: room_name,
+            user: user_name,
+        });
         for member in stay {
-            self.notify(
-                now,
-                member,
-                Notification::Left {
-                    room: room_name.clone(),
-                    user: user_name.clone(),
-                },
-            );
+            self.notify_body(now, member, left.clone());
         }
     }
 
@@ -447,15 +451,12 @@ impl RoomServer {
         let Some(others) = self.rooms.join(room_name, addr) else {
             return;
         };
+        let joined = outbox::body(&Notification::Joined {
+            room: room_name.clone(),
+            user: user_name,
+        });
         for member in others {
-            self.notify(
-                now,
-                member,
-                Notification::Joined {
-                    room: room_name.clone(),
-                    user: user_name.clone(),
-                },
-            );
+            self.notify_body(now, member, joined.clone());
         }
     }
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::{RoomServer, Session};
-use crate::room::outbox::Outbox;
+use crate::room::outbox::{self, Outbox};
 use crate::room::registry::{Refused, Registered};
 use crate::room::timers::Due;
 use crate::room::wire::{ClientBound, ErrorCode, Name, Notification, Reply, Request, Seq};
@@ -204,8 +204,9 @@ impl RoomServer {
         let Some(members) = self.rooms.get(&room_name).map(|r| r.members.clone()) else {
             return Reply::error(E::NotInRoom);
         };
+        let said = outbox::body(&said);
         for member in members.into_iter().filter(|m| *m != from) {
-            self.notify(now, member, said.clone());
+            self.notify_body(now, member, said.clone());
         }
         Reply::Ok
     }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use thiserror::Error;
 
@@ -10,7 +11,8 @@ use crate::room::words::cut;
 
 /// A user or room name: 1 to [`Name::MAX_LEN`] characters of
 /// `A-Z a-z 0-9 _ -`. Ordered as strings (byte-wise), which is the order of
-/// the `ul` and `rl` lists.
+/// the `ul` and `rl` lists. Shared, not copied, when cloned: the server
+/// hands the same names to many events and notifications.
 ///
 /// ```
 /// use sockwire::room::Name;
@@ -20,7 +22,7 @@ use crate::room::words::cut;
 /// # Ok::<(), sockwire::room::BadName>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(String);
+pub struct Name(Arc<str>);
 
 /// The error for a string that is not a valid [`Name`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -39,7 +41,7 @@ impl Name {
     /// character outside `A-Z a-z 0-9 _ -`.
     pub fn new(name: &str) -> Result<Self, BadName> {
         if Self::is_valid(name) {
-            Ok(Name(name.to_owned()))
+            Ok(Name(Arc::from(name)))
         } else {
             Err(BadName(cut(name, 40)))
         }
@@ -102,12 +104,12 @@ impl TryFrom<&str> for Name {
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other
+        &*self.0 == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
+        &*self.0 == *other
     }
 }
